@@ -1,0 +1,137 @@
+#include "rf_loops.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The row loops below are axpy-shaped (y[:] += a * x[:]) on purpose: with
+ * restrict pointers that shape vectorises without reassociating sums, so the
+ * result is the same at every optimisation level. */
+#define RF_DEFINE_MM(SUFFIX, T)                                                  \
+void rf_mm_nn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
+                           const T *B, int ldb, T *C, int ldc)                   \
+{                                                                                \
+    for (int i = 0; i < m; i++) {                                                \
+        T *RF_RESTRICT c = C + (ptrdiff_t)i * ldc;                               \
+        const T *a = A + (ptrdiff_t)i * lda;                                     \
+        for (int p = 0; p < k; p++) {                                            \
+            const T *RF_RESTRICT b = B + (ptrdiff_t)p * ldb;                     \
+            const T ap = a[p];                                                   \
+            for (int j = 0; j < n; j++) c[j] += ap * b[j];                       \
+        }                                                                        \
+    }                                                                            \
+}                                                                                \
+void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
+                           const T *B, int ldb, T *C, int ldc)                   \
+{                                                                                \
+    for (int p = 0; p < k; p++) {                                                \
+        const T *a = A + (ptrdiff_t)p * lda;                                     \
+        const T *RF_RESTRICT b = B + (ptrdiff_t)p * ldb;                         \
+        for (int i = 0; i < m; i++) {                                            \
+            T *RF_RESTRICT c = C + (ptrdiff_t)i * ldc;                           \
+            const T ai = a[i];                                                   \
+            if (ai == (T)0) continue;                                            \
+            for (int j = 0; j < n; j++) c[j] += ai * b[j];                       \
+        }                                                                        \
+    }                                                                            \
+}
+
+RF_DEFINE_MM(f, float)
+RF_DEFINE_MM(d, double)
+
+/* exp(x) for x in [-88, 88]: x = k ln2 + r with |r| <= ln2/2, e^r from its
+ * Taylor polynomial to degree 7 (truncation error < 1e-8), 2^k built in the
+ * exponent bits. Rounding to the nearest k uses the 1.5 * 2^23 trick, which
+ * needs no SSE4 rounding instruction. */
+static inline float rf_expf_bounded(float x)
+{
+    const float shifter = 12582912.0f;
+    const float log2e = 1.44269504088896341f;
+    const float ln2_hi = 0.693145751953125f;
+    const float ln2_lo = 1.428606765330187e-06f;
+    float t = x * log2e + shifter;
+    float k = t - shifter;
+    float r = x - k * ln2_hi;
+    r = r - k * ln2_lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)k + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float v = x[i];
+        float a = fabsf(v);
+        /* near zero, 1 - 2/(e^{2a}+1) cancels: use the odd Taylor series,
+         * whose terms past a^15 are below 1e-8 relative for a < 0.5 */
+        float a2 = a * a;
+        float s = -929569.0f / 638512875.0f;
+        s = s * a2 + 21844.0f / 6081075.0f;
+        s = s * a2 - 1382.0f / 155925.0f;
+        s = s * a2 + 62.0f / 2835.0f;
+        s = s * a2 - 17.0f / 315.0f;
+        s = s * a2 + 2.0f / 15.0f;
+        s = s * a2 - 1.0f / 3.0f;
+        float small = a + a * a2 * s;
+        /* clamp to 9 (tanh(9) == 1 in float) on the bit patterns, which order
+         * like the values for a >= 0; a float min would compile to a branch */
+        uint32_t a_bits;
+        memcpy(&a_bits, &a, sizeof a_bits);
+        const uint32_t nine_bits = 0x41100000u;
+        a_bits = a_bits < nine_bits ? a_bits : nine_bits;
+        float a_clamped;
+        memcpy(&a_clamped, &a_bits, sizeof a_clamped);
+        float e = rf_expf_bounded(2.0f * a_clamped);
+        float large = 1.0f - 2.0f / (e + 1.0f);
+        /* select with bit masks: a branch here would stop vectorisation */
+        uint32_t small_bits, large_bits, sign_bits, out_bits;
+        memcpy(&small_bits, &small, sizeof small_bits);
+        memcpy(&large_bits, &large, sizeof large_bits);
+        memcpy(&sign_bits, &v, sizeof sign_bits);
+        uint32_t use_small = (uint32_t)0 - (uint32_t)(a < 0.5f);
+        out_bits = (small_bits & use_small) | (large_bits & ~use_small);
+        out_bits |= sign_bits & 0x80000000u;
+        memcpy(x + i, &out_bits, sizeof out_bits);
+    }
+}
+
+void rf_tanh_d(double *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = tanh(x[i]);
+}
+
+/* A value is non-finite when all its exponent bits are set; or-ing a flag
+ * over integers keeps the loop free of branches and of float reductions. */
+int rf_all_finite_f(const float *x, ptrdiff_t n)
+{
+    uint32_t bad = 0;
+    const uint32_t mask = 0x7f800000u;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, x + i, sizeof b);
+        bad |= (uint32_t)((b & mask) == mask);
+    }
+    return bad == 0;
+}
+
+int rf_all_finite_d(const double *x, ptrdiff_t n)
+{
+    uint64_t bad = 0;
+    const uint64_t mask = 0x7ff0000000000000ull;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, x + i, sizeof b);
+        bad |= (uint64_t)((b & mask) == mask);
+    }
+    return bad == 0;
+}

@@ -1,0 +1,39 @@
+/* Plain C loops the Cython kernels call for small matrices and elementwise math.
+ *
+ * Everything here is written so that gcc/clang -O3 vectorise it with the baseline
+ * instruction set (SSE2 on x86-64, NEON on arm64): no -march=native is needed.
+ * Matrices are row-major; "ld" is the distance in elements between two rows.
+ */
+#ifndef RF_LOOPS_H
+#define RF_LOOPS_H
+
+#include <stddef.h>
+
+#if defined(_MSC_VER)
+#define RF_RESTRICT __restrict
+#else
+#define RF_RESTRICT restrict
+#endif
+
+/* C[m, n] += A[m, k] @ B[k, n] */
+void rf_mm_nn_acc_f(int m, int n, int k, const float *A, int lda,
+                    const float *B, int ldb, float *C, int ldc);
+void rf_mm_nn_acc_d(int m, int n, int k, const double *A, int lda,
+                    const double *B, int ldb, double *C, int ldc);
+
+/* C[m, n] += A[k, m]^T @ B[k, n] */
+void rf_mm_tn_acc_f(int m, int n, int k, const float *A, int lda,
+                    const float *B, int ldb, float *C, int ldc);
+void rf_mm_tn_acc_d(int m, int n, int k, const double *A, int lda,
+                    const double *B, int ldb, double *C, int ldc);
+
+/* x[i] = tanh(x[i]) for i < n. The float version is a vectorisable
+ * approximation with a relative error below 5e-7; the double one calls libm. */
+void rf_tanh_f(float *x, ptrdiff_t n);
+void rf_tanh_d(double *x, ptrdiff_t n);
+
+/* 1 if every one of the n values is finite, else 0. */
+int rf_all_finite_f(const float *x, ptrdiff_t n);
+int rf_all_finite_d(const double *x, ptrdiff_t n);
+
+#endif

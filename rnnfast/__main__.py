@@ -1,0 +1,5 @@
+import sys
+
+from rnnfast.cli import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+# Row-major matrix products for float32 and float64 kernels.
+#
+# Every kernel reaches BLAS through this file only. Each product picks, by size,
+# either scipy's BLAS (called without the GIL through scipy.linalg.cython_blas)
+# or the plain C loops in csrc/rf_loops.c: a BLAS call costs about as much as a
+# few thousand multiply-adds, so tiny products are faster in our own loops.
+
+from scipy.linalg.cython_blas cimport sgemm, dgemm
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "rf_loops.h" nogil:
+    void rf_mm_nn_acc_f(int m, int n, int k, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc)
+    void rf_mm_nn_acc_d(int m, int n, int k, const double *A, int lda,
+                        const double *B, int ldb, double *C, int ldc)
+    void rf_mm_tn_acc_f(int m, int n, int k, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc)
+    void rf_mm_tn_acc_d(int m, int n, int k, const double *A, int lda,
+                        const double *B, int ldb, double *C, int ldc)
+    void rf_tanh_f(float *x, Py_ssize_t n)
+    void rf_tanh_d(double *x, Py_ssize_t n)
+    int rf_all_finite_f(const float *x, Py_ssize_t n)
+    int rf_all_finite_d(const double *x, Py_ssize_t n)
+
+cdef enum:
+    # products with fewer multiply-adds than this use the C loops
+    SMALL_PRODUCT = 24576
+
+
+cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k,
+                       const floating *a, int lda, const floating *b, int ldb,
+                       floating beta, floating *c, int ldc) noexcept nogil:
+    # Row-major C = op(A) @ op(B) + beta C is column-major C^T = op(B)^T op(A)^T.
+    cdef char ta = b'T' if trans_a else b'N'
+    cdef char tb = b'T' if trans_b else b'N'
+    cdef floating one = 1
+    if floating is float:
+        sgemm(&tb, &ta, &n, &m, &k, &one, <float *>b, &ldb, <float *>a, &lda,
+              &beta, c, &ldc)
+    else:
+        dgemm(&tb, &ta, &n, &m, &k, &one, <double *>b, &ldb, <double *>a, &lda,
+              &beta, c, &ldc)
+
+
+cdef inline void mm_nn_acc(int m, int n, int k, const floating *a, int lda,
+                           const floating *b, int ldb,
+                           floating *c, int ldc) noexcept nogil:
+    """C[m, n] += A[m, k] @ B[k, n]."""
+    if m <= 0 or n <= 0 or k <= 0:
+        return
+    if <long long>m * n * k < SMALL_PRODUCT:
+        if floating is float:
+            rf_mm_nn_acc_f(m, n, k, a, lda, b, ldb, c, ldc)
+        else:
+            rf_mm_nn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
+    else:
+        _gemm(False, False, m, n, k, a, lda, b, ldb, 1, c, ldc)
+
+
+cdef inline void mm_nt_acc(int m, int n, int k, const floating *a, int lda,
+                           const floating *b, int ldb,
+                           floating *c, int ldc) noexcept nogil:
+    """C[m, n] += A[m, k] @ B[n, k]^T (BLAS only: callers use it for large products)."""
+    if m <= 0 or n <= 0 or k <= 0:
+        return
+    _gemm(False, True, m, n, k, a, lda, b, ldb, 1, c, ldc)
+
+
+cdef inline void mm_tn_acc(int m, int n, int k, const floating *a, int lda,
+                           const floating *b, int ldb,
+                           floating *c, int ldc) noexcept nogil:
+    """C[m, n] += A[k, m]^T @ B[k, n]."""
+    if m <= 0 or n <= 0 or k <= 0:
+        return
+    if <long long>m * n * k < SMALL_PRODUCT:
+        if floating is float:
+            rf_mm_tn_acc_f(m, n, k, a, lda, b, ldb, c, ldc)
+        else:
+            rf_mm_tn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
+    else:
+        _gemm(True, False, m, n, k, a, lda, b, ldb, 1, c, ldc)
+
+
+cdef inline void tanh_inplace(floating *x, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        rf_tanh_f(x, n)
+    else:
+        rf_tanh_d(x, n)
+
+
+cdef inline bint all_finite(const floating *x, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        return rf_all_finite_f(x, n) != 0
+    else:
+        return rf_all_finite_d(x, n) != 0

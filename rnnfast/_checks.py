@@ -1,0 +1,186 @@
+"""Argument validation shared by `rnnfast.reference` and `rnnfast.functional`.
+
+Every public RNN function validates its arguments here, once, before any loop
+runs, so the NumPy reference and the Cython kernels accept and refuse exactly
+the same inputs. Policy:
+
+* array arguments are numpy arrays (or anything `np.asarray` takes) of dtype
+  float32 or float64; integer or other dtypes raise TypeError; all floating
+  arguments of one call share one dtype (mixing raises TypeError);
+* non-contiguous arrays are copied; inputs are never written to, so read-only
+  arrays are fine; results are always new arrays;
+* NaN or inf in any input raises ValueError naming the argument (we refuse
+  rather than propagate: a NaN from the data would otherwise surface only as a
+  NaN loss many steps later);
+* `lengths` holds integers in 1..T; `None` means every sequence has length T.
+"""
+
+import operator
+
+import numpy as np
+
+from rnnfast._arrays import all_finite
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
+TASKS = ("binary", "regression")
+PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+
+
+def float_array(name, a, ndim, dtype=None):
+    """`a` as a C-contiguous float32/float64 array of rank `ndim`, all finite."""
+    if not isinstance(a, np.ndarray):
+        if a is None:
+            raise TypeError(f"{name} must be an array, got None")
+        a = np.asarray(a)
+    if a.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {a.dtype}")
+    if dtype is not None and a.dtype != dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but the other arrays are {dtype}; "
+                        f"convert them to one dtype first")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {a.shape}")
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    if not all_finite(a):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return a
+
+
+def _expect_shape(name, a, shape):
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+
+
+def check_weights(W_xh, W_hh):
+    """Validate the recurrent weights; returns (W_xh, W_hh, dtype, H, D)."""
+    W_hh = float_array("W_hh", W_hh, 2)
+    dtype = W_hh.dtype
+    H = W_hh.shape[0]
+    _expect_shape("W_hh", W_hh, (H, H))
+    if H == 0:
+        raise ValueError("W_hh must have a hidden size of at least 1, got shape (0, 0)")
+    W_xh = float_array("W_xh", W_xh, 2, dtype)
+    if W_xh.shape[0] != H:
+        raise ValueError(f"W_xh must have shape (H, D) with H = {H} (from W_hh), got {W_xh.shape}")
+    return W_xh, W_hh, dtype, H, W_xh.shape[1]
+
+
+def check_bias(name, b, dtype, size):
+    b = float_array(name, b, 1, dtype)
+    _expect_shape(name, b, (size,))
+    return b
+
+
+def check_inputs(x, dtype, D, allow_empty_batch=True):
+    """Validate x: (B, T, D); returns (x, B, T)."""
+    x = float_array("x", x, 3, dtype)
+    B, T, xD = x.shape
+    if xD != D:
+        raise ValueError(f"x must have shape (B, T, D) with D = {D} (from W_xh), got {x.shape}")
+    if T == 0:
+        raise ValueError(f"x must have at least one time step, got shape {x.shape}")
+    if B == 0 and not allow_empty_batch:
+        raise ValueError("x is an empty batch (B = 0): the mean loss over no sequences is undefined")
+    if B * T > _INT_MAX or B * T * max(D, 1) > _INT_MAX:
+        raise ValueError(f"x is too large for 32-bit BLAS sizes: shape {x.shape}")
+    return x, B, T
+
+
+def check_lengths(lengths, B, T):
+    """`lengths` as a C-contiguous intp array of shape (B,) with values in 1..T."""
+    if lengths is None:
+        return np.full(B, T, dtype=np.intp)
+    lengths = np.asarray(lengths)
+    if lengths.dtype.kind not in "iu":
+        raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+    if lengths.shape != (B,):
+        raise ValueError(f"lengths must have shape ({B},) to match x, got {lengths.shape}")
+    if B and (lengths.min() < 1 or lengths.max() > T):
+        raise ValueError(f"lengths must lie in 1..{T} (T from x), "
+                         f"got values from {lengths.min()} to {lengths.max()}")
+    return np.ascontiguousarray(lengths, dtype=np.intp)
+
+
+def check_state(name, h, dtype, B, H):
+    """Validate an initial state (B, H) or None."""
+    if h is None:
+        return None
+    h = float_array(name, h, 2, dtype)
+    _expect_shape(name, h, (B, H))
+    return h
+
+
+def check_forward(x, W_xh, W_hh, b_h, h0, lengths):
+    W_xh, W_hh, dtype, H, D = check_weights(W_xh, W_hh)
+    b_h = check_bias("b_h", b_h, dtype, H)
+    x, B, T = check_inputs(x, dtype, D)
+    h0 = check_state("h0", h0, dtype, B, H)
+    return x, W_xh, W_hh, b_h, h0, check_lengths(lengths, B, T)
+
+
+def check_backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
+    W_xh, W_hh, dtype, H, D = check_weights(W_xh, W_hh)
+    x, B, T = check_inputs(x, dtype, D)
+    hs = float_array("hs", hs, 3, dtype)
+    _expect_shape("hs", hs, (B, T, H))
+    dhs = float_array("dhs", dhs, 3, dtype)
+    _expect_shape("dhs", dhs, (B, T, H))
+    h0 = check_state("h0", h0, dtype, B, H)
+    return x, hs, W_xh, W_hh, dhs, h0, check_lengths(lengths, B, T)
+
+
+def check_loss(params, x, y, lengths, task, h0):
+    """Validate a fused training step; returns (params, x, y, lengths, task, h0)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    try:
+        missing = [k for k in PARAM_NAMES if k not in params]
+    except TypeError:
+        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}, "
+                        f"got {type(params).__name__}") from None
+    if missing:
+        raise ValueError(f"params is missing {', '.join(missing)}; it needs {PARAM_NAMES}")
+    W_xh, W_hh, dtype, H, D = check_weights(params["W_xh"], params["W_hh"])
+    b_h = check_bias("b_h", params["b_h"], dtype, H)
+    W_hy = float_array("W_hy", params["W_hy"], 2, dtype)
+    O = W_hy.shape[0]
+    if W_hy.shape[1] != H or O == 0:
+        raise ValueError(f"W_hy must have shape (O, {H}) with O >= 1, got {W_hy.shape}")
+    if task == "binary" and O != 1:
+        raise ValueError(f"task='binary' needs W_hy of shape (1, {H}), got {W_hy.shape}")
+    b_y = check_bias("b_y", params["b_y"], dtype, O)
+    x, B, T = check_inputs(x, dtype, D, allow_empty_batch=False)
+    y = _check_targets(y, task, dtype, B, O)
+    h0 = check_state("h0", h0, dtype, B, H)
+    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "W_hy": W_hy, "b_y": b_y}
+    return params, x, y, check_lengths(lengths, B, T), task, h0
+
+
+def _check_targets(y, task, dtype, B, O):
+    """Targets are data, not parameters: they are cast to the parameters' dtype."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must be numeric, got dtype {y.dtype}")
+    if task == "binary":
+        if y.shape != (B,):
+            raise ValueError(f"y must have shape ({B},) for task='binary', got {y.shape}")
+        if not np.all((y == 0) | (y == 1)):
+            raise ValueError("y must hold only 0 and 1 for task='binary'")
+    elif y.shape != (B, O):
+        raise ValueError(f"y must have shape ({B}, {O}) for task='regression', got {y.shape}")
+    y = np.ascontiguousarray(y, dtype=dtype)
+    if not all_finite(y):
+        raise ValueError("y contains NaN or infinity")
+    return y
+
+
+def check_index(name, value, low=0):
+    """`value` as an int >= low (sizes, counts)."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return value

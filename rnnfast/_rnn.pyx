@@ -1,0 +1,294 @@
+"""Fused Elman RNN kernels: forward pass, BPTT, and the whole training step.
+
+The entry points take arrays already validated by `rnnfast._checks` (C-contiguous,
+one float dtype, matching shapes, lengths in 1..T) and run with the GIL released.
+Workspaces are allocated once per call. The input projection x W_xh^T and the
+weight gradients are each one matrix product over all B*T steps; only the
+recurrent product h_{t-1} W_hh^T and its transpose run step by step.
+"""
+
+cimport numpy as cnp
+from libc.math cimport exp, log1p, fabs
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy, memset
+
+from rnnfast._blas cimport floating, mm_nn_acc, mm_tn_acc, tanh_inplace
+
+import numpy as np
+
+cnp.import_array()
+
+
+cdef inline void _transpose(const floating *a, int rows, int cols, floating *out) noexcept nogil:
+    cdef int i, j
+    for i in range(rows):
+        for j in range(cols):
+            out[<Py_ssize_t>j * rows + i] = a[<Py_ssize_t>i * cols + j]
+
+
+cdef void _forward(int B, int T, int D, int H, const floating *x,
+                   const floating *W_xhT, const floating *W_hhT, const floating *b_h,
+                   const floating *h0, const Py_ssize_t *lengths, int min_len,
+                   floating *hs) noexcept nogil:
+    """hs (B, T, H) from x (B, T, D); W_xhT (D, H) and W_hhT (H, H) are transposed copies."""
+    cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
+    cdef Py_ssize_t r, b, t
+    cdef floating *h_t
+    cdef const floating *h_prev
+    # every row of hs starts as b_h + x W_xh^T
+    for r in range(<Py_ssize_t>B * T):
+        memcpy(hs + r * H, b_h, H * sizeof(floating))
+    mm_nn_acc(B * T, H, D, x, D, W_xhT, H, hs, H)
+    for t in range(T):
+        if t == 0:
+            if h0 != NULL:
+                mm_nn_acc(B, H, H, h0, H, W_hhT, H, hs, <int>row_stride)
+        else:
+            mm_nn_acc(B, H, H, hs + (t - 1) * H, <int>row_stride, W_hhT, H,
+                      hs + t * H, <int>row_stride)
+        for b in range(B):
+            h_t = hs + b * row_stride + t * H
+            if t < min_len or t < lengths[b]:
+                tanh_inplace(h_t, H)
+            else:  # past the end: carry the state (t >= 1 here, lengths >= 1)
+                memcpy(h_t, h_t - H, H * sizeof(floating))
+
+
+cdef void _backward(int B, int T, int D, int H, const floating *x, const floating *hs,
+                    const floating *W_xh, const floating *W_hh, const floating *dhs,
+                    const floating *h0, const Py_ssize_t *lengths, int min_len,
+                    floating *dh, floating *da, floating *dx, floating *dW_xh,
+                    floating *dW_hh, floating *db_h) noexcept nogil:
+    """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
+
+    dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
+    da is a (B, T, H) workspace; dW_xh, dW_hh, db_h and dx are accumulated into.
+    """
+    cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
+    cdef Py_ssize_t b, t, j, r, off
+    cdef bint active
+    cdef floating h
+    cdef int k
+    if min_len < T:
+        memset(da, 0, <size_t>B * row_stride * sizeof(floating))
+    for t in range(T - 1, -1, -1):
+        for b in range(B):
+            off = b * row_stride + t * H
+            if dhs != NULL:
+                for j in range(H):
+                    dh[b * H + j] += dhs[off + j]
+            if t < min_len or t < lengths[b]:
+                for j in range(H):
+                    h = hs[off + j]
+                    da[off + j] = dh[b * H + j] * (1 - h * h)
+                memset(dh + b * H, 0, H * sizeof(floating))
+        # rows of da past their sequence's end are zero and leave dh as it was
+        mm_nn_acc(B, H, H, da + t * H, <int>row_stride, W_hh, H, dh, H)
+    for r in range(<Py_ssize_t>B * T):
+        for j in range(H):
+            db_h[j] += da[r * H + j]
+    mm_tn_acc(H, D, B * T, da, H, x, D, dW_xh, D)
+    for b in range(B):
+        k = <int>(lengths[b] if lengths[b] < T else T) - 1
+        mm_tn_acc(H, H, k, da + b * row_stride + H, H, hs + b * row_stride, H, dW_hh, H)
+    if h0 != NULL:
+        mm_tn_acc(H, H, B, da, <int>row_stride, h0, H, dW_hh, H)
+    if dx != NULL:
+        mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
+
+
+cdef inline void _min_length(const Py_ssize_t *lengths, int B, int T, int *out) noexcept nogil:
+    cdef int m = T
+    cdef Py_ssize_t b
+    for b in range(B):
+        if lengths[b] < m:
+            m = <int>lengths[b]
+    out[0] = m
+
+
+cdef inline void *_data(cnp.ndarray a):
+    return NULL if a is None else cnp.PyArray_DATA(a)
+
+
+cdef void *_alloc(size_t nbytes) except NULL:
+    cdef void *p = malloc(nbytes if nbytes > 0 else 1)
+    if p == NULL:
+        raise MemoryError(f"could not allocate a {nbytes}-byte workspace")
+    return p
+
+
+cdef void _forward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray W_xh, cnp.ndarray W_hh,
+                         cnp.ndarray b_h, cnp.ndarray h0, cnp.ndarray lengths, cnp.ndarray hs):
+    cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
+    cdef floating *work = <floating *>_alloc((<size_t>D * H + <size_t>H * H) * sizeof(floating))
+    cdef floating *W_xhT = work
+    cdef floating *W_hhT = work + <Py_ssize_t>D * H
+    cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
+    cdef const floating *xp = <const floating *>_data(x)
+    cdef const floating *wxh = <const floating *>_data(W_xh)
+    cdef const floating *whh = <const floating *>_data(W_hh)
+    cdef const floating *bp = <const floating *>_data(b_h)
+    cdef const floating *h0p = <const floating *>_data(h0)
+    cdef floating *hsp = <floating *>_data(hs)
+    cdef int min_len
+    with nogil:
+        _min_length(lens, B, T, &min_len)
+        _transpose(wxh, H, D, W_xhT)
+        _transpose(whh, H, H, W_hhT)
+        _forward(B, T, D, H, xp, W_xhT, W_hhT, bp, h0p, lens, min_len, hsp)
+    free(work)
+
+
+def forward(x, W_xh, W_hh, b_h, h0, lengths):
+    """Kernel behind functional.rnn_forward; arguments already validated."""
+    hs = np.empty((x.shape[0], x.shape[1], W_hh.shape[0]), dtype=x.dtype)
+    if x.dtype == np.float32:
+        _forward_entry[float](NULL, x, W_xh, W_hh, b_h, h0, lengths, hs)
+    else:
+        _forward_entry[double](NULL, x, W_xh, W_hh, b_h, h0, lengths, hs)
+    return hs
+
+
+cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.ndarray W_xh,
+                          cnp.ndarray W_hh, cnp.ndarray dhs, cnp.ndarray h0,
+                          cnp.ndarray lengths, cnp.ndarray dx, cnp.ndarray dW_xh,
+                          cnp.ndarray dW_hh, cnp.ndarray db_h, cnp.ndarray dh0):
+    cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
+    cdef floating *da = <floating *>_alloc(<size_t>B * T * H * sizeof(floating))
+    cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
+    cdef const floating *xp = <const floating *>_data(x)
+    cdef const floating *hsp = <const floating *>_data(hs)
+    cdef const floating *wxh = <const floating *>_data(W_xh)
+    cdef const floating *whh = <const floating *>_data(W_hh)
+    cdef const floating *dhsp = <const floating *>_data(dhs)
+    cdef const floating *h0p = <const floating *>_data(h0)
+    cdef floating *dxp = <floating *>_data(dx)
+    cdef floating *dwxh = <floating *>_data(dW_xh)
+    cdef floating *dwhh = <floating *>_data(dW_hh)
+    cdef floating *dbh = <floating *>_data(db_h)
+    cdef floating *dh = <floating *>_data(dh0)
+    cdef int min_len
+    with nogil:
+        _min_length(lens, B, T, &min_len)
+        _backward(B, T, D, H, xp, hsp, wxh, whh, dhsp, h0p, lens, min_len,
+                  dh, da, dxp, dwxh, dwhh, dbh)
+    free(da)
+
+
+def backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
+    """Kernel behind functional.rnn_backward; arguments already validated."""
+    dt = x.dtype
+    B, H = x.shape[0], W_hh.shape[0]
+    dx = np.zeros(x.shape, dt)
+    dW_xh = np.zeros(W_xh.shape, dt)
+    dW_hh = np.zeros(W_hh.shape, dt)
+    db_h = np.zeros(H, dt)
+    dh0 = np.zeros((B, H), dt)
+    if dt == np.float32:
+        _backward_entry[float](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
+                        dx, dW_xh, dW_hh, db_h, dh0)
+    else:
+        _backward_entry[double](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
+                        dx, dW_xh, dW_hh, db_h, dh0)
+    return dx, dW_xh, dW_hh, db_h, dh0
+
+
+cdef double _head(int B, int T, int H, int O, bint binary, const floating *hs,
+                  const floating *W_hy, const floating *b_y, const floating *y,
+                  floating *dW_hy, floating *db_y, floating *dh) noexcept nogil:
+    """Loss of the head on each final state; its gradients, and dLoss/dh_T into dh (B, H)."""
+    cdef Py_ssize_t b, o, j
+    cdef const floating *h_last
+    cdef floating out_acc, dout
+    cdef double z, loss = 0, sig, n = <double>B * O
+    for b in range(B):
+        h_last = hs + (<Py_ssize_t>b * T + T - 1) * H
+        memset(dh + b * H, 0, H * sizeof(floating))
+        for o in range(O):
+            out_acc = 0
+            for j in range(H):
+                out_acc = out_acc + h_last[j] * W_hy[o * H + j]
+            z = <double>(out_acc + b_y[o])
+            if binary:
+                loss += (z if z > 0 else 0) - z * y[b] + log1p(exp(-fabs(z)))
+                if z >= 0:
+                    sig = 1 / (1 + exp(-z))
+                else:
+                    sig = exp(z) / (1 + exp(z))
+                dout = <floating>((sig - y[b]) / B)
+            else:
+                z = z - y[b * O + o]
+                loss += z * z
+                dout = <floating>(2 * z / n)
+            db_y[o] += dout
+            for j in range(H):
+                dW_hy[o * H + j] += dout * h_last[j]
+                dh[b * H + j] += dout * W_hy[o * H + j]
+    return loss / n
+
+
+cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray y,
+                        cnp.ndarray lengths, cnp.ndarray h0, cnp.ndarray W_xh,
+                        cnp.ndarray W_hh, cnp.ndarray b_h, cnp.ndarray W_hy, cnp.ndarray b_y,
+                        cnp.ndarray dx, cnp.ndarray dW_xh, cnp.ndarray dW_hh,
+                        cnp.ndarray db_h, cnp.ndarray dW_hy, cnp.ndarray db_y):
+    cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
+    cdef int O = W_hy.shape[0]
+    cdef size_t n_state = <size_t>B * T * H
+    cdef floating *work = <floating *>_alloc(
+        (2 * n_state + <size_t>B * H + <size_t>D * H + <size_t>H * H) * sizeof(floating))
+    cdef floating *hs = work
+    cdef floating *da = hs + n_state
+    cdef floating *dh = da + n_state
+    cdef floating *W_xhT = dh + <Py_ssize_t>B * H
+    cdef floating *W_hhT = W_xhT + <Py_ssize_t>D * H
+    cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
+    cdef const floating *xp = <const floating *>_data(x)
+    cdef const floating *yp = <const floating *>_data(y)
+    cdef const floating *h0p = <const floating *>_data(h0)
+    cdef const floating *wxh = <const floating *>_data(W_xh)
+    cdef const floating *whh = <const floating *>_data(W_hh)
+    cdef const floating *bh = <const floating *>_data(b_h)
+    cdef const floating *why = <const floating *>_data(W_hy)
+    cdef const floating *by = <const floating *>_data(b_y)
+    cdef floating *dxp = <floating *>_data(dx)
+    cdef floating *dwxh = <floating *>_data(dW_xh)
+    cdef floating *dwhh = <floating *>_data(dW_hh)
+    cdef floating *dbh = <floating *>_data(db_h)
+    cdef floating *dwhy = <floating *>_data(dW_hy)
+    cdef floating *dby = <floating *>_data(db_y)
+    cdef int min_len
+    cdef double loss
+    with nogil:
+        _min_length(lens, B, T, &min_len)
+        _transpose(wxh, H, D, W_xhT)
+        _transpose(whh, H, H, W_hhT)
+        _forward(B, T, D, H, xp, W_xhT, W_hhT, bh, h0p, lens, min_len, hs)
+        loss = _head(B, T, H, O, binary, hs, why, by, yp, dwhy, dby, dh)
+        _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, dh, da, dxp,
+                  dwxh, dwhh, dbh)
+    free(work)
+    return loss
+
+
+def loss_and_grads(params, x, y, lengths, task, h0, input_grad):
+    """Kernel behind functional.rnn_loss_and_grads; arguments already validated."""
+    dt = x.dtype
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
+    W_hy, b_y = params["W_hy"], params["b_y"]
+    grads = {"W_xh": np.zeros(W_xh.shape, dt), "W_hh": np.zeros(W_hh.shape, dt),
+             "b_h": np.zeros(b_h.shape, dt), "W_hy": np.zeros(W_hy.shape, dt),
+             "b_y": np.zeros(b_y.shape, dt)}
+    dx = np.zeros(x.shape, dt) if input_grad else None
+    binary = task == "binary"
+    if dt == np.float32:
+        loss = _loss_entry[float](NULL, binary, x, y, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y,
+                           dx, grads["W_xh"], grads["W_hh"], grads["b_h"], grads["W_hy"],
+                           grads["b_y"])
+    else:
+        loss = _loss_entry[double](NULL, binary, x, y, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y,
+                           dx, grads["W_xh"], grads["W_hh"], grads["b_h"], grads["W_hy"],
+                           grads["b_y"])
+    if input_grad:
+        grads["x"] = dx
+    return loss, grads

@@ -1,0 +1,125 @@
+"""Timing of the compiled kernels against the NumPy reference (and PyTorch if installed).
+
+Used by `rnnfast bench` and `benchmarks/bench_rnn.py`. Timings are interleaved:
+each round times every contender once, in turn, so that the machine's drift
+hits all of them alike; the figures are medians over rounds.
+"""
+
+import time
+
+import numpy as np
+
+from rnnfast import functional, reference
+
+# (T, B, D, H): the sizes the foundation issue quotes.
+DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (100, 32, 64, 128))
+
+
+def make_problem(T, B, D, H, dtype=np.float32, seed=0):
+    """Random parameters, inputs and binary targets of the given size."""
+    rng = np.random.default_rng(seed)
+    params = {
+        "W_xh": rng.normal(0, 1 / np.sqrt(D), (H, D)).astype(dtype),
+        "W_hh": rng.normal(0, 1 / np.sqrt(H), (H, H)).astype(dtype),
+        "b_h": np.zeros(H, dtype),
+        "W_hy": rng.normal(0, 1 / np.sqrt(H), (1, H)).astype(dtype),
+        "b_y": np.zeros(1, dtype),
+    }
+    x = rng.standard_normal((B, T, D)).astype(dtype)
+    y = rng.integers(0, 2, B)
+    return params, x, y
+
+
+def _calibrate(fn, min_seconds):
+    """How many calls of fn take at least min_seconds."""
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - start >= min_seconds:
+            return n
+        n *= 2
+
+
+def time_interleaved(contenders, rounds=7, min_seconds=0.05):
+    """Median seconds per call of each callable in `contenders` (a dict name -> fn)."""
+    counts = {name: _calibrate(fn, min_seconds) for name, fn in contenders.items()}
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            n = counts[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - start) / n)
+    return {name: float(np.median(s)) for name, s in samples.items()}
+
+
+def torch_step(params, x, y):
+    """A PyTorch CPU training step (forward, loss, backward) of the same model, or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    D, H = params["W_xh"].shape[1], params["W_hh"].shape[0]
+    rnn = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh", bias=True)
+    head = torch.nn.Linear(H, 1)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(params["W_xh"]))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(params["W_hh"]))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(params["b_h"]))
+        rnn.bias_hh_l0.zero_()
+        head.weight.copy_(torch.from_numpy(params["W_hy"]))
+        head.bias.copy_(torch.from_numpy(params["b_y"]))
+    tx = torch.from_numpy(x)
+    ty = torch.from_numpy(y.astype(x.dtype))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    weights = [*rnn.parameters(), *head.parameters()]
+
+    def step():
+        for w in weights:
+            w.grad = None
+        hs, _ = rnn(tx)
+        loss = loss_fn(head(hs[:, -1]).squeeze(1), ty)
+        loss.backward()
+        return loss.item()
+
+    return step
+
+
+def run(sizes=DEFAULT_SIZES, dtype=np.float32, rounds=7, with_torch=True):
+    """One row per size: median seconds per training step for each contender."""
+    rows = []
+    for T, B, D, H in sizes:
+        params, x, y = make_problem(T, B, D, H, dtype)
+        contenders = {
+            "rnnfast": lambda: functional.rnn_loss_and_grads(params, x, y),
+            "reference": lambda: reference.rnn_loss_and_grads(params, x, y),
+        }
+        step = torch_step(params, x, y) if with_torch else None
+        if step is not None:
+            contenders["torch"] = step
+        rows.append({"size": (T, B, D, H), **time_interleaved(contenders, rounds)})
+    return rows
+
+
+def format_table(rows):
+    """The rows of `run` as a text table with speed-up ratios."""
+    has_torch = any("torch" in r for r in rows)
+    head = f"{'T, B, D, H':>18} {'rnnfast':>10} {'reference':>10} {'ref/rnnfast':>12}"
+    if has_torch:
+        head += f" {'torch':>10} {'torch/rnnfast':>14}"
+    lines = [head]
+    for r in rows:
+        line = (f"{', '.join(map(str, r['size'])):>18} {_us(r['rnnfast']):>10} "
+                f"{_us(r['reference']):>10} {r['reference'] / r['rnnfast']:>11.1f}x")
+        if has_torch and "torch" in r:
+            line += f" {_us(r['torch']):>10} {r['torch'] / r['rnnfast']:>13.1f}x"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _us(seconds):
+    return f"{seconds * 1e6:.1f}us" if seconds < 1e-3 else f"{seconds * 1e3:.2f}ms"

@@ -1,0 +1,32 @@
+"""Compiled RNN kernels with the signatures of `rnnfast.reference`.
+
+Each function validates its arguments (in `rnnfast._checks`, shared with the
+reference) and then makes one call into the Cython module, which releases the
+GIL for the whole computation, so several threads can run kernels at once.
+"""
+
+from rnnfast import _checks, _rnn, reference
+
+__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads"]
+
+
+def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
+    x, W_xh, W_hh, b_h, h0, lengths = _checks.check_forward(x, W_xh, W_hh, b_h, h0, lengths)
+    return _rnn.forward(x, W_xh, W_hh, b_h, h0, lengths)
+
+
+def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None):
+    args = _checks.check_backward(x, hs, W_xh, W_hh, dhs, h0, lengths)
+    return _rnn.backward(*args)
+
+
+def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
+                       input_grad=False):
+    params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+    return _rnn.loss_and_grads(params, x, y, lengths, task, h0, input_grad)
+
+
+# One home for the documentation of each function: the reference's docstring.
+for _name in __all__:
+    globals()[_name].__doc__ = getattr(reference, _name).__doc__
+del _name

@@ -1,0 +1,101 @@
+"""Plain NumPy twins of every rnnfast kernel: same names, same signatures.
+
+Written to be read, not to be fast: each function is the textbook loop, so the
+compiled kernels in `rnnfast.functional` can be checked against it. Arguments
+are validated by the same code as the kernels' (`rnnfast._checks`).
+
+Shapes are batch-first: x (B, T, D), W_xh (H, D), W_hh (H, H), b_h (H,),
+h0 (B, H), lengths (B,), hs and dhs (B, T, H); float32 or float64 throughout.
+"""
+
+import numpy as np
+
+from rnnfast import _checks
+
+__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads"]
+
+
+def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
+    """Hidden states hs (B, T, H) of h_t = tanh(x_t W_xh^T + h_{t-1} W_hh^T + b_h).
+
+    Past a sequence's length its state is carried unchanged, so hs[:, -1] is
+    every sequence's final state.
+    """
+    x, W_xh, W_hh, b_h, h0, lengths = _checks.check_forward(x, W_xh, W_hh, b_h, h0, lengths)
+    B, T, _ = x.shape
+    h = np.zeros((B, W_hh.shape[0]), x.dtype) if h0 is None else h0
+    hs = np.empty((B, T, W_hh.shape[0]), x.dtype)
+    for t in range(T):
+        h_new = np.tanh(x[:, t] @ W_xh.T + h @ W_hh.T + b_h)
+        active = (t < lengths)[:, None]
+        h = np.where(active, h_new, h)
+        hs[:, t] = h
+    return hs
+
+
+def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None):
+    """Backpropagation through time for `rnn_forward`.
+
+    dhs (B, T, H) is dLoss/dh_t from outside the recurrence. Returns
+    (dx (B, T, D), dW_xh (H, D), dW_hh (H, H), db_h (H,), dh0 (B, H)).
+    """
+    x, hs, W_xh, W_hh, dhs, h0, lengths = _checks.check_backward(
+        x, hs, W_xh, W_hh, dhs, h0, lengths)
+    B, T, _ = x.shape
+    H = W_hh.shape[0]
+    if h0 is None:
+        h0 = np.zeros((B, H), x.dtype)
+    dx = np.zeros_like(x)
+    dW_xh = np.zeros_like(W_xh)
+    dW_hh = np.zeros_like(W_hh)
+    db_h = np.zeros(H, x.dtype)
+    dh = np.zeros((B, H), x.dtype)  # dLoss/dh_t, including all later steps
+    for t in reversed(range(T)):
+        dh = dh + dhs[:, t]
+        active = (t < lengths)[:, None]
+        da = np.where(active, dh * (1 - hs[:, t] ** 2), 0)  # through tanh
+        h_prev = h0 if t == 0 else hs[:, t - 1]
+        dW_xh += da.T @ x[:, t]
+        dW_hh += da.T @ h_prev
+        db_h += da.sum(axis=0)
+        dx[:, t] = da @ W_xh
+        # a carried step passes its gradient straight to the step before
+        dh = np.where(active, da @ W_hh, dh)
+    return dx, dW_xh, dW_hh, db_h, dh
+
+
+def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
+                       input_grad=False):
+    """One training step: forward, head on the final state, loss and full BPTT.
+
+    params: dict of W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (O, H), b_y (O,).
+    task="binary": O = 1, y (B,) of 0/1, loss = mean binary cross-entropy of
+    sigmoid(h_T W_hy^T + b_y). task="regression": y (B, O), loss = mean of
+    (h_T W_hy^T + b_y - y)^2 over all B*O elements.
+    Returns (loss: float, grads: dict with params' keys and shapes), plus
+    grads["x"] = dLoss/dx (B, T, D) when input_grad is true.
+    """
+    params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+    hs = rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
+    h_last = hs[:, -1]
+    out = h_last @ params["W_hy"].T + params["b_y"]
+    B = x.shape[0]
+    if task == "binary":
+        z = out[:, 0].astype(np.float64)
+        # log(1 + e^z) - y z, written so that no exp can overflow
+        loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        sig = np.exp(-np.logaddexp(0.0, -z))
+        dout = ((sig - y) / B)[:, None].astype(x.dtype)
+    else:
+        diff = out.astype(np.float64) - y
+        loss = np.mean(diff ** 2)
+        dout = (2 * diff / diff.size).astype(x.dtype)
+    dhs = np.zeros_like(hs)
+    dhs[:, -1] = dout @ params["W_hy"]
+    dx, dW_xh, dW_hh, db_h, _ = rnn_backward(
+        x, hs, params["W_xh"], params["W_hh"], dhs, h0, lengths)
+    grads = {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h,
+             "W_hy": dout.T @ h_last, "b_y": dout.sum(axis=0)}
+    if input_grad:
+        grads["x"] = dx
+    return float(loss), grads

@@ -1,0 +1,53 @@
+"""Build the Cython kernels.
+
+Environment switches (for local builds; wheels use the defaults):
+  RNNFAST_DEBUG=1   bounds and wraparound checks on, -O0 -g, asserts kept
+  RNNFAST_NATIVE=1  add -march=native (not portable: never for wheels)
+"""
+
+import os
+import sys
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("RNNFAST_DEBUG", "0") == "1"
+NATIVE = os.environ.get("RNNFAST_NATIVE", "0") == "1"
+
+# The one place where Cython directives are set.
+DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+    "embedsignature": True,
+}
+
+if sys.platform == "win32":
+    COMPILE_ARGS = ["/Od", "/Zi"] if DEBUG else ["/O2"]
+else:
+    COMPILE_ARGS = ["-O0", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
+    if NATIVE:
+        COMPILE_ARGS.append("-march=native")
+
+C_HELPERS = ["csrc/rf_loops.c"]
+
+
+def kernel(name, extra_sources=()):
+    return Extension(
+        f"rnnfast.{name}",
+        sources=[f"rnnfast/{name}.pyx", *C_HELPERS, *extra_sources],
+        include_dirs=["csrc", numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        extra_compile_args=COMPILE_ARGS,
+    )
+
+
+setup(
+    ext_modules=cythonize(
+        [kernel("_arrays"), kernel("_rnn")],
+        compiler_directives=DIRECTIVES,
+    ),
+)

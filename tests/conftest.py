@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from rnnfast import functional, reference
+
+# Relative tolerances of kernel against reference, per dtype.
+RTOL = {np.float64: 1e-10, np.float32: 1e-5}
+# Test data have entries of order 1. A gradient summed from such terms can
+# cancel to a small value whose float32 rounding error (~1e-7 per term) is
+# large relative to the value itself, so float32 also allows this absolute error.
+ATOL = {np.float64: 0.0, np.float32: 1e-6}
+
+
+def assert_close(actual, expected, dtype, what=""):
+    """Elementwise closeness relative to the largest magnitude in `expected`."""
+    kind = np.dtype(dtype).type
+    expected = np.asarray(expected)
+    assert np.shape(actual) == expected.shape, what
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    atol = max(RTOL[kind] * scale, ATOL[kind], 1e-300)
+    np.testing.assert_allclose(actual, expected, rtol=RTOL[kind], atol=atol, err_msg=what)
+
+
+def make_rnn_case(rng, B, T, D, H, dtype, O=1, with_h0=True, ragged=True, scale=1.0):
+    """Random weights, inputs, initial state and lengths for one test case."""
+    params = {
+        "W_xh": (rng.standard_normal((H, D)) * scale / np.sqrt(D)).astype(dtype),
+        "W_hh": (rng.standard_normal((H, H)) * scale / np.sqrt(H)).astype(dtype),
+        "b_h": (rng.standard_normal(H) * 0.1).astype(dtype),
+        "W_hy": (rng.standard_normal((O, H)) / np.sqrt(H)).astype(dtype),
+        "b_y": (rng.standard_normal(O) * 0.1).astype(dtype),
+    }
+    x = rng.standard_normal((B, T, D)).astype(dtype)
+    h0 = (rng.standard_normal((B, H)) * 0.5).astype(dtype) if with_h0 else None
+    lengths = rng.integers(1, T + 1, size=B) if ragged else None
+    return params, x, h0, lengths
+
+
+@pytest.fixture(params=[reference, functional], ids=["reference", "functional"])
+def impl(request):
+    """Each implementation in turn: both must accept and refuse the same inputs."""
+    return request.param

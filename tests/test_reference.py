@@ -1,0 +1,91 @@
+"""The NumPy reference against central finite differences (float64)."""
+
+import numpy as np
+import pytest
+
+from conftest import make_rnn_case
+from rnnfast import reference
+
+EPS = 1e-6
+
+
+def numeric_grad(f, a):
+    """Central differences of the scalar f() with respect to every entry of a (in place)."""
+    g = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + EPS
+        up = f()
+        a[i] = old - EPS
+        down = f()
+        a[i] = old
+        g[i] = (up - down) / (2 * EPS)
+    return g
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+@pytest.mark.parametrize("B,T,D,H", [(3, 4, 2, 3), (1, 1, 1, 1), (2, 5, 3, 1)])
+def test_loss_gradients_match_finite_differences(task, B, T, D, H):
+    rng = np.random.default_rng(B * 100 + T)
+    O = 1 if task == "binary" else 2
+    params, x, h0, lengths = make_rnn_case(rng, B, T, D, H, np.float64, O=O, scale=1.5)
+    y = rng.integers(0, 2, B) if task == "binary" else rng.standard_normal((B, O))
+
+    def loss():
+        return reference.rnn_loss_and_grads(params, x, y, lengths, task, h0)[0]
+
+    _, grads = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=True)
+    for name, value in params.items():
+        np.testing.assert_allclose(grads[name], numeric_grad(loss, value), rtol=1e-6,
+                                   atol=1e-9, err_msg=name)
+    np.testing.assert_allclose(grads["x"], numeric_grad(loss, x), rtol=1e-6, atol=1e-9)
+
+
+def test_backward_matches_finite_differences_of_a_linear_functional():
+    rng = np.random.default_rng(7)
+    B, T, D, H = 3, 4, 2, 3
+    params, x, h0, lengths = make_rnn_case(rng, B, T, D, H, np.float64, scale=1.5)
+    G = rng.standard_normal((B, T, H))  # loss = sum(G * hs), so dLoss/dhs = G
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
+
+    def loss():
+        return float(np.sum(G * reference.rnn_forward(x, W_xh, W_hh, b_h, h0, lengths)))
+
+    hs = reference.rnn_forward(x, W_xh, W_hh, b_h, h0, lengths)
+    dx, dW_xh, dW_hh, db_h, dh0 = reference.rnn_backward(x, hs, W_xh, W_hh, G, h0, lengths)
+    for analytic, wrt in [(dx, x), (dW_xh, W_xh), (dW_hh, W_hh), (db_h, b_h), (dh0, h0)]:
+        np.testing.assert_allclose(analytic, numeric_grad(loss, wrt), rtol=1e-6, atol=1e-9)
+
+
+def test_states_are_carried_past_each_length():
+    rng = np.random.default_rng(3)
+    params, x, h0, _ = make_rnn_case(rng, 3, 5, 2, 4, np.float64)
+    lengths = np.array([1, 3, 5])
+    hs = reference.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
+    for b, n in enumerate(lengths):
+        for t in range(n, 5):
+            np.testing.assert_array_equal(hs[b, t], hs[b, n - 1])
+        # and the state up to the length is the one of the truncated sequence
+        short = reference.rnn_forward(x[b:b + 1, :n], params["W_xh"], params["W_hh"],
+                                      params["b_h"], h0[b:b + 1])
+        np.testing.assert_allclose(hs[b, :n], short[0], rtol=1e-12, atol=1e-15)
+
+
+def test_forward_matches_the_formula_step_by_step():
+    rng = np.random.default_rng(4)
+    params, x, h0, _ = make_rnn_case(rng, 2, 3, 2, 3, np.float64)
+    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
+    hs = reference.rnn_forward(x, W_xh, W_hh, b_h, h0)
+    h = h0
+    for t in range(3):
+        h = np.tanh(np.einsum("hd,bd->bh", W_xh, x[:, t]) + np.einsum("ij,bj->bi", W_hh, h) + b_h)
+        np.testing.assert_allclose(hs[:, t], h, rtol=1e-12, atol=1e-15)
+
+
+def test_binary_loss_is_stable_for_huge_logits():
+    params = {"W_xh": np.zeros((1, 1)), "W_hh": np.zeros((1, 1)), "b_h": np.zeros(1),
+              "W_hy": np.zeros((1, 1)), "b_y": np.array([800.0])}
+    x = np.zeros((2, 1, 1))
+    loss, grads = reference.rnn_loss_and_grads(params, x, np.array([1, 0]))
+    assert np.isfinite(loss) and loss == pytest.approx(400.0)  # (0 + 800) / 2
+    assert grads["b_y"][0] == pytest.approx(0.5)
