@@ -9,11 +9,7 @@
 
 #include <stddef.h>
 
-#if defined(_MSC_VER)
-#define RF_RESTRICT __restrict
-#else
-#define RF_RESTRICT restrict
-#endif
+#include "rf_common.h"
 
 /* C[m, n] += A[m, k] @ B[k, n] */
 void rf_mm_nn_acc_f(int m, int n, int k, const float *A, int lda,

@@ -9,15 +9,25 @@ __version__ = "0.1.0"
 
 # Submodules load on first use, so that `rnnfast.cli` can set BLAS threading
 # before numpy is imported.
-_SUBMODULES = ("functional", "reference", "bench")
+_SUBMODULES = ("functional", "reference", "bench", "corpus", "keyedvectors", "vocab",
+               "word2vec")
+_EXPORTS = {
+    "Word2Vec": "word2vec",
+    "KeyedVectors": "keyedvectors",
+    "Vocabulary": "vocab",
+    "LineSentence": "corpus",
+}
+__all__ = [*_EXPORTS, *_SUBMODULES]
 
 
 def __getattr__(name):
+    import importlib
     if name in _SUBMODULES:
-        import importlib
         return importlib.import_module(f"rnnfast.{name}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"rnnfast.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module 'rnnfast' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_SUBMODULES])
+    return sorted([*globals(), *__all__])

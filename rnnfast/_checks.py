@@ -184,3 +184,53 @@ def check_index(name, value, low=0):
     if value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
     return value
+
+
+def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
+    """Validate explicit skip-gram pairs; the vector tables are updated in place."""
+    for name, W in (("W_in", W_in), ("W_out", W_out)):
+        if not isinstance(W, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array (it is updated in place)")
+        if W.dtype != np.float32:
+            raise TypeError(f"{name} must have dtype float32, got {W.dtype}")
+        if W.ndim != 2 or W.shape[1] == 0:
+            raise ValueError(f"{name} must have shape (V, d) with d >= 1, got {W.shape}")
+        if not (W.flags.c_contiguous and W.flags.writeable):
+            raise ValueError(f"{name} must be C-contiguous and writeable (it is updated in place)")
+        if not all_finite(W):
+            raise ValueError(f"{name} contains NaN or infinity")
+    if W_in.shape != W_out.shape:
+        raise ValueError(f"W_in and W_out must have the same shape, got {W_in.shape} and "
+                         f"{W_out.shape}")
+    if np.shares_memory(W_in, W_out):
+        raise ValueError("W_in and W_out must not share memory")
+    V = W_in.shape[0]
+    centers = _index_array("centers", centers, 1, V)
+    n = len(centers)
+    contexts = _index_array("contexts", contexts, 1, V)
+    if contexts.shape != (n,):
+        raise ValueError(f"contexts must have shape ({n},) like centers, got {contexts.shape}")
+    negatives = _index_array("negatives", negatives, 2, V)
+    if negatives.shape[0] != n:
+        raise ValueError(f"negatives must have shape ({n}, K) to match centers, "
+                         f"got {negatives.shape}")
+    alpha = float(alpha)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+    return W_in, W_out, centers, contexts, negatives, alpha
+
+
+def _index_array(name, a, ndim, size):
+    """Integer indices into a table of `size` rows, as a C-contiguous int32 array."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "iu":
+        if a.size == 0 and a.dtype.kind == "f":  # np.asarray([]) is float64
+            a = a.astype(np.int32)
+        else:
+            raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {a.shape}")
+    if a.size and (a.min() < 0 or a.max() >= size):
+        raise ValueError(f"{name} must lie in 0..{size - 1}, got values from {a.min()} to "
+                         f"{a.max()}")
+    return np.ascontiguousarray(a, dtype=np.int32)

@@ -5,9 +5,9 @@ reference) and then makes one call into the Cython module, which releases the
 GIL for the whole computation, so several threads can run kernels at once.
 """
 
-from rnnfast import _checks, _rnn, reference
+from rnnfast import _checks, _rnn, _sgns, reference
 
-__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads"]
+__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -24,6 +24,13 @@ def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
                        input_grad=False):
     params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
     return _rnn.loss_and_grads(params, x, y, lengths, task, h0, input_grad)
+
+
+def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
+    W_in, W_out, centers, contexts, negatives, alpha = _checks.check_sgns_pairs(
+        W_in, W_out, centers, contexts, negatives, alpha)
+    n = len(centers)
+    return _sgns.sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha) / n if n else 0.0
 
 
 # One home for the documentation of each function: the reference's docstring.

@@ -12,7 +12,7 @@ import numpy as np
 
 from rnnfast import _checks
 
-__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads"]
+__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -99,3 +99,32 @@ def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
     if input_grad:
         grads["x"] = dx
     return float(loss), grads
+
+
+def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
+    """Skip-gram negative-sampling SGD on explicit pairs, in order, updating W_in and W_out.
+
+    W_in, W_out: (V, d) float32, updated in place. centers, contexts: (n,) ints;
+    negatives: (n, K) ints; pair i trains v = W_in[centers[i]] to score
+    W_out[contexts[i]] high and each W_out[negatives[i, k]] low. Each output row
+    is updated as soon as it is scored; v's update is applied after the pair.
+    Returns the mean loss over the pairs, -log s(u_o.v) - sum_k log s(-u_k.v),
+    each term taken before its update (float).
+    """
+    W_in, W_out, centers, contexts, negatives, alpha = _checks.check_sgns_pairs(
+        W_in, W_out, centers, contexts, negatives, alpha)
+    alpha = np.float32(alpha)
+    loss = 0.0
+    for center, context, negs in zip(centers, contexts, negatives):
+        v = W_in[center]
+        grad_v = np.zeros_like(v)
+        for target, label in [(context, 1)] + [(k, 0) for k in negs]:
+            u = W_out[target]
+            x = float(u @ v)
+            z = -x if label else x  # the loss is log(1 + e^z)
+            loss += max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+            g = (label - 1 / (1 + np.exp(-x))) * alpha
+            grad_v += np.float32(g) * u
+            u += np.float32(g) * v
+        v += grad_v
+    return loss / len(centers) if len(centers) else 0.0

@@ -1,0 +1,62 @@
+/* Skip-gram with negative sampling: the update of one (center, context) pair,
+ * and whole training passes over id arrays or over a byte range of a text file.
+ * Every function works on float32 vectors shared by all threads (Hogwild). */
+#ifndef RF_SGNS_H
+#define RF_SGNS_H
+
+#include <stdint.h>
+
+#include "rf_vocab.h"
+
+/* Longer sentences are cut into pieces of this many (kept) tokens. */
+#define RF_MAX_SENTENCE 10000
+
+typedef struct {
+    float *W_in;                 /* (V, dim) input ("center") vectors */
+    float *W_out;                /* (V, dim) output ("context") vectors */
+    int32_t dim;
+    int32_t vocab_size;
+    int32_t negative;
+    int32_t window;
+    int32_t shrink_windows;
+    const uint32_t *keep_below;  /* (V,) keep a token when a 32-bit draw is below this */
+    const uint32_t *alias_accept;/* (V,) noise sampler: Walker alias tables */
+    const int32_t *alias_other;  /* (V,) */
+} rf_sgns_model;
+
+/* Added to as training goes, so that another thread can read progress from it. */
+typedef struct {
+    double loss;      /* summed loss of the trained pairs */
+    int64_t pairs;    /* trained (center, context) pairs */
+    int64_t words;    /* raw tokens read, before subsampling */
+    int64_t kept;     /* tokens kept by subsampling (in the vocabulary) */
+} rf_sgns_stats;
+
+/* Sequential SGD on explicit pairs: center i and contexts[i] with
+ * negatives[i*k .. i*k+k-1]. work: dim floats. Returns the summed loss. */
+double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
+                     const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
+                     int32_t k, float alpha, float *work);
+
+/* One pass over sentences of vocabulary ids (ids[sentence_ends[s-1]:sentence_ends[s]]),
+ * with subsampling, dynamic windows and sampled negatives. The learning rate
+ * falls linearly from alpha_start to alpha_end over the pass. */
+void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+                       const int64_t *sentence_ends, int64_t n_sentences,
+                       float alpha_start, float alpha_end, rf_sgns_stats *stats,
+                       volatile const int *stop);
+
+/* One pass over the lines that start in [start, end) of a text file, each line
+ * a sentence of whitespace-separated tokens, unknown tokens dropped. The
+ * learning rate falls linearly from alpha_start to alpha_end across the range.
+ * Returns 0, -1 when out of memory, -2 on a read error. */
+int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
+                       const char *path, int64_t start, int64_t end,
+                       float alpha_start, float alpha_end, rf_sgns_stats *stats,
+                       volatile const int *stop);
+
+/* Walker alias tables for drawing index i with probability weights[i] / sum. */
+void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,
+                    double *scratch, int32_t *stack);
+
+#endif

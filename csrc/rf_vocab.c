@@ -1,0 +1,247 @@
+#define _FILE_OFFSET_BITS 64
+#include "rf_vocab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RF_READ_BUF (1 << 20)
+
+#if defined(_WIN32)
+#define rf_fseek64 _fseeki64
+#else
+#define rf_fseek64 fseeko
+#endif
+
+static uint32_t rf_hash_bytes(const char *s, uint32_t len)
+{
+    /* FNV-1a: simple, and fixed (no per-process seed) so runs are reproducible */
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
+{
+    size_t cap = 1024;
+    while (cap < 2 * capacity_hint) cap *= 2;
+    v->slots = calloc(cap, sizeof(rf_entry));
+    v->capacity = cap;
+    v->size = 0;
+    v->min_reduce = 1;
+    return v->slots ? 0 : -1;
+}
+
+void rf_vocab_free(rf_vocab *v)
+{
+    if (!v->slots) return;
+    for (size_t i = 0; i < v->capacity; i++) free(v->slots[i].word);
+    free(v->slots);
+    v->slots = NULL;
+    v->size = v->capacity = 0;
+}
+
+static rf_entry *rf_probe(rf_entry *slots, size_t capacity, const char *word,
+                          uint32_t len, uint32_t hash)
+{
+    size_t mask = capacity - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        rf_entry *e = &slots[i];
+        if (!e->word) return e;
+        if (e->hash == hash && e->len == len && memcmp(e->word, word, len) == 0) return e;
+    }
+}
+
+static int rf_grow(rf_vocab *v)
+{
+    size_t cap = v->capacity * 2;
+    rf_entry *slots = calloc(cap, sizeof(rf_entry));
+    if (!slots) return -1;
+    for (size_t i = 0; i < v->capacity; i++) {
+        rf_entry *e = &v->slots[i];
+        if (e->word) *rf_probe(slots, cap, e->word, e->len, e->hash) = *e;
+    }
+    free(v->slots);
+    v->slots = slots;
+    v->capacity = cap;
+    return 0;
+}
+
+int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index)
+{
+    uint32_t hash = rf_hash_bytes(word, len);
+    rf_entry *e = rf_probe(v->slots, v->capacity, word, len, hash);
+    if (e->word) {
+        e->count += count;
+        return 0;
+    }
+    if (2 * (v->size + 1) > v->capacity) {
+        if (rf_grow(v) != 0) return -1;
+        e = rf_probe(v->slots, v->capacity, word, len, hash);
+    }
+    e->word = malloc(len + 1);
+    if (!e->word) return -1;
+    memcpy(e->word, word, len);
+    e->word[len] = '\0';
+    e->len = len;
+    e->hash = hash;
+    e->count = count;
+    e->index = index;
+    v->size++;
+    return 0;
+}
+
+const rf_entry *rf_vocab_find(const rf_vocab *v, const char *word, uint32_t len)
+{
+    const rf_entry *e = rf_probe(v->slots, v->capacity, word, len, rf_hash_bytes(word, len));
+    return e->word ? e : NULL;
+}
+
+int rf_vocab_prune(rf_vocab *v)
+{
+    rf_entry *slots = calloc(v->capacity, sizeof(rf_entry));
+    if (!slots) return -1;
+    size_t kept = 0;
+    for (size_t i = 0; i < v->capacity; i++) {
+        rf_entry *e = &v->slots[i];
+        if (!e->word) continue;
+        if (e->count < v->min_reduce) {
+            free(e->word);
+        } else {
+            *rf_probe(slots, v->capacity, e->word, e->len, e->hash) = *e;
+            kept++;
+        }
+    }
+    free(v->slots);
+    v->slots = slots;
+    v->size = kept;
+    v->min_reduce++;
+    return 0;
+}
+
+static int rf_fill(rf_reader *r)
+{
+    if (r->at_eof) return 0;
+    r->buf_len = fread(r->buf, 1, RF_READ_BUF, r->fp);
+    r->buf_pos = 0;
+    if (r->buf_len == 0) {
+        if (ferror(r->fp)) return -1;
+        r->at_eof = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Next byte, or -1 at end of file, -2 on error. Tracks the file position. */
+static int rf_getc(rf_reader *r)
+{
+    if (r->buf_pos == r->buf_len) {
+        int f = rf_fill(r);
+        if (f <= 0) return f == 0 ? -1 : -2;
+    }
+    r->pos++;
+    return (unsigned char)r->buf[r->buf_pos++];
+}
+
+int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end)
+{
+    memset(r, 0, sizeof *r);
+    r->fp = fopen(path, "rb");
+    if (!r->fp) return -1;
+    r->buf = malloc(RF_READ_BUF);
+    if (!r->buf) {
+        fclose(r->fp);
+        r->fp = NULL;
+        return -1;
+    }
+    r->end = end;
+    r->pos = 0;
+    if (start > 0) {
+        /* begin at the first line that starts at or after `start`: look at the
+         * byte before it; unless it is a newline, skip the rest of that line */
+        if (rf_fseek64(r->fp, start - 1, SEEK_SET) != 0) return -1;
+        r->pos = start - 1;
+        int c;
+        do {
+            c = rf_getc(r);
+        } while (c >= 0 && c != '\n');
+        if (c == -2) return -1;
+    }
+    r->line_started_in_range = r->pos < r->end;
+    return 0;
+}
+
+void rf_reader_close(rf_reader *r)
+{
+    if (r->fp) fclose(r->fp);
+    free(r->buf);
+    r->fp = NULL;
+    r->buf = NULL;
+}
+
+static int rf_is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
+{
+    uint32_t n = 0;
+    for (;;) {
+        if (!r->line_started_in_range) return 0;
+        int c = rf_getc(r);
+        if (c == -2) return -1;
+        if (c == -1 || rf_is_space(c)) {
+            if (n > 0) {
+                /* hand out the token now; a newline after it is seen next call */
+                if (c == '\n') { r->buf_pos--; r->pos--; }
+                out[n] = '\0';
+                *len = n;
+                return 1;
+            }
+            if (c == -1) {
+                r->line_started_in_range = 0;
+                return 2;  /* the last line may lack its newline */
+            }
+            if (c == '\n') {
+                r->line_started_in_range = r->pos < r->end;
+                return 2;
+            }
+            continue;
+        }
+        if (n < RF_MAX_TOKEN) out[n++] = (char)c;
+    }
+}
+
+int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
+                  size_t max_size, int64_t *n_tokens, int64_t *n_lines)
+{
+    rf_reader r;
+    char token[RF_MAX_TOKEN + 1];
+    uint32_t len;
+    int status, rc = 0;
+    int line_has_tokens = 0;
+    *n_tokens = 0;
+    *n_lines = 0;
+    if (rf_reader_open(&r, path, start, end) != 0) {
+        rf_reader_close(&r);
+        return -2;
+    }
+    while ((status = rf_reader_next(&r, token, &len)) > 0) {
+        if (status == 2) {
+            *n_lines += line_has_tokens;
+            line_has_tokens = 0;
+            continue;
+        }
+        line_has_tokens = 1;
+        (*n_tokens)++;
+        if (rf_vocab_add(v, token, len, 1, -1) != 0) { rc = -1; break; }
+        if (max_size && v->size > max_size && rf_vocab_prune(v) != 0) { rc = -1; break; }
+    }
+    *n_lines += line_has_tokens;
+    if (status < 0) rc = -2;
+    rf_reader_close(&r);
+    return rc;
+}

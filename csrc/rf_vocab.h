@@ -1,0 +1,64 @@
+/* A byte-string -> (index, count) hash table, and whitespace tokenising of text files.
+ *
+ * Used to count a corpus file in C and, read-only and shared by all worker
+ * threads, to map tokens to vocabulary indices while training from a file.
+ */
+#ifndef RF_VOCAB_H
+#define RF_VOCAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Longer tokens are cut to this many bytes (as word2vec's C tool does, at 100). */
+#define RF_MAX_TOKEN 1000
+
+typedef struct {
+    char *word;      /* NUL-terminated, owned by the table */
+    uint32_t len;
+    uint32_t hash;
+    int64_t count;
+    int32_t index;   /* vocabulary index, -1 while counting */
+} rf_entry;
+
+typedef struct {
+    rf_entry *slots;     /* open addressing, linear probing */
+    size_t capacity;     /* a power of two */
+    size_t size;
+    int64_t min_reduce;  /* counts below this were pruned (starts at 1) */
+} rf_vocab;
+
+int rf_vocab_init(rf_vocab *v, size_t capacity_hint);
+void rf_vocab_free(rf_vocab *v);
+/* Add `count` to `word`, inserting it if new. 0 on success, -1 on out of memory. */
+int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index);
+/* The entry of `word`, or NULL. */
+const rf_entry *rf_vocab_find(const rf_vocab *v, const char *word, uint32_t len);
+/* Drop every word whose count is below v->min_reduce, then raise min_reduce by one. */
+int rf_vocab_prune(rf_vocab *v);
+
+/* Reads the lines that start in [start, end) of a file, token by token.
+ * A range that begins mid-line skips to the start of the next line, so ranges
+ * split at arbitrary byte offsets cover each line exactly once. */
+typedef struct {
+    FILE *fp;
+    int64_t pos, end;
+    char *buf;
+    size_t buf_len, buf_pos;
+    int at_eof;
+    int line_started_in_range;
+} rf_reader;
+
+int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end);
+void rf_reader_close(rf_reader *r);
+/* Next token into out (NUL-terminated, *len bytes). Returns 1 for a token,
+ * 2 at the end of a line (no token), 0 at the end of the range, -1 on a read error. */
+int rf_reader_next(rf_reader *r, char *out, uint32_t *len);
+
+/* Count the tokens of [start, end) of a file into v, pruning when the table
+ * exceeds max_size (0 = never). Returns 0, -1 on out of memory, -2 on a read
+ * error. *n_tokens and *n_lines receive the totals (before pruning). */
+int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
+                  size_t max_size, int64_t *n_tokens, int64_t *n_lines);
+
+#endif

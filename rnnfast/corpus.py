@@ -1,0 +1,109 @@
+"""Reading corpora: streamed token lists, and checks on corpus files.
+
+A corpus is either an iterable of sentences (each a list of str tokens), which
+must be re-iterable when trained for several epochs, or a plain-text file
+(`corpus_file`) with one sentence per line and tokens separated by whitespace.
+"""
+
+import bz2
+import gzip
+import lzma
+import os
+
+__all__ = ["LineSentence", "check_corpus_file", "check_sentences", "byte_ranges"]
+
+MAX_SENTENCE_LENGTH = 10000
+
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+class LineSentence:
+    """Sentences of a text file, one per line, split on whitespace.
+
+    Plain, .gz, .bz2 and .xz files are read as a stream (never loaded whole).
+    Lines longer than `max_sentence_length` tokens are cut into pieces.
+    Iterating again reads the file again, so it serves any number of epochs.
+    """
+
+    def __init__(self, source, max_sentence_length=MAX_SENTENCE_LENGTH, limit=None):
+        self.source = os.fspath(source)
+        if max_sentence_length < 1:
+            raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
+        self.max_sentence_length = max_sentence_length
+        self.limit = limit
+        if not os.path.isfile(self.source):
+            raise FileNotFoundError(f"corpus file {self.source!r} does not exist")
+
+    def _open(self):
+        opener = _OPENERS.get(os.path.splitext(self.source)[1].lower(), open)
+        return opener(self.source, "rt", encoding="utf-8")
+
+    def __iter__(self):
+        with self._open() as f:
+            try:
+                for line_no, line in enumerate(f):
+                    if self.limit is not None and line_no >= self.limit:
+                        break
+                    if "\x00" in line:
+                        raise ValueError(f"{self.source!r} looks binary (NUL byte on line "
+                                         f"{line_no + 1}); expected text")
+                    tokens = line.split()
+                    for i in range(0, len(tokens), self.max_sentence_length):
+                        yield tokens[i:i + self.max_sentence_length]
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{self.source!r} is not UTF-8 text: {e}") from None
+            except (EOFError, OSError, lzma.LZMAError) as e:
+                raise ValueError(f"could not read {self.source!r}: {e}") from None
+
+    def __repr__(self):
+        return f"LineSentence({self.source!r})"
+
+
+def check_corpus_file(path):
+    """Validate a corpus file for the C readers; returns (path as str, size in bytes)."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"corpus_file must be a path, got {type(path).__name__}") from None
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"corpus_file {path!r} does not exist")
+    if not os.path.isfile(path):
+        raise ValueError(f"corpus_file {path!r} is not a regular file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError as e:
+        raise OSError(f"corpus_file {path!r} cannot be read: {e}") from None
+    for magic, kind in _COMPRESSED.items():
+        if head.startswith(magic):
+            raise ValueError(f"corpus_file {path!r} is {kind}-compressed; decompress it, "
+                             f"or pass sentences=LineSentence({path!r}) to stream it")
+    if b"\x00" in head:
+        raise ValueError(f"corpus_file {path!r} looks binary (it contains NUL bytes); "
+                         f"expected UTF-8 text, one sentence per line")
+    size = os.path.getsize(path)
+    if size == 0 or not head.strip():
+        raise ValueError(f"corpus_file {path!r} is empty")
+    return path, size
+
+
+def check_sentences(sentences, name="sentences"):
+    """Refuse inputs that are not an iterable of token lists, before any work."""
+    if sentences is None:
+        raise ValueError(f"{name}: give an iterable of token lists, or corpus_file")
+    if isinstance(sentences, (str, bytes)):
+        raise TypeError(f"{name} must be an iterable of token lists, got a single "
+                        f"{type(sentences).__name__}; for a file use corpus_file= or LineSentence")
+    try:
+        iter(sentences)
+    except TypeError:
+        raise TypeError(f"{name} must be an iterable of token lists, "
+                        f"got {type(sentences).__name__}") from None
+    return sentences
+
+
+def byte_ranges(size, parts):
+    """Split [0, size) into `parts` contiguous byte ranges [(start, end), ...]."""
+    bounds = [size * i // parts for i in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))

@@ -1,0 +1,120 @@
+"""The vocabulary: words with their corpus counts, sorted by descending count."""
+
+import collections
+import os
+
+import numpy as np
+
+from rnnfast import _checks
+from rnnfast.corpus import check_corpus_file, check_sentences
+
+__all__ = ["Vocabulary"]
+
+
+class Vocabulary:
+    """Words kept by `min_count`, sorted by descending count, ties by the word's UTF-8 bytes.
+
+    Attributes: `words` (list of str), `counts` (int64 array), `key_to_index` (dict),
+    `total_words` (raw tokens in the corpus, kept or not), `n_sentences`.
+    The order depends on nothing but the corpus, never on hash seeds or threads.
+    """
+
+    def __init__(self, words, counts, total_words=None, n_sentences=0):
+        self.words = list(words)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        if len(self.words) != len(self.counts):
+            raise ValueError(f"words and counts differ in length: {len(self.words)} vs "
+                             f"{len(self.counts)}")
+        self.key_to_index = {w: i for i, w in enumerate(self.words)}
+        if len(self.key_to_index) != len(self.words):
+            raise ValueError("words contains duplicates")
+        self.total_words = int(self.counts.sum() if total_words is None else total_words)
+        self.n_sentences = int(n_sentences)
+
+    @classmethod
+    def _from_counts(cls, words, counts, min_count, total_words, n_sentences, source):
+        counts = np.asarray(counts, dtype=np.int64)
+        top = int(counts.max(initial=0))
+        keep = counts >= min_count
+        words = [w for w, k in zip(words, keep) if k]
+        counts = counts[keep]
+        if not words:
+            if total_words == 0:
+                raise ValueError(f"{source} is empty: it holds no tokens")
+            raise ValueError(f"no word of {source} occurs min_count={min_count} times "
+                             f"(the most frequent occurs {top} times "
+                             f"in {total_words} tokens); lower min_count")
+        encoded = [w.encode("utf-8") for w in words]
+        order = sorted(range(len(words)), key=lambda i: (-counts[i], encoded[i]))
+        return cls([words[i] for i in order], counts[order], total_words, n_sentences)
+
+    @classmethod
+    def from_sentences(cls, sentences, min_count=5, max_vocab_size=None):
+        """Count an iterable of token lists (read once)."""
+        min_count = _checks.check_index("min_count", min_count, low=1)
+        if max_vocab_size is not None:
+            max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1)
+        check_sentences(sentences)
+        counts = collections.Counter()
+        total = n_sentences = 0
+        min_reduce = 1
+        for sentence in sentences:
+            if isinstance(sentence, (str, bytes)) or not hasattr(sentence, "__len__"):
+                raise TypeError(f"each sentence must be a list of str tokens, got "
+                                f"{type(sentence).__name__} (sentence {n_sentences})")
+            counts.update(sentence)
+            total += len(sentence)
+            n_sentences += 1
+            if max_vocab_size is not None and len(counts) > max_vocab_size:
+                # like the C tool: forget rare words while counting, raising the bar each time
+                counts = collections.Counter({w: c for w, c in counts.items() if c >= min_reduce})
+                min_reduce += 1
+        for w in counts:
+            if not isinstance(w, str):
+                raise TypeError(f"tokens must be str, got {type(w).__name__} ({w!r})")
+        return cls._from_counts(list(counts), list(counts.values()), min_count, total,
+                                n_sentences, "the corpus")
+
+    @classmethod
+    def from_corpus_file(cls, path, min_count=5, max_vocab_size=None):
+        """Count a text file in C (one sentence per line, whitespace-separated tokens)."""
+        from rnnfast._sgns import TokenTable
+
+        min_count = _checks.check_index("min_count", min_count, low=1)
+        if max_vocab_size is not None:
+            max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1)
+        path, size = check_corpus_file(path)
+        table = TokenTable(1 << 16)
+        n_tokens, n_lines = table.count_file(os.fsencode(path), 0, size, max_vocab_size or 0)
+        raw_words, counts = table.items()
+        try:
+            words = [w.decode("utf-8") for w in raw_words]
+        except UnicodeDecodeError as e:
+            raise ValueError(f"corpus_file {path!r} is not UTF-8 text: {e}") from None
+        return cls._from_counts(words, counts, min_count, n_tokens, n_lines,
+                                f"corpus_file {path!r}")
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.key_to_index
+
+    def __repr__(self):
+        return f"Vocabulary({len(self)} words, {self.total_words} tokens)"
+
+    def keep_probabilities(self, sample):
+        """Probability of keeping each word under word2vec's frequent-word subsampling.
+
+        A word making up a fraction f of the kept tokens survives with probability
+        (sqrt(f / sample) + 1) * sample / f, capped at 1; sample = 0 keeps everything.
+        """
+        if sample == 0:
+            return np.ones(len(self))
+        threshold = sample * float(self.counts.sum())
+        c = self.counts.astype(np.float64)
+        return np.minimum(1.0, (np.sqrt(c / threshold) + 1) * threshold / c)
+
+    def noise_weights(self, exponent):
+        """Unnormalised noise distribution counts ** exponent (float64)."""
+        return self.counts.astype(np.float64) ** exponent
