@@ -1,4 +1,5 @@
 #include "rf_loops.h"
+#include "rf_math.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -38,34 +39,6 @@ void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,            
 
 RF_DEFINE_MM(f, float)
 RF_DEFINE_MM(d, double)
-
-/* exp(x) for x in [-88, 88]: x = k ln2 + r with |r| <= ln2/2, e^r from its
- * Taylor polynomial to degree 7 (truncation error < 1e-8), 2^k built in the
- * exponent bits. Rounding to the nearest k uses the 1.5 * 2^23 trick, which
- * needs no SSE4 rounding instruction. */
-static inline float rf_expf_bounded(float x)
-{
-    const float shifter = 12582912.0f;
-    const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693145751953125f;
-    const float ln2_lo = 1.428606765330187e-06f;
-    float t = x * log2e + shifter;
-    float k = t - shifter;
-    float r = x - k * ln2_hi;
-    r = r - k * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = ((int32_t)k + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
 {

@@ -1,5 +1,6 @@
 #include "rf_sgns.h"
 #include "rf_common.h"
+#include "rf_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -7,10 +8,12 @@
 
 /* On x86-64 Linux with gcc, the hot functions are compiled twice, for the
  * baseline and for AVX2+FMA, and the loader picks one per machine: wheels stay
- * portable while recent CPUs get wide vectors. */
+ * portable while recent CPUs get wide vectors. A static inline helper called
+ * from a clone is compiled for the baseline unless it is inlined, so the
+ * functions that do the vector work carry the attribute themselves. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && !defined(RF_NO_CLONES)
-#define RF_HOT __attribute__((target_clones("arch=haswell", "default")))
+#define RF_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define RF_HOT
 #endif
@@ -39,6 +42,20 @@ static inline int32_t rf_draw_noise(const rf_sgns_model *m, uint64_t *s)
 
 /* Dot product with eight independent partial sums: a single running sum
  * would serialise on the add latency and cannot be vectorised. */
+#if defined(__GNUC__)
+typedef float rf_v8 __attribute__((vector_size(32)));
+typedef float rf_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+static inline float rf_dot(const float *a, const float *b, int32_t n)
+{
+    rf_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) acc += *(const rf_v8u *)(a + i) * *(const rf_v8u *)(b + i);
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+#else
 static inline float rf_dot(const float *a, const float *b, int32_t n)
 {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -49,21 +66,33 @@ static inline float rf_dot(const float *a, const float *b, int32_t n)
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
+#endif
 
-/* Loss of one output and the scaled gradient g = (label - sigmoid(x)) * alpha. */
-static inline float rf_output_grad(float x, int label, float alpha, double *loss)
+/* For logits x[i] with labels 1 for i < n_pos and 0 after: adds the loss
+ * -log s(x) or -log s(-x) to *loss and turns x[i] into (label - s(x[i])) * alpha.
+ * Branch-free inline math, so the loop vectorises. */
+static inline void rf_logits_to_grads(float *RF_RESTRICT x, int32_t n, int32_t n_pos,
+                                      float alpha, double *loss)
 {
-    /* -log sigmoid(x) for label 1, -log sigmoid(-x) for label 0, without overflow */
-    float z = label ? -x : x;
-    float e = expf(-fabsf(z));
-    *loss += (double)((z > 0 ? z : 0.0f) + log1pf(e));
-    float f = x >= 0 ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x));
-    return ((float)label - f) * alpha;
+    float total = 0.0f;
+    for (int32_t i = 0; i < n; i++) {
+        float v = x[i];
+        float label = i < n_pos ? 1.0f : 0.0f;
+        float z = label > 0.0f ? -v : v;          /* the loss is log(1 + e^z) */
+        float e = rf_expf_bounded(-rf_min_nonneg(rf_absf(v), 80.0f));   /* e^-|v| */
+        total += (z > 0.0f ? z : 0.0f) + rf_log1pf_unit(e);
+        float sig = (v >= 0.0f ? 1.0f : e) / (1.0f + e);
+        x[i] = (label - sig) * alpha;
+    }
+    *loss += (double)total;
 }
 
 /* One pair: v = W_in[center]; the context and each negative update their
- * output vector and add to v's gradient, which is applied at the end. */
-static inline void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t center,
+ * output vector and add to v's gradient, which is applied at the end. A target
+ * is scored just before its own update, so a repeated negative sees the first
+ * update (this is the order of the NumPy reference). */
+RF_HOT
+static void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t center,
                            int32_t context, const int32_t *negs, int32_t k,
                            float alpha, float *RF_RESTRICT grad_v, double *loss)
 {
@@ -72,11 +101,74 @@ static inline void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t cente
     for (int32_t i = -1; i < k; i++) {
         int32_t target = i < 0 ? context : negs[i];
         float *RF_RESTRICT u = W_out + (int64_t)target * dim;
-        float g = rf_output_grad(rf_dot(u, v, dim), i < 0, alpha, loss);
+        float g = rf_dot(u, v, dim);
+        rf_logits_to_grads(&g, 1, i < 0, alpha, loss);
         for (int32_t j = 0; j < dim; j++) grad_v[j] += g * u[j];
         for (int32_t j = 0; j < dim; j++) u[j] += g * v[j];
     }
     for (int32_t j = 0; j < dim; j++) v[j] += grad_v[j];
+}
+
+/* One window with shared negatives (Ji et al. 2016): the n input rows
+ * W_in[inputs[a]] are each scored against the positive W_out[outputs[0]] and
+ * the negatives W_out[outputs[1..k1-1]]. All scores and gradients come from the
+ * values before the window's update; repeated rows add their updates.
+ * work: n * k1 + n * dim floats. */
+RF_HOT
+static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                      int32_t n, const int32_t *outputs, int32_t k1, float alpha,
+                      float *work, double *loss)
+{
+    /* g[b * n + a]: output-major, so the n positive scores come first and the
+     * sigmoid pass runs over one contiguous array */
+    float *RF_RESTRICT g = work;
+    float *RF_RESTRICT grad_in = work + n * k1;   /* (n, dim) */
+    for (int32_t b = 0; b < k1; b++) {
+        const float *u = W_out + (int64_t)outputs[b] * dim;
+        for (int32_t a = 0; a < n; a++)
+            g[b * n + a] = rf_dot(W_in + (int64_t)inputs[a] * dim, u, dim);
+    }
+    rf_logits_to_grads(g, n * k1, n, alpha, loss);
+    /* every gradient is taken before any row moves, so a row that occurs twice
+     * gets two steps computed from the same values */
+    memset(grad_in, 0, (size_t)n * dim * sizeof(float));
+    for (int32_t b = 0; b < k1; b++) {
+        const float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
+        for (int32_t a = 0; a < n; a++) {
+            float *RF_RESTRICT d = grad_in + (int64_t)a * dim;
+            const float gab = g[b * n + a];
+            for (int32_t j = 0; j < dim; j++) d[j] += gab * u[j];
+        }
+    }
+    for (int32_t b = 0; b < k1; b++) {
+        float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
+        for (int32_t a = 0; a < n; a++) {
+            const float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
+            const float gab = g[b * n + a];
+            for (int32_t j = 0; j < dim; j++) u[j] += gab * v[j];
+        }
+    }
+    for (int32_t a = 0; a < n; a++) {
+        float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
+        const float *RF_RESTRICT d = grad_in + (int64_t)a * dim;
+        for (int32_t j = 0; j < dim; j++) v[j] += d[j];
+    }
+}
+
+RF_HOT
+double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                       int32_t k1, float alpha, float *work)
+{
+    double loss = 0;
+    int64_t begin = 0;
+    for (int64_t w = 0; w < n_windows; w++) {
+        int64_t end = input_ends[w];
+        rf_window(W_in, W_out, dim, inputs + begin, (int32_t)(end - begin), outputs + w * k1,
+                  k1, alpha, work, &loss);
+        begin = end;
+    }
+    return loss;
 }
 
 RF_HOT
@@ -91,30 +183,40 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
     return loss;
 }
 
-/* Train every pair of one (already subsampled) sentence. */
+/* Train one (already subsampled) sentence, a window per center word: the
+ * center is the positive output for its context words, which are the inputs,
+ * as in word2vec's C tool. work: workspace of rf_work_size floats. */
 static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
-                               int32_t n, float alpha, float *grad_v, int32_t *negs,
+                               int32_t n, float alpha, float *work, int32_t *scratch,
                                rf_sgns_stats *st)
 {
-    const int32_t k = m->negative;
+    const int32_t k1 = m->negative + 1;
+    int32_t *outputs = scratch;           /* k1 */
+    int32_t *inputs = scratch + k1;       /* up to 2 * window */
     for (int32_t i = 0; i < n; i++) {
         int32_t reach = m->shrink_windows ? 1 + (int32_t)rf_below(rng, (uint32_t)m->window)
                                           : m->window;
         int32_t lo = i - reach < 0 ? 0 : i - reach;
         int32_t hi = i + reach >= n ? n - 1 : i + reach;
-        for (int32_t j = lo; j <= hi; j++) {
-            if (j == i) continue;
-            int32_t context = ids[j];
-            int32_t got = 0;
-            while (got < k) {
-                int32_t w = rf_draw_noise(m, rng);
-                if (w != context) negs[got++] = w;
-            }
-            rf_pair(m->W_in, m->W_out, m->dim, ids[i], context, negs, k, alpha, grad_v,
-                    &st->loss);
-            st->pairs++;
+        int32_t n_in = 0;
+        for (int32_t j = lo; j <= hi; j++)
+            if (j != i) inputs[n_in++] = ids[j];
+        if (n_in == 0) continue;
+        outputs[0] = ids[i];
+        for (int32_t got = 1; got < k1;) {
+            int32_t w = rf_draw_noise(m, rng);
+            if (w != ids[i]) outputs[got++] = w;
         }
+        rf_window(m->W_in, m->W_out, m->dim, inputs, n_in, outputs, k1, alpha, work, &st->loss);
+        st->pairs += n_in;
     }
+}
+
+/* Floats of workspace rf_sentence needs. */
+static size_t rf_work_floats(const rf_sgns_model *m)
+{
+    size_t n = 2 * (size_t)m->window, k1 = (size_t)m->negative + 1;
+    return n * k1 + n * (size_t)m->dim;
 }
 
 static inline int rf_keep(const rf_sgns_model *m, uint64_t *rng, int32_t id)
@@ -129,12 +231,12 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
                        float alpha_start, float alpha_end, rf_sgns_stats *stats,
                        volatile const int *stop)
 {
-    float *grad_v = malloc((size_t)m->dim * sizeof(float));
-    int32_t *negs = malloc((size_t)(m->negative > 0 ? m->negative : 1) * sizeof(int32_t));
+    float *work = malloc(rf_work_floats(m) * sizeof(float));
+    int32_t *scratch = malloc(((size_t)m->negative + 1 + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
     int64_t total = n_sentences ? sentence_ends[n_sentences - 1] : 0;
     int64_t begin = 0;
-    if (!grad_v || !negs || !sentence) goto out;
+    if (!work || !scratch || !sentence) goto out;
     for (int64_t s = 0; s < n_sentences && !*stop; s++) {
         int64_t end = sentence_ends[s];
         float alpha = alpha_start + (alpha_end - alpha_start) * (float)((double)begin / (double)(total ? total : 1));
@@ -144,17 +246,17 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
             sentence[n++] = ids[t];
             stats->kept++;
             if (n == RF_MAX_SENTENCE) {
-                rf_sentence(m, rng, sentence, n, alpha, grad_v, negs, stats);
+                rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
                 n = 0;
             }
         }
-        rf_sentence(m, rng, sentence, n, alpha, grad_v, negs, stats);
+        rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
         stats->words += end - begin;
         begin = end;
     }
 out:
-    free(grad_v);
-    free(negs);
+    free(work);
+    free(scratch);
     free(sentence);
 }
 
@@ -168,13 +270,13 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
     int status = 0, rc = 0;
-    float *grad_v = malloc((size_t)m->dim * sizeof(float));
-    int32_t *negs = malloc((size_t)(m->negative > 0 ? m->negative : 1) * sizeof(int32_t));
+    float *work = malloc(rf_work_floats(m) * sizeof(float));
+    int32_t *scratch = malloc(((size_t)m->negative + 1 + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
     int32_t n = 0;
     int64_t line_words = 0;
     double span = (double)(end - start > 0 ? end - start : 1);
-    if (!grad_v || !negs || !sentence) {
+    if (!work || !scratch || !sentence) {
         rc = -1;
         goto out;
     }
@@ -193,7 +295,7 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
             stats->kept++;
             if (n < RF_MAX_SENTENCE) continue;
         }
-        rf_sentence(m, rng, sentence, n, alpha, grad_v, negs, stats);
+        rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
         n = 0;
         if (status == 2) {
             stats->words += line_words;
@@ -203,12 +305,12 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
         }
     }
     if (status < 0) rc = -2;
-    rf_sentence(m, rng, sentence, n, alpha, grad_v, negs, stats);
+    rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
     stats->words += line_words;
     rf_reader_close(&r);
 out:
-    free(grad_v);
-    free(negs);
+    free(work);
+    free(scratch);
     free(sentence);
     return rc;
 }

@@ -38,6 +38,15 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
                      const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                      int32_t k, float alpha, float *work);
 
+/* Windows with shared negatives: window w trains the input rows
+ * inputs[input_ends[w-1]:input_ends[w]] against outputs[w*k1] (positive) and
+ * outputs[w*k1+1 .. w*k1+k1-1] (negatives), all from the values before the
+ * window. work: max_n * k1 + max_n * dim floats (max_n: the largest window).
+ * Returns the summed loss. This is the update the training passes use. */
+double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                       int32_t k1, float alpha, float *work);
+
 /* One pass over sentences of vocabulary ids (ids[sentence_ends[s-1]:sentence_ends[s]]),
  * with subsampling, dynamic windows and sampled negatives. The learning rate
  * falls linearly from alpha_start to alpha_end over the pass. */

@@ -186,8 +186,8 @@ def check_index(name, value, low=0):
     return value
 
 
-def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
-    """Validate explicit skip-gram pairs; the vector tables are updated in place."""
+def check_sgns_tables(W_in, W_out):
+    """The two float32 vector tables that SGNS updates in place."""
     for name, W in (("W_in", W_in), ("W_out", W_out)):
         if not isinstance(W, np.ndarray):
             raise TypeError(f"{name} must be a numpy array (it is updated in place)")
@@ -204,6 +204,18 @@ def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
                          f"{W_out.shape}")
     if np.shares_memory(W_in, W_out):
         raise ValueError("W_in and W_out must not share memory")
+
+
+def check_alpha(alpha):
+    alpha = float(alpha)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+    return alpha
+
+
+def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
+    """Validate explicit skip-gram pairs; the vector tables are updated in place."""
+    check_sgns_tables(W_in, W_out)
     V = W_in.shape[0]
     centers = _index_array("centers", centers, 1, V)
     n = len(centers)
@@ -214,10 +226,31 @@ def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
     if negatives.shape[0] != n:
         raise ValueError(f"negatives must have shape ({n}, K) to match centers, "
                          f"got {negatives.shape}")
-    alpha = float(alpha)
-    if not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-    return W_in, W_out, centers, contexts, negatives, alpha
+    return W_in, W_out, centers, contexts, negatives, check_alpha(alpha)
+
+
+def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
+    """Validate shared-negative windows (see reference.sgns_train_windows)."""
+    check_sgns_tables(W_in, W_out)
+    V = W_in.shape[0]
+    inputs = _index_array("inputs", inputs, 1, V)
+    outputs = _index_array("outputs", outputs, 2, V)
+    n_windows = outputs.shape[0]
+    input_ends = np.asarray(input_ends)
+    if input_ends.dtype.kind not in "iu" and not (input_ends.size == 0 and input_ends.dtype.kind == "f"):
+        raise TypeError(f"input_ends must hold integers, got dtype {input_ends.dtype}")
+    if input_ends.shape != (n_windows,):
+        raise ValueError(f"input_ends must have shape ({n_windows},) like outputs' first "
+                         f"dimension, got {input_ends.shape}")
+    input_ends = np.ascontiguousarray(input_ends, dtype=np.int64)
+    if n_windows and (input_ends[-1] != len(inputs) or np.any(np.diff(input_ends) < 0)
+                      or input_ends[0] < 0):
+        raise ValueError("input_ends must be non-decreasing and end at len(inputs)")
+    if not n_windows and len(inputs):
+        raise ValueError("inputs given without any window")
+    if outputs.shape[1] < 1:
+        raise ValueError("outputs needs at least one column (the positive output)")
+    return W_in, W_out, inputs, input_ends, outputs, check_alpha(alpha)
 
 
 def _index_array(name, a, ndim, size):

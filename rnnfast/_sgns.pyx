@@ -52,6 +52,9 @@ cdef extern from "rf_sgns.h" nogil:
     double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
                          const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                          int32_t k, float alpha, float *work)
+    double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                           const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                           int32_t k1, float alpha, float *work)
     void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                            const int64_t *sentence_ends, int64_t n_sentences,
                            float alpha_start, float alpha_end, rf_sgns_stats *stats,
@@ -92,6 +95,27 @@ def sgns_pairs(cnp.ndarray W_in, cnp.ndarray W_out, cnp.ndarray centers,
         raise MemoryError()
     with nogil:
         loss = rf_sgns_pairs(w_in, w_out, dim, c, o, neg, n, k, alpha, work)
+    free(work)
+    return loss
+
+
+def sgns_windows(cnp.ndarray W_in, cnp.ndarray W_out, cnp.ndarray inputs,
+                 cnp.ndarray input_ends, cnp.ndarray outputs, float alpha, int64_t max_n):
+    """Shared-negative window updates; returns the summed loss (float64)."""
+    cdef int32_t dim = W_in.shape[1]
+    cdef int64_t n_windows = outputs.shape[0]
+    cdef int32_t k1 = outputs.shape[1]
+    cdef float *work = <float *>malloc(max(max_n * (k1 + dim), 1) * sizeof(float))
+    cdef double loss
+    cdef float *w_in = <float *>_ptr(W_in)
+    cdef float *w_out = <float *>_ptr(W_out)
+    cdef int32_t *ins = <int32_t *>_ptr(inputs)
+    cdef int64_t *ends = <int64_t *>_ptr(input_ends)
+    cdef int32_t *outs = <int32_t *>_ptr(outputs)
+    if work == NULL:
+        raise MemoryError()
+    with nogil:
+        loss = rf_sgns_windows(w_in, w_out, dim, ins, ends, outs, n_windows, k1, alpha, work)
     free(work)
     return loss
 

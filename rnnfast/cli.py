@@ -25,6 +25,130 @@ def _cmd_bench(args):
     return 0
 
 
+def _cmd_demo(args):
+    import time
+
+    from rnnfast import Word2Vec
+    from rnnfast.datasets import toy_analogies, toy_corpus
+
+    print(f"Generating the built-in toy corpus ({args.sentences:,} sentences about countries, "
+          f"capitals and people)...", flush=True)
+    sentences = toy_corpus(args.sentences, seed=args.seed)
+    progress = _live_progress()
+    start = time.perf_counter()
+    model = Word2Vec(sentences, vector_size=50, window=5, min_count=1, sample=1e-3,
+                     epochs=args.epochs, workers=args.workers, seed=args.seed, progress=progress)
+    progress.close()
+    seconds = time.perf_counter() - start
+    words = model.vocab.total_words * args.epochs
+    print(f"Trained skip-gram on {model.vocab.total_words:,} tokens x {args.epochs} epochs "
+          f"in {seconds:.1f}s ({words / seconds:,.0f} words/s); "
+          f"loss per epoch: {', '.join(f'{x:.3f}' for x in model.training_loss_)}")
+    wv = model.wv
+    print("\nNearest neighbours:")
+    for word in ("paris", "queen", "italian", "school"):
+        near = ", ".join(f"{w} ({s:.2f})" for w, s in wv.most_similar(word, topn=5))
+        print(f"  {word:<8} -> {near}")
+    print("\nAnalogies (a is to b as c is to ?):")
+    for a, b, c in (("man", "king", "woman"), ("france", "paris", "italy"),
+                    ("boy", "girl", "father"), ("germany", "berlin", "japan")):
+        answer = wv.most_similar(positive=[b, c], negative=[a], topn=1)[0][0]
+        print(f"  {a} : {b} :: {c} : {answer}")
+    accuracy, sections = wv.evaluate_word_analogies(toy_analogies())
+    total = sections[-1]
+    print(f"\nAnalogy accuracy on {len(total['correct']) + len(total['incorrect'])} questions: "
+          f"{100 * accuracy:.1f}%")
+    return 0
+
+
+def _live_progress():
+    from rnnfast.progress import live_line
+    return live_line()
+
+
+def _load_vectors(path, binary, no_header):
+    from rnnfast import KeyedVectors
+
+    if str(path).endswith(".npz"):
+        return KeyedVectors.load(path)
+    binary = binary or str(path).endswith(".bin")
+    if not binary and not no_header:
+        with open(path, "rb") as f:
+            first = f.readline().split()
+        no_header = not (len(first) == 2 and all(p.isdigit() for p in first))
+    return KeyedVectors.load_word2vec_format(path, binary=binary, no_header=no_header)
+
+
+def _cmd_word2vec(args):
+    import time
+
+    from rnnfast import LineSentence, Word2Vec
+
+    compressed = str(args.corpus).lower().endswith((".gz", ".bz2", ".xz"))
+    corpus = {"sentences": LineSentence(args.corpus)} if compressed else \
+        {"corpus_file": args.corpus}
+    progress = _live_progress()
+    start = time.perf_counter()
+    try:
+        model = Word2Vec(**corpus, vector_size=args.dim, window=args.window,
+                         negative=args.negative, min_count=args.min_count, sample=args.sample,
+                         epochs=args.epochs, workers=args.workers, seed=args.seed,
+                         alpha=args.alpha, max_vocab_size=args.max_vocab_size,
+                         progress=progress)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    model.wv.save_word2vec_format(args.output, binary=args.binary)
+    words = model.vocab.total_words * args.epochs
+    print(f"{len(model.vocab):,} words x {args.dim} dims from {model.vocab.total_words:,} tokens; "
+          f"{seconds:.1f}s ({words / seconds:,.0f} words/s); final loss "
+          f"{model.training_loss_[-1]:.4f}; wrote {args.output}")
+    return 0
+
+
+def _cmd_evaluate(args):
+    wv = _load_vectors(args.vectors, args.binary, args.no_header)
+    print(f"{args.vectors}: {len(wv):,} words x {wv.vector_size} dims")
+    if not args.analogies and not args.similarity:
+        print("nothing to evaluate: give --analogies FILE and/or --similarity FILE")
+        return 2
+    if args.analogies:
+        accuracy, sections = wv.evaluate_word_analogies(args.analogies,
+                                                        restrict_vocab=args.restrict_vocab)
+        for sec in sections:
+            n = len(sec["correct"]) + len(sec["incorrect"])
+            if n:
+                print(f"  {sec['section']:<28} {100 * len(sec['correct']) / n:6.1f}%  ({n} questions)")
+        print(f"analogy accuracy: {100 * accuracy:.2f}% "
+              f"(questions with unknown words skipped: {100 * wv.last_analogy_oov_ratio:.1f}%)")
+    if args.similarity:
+        pearson, spearman, oov = wv.evaluate_word_pairs(args.similarity,
+                                                        restrict_vocab=args.restrict_vocab)
+        print(f"word similarity: Spearman {spearman[0]:.4f}, Pearson {pearson[0]:.4f} "
+              f"(pairs with unknown words skipped: {oov:.1f}%)")
+    return 0
+
+
+def _cmd_neighbors(args):
+    wv = _load_vectors(args.vectors, args.binary, args.no_header)
+    status = 0
+    for word in args.words:
+        if word not in wv:
+            print(f"{word}: not in the vocabulary", file=sys.stderr)
+            status = 1
+            continue
+        near = ", ".join(f"{w} {s:.3f}" for w, s in wv.most_similar(word, topn=args.topn))
+        print(f"{word}: {near}")
+    return status
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="rnnfast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +159,45 @@ def build_parser():
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("demo", help="train word2vec on a built-in corpus and show what it learnt")
+    p.add_argument("--sentences", type=_positive_int, default=50000)
+    p.add_argument("--epochs", type=_positive_int, default=10)
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("word2vec", help="train skip-gram word vectors on a text corpus")
+    p.add_argument("corpus", help="text, one sentence per line (.gz/.bz2/.xz streamed)")
+    p.add_argument("-o", "--output", required=True, help="vectors file to write")
+    p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
+    p.add_argument("--dim", type=_positive_int, default=100)
+    p.add_argument("--window", type=_positive_int, default=5)
+    p.add_argument("--negative", type=_positive_int, default=5)
+    p.add_argument("--min-count", type=_positive_int, default=5)
+    p.add_argument("--max-vocab-size", type=_positive_int, default=None)
+    p.add_argument("--sample", type=float, default=1e-3)
+    p.add_argument("--alpha", type=float, default=0.025)
+    p.add_argument("--epochs", type=_positive_int, default=5)
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=_cmd_word2vec)
+
+    for name, helptext in (("evaluate", "score vectors on analogy and word-similarity sets"),
+                           ("neighbors", "print the nearest neighbours of words")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("vectors", help="word2vec text/binary file, GloVe text, or .npz")
+        p.add_argument("--binary", action="store_true")
+        p.add_argument("--no-header", action="store_true", help="GloVe's text format")
+        if name == "evaluate":
+            p.add_argument("--analogies", help="questions-words.txt style file")
+            p.add_argument("--similarity", help="word<TAB>word<TAB>score file, e.g. WordSim-353")
+            p.add_argument("--restrict-vocab", type=_positive_int, default=300000)
+            p.set_defaults(func=_cmd_evaluate)
+        else:
+            p.add_argument("words", nargs="+")
+            p.add_argument("--topn", type=_positive_int, default=10)
+            p.set_defaults(func=_cmd_neighbors)
     return parser
 
 
@@ -47,8 +210,11 @@ def main(argv=None):
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("\ninterrupted", file=sys.stderr)
         return 130
+    except (ValueError, TypeError, OSError, KeyError) as e:
+        print(f"rnnfast {args.command}: error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

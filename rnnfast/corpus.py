@@ -95,11 +95,9 @@ def check_sentences(sentences, name="sentences"):
     if isinstance(sentences, (str, bytes)):
         raise TypeError(f"{name} must be an iterable of token lists, got a single "
                         f"{type(sentences).__name__}; for a file use corpus_file= or LineSentence")
-    try:
-        iter(sentences)
-    except TypeError:
+    if not hasattr(type(sentences), "__iter__"):  # iter() would use up a one-pass iterable
         raise TypeError(f"{name} must be an iterable of token lists, "
-                        f"got {type(sentences).__name__}") from None
+                        f"got {type(sentences).__name__}")
     return sentences
 
 

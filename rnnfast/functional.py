@@ -5,9 +5,12 @@ reference) and then makes one call into the Cython module, which releases the
 GIL for the whole computation, so several threads can run kernels at once.
 """
 
+import numpy as np
+
 from rnnfast import _checks, _rnn, _sgns, reference
 
-__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs"]
+__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
+           "sgns_train_windows"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -31,6 +34,16 @@ def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
         W_in, W_out, centers, contexts, negatives, alpha)
     n = len(centers)
     return _sgns.sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha) / n if n else 0.0
+
+
+def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
+    W_in, W_out, inputs, input_ends, outputs, alpha = _checks.check_sgns_windows(
+        W_in, W_out, inputs, input_ends, outputs, alpha)
+    if not len(inputs):
+        return 0.0
+    max_n = int(np.max(np.diff(input_ends, prepend=0)))
+    loss = _sgns.sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha, max_n)
+    return loss / len(inputs)
 
 
 # One home for the documentation of each function: the reference's docstring.

@@ -334,17 +334,11 @@ class KeyedVectors:
     @classmethod
     def load(cls, fname):
         """Load what `save` wrote."""
-        try:
-            with np.load(os.fspath(fname), allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("format") != "rnnfast.KeyedVectors":
-                    raise ValueError(f"{fname!r} is not a saved rnnfast KeyedVectors")
-                counts = data["counts"] if "counts" in data.files else None
-                return cls.from_arrays(data["keys"].tolist(), data["vectors"], counts)
-        except (OSError, KeyError, EOFError, json.JSONDecodeError) as e:
-            if isinstance(e, FileNotFoundError):
-                raise
-            raise ValueError(f"{fname!r} is not a readable rnnfast KeyedVectors file: {e}") from None
+        from rnnfast.word2vec import _open_npz
+
+        with _open_npz(fname, "rnnfast.KeyedVectors") as (data, meta):
+            counts = data["counts"] if "counts" in data.files else None
+            return cls.from_arrays(data["keys"].tolist(), data["vectors"], counts)
 
 
 class _SpearmanResult(tuple):

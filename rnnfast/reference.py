@@ -12,7 +12,8 @@ import numpy as np
 
 from rnnfast import _checks
 
-__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs"]
+__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
+           "sgns_train_windows"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -128,3 +129,33 @@ def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
             u += np.float32(g) * v
         v += grad_v
     return loss / len(centers) if len(centers) else 0.0
+
+
+def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
+    """Skip-gram negative sampling with negatives shared across a window (Ji et al. 2016).
+
+    This is the update `Word2Vec` training uses. Window w takes the input rows
+    W_in[inputs[input_ends[w-1]:input_ends[w]]] (a center word's context words)
+    and scores each against W_out[outputs[w, 0]] (the center word, label 1) and
+    W_out[outputs[w, 1:]] (negatives, label 0), all with the values from before
+    the window; then every row gets its gradient step (repeated rows add theirs).
+    W_in, W_out: (V, d) float32, updated in place; inputs (n,), input_ends
+    (n_windows,), outputs (n_windows, K+1) ints. Returns the mean loss per
+    (input, center) pair, counting its K+1 terms (float).
+    """
+    W_in, W_out, inputs, input_ends, outputs, alpha = _checks.check_sgns_windows(
+        W_in, W_out, inputs, input_ends, outputs, alpha)
+    loss, begin = 0.0, 0
+    labels = np.zeros(outputs.shape[1], np.float32)
+    labels[0] = 1
+    for end, outs in zip(input_ends, outputs):
+        ins = inputs[begin:end]
+        begin = end
+        A, B = W_in[ins], W_out[outs]                 # copies: the values before the window
+        logits = A @ B.T                              # (n, K+1)
+        z = np.where(labels == 1, -logits, logits).astype(np.float64)  # loss = log(1 + e^z)
+        loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+        grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha).astype(np.float32)
+        np.add.at(W_in, ins, grads @ B)
+        np.add.at(W_out, outs, grads.T @ A)
+    return loss / len(inputs) if len(inputs) else 0.0

@@ -4,10 +4,13 @@ The arguments follow gensim's `Word2Vec`, so `from rnnfast import Word2Vec`
 replaces `from gensim.models import Word2Vec` (skip-gram only: `sg=1`).
 """
 
+import collections.abc
+import contextlib
 import json
 import os
 import queue
 import threading
+import zipfile
 
 import numpy as np
 
@@ -75,6 +78,10 @@ class Word2Vec:
         self.training_loss_ = []
         if sentences is not None and corpus_file is not None:
             raise ValueError("give sentences or corpus_file, not both")
+        if isinstance(sentences, collections.abc.Iterator):
+            raise TypeError("sentences is a one-shot iterator (a generator?), but building "
+                            "the vocabulary and training take separate passes; pass a list "
+                            "or a re-iterable object such as rnnfast.LineSentence")
         if sentences is not None or corpus_file is not None:
             self.build_vocab(sentences, corpus_file)
             self.train(sentences, corpus_file)
@@ -114,7 +121,7 @@ class Word2Vec:
             run_epoch = self._file_epoch_runner(path, size)
         else:
             check_sentences(corpus_iterable, "corpus_iterable")
-            if epochs > 1 and iter(corpus_iterable) is corpus_iterable:
+            if epochs > 1 and isinstance(corpus_iterable, collections.abc.Iterator):
                 raise TypeError("corpus_iterable is a one-shot iterator (a generator?) but "
                                 f"training takes {epochs} passes; pass a list or a "
                                 "re-iterable object such as rnnfast.LineSentence")
@@ -289,19 +296,9 @@ class Word2Vec:
     @classmethod
     def load(cls, fname):
         """Load a model written by `save`; it can be trained further."""
-        try:
-            with np.load(os.fspath(fname), allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("format") != "rnnfast.Word2Vec":
-                    raise ValueError(f"{fname!r} is not a saved rnnfast Word2Vec model")
-                words, counts = data["words"].tolist(), data["counts"]
-                vectors, context = data["vectors"], data["context_vectors"]
-        except (KeyError, EOFError, json.JSONDecodeError) as e:
-            raise ValueError(f"{fname!r} is not a readable rnnfast Word2Vec file: {e}") from None
-        except OSError as e:
-            if isinstance(e, FileNotFoundError):
-                raise
-            raise ValueError(f"{fname!r} is not a readable rnnfast Word2Vec file: {e}") from None
+        with _open_npz(fname, "rnnfast.Word2Vec") as (data, meta):
+            words, counts = data["words"].tolist(), data["counts"]
+            vectors, context = data["vectors"], data["context_vectors"]
         model = cls(**meta["params"])
         model.vocab = Vocabulary(words, counts, meta["total_words"], meta["n_sentences"])
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
@@ -313,6 +310,29 @@ class Word2Vec:
         size = len(self.vocab) if self.vocab is not None else 0
         return (f"Word2Vec(vocab={size}, vector_size={self.vector_size}, window={self.window}, "
                 f"negative={self.negative})")
+
+
+@contextlib.contextmanager
+def _open_npz(fname, kind):
+    """(arrays, metadata) of an .npz file that rnnfast saved as `kind`; ValueError otherwise."""
+    fname = os.fspath(fname)
+    if not os.path.exists(fname):
+        raise FileNotFoundError(f"{fname!r} does not exist")
+    try:
+        data = np.load(fname, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{fname!r} is not a readable {kind} file: {e}") from None
+    with data:
+        try:
+            meta = json.loads(str(data["meta"]))
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"{fname!r} is not a readable {kind} file: {e}") from None
+        if meta.get("format") != kind:
+            raise ValueError(f"{fname!r} is not a saved {kind} (it holds {meta.get('format')!r})")
+        try:
+            yield data, meta
+        except KeyError as e:
+            raise ValueError(f"{fname!r} is missing {e} (a truncated or foreign file?)") from None
 
 
 def _sgns_stats_dtype():

@@ -1,0 +1,71 @@
+"""The command line, run as a user would."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnfast import KeyedVectors, bench
+from rnnfast.cli import main
+from rnnfast.datasets import toy_corpus
+
+
+@pytest.fixture
+def corpus_file(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in toy_corpus(3000)) + "\n")
+    return path
+
+
+def test_word2vec_neighbors_and_evaluate(tmp_path, corpus_file, capsys):
+    out = tmp_path / "vectors.txt"
+    assert main(["word2vec", str(corpus_file), "-o", str(out), "--dim", "16", "--epochs", "2",
+                 "--min-count", "1", "--workers", "1"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    kv = KeyedVectors.load_word2vec_format(out)
+    assert kv.vector_size == 16 and "paris" in kv
+    assert main(["neighbors", str(out), "paris", "nosuchword", "--topn", "3"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("paris: ") and "not in the vocabulary" in captured.err
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t8\nparis\tfrance\t9\nschool\tcrown\t1\n")
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\nparis france rome italy\n")
+    assert main(["evaluate", str(out), "--analogies", str(questions),
+                 "--similarity", str(pairs)]) == 0
+    text = capsys.readouterr().out
+    assert "analogy accuracy" in text and "Spearman" in text
+
+
+def test_binary_output(tmp_path, corpus_file):
+    out = tmp_path / "vectors.bin"
+    assert main(["word2vec", str(corpus_file), "-o", str(out), "--binary", "--dim", "8",
+                 "--epochs", "1", "--min-count", "1"]) == 0
+    assert KeyedVectors.load_word2vec_format(out, binary=True).vector_size == 8
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert main(["word2vec", str(empty), "-o", str(tmp_path / "v.txt")]) == 2
+    assert "is empty" in capsys.readouterr().err
+    assert not (tmp_path / "v.txt").exists()
+    assert main(["neighbors", str(tmp_path / "missing.txt"), "a"]) == 2
+    with pytest.raises(SystemExit):
+        main(["word2vec", str(empty), "-o", "x", "--dim", "0"])
+
+
+def test_demo_runs_and_solves_analogies():
+    result = subprocess.run([sys.executable, "-m", "rnnfast", "demo", "--sentences", "20000",
+                             "--epochs", "5"], capture_output=True, text=True, check=True)
+    assert "man : king :: woman : queen" in result.stdout
+    assert "Analogy accuracy" in result.stdout
+
+
+def test_bench_table():
+    rows = bench.run(sizes=[(3, 2, 4, 5)], rounds=1, with_torch=False)
+    table = bench.format_table(rows)
+    assert "3, 2, 4, 5" in table and "x" in table
+    assert rows[0]["rnnfast"] > 0 and rows[0]["reference"] > 0
+    assert np.isfinite(rows[0]["reference"] / rows[0]["rnnfast"])

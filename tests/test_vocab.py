@@ -1,0 +1,134 @@
+"""Vocabulary counting (Python and C), corpus files and the byte-range reader."""
+
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+from rnnfast import LineSentence, Vocabulary
+from rnnfast._sgns import TokenTable
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return str(path)
+
+
+def test_sorted_by_count_then_by_bytes():
+    sentences = [["b", "a", "c", "a"], ["c", "d", "b"], ["é", "e"]]
+    vocab = Vocabulary.from_sentences(sentences, min_count=1)
+    assert vocab.words == ["a", "b", "c", "d", "e", "é"]
+    assert vocab.counts.tolist() == [2, 2, 2, 1, 1, 1]
+    assert vocab.total_words == 9 and vocab.n_sentences == 3
+    assert vocab.key_to_index["c"] == 2 and "z" not in vocab
+
+
+def test_min_count_and_max_vocab_size():
+    sentences = [["a"] * 5 + ["b"] * 3 + ["c"] * 2 + ["d"]]
+    assert Vocabulary.from_sentences(sentences, min_count=3).words == ["a", "b"]
+    pruned = Vocabulary.from_sentences([["x", "y", "z", "x", "x"], ["y", "w", "x"]] * 3,
+                                       min_count=1, max_vocab_size=2)
+    assert pruned.words[0] == "x" and len(pruned) <= 3
+
+
+def test_file_counting_in_c_equals_python(tmp_path):
+    text = ("the quick  brown fox\r\n\tjumps over the lazy dog\n\n"
+            "the end é ü\n   \nno trailing newline the")
+    path = write(tmp_path, "c.txt", text)
+    from_file = Vocabulary.from_corpus_file(path, min_count=1)
+    from_python = Vocabulary.from_sentences(LineSentence(path), min_count=1)
+    assert from_file.words == from_python.words
+    assert from_file.counts.tolist() == from_python.counts.tolist()
+    assert from_file.total_words == from_python.total_words == 17
+    assert from_file.n_sentences == 4
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3, 7, 50])
+def test_byte_ranges_cover_each_line_once(tmp_path, parts):
+    rng = np.random.default_rng(parts)
+    lines = [" ".join(f"w{rng.integers(30)}" for _ in range(rng.integers(0, 9)))
+             for _ in range(200)]
+    path = write(tmp_path, "r.txt", "\n".join(lines) + "\n")
+    size = os.path.getsize(path)
+    whole = TokenTable(16)
+    total = whole.count_file(path, 0, size, 0)
+    split = TokenTable(16)
+    bounds = sorted({0, size, *rng.integers(0, size, parts - 1).tolist()})
+    sums = np.sum([split.count_file(path, a, b, 0) for a, b in zip(bounds[:-1], bounds[1:])],
+                  axis=0)
+    assert tuple(sums) == total
+    assert dict(zip(*whole.items())) == dict(zip(*split.items()))
+
+
+def test_long_tokens_are_cut(tmp_path):
+    path = write(tmp_path, "long.txt", "x" * 5000 + " y\n")
+    vocab = Vocabulary.from_corpus_file(path, min_count=1)
+    assert sorted(len(w) for w in vocab.words) == [1, 1000]
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", "is empty"),
+    (b"   \n\n\t\n", "is empty"),
+    (b"abc\x00def\n", "looks binary"),
+    (gzip.compress(b"hello world\n"), "gzip-compressed"),
+    (b"\xff\xfe bad utf8\n", "not UTF-8"),
+])
+def test_bad_corpus_files(tmp_path, content, match):
+    path = write(tmp_path, "bad.txt", content)
+    with pytest.raises(ValueError, match=match):
+        Vocabulary.from_corpus_file(path, min_count=1)
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Vocabulary.from_corpus_file(str(tmp_path / "nope.txt"))
+    with pytest.raises(ValueError, match="not a regular file"):
+        Vocabulary.from_corpus_file(str(tmp_path))
+
+
+def test_no_word_reaches_min_count_and_empty_corpus(tmp_path):
+    with pytest.raises(ValueError, match="no word of .* occurs min_count=5 times"):
+        Vocabulary.from_sentences([["a", "b", "a"]], min_count=5)
+    with pytest.raises(ValueError, match="is empty"):
+        Vocabulary.from_sentences([[], []], min_count=1)
+    with pytest.raises(ValueError, match="is empty"):
+        Vocabulary.from_sentences([], min_count=1)
+
+
+def test_bad_sentences():
+    with pytest.raises(TypeError, match="tokens must be str"):
+        Vocabulary.from_sentences([["a", 3]], min_count=1)
+    with pytest.raises(TypeError, match="each sentence must be a list of str tokens"):
+        Vocabulary.from_sentences(["a sentence as one string"], min_count=1)
+    with pytest.raises(TypeError, match="got a single str"):
+        Vocabulary.from_sentences("abc", min_count=1)
+    with pytest.raises(TypeError, match="got int"):
+        Vocabulary.from_sentences(5, min_count=1)
+    with pytest.raises(ValueError, match="min_count must be >= 1"):
+        Vocabulary.from_sentences([["a"]], min_count=0)
+
+
+def test_line_sentence_streams_compressed_files(tmp_path):
+    import bz2
+    import lzma
+    text = "a b c\nd e\n"
+    for ext, compress in ((".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)):
+        path = write(tmp_path, "s" + ext, compress(text.encode()))
+        assert list(LineSentence(path)) == [["a", "b", "c"], ["d", "e"]]
+        assert list(LineSentence(path)) == list(LineSentence(path))  # re-iterable
+    assert list(LineSentence(write(tmp_path, "long.txt", "a b c d e\n"), max_sentence_length=2)) \
+        == [["a", "b"], ["c", "d"], ["e"]]
+    broken = write(tmp_path, "broken.gz", gzip.compress(text.encode())[:-12])
+    with pytest.raises(ValueError, match="could not read"):
+        list(LineSentence(broken))
+
+
+def test_keep_probabilities_follow_word2vec():
+    vocab = Vocabulary(["a", "b"], [900, 100])
+    keep = vocab.keep_probabilities(1e-2)
+    threshold = 1e-2 * 1000
+    expected = [(np.sqrt(c / threshold) + 1) * threshold / c for c in (900, 100)]
+    np.testing.assert_allclose(keep, np.minimum(expected, 1))
+    assert (vocab.keep_probabilities(0) == 1).all()

@@ -1,0 +1,210 @@
+"""Word2Vec training: learning, determinism, inputs, persistence."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from rnnfast import KeyedVectors, LineSentence, Word2Vec
+from rnnfast.datasets import toy_analogies, toy_corpus
+
+QUIET = {"progress": lambda status: None}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return toy_corpus(6000, seed=3)
+
+
+@pytest.fixture
+def corpus_file(tmp_path, corpus):
+    path = tmp_path / "toy.txt"
+    path.write_text("\n".join(" ".join(s) for s in corpus) + "\n")
+    return str(path)
+
+
+def train(sentences=None, corpus_file=None, **kw):
+    settings = dict(vector_size=24, window=5, min_count=1, epochs=5, workers=1, seed=7,
+                    sample=1e-3, **QUIET)
+    settings.update(kw)
+    return Word2Vec(sentences, corpus_file, **settings)
+
+
+@pytest.mark.parametrize("source", ["iterable", "file"])
+def test_learns_the_structure_of_the_toy_world(corpus, corpus_file, source):
+    model = train(corpus, epochs=8) if source == "iterable" else \
+        train(corpus_file=corpus_file, epochs=8)
+    accuracy, sections = model.wv.evaluate_word_analogies(toy_analogies())
+    assert accuracy > 0.8, sections[-1]["incorrect"][:10]
+    assert model.wv.most_similar("italian", topn=3)[0][0] in ("pasta", "espresso", "italy", "rome")
+    losses = model.training_loss_
+    assert len(losses) == 8 and all(np.isfinite(losses))
+    assert losses[-1] < losses[0] < 4.16  # below chance: (1 + K) log 2 with K = 5
+
+
+def test_iterable_and_file_build_the_same_vocabulary(corpus, corpus_file):
+    a = Word2Vec(vector_size=8, min_count=2, **QUIET).build_vocab(corpus)
+    b = Word2Vec(vector_size=8, min_count=2, **QUIET).build_vocab(corpus_file=corpus_file)
+    assert a.vocab.words == b.vocab.words
+    np.testing.assert_array_equal(a.vocab.counts, b.vocab.counts)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)  # same seeded initialisation
+
+
+@pytest.mark.parametrize("source", ["iterable", "file"])
+def test_one_worker_is_bit_reproducible(corpus, corpus_file, source):
+    args = (corpus, None) if source == "iterable" else (None, corpus_file)
+    a, b = train(*args, epochs=2), train(*args, epochs=2)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    np.testing.assert_array_equal(a.context_vectors, b.context_vectors)
+    assert a.training_loss_ == b.training_loss_
+    c = train(*args, epochs=2, seed=8)
+    assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+
+
+def test_reproducible_whatever_the_hash_seed(corpus_file):
+    script = textwrap.dedent(f"""
+        import hashlib
+        from rnnfast import Word2Vec, LineSentence
+        m = Word2Vec(LineSentence({corpus_file!r}), vector_size=16, min_count=1, epochs=1,
+                     workers=1, seed=3, progress=lambda s: None)
+        print(hashlib.sha256(m.wv.vectors.tobytes()).hexdigest(), m.wv.index_to_key[:5])
+    """)
+    outputs = set()
+    for hash_seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        outputs.add(out)
+    assert len(outputs) == 1
+
+
+@pytest.mark.parametrize("source", ["iterable", "file"])
+def test_two_workers_train_too(corpus, corpus_file, source):
+    model = train(corpus, workers=2, epochs=4) if source == "iterable" else \
+        train(corpus_file=corpus_file, workers=2, epochs=4)
+    assert np.isfinite(model.wv.vectors).all()
+    assert model.wv.evaluate_word_analogies(toy_analogies())[0] > 0.6
+
+
+def test_callbacks_and_progress_reports(corpus):
+    seen, reports = [], []
+
+    class Callback:
+        def on_epoch_end(self, model):
+            seen.append(("object", len(model.training_loss_)))
+
+    model = train(corpus, epochs=3, callbacks=[Callback(), lambda m, e: seen.append(("fn", e))],
+                  progress=reports.append)
+    assert seen == [("object", 1), ("fn", 0), ("object", 2), ("fn", 1), ("object", 3), ("fn", 2)]
+    final = reports[-1]
+    assert final["fraction"] == 1.0 and final["epoch"] == 3
+    assert final["loss"] == pytest.approx(model.training_loss_[-1])
+    assert final["alpha"] == pytest.approx(model.min_alpha)
+
+
+def test_one_word_vocabulary_and_single_word_sentences():
+    model = train([["only"]] * 50, epochs=2)
+    assert len(model.wv) == 1 and np.isfinite(model.wv.vectors).all()
+    assert np.isnan(model.training_loss_).all()  # no pair to train: the mean loss is undefined
+    model = train([["a"], ["b"], ["a", "b"]] * 10, epochs=1, sample=0)
+    assert np.isfinite(model.training_loss_[0])
+
+
+def test_generator_cannot_serve_several_passes(corpus):
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        train((s for s in corpus), epochs=1)  # vocabulary and training are two passes
+    model = Word2Vec(vector_size=8, min_count=1, epochs=2, **QUIET).build_vocab(corpus)
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        model.train(s for s in corpus)
+    model.train((s for s in corpus), epochs=1)
+    assert len(model.training_loss_) == 1
+
+
+def test_sentences_that_vanish_after_the_first_pass(corpus):
+    class OnlyOnce:
+        def __init__(self):
+            self.used = False
+
+        def __iter__(self):
+            if self.used:
+                return iter([])
+            self.used = True
+            return iter(corpus)
+
+    with pytest.raises(ValueError, match="yielded no sentences in epoch 1"):
+        train(OnlyOnce(), epochs=2)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"vector_size": 0}, ValueError, "vector_size must be >= 1"),
+    ({"window": 0}, ValueError, "window must be >= 1"),
+    ({"negative": 0}, ValueError, "negative must be >= 1"),
+    ({"epochs": -1}, ValueError, "epochs must be >= 1"),
+    ({"workers": 0}, ValueError, "workers must be >= 1"),
+    ({"min_count": 0}, ValueError, "min_count must be >= 1"),
+    ({"sample": -0.1}, ValueError, "sample must be >= 0"),
+    ({"alpha": float("nan")}, ValueError, "alpha must be finite"),
+    ({"alpha": "fast"}, TypeError, "alpha must be a number"),
+    ({"vector_size": 2.5}, TypeError, "vector_size must be an integer"),
+    ({"sg": 0}, ValueError, "skip-gram"),
+])
+def test_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        Word2Vec(**kwargs)
+
+
+def test_bad_corpus_inputs(tmp_path, corpus):
+    with pytest.raises(ValueError, match="not both"):
+        Word2Vec(corpus, corpus_file="x.txt")
+    with pytest.raises(ValueError, match="is empty"):
+        train([[]] * 3)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        train(corpus_file=str(empty))
+    with pytest.raises(ValueError, match="occurs min_count=1000000 times"):
+        train(corpus, min_count=10**6)
+    with pytest.raises(RuntimeError, match="call build_vocab before train"):
+        Word2Vec(**QUIET).train(corpus)
+    with pytest.raises(TypeError, match="list of str tokens"):
+        train(["not", "tokenised"])
+
+
+def test_save_load_and_continue_training(tmp_path, corpus):
+    model = train(corpus, epochs=1)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = Word2Vec.load(path)
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(loaded.context_vectors, model.context_vectors)
+    assert loaded.vocab.words == model.vocab.words and loaded.window == model.window
+    assert loaded.training_loss_ == model.training_loss_
+    loaded.progress = QUIET["progress"]
+    loaded.train(corpus, epochs=1)
+    assert len(loaded.training_loss_) == 2
+    assert not np.array_equal(loaded.wv.vectors, model.wv.vectors)
+    KeyedVectors.from_arrays(["a"], np.ones((1, 2))).save(tmp_path / "kv.npz")
+    with pytest.raises(ValueError, match="not a saved rnnfast.Word2Vec"):
+        Word2Vec.load(tmp_path / "kv.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a readable rnnfast.Word2Vec file"):
+        Word2Vec.load(tmp_path / "junk.npz")
+    with pytest.raises(FileNotFoundError):
+        Word2Vec.load(tmp_path / "missing.npz")
+
+
+def test_interrupted_save_leaves_no_file(tmp_path, corpus, monkeypatch):
+    model = train(corpus, epochs=1)
+    path = tmp_path / "model.npz"
+
+    def broken_savez(f, **arrays):
+        f.write(b"partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(path)
+    assert os.listdir(tmp_path) == []
