@@ -130,22 +130,37 @@ static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inp
     }
     rf_logits_to_grads(g, n * k1, n, alpha, loss);
     /* every gradient is taken before any row moves, so a row that occurs twice
-     * gets two steps computed from the same values */
-    memset(grad_in, 0, (size_t)n * dim * sizeof(float));
-    for (int32_t b = 0; b < k1; b++) {
-        const float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
+     * gets two steps computed from the same values. Each loop keeps its
+     * destination in registers across the small inner sum and stores it once. */
+    const float *rows_in[RF_MAX_WINDOW_ROWS];
+    float *rows_out[RF_MAX_WINDOW_ROWS];
+    for (int32_t a = 0; a < n; a++) rows_in[a] = W_in + (int64_t)inputs[a] * dim;
+    for (int32_t b = 0; b < k1; b++) rows_out[b] = W_out + (int64_t)outputs[b] * dim;
+    int32_t j0 = 0;
+#if defined(__GNUC__)
+    for (; j0 + 8 <= dim; j0 += 8) {
         for (int32_t a = 0; a < n; a++) {
-            float *RF_RESTRICT d = grad_in + (int64_t)a * dim;
-            const float gab = g[b * n + a];
-            for (int32_t j = 0; j < dim; j++) d[j] += gab * u[j];
+            rf_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * *(const rf_v8u *)(rows_out[b] + j0);
+            *(rf_v8u *)(grad_in + (int64_t)a * dim + j0) = acc;
+        }
+        for (int32_t b = 0; b < k1; b++) {
+            rf_v8 acc = *(const rf_v8u *)(rows_out[b] + j0);
+            for (int32_t a = 0; a < n; a++) acc += g[b * n + a] * *(const rf_v8u *)(rows_in[a] + j0);
+            *(rf_v8u *)(rows_out[b] + j0) = acc;
         }
     }
-    for (int32_t b = 0; b < k1; b++) {
-        float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
+#endif
+    for (int32_t j = j0; j < dim; j++) {
         for (int32_t a = 0; a < n; a++) {
-            const float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
-            const float gab = g[b * n + a];
-            for (int32_t j = 0; j < dim; j++) u[j] += gab * v[j];
+            float acc = 0.0f;
+            for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * rows_out[b][j];
+            grad_in[(int64_t)a * dim + j] = acc;
+        }
+        for (int32_t b = 0; b < k1; b++) {
+            float acc = rows_out[b][j];
+            for (int32_t a = 0; a < n; a++) acc += g[b * n + a] * rows_in[a][j];
+            rows_out[b][j] = acc;
         }
     }
     for (int32_t a = 0; a < n; a++) {
@@ -183,31 +198,63 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
     return loss;
 }
 
+#if defined(__GNUC__)
+#define RF_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define RF_PREFETCH(p) ((void)0)
+#endif
+
+static inline void rf_prefetch_row(const float *row, int32_t dim)
+{
+    for (int32_t j = 0; j < dim; j += 16) RF_PREFETCH(row + j);
+}
+
+/* Draw window i's reach and negatives into plan (reach, then k1 outputs),
+ * and start loading the rows it will touch: by the time that window is
+ * trained they are in cache. Negatives are random rows of a large table, and
+ * waiting for them was the largest single cost of training. */
+static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+                                  int32_t n, int32_t i, int32_t *plan)
+{
+    const int32_t k1 = m->negative + 1, dim = m->dim;
+    int32_t reach = m->shrink_windows ? 1 + (int32_t)rf_below(rng, (uint32_t)m->window)
+                                      : m->window;
+    plan[0] = reach;
+    plan[1] = ids[i];
+    for (int32_t got = 1; got < k1; got++) {
+        /* redraw a noise word equal to the center, a bounded number of times:
+         * with a one-word vocabulary there is no other word to draw */
+        int32_t w = rf_draw_noise(m, rng);
+        for (int tries = 0; w == ids[i] && tries < 16; tries++) w = rf_draw_noise(m, rng);
+        plan[1 + got] = w;
+    }
+    for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
+    if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
+}
+
 /* Train one (already subsampled) sentence, a window per center word: the
  * center is the positive output for its context words, which are the inputs,
- * as in word2vec's C tool. work: workspace of rf_work_size floats. */
+ * as in word2vec's C tool. Window i + 1 is planned while window i trains.
+ * scratch: 2 * (k1 + 1) + 2 * window ints. */
 static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                int32_t n, float alpha, float *work, int32_t *scratch,
                                rf_sgns_stats *st)
 {
     const int32_t k1 = m->negative + 1;
-    int32_t *outputs = scratch;           /* k1 */
-    int32_t *inputs = scratch + k1;       /* up to 2 * window */
+    int32_t *plans[2] = {scratch, scratch + k1 + 1};
+    int32_t *inputs = scratch + 2 * (k1 + 1);   /* up to 2 * window */
+    if (n > 0) rf_plan_window(m, rng, ids, n, 0, plans[0]);
     for (int32_t i = 0; i < n; i++) {
-        int32_t reach = m->shrink_windows ? 1 + (int32_t)rf_below(rng, (uint32_t)m->window)
-                                          : m->window;
+        const int32_t *plan = plans[i & 1];
+        if (i + 1 < n) rf_plan_window(m, rng, ids, n, i + 1, plans[(i + 1) & 1]);
+        int32_t reach = plan[0];
         int32_t lo = i - reach < 0 ? 0 : i - reach;
         int32_t hi = i + reach >= n ? n - 1 : i + reach;
         int32_t n_in = 0;
         for (int32_t j = lo; j <= hi; j++)
             if (j != i) inputs[n_in++] = ids[j];
         if (n_in == 0) continue;
-        outputs[0] = ids[i];
-        for (int32_t got = 1; got < k1;) {
-            int32_t w = rf_draw_noise(m, rng);
-            if (w != ids[i]) outputs[got++] = w;
-        }
-        rf_window(m->W_in, m->W_out, m->dim, inputs, n_in, outputs, k1, alpha, work, &st->loss);
+        rf_window(m->W_in, m->W_out, m->dim, inputs, n_in, plan + 1, k1, alpha, work, &st->loss);
         st->pairs += n_in;
     }
 }
@@ -232,7 +279,7 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
                        volatile const int *stop)
 {
     float *work = malloc(rf_work_floats(m) * sizeof(float));
-    int32_t *scratch = malloc(((size_t)m->negative + 1 + 2 * (size_t)m->window) * sizeof(int32_t));
+    int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
     int64_t total = n_sentences ? sentence_ends[n_sentences - 1] : 0;
     int64_t begin = 0;
@@ -271,7 +318,7 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     uint32_t len;
     int status = 0, rc = 0;
     float *work = malloc(rf_work_floats(m) * sizeof(float));
-    int32_t *scratch = malloc(((size_t)m->negative + 1 + 2 * (size_t)m->window) * sizeof(int32_t));
+    int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
     int32_t n = 0;
     int64_t line_words = 0;

@@ -10,6 +10,9 @@
 
 /* Longer sentences are cut into pieces of this many (kept) tokens. */
 #define RF_MAX_SENTENCE 10000
+/* Most input rows, and most output rows (1 + negatives), in one window:
+ * the Python layer caps window at RF_MAX_WINDOW_ROWS / 2 and negative below it. */
+#define RF_MAX_WINDOW_ROWS 512
 
 typedef struct {
     float *W_in;                 /* (V, dim) input ("center") vectors */

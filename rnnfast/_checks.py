@@ -25,6 +25,7 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
 TASKS = ("binary", "regression")
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
 
 
 def float_array(name, a, ndim, dtype=None):
@@ -248,8 +249,11 @@ def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
         raise ValueError("input_ends must be non-decreasing and end at len(inputs)")
     if not n_windows and len(inputs):
         raise ValueError("inputs given without any window")
-    if outputs.shape[1] < 1:
-        raise ValueError("outputs needs at least one column (the positive output)")
+    if not 1 <= outputs.shape[1] <= MAX_WINDOW_ROWS:
+        raise ValueError(f"outputs must have 1 to {MAX_WINDOW_ROWS} columns (the positive "
+                         f"output, then negatives), got {outputs.shape[1]}")
+    if n_windows and np.max(np.diff(input_ends, prepend=0)) > MAX_WINDOW_ROWS:
+        raise ValueError(f"a window has more than {MAX_WINDOW_ROWS} inputs")
     return W_in, W_out, inputs, input_ends, outputs, check_alpha(alpha)
 
 

@@ -248,3 +248,32 @@ cdef class SGNSModel:
             raise MemoryError("out of memory in a training worker")
         if rc == -2:
             raise OSError(f"could not read {path!r}")
+
+
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
+
+
+def encode_sentences(list sentences, dict key_to_index):
+    """Vocabulary ids of a list of token lists, unknown tokens dropped.
+
+    Returns (ids: int32 (n_kept,), sentence_ends: int64 (n_sentences,), raw tokens).
+    """
+    cdef Py_ssize_t total = 0, k = 0, s = 0
+    cdef object sentence, token
+    cdef PyObject *found
+    for sentence in sentences:
+        total += len(sentence)
+    ids = np.empty(total, np.int32)
+    ends = np.empty(len(sentences), np.int64)
+    cdef int32_t[::1] id_view = ids
+    cdef int64_t[::1] end_view = ends
+    for sentence in sentences:
+        for token in sentence:
+            found = PyDict_GetItem(key_to_index, token)
+            if found != NULL:
+                id_view[k] = <int32_t>(<object>found)
+                k += 1
+        end_view[s] = k
+        s += 1
+    return ids[:k], ends, total

@@ -6,6 +6,7 @@ replaces `from gensim.models import Word2Vec` (skip-gram only: `sg=1`).
 
 import collections.abc
 import contextlib
+import itertools
 import json
 import os
 import queue
@@ -25,6 +26,9 @@ __all__ = ["Word2Vec", "default_workers"]
 
 # Words per job handed to a worker thread when training from an iterable.
 JOB_WORDS = 10000
+# A window's rows must fit the kernel's fixed-size tables (RF_MAX_WINDOW_ROWS = 512).
+MAX_WINDOW = 256
+MAX_NEGATIVE = 511
 
 
 def default_workers():
@@ -56,10 +60,14 @@ class Word2Vec:
                              "(sg=1, hs=0)")
         self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
         self.window = _checks.check_index("window", window, low=1)
+        if self.window > MAX_WINDOW:
+            raise ValueError(f"window must be <= {MAX_WINDOW}, got {self.window}")
         self.min_count = _checks.check_index("min_count", min_count, low=1)
         self.max_vocab_size = (None if max_vocab_size is None else
                                _checks.check_index("max_vocab_size", max_vocab_size, low=1))
         self.negative = _checks.check_index("negative", negative, low=1)
+        if self.negative > MAX_NEGATIVE:
+            raise ValueError(f"negative must be <= {MAX_NEGATIVE}, got {self.negative}")
         self.epochs = _checks.check_index("epochs", epochs, low=1)
         self.workers = (default_workers() if workers is None else
                         _checks.check_index("workers", workers, low=1))
@@ -219,21 +227,26 @@ class Word2Vec:
 
         def jobs(epoch, epochs):
             """(ids, sentence_ends, alpha_start, alpha_end) chunks of about JOB_WORDS words."""
-            ids, ends = [], []
-            raw = start_raw = n_sentences = 0
-            for sentence in sentences:
-                if isinstance(sentence, (str, bytes)):
-                    raise TypeError("each sentence must be a list of str tokens, got "
-                                    f"{type(sentence).__name__}")
-                n_sentences += 1
-                ids.extend([i for i in map(key_to_index.get, sentence) if i is not None])
-                ends.append(len(ids))
-                raw += len(sentence)
-                if raw - start_raw >= JOB_WORDS:
-                    yield self._job(ids, ends, epoch, epochs, start_raw, raw, total_words)
-                    ids, ends, start_raw = [], [], raw
-            if ends:
-                yield self._job(ids, ends, epoch, epochs, start_raw, raw, total_words)
+            from rnnfast._sgns import encode_sentences
+
+            batch, batch_words, done_words, n_sentences = [], 0, 0, 0
+            for sentence in itertools.chain(sentences, [None]):
+                if sentence is not None:
+                    if isinstance(sentence, (str, bytes)):
+                        raise TypeError("each sentence must be a list of str tokens, got "
+                                        f"{type(sentence).__name__}")
+                    batch.append(sentence)
+                    batch_words += len(sentence)
+                    n_sentences += 1
+                    if batch_words < JOB_WORDS:
+                        continue
+                if batch:
+                    ids, ends, raw = encode_sentences(batch, key_to_index)
+                    yield (ids, ends,
+                           self._alpha_at((epoch + done_words / total_words) / epochs),
+                           self._alpha_at((epoch + (done_words + raw) / total_words) / epochs))
+                    done_words += raw
+                    batch, batch_words = [], 0
             if n_sentences == 0:
                 raise ValueError(f"the corpus yielded no sentences in epoch {epoch + 1}; "
                                  "a generator cannot be iterated twice: pass a list or "
@@ -268,11 +281,6 @@ class Word2Vec:
                               epochs, stats, stop, report)
 
         return run_epoch
-
-    def _job(self, ids, ends, epoch, epochs, start_raw, end_raw, total_words):
-        a0 = self._alpha_at((epoch + start_raw / total_words) / epochs)
-        a1 = self._alpha_at((epoch + end_raw / total_words) / epochs)
-        return (np.array(ids, dtype=np.int32), np.array(ends, dtype=np.int64), a0, a1)
 
     # --- persistence -----------------------------------------------------------------
 

@@ -106,6 +106,10 @@ def test_callbacks_and_progress_reports(corpus):
 
 
 def test_one_word_vocabulary_and_single_word_sentences():
+    # every noise word equals the center here: training must still end
+    model = train([["only", "only", "only"]] * 20, epochs=2, sample=0)
+    assert len(model.wv) == 1 and np.isfinite(model.wv.vectors).all()
+    assert np.isfinite(model.training_loss_).all()
     model = train([["only"]] * 50, epochs=2)
     assert len(model.wv) == 1 and np.isfinite(model.wv.vectors).all()
     assert np.isnan(model.training_loss_).all()  # no pair to train: the mean loss is undefined
