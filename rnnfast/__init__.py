@@ -10,12 +10,16 @@ __version__ = "0.1.0"
 # Submodules load on first use, so that `rnnfast.cli` can set BLAS threading
 # before numpy is imported.
 _SUBMODULES = ("functional", "reference", "bench", "corpus", "keyedvectors", "vocab",
-               "word2vec")
+               "word2vec", "rnn", "diagnostics", "datasets", "text")
 _EXPORTS = {
     "Word2Vec": "word2vec",
     "KeyedVectors": "keyedvectors",
     "Vocabulary": "vocab",
     "LineSentence": "corpus",
+    "RNNClassifier": "rnn",
+    "RNNRegressor": "rnn",
+    "simple_tokenize": "text",
+    "sliding_windows": "text",
 }
 __all__ = [*_EXPORTS, *_SUBMODULES]
 

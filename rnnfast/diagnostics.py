@@ -1,0 +1,82 @@
+"""Tools that show vanishing and exploding gradients in an Elman RNN.
+
+`gradient_norms` measures how large dLoss/dh_t is at every step t of a batch:
+with the loss on the last state only, the gradient reaching step t has passed
+through T - t Jacobians diag(1 - h^2) W_hh. When W_hh's spectral radius is well
+below 1 those products shrink geometrically (vanishing gradients: early steps
+stop learning); well above 1 they can grow (exploding gradients: the update
+jumps, which clipping by global norm tames).
+"""
+
+import numpy as np
+
+from rnnfast import _checks, functional
+
+__all__ = ["gradient_norms", "spectral_radius", "plot_gradient_norms"]
+
+
+def spectral_radius(W_hh):
+    """Largest absolute eigenvalue of the square matrix W_hh (float)."""
+    W_hh = _checks.float_array("W_hh", W_hh, 2)
+    if W_hh.shape[0] != W_hh.shape[1]:
+        raise ValueError(f"W_hh must be square, got shape {W_hh.shape}")
+    return float(np.max(np.abs(np.linalg.eigvals(W_hh.astype(np.float64)))))
+
+
+def gradient_norms(params, x, y, lengths=None, task="binary", h0=None):
+    """Mean over the batch of ||dLoss/dh_t|| for each step t: array (T,), float64.
+
+    Arguments as for `rnn_loss_and_grads`. Steps past a sequence's end carry
+    its final gradient unchanged (the state is carried there); they are
+    averaged like the others.
+    """
+    params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+    W_hh, W_hy = params["W_hh"].astype(np.float64), params["W_hy"].astype(np.float64)
+    hs = functional.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0,
+                                lengths).astype(np.float64)
+    B, T, _ = hs.shape
+    out = hs[:, -1] @ W_hy.T + params["b_y"]
+    if task == "binary":
+        dout = (1 / (1 + np.exp(-out[:, 0])) - y) / B
+        dout = dout[:, None]
+    else:
+        dout = 2 * (out - y) / out.size
+    dh = dout @ W_hy
+    norms = np.empty(T)
+    for t in reversed(range(T)):
+        norms[t] = np.mean(np.linalg.norm(dh, axis=1))
+        active = (t < lengths)[:, None]
+        dh = np.where(active, (dh * (1 - hs[:, t] ** 2)) @ W_hh, dh)
+    return norms
+
+
+def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time step"):
+    """Write a PNG of one or more gradient-norm curves on a log scale.
+
+    norms: (T,) array, or a list of them (one curve each, named by `labels`).
+    Needs matplotlib (`pip install rnnfast[plot]`).
+    """
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plot_gradient_norms needs matplotlib: pip install 'rnnfast[plot]'") \
+            from None
+    curves = [np.asarray(norms)] if np.ndim(norms[0]) == 0 else [np.asarray(n) for n in norms]
+    labels = labels or [None] * len(curves)
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    for curve, label in zip(curves, labels):
+        ax.semilogy(np.arange(len(curve)), np.maximum(curve, 1e-30), label=label)
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("mean ||dLoss / dh_t||")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    if any(labels):
+        ax.legend()
+    fig.tight_layout()
+    from rnnfast._atomic import atomic_write
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png")
+    plt.close(fig)
+    return path

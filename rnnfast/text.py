@@ -1,0 +1,41 @@
+"""Turning raw text and series into model inputs."""
+
+import re
+
+import numpy as np
+
+__all__ = ["simple_tokenize", "sliding_windows"]
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def simple_tokenize(text):
+    """Lowercase `text` and return its runs of letters a-z, the normalisation of the shared corpora."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    return _WORD.findall(text.lower())
+
+
+def sliding_windows(series, window, horizon=1):
+    """(X, y) for forecasting `horizon` steps ahead from the last `window` values.
+
+    series: (n,) or (n, D) numbers. X: (m, window, D) float64 with D = 1 for a
+    1-D series; y: (m,) or (m, D), the value `horizon` steps after each window;
+    m = n - window - horizon + 1.
+    """
+    series = np.asarray(series, dtype=np.float64)
+    if series.ndim not in (1, 2):
+        raise ValueError(f"series must be 1-D or 2-D, got shape {series.shape}")
+    if not np.isfinite(series).all():
+        raise ValueError("series contains NaN or infinity")
+    window, horizon = int(window), int(horizon)
+    if window < 1 or horizon < 1:
+        raise ValueError(f"window and horizon must be >= 1, got {window} and {horizon}")
+    m = len(series) - window - horizon + 1
+    if m < 1:
+        raise ValueError(f"series of length {len(series)} is too short for window={window} "
+                         f"and horizon={horizon}")
+    values = series[:, None] if series.ndim == 1 else series
+    X = np.stack([values[i:i + window] for i in range(m)])
+    y = series[window + horizon - 1: window + horizon - 1 + m]
+    return X, y
