@@ -47,7 +47,7 @@ def kernel(name, extra_sources=()):
 
 setup(
     ext_modules=cythonize(
-        [kernel("_arrays"), kernel("_rnn"),
+        [kernel("_arrays"), kernel("_rnn"), kernel("_optim"),
          kernel("_sgns", ["csrc/rf_sgns.c", "csrc/rf_vocab.c"])],
         compiler_directives=DIRECTIVES,
     ),

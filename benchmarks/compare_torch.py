@@ -44,11 +44,11 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args):
     torch.manual_seed(args.seed)
     template = RNNClassifier(hidden_size=args.hidden, embedding=kv, batch_size=args.batch,
                              seed=args.seed)
-    template._prepare(X_train, fitting=True)          # the same embedding table and ids
-    data = template._prepare(X_train, fitting=False)
+    data = template._prepare(X_train, fitting=True)   # the same embedding table and ids
+    init = template._init_params(kv.vector_size, 1, np.random.default_rng(args.seed))
+    template.params_ = init
     test = template._prepare(X_test, fitting=False)
     rng = np.random.default_rng(args.seed)
-    init = template._init_params(kv.vector_size, 1, np.random.default_rng(args.seed))
     emb = torch.from_numpy(template.embedding_.astype(np.float32))
     rnn = torch.nn.RNN(kv.vector_size, args.hidden, batch_first=True)
     head = torch.nn.Linear(args.hidden, 1)

@@ -8,4 +8,16 @@
 #define RF_RESTRICT restrict
 #endif
 
+/* On x86-64 Linux with gcc, a function marked RF_HOT is compiled twice, for the
+ * baseline and for x86-64-v3 (AVX2 + FMA), and the loader picks one by the CPU's
+ * features: wheels stay portable while recent CPUs get wide vectors. A static
+ * inline helper is compiled for the baseline unless it is inlined, so the
+ * functions that do the vector work carry the attribute themselves. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(RF_NO_CLONES)
+#define RF_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define RF_HOT
+#endif
+
 #endif

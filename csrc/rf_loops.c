@@ -9,6 +9,7 @@
  * restrict pointers that shape vectorises without reassociating sums, so the
  * result is the same at every optimisation level. */
 #define RF_DEFINE_MM(SUFFIX, T)                                                  \
+RF_HOT                                                                           \
 void rf_mm_nn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
                            const T *B, int ldb, T *C, int ldc)                   \
 {                                                                                \
@@ -22,6 +23,7 @@ void rf_mm_nn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,            
         }                                                                        \
     }                                                                            \
 }                                                                                \
+RF_HOT                                                                           \
 void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
                            const T *B, int ldb, T *C, int ldc)                   \
 {                                                                                \
@@ -40,6 +42,7 @@ void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,            
 RF_DEFINE_MM(f, float)
 RF_DEFINE_MM(d, double)
 
+RF_HOT
 void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
 {
     for (ptrdiff_t i = 0; i < n; i++) {

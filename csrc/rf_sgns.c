@@ -6,18 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* On x86-64 Linux with gcc, the hot functions are compiled twice, for the
- * baseline and for AVX2+FMA, and the loader picks one per machine: wheels stay
- * portable while recent CPUs get wide vectors. A static inline helper called
- * from a clone is compiled for the baseline unless it is inlined, so the
- * functions that do the vector work carry the attribute themselves. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(RF_NO_CLONES)
-#define RF_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define RF_HOT
-#endif
-
 /* splitmix64: one 64-bit state per thread, seeded from the user's seed */
 static inline uint64_t rf_rand(uint64_t *s)
 {

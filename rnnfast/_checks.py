@@ -271,3 +271,42 @@ def _index_array(name, a, ndim, size):
         raise ValueError(f"{name} must lie in 0..{size - 1}, got values from {a.min()} to "
                          f"{a.max()}")
     return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def check_adam(param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step, grad_scale):
+    """Validate an Adam step; param, m and v are updated in place."""
+    for name, a in (("param", param), ("m", m), ("v", v)):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array (it is updated in place)")
+        if not (a.flags.c_contiguous and a.flags.writeable):
+            raise ValueError(f"{name} must be C-contiguous and writeable (it is updated in place)")
+    dtype = param.dtype
+    if dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"param must have dtype float32 or float64, got {dtype}")
+    for name, a in (("m", m), ("v", v)):
+        if a.dtype != dtype or a.shape != param.shape:
+            raise ValueError(f"{name} must match param: {param.shape} {dtype}, got "
+                             f"{a.shape} {a.dtype}")
+    if rows is None:
+        grad = float_array("grad", grad, param.ndim, dtype)
+        if grad.shape != param.shape:
+            raise ValueError(f"grad must have param's shape {param.shape}, got {grad.shape}")
+    else:
+        if param.ndim != 2:
+            raise ValueError(f"with rows, param must be a 2-D table, got shape {param.shape}")
+        rows = _index_array("rows", rows, 1, param.shape[0]).astype(np.int64)
+        if len(np.unique(rows)) != len(rows):
+            raise ValueError("rows must not repeat (sum their gradients first)")
+        grad = float_array("grad", grad, 2, dtype)
+        if grad.shape != (len(rows), param.shape[1]):
+            raise ValueError(f"grad must have shape ({len(rows)}, {param.shape[1]}), got "
+                             f"{grad.shape}")
+    step = check_index("step", step, low=1)
+    for name, value, low, high in (("learning_rate", learning_rate, 0, np.inf),
+                                   ("beta1", beta1, 0, 1), ("beta2", beta2, 0, 1),
+                                   ("eps", eps, 0, np.inf), ("grad_scale", grad_scale, 0, np.inf)):
+        value = float(value)
+        if not (np.isfinite(value) and low <= value and (value < high or high == np.inf)):
+            raise ValueError(f"{name} must be finite and in [{low}, {high}), got {value}")
+    return (param, grad, m, v, rows, float(learning_rate), float(beta1), float(beta2), float(eps),
+            step, float(grad_scale))

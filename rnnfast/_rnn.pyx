@@ -57,18 +57,17 @@ cdef void _forward(int B, int T, int D, int H, const floating *x,
 cdef void _backward(int B, int T, int D, int H, const floating *x, const floating *hs,
                     const floating *W_xh, const floating *W_hh, const floating *dhs,
                     const floating *h0, const Py_ssize_t *lengths, int min_len,
-                    floating *dh, floating *da, floating *dx, floating *dW_xh,
-                    floating *dW_hh, floating *db_h) noexcept nogil:
+                    floating *dh, floating *da, floating *h_prev, floating *dx,
+                    floating *dW_xh, floating *dW_hh, floating *db_h) noexcept nogil:
     """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
 
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
-    da is a (B, T, H) workspace; dW_xh, dW_hh, db_h and dx are accumulated into.
+    da and h_prev are (B, T, H) workspaces; dW_xh, dW_hh, db_h and dx are accumulated into.
     """
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
     cdef Py_ssize_t b, t, j, r, off
     cdef bint active
     cdef floating h
-    cdef int k
     if min_len < T:
         memset(da, 0, <size_t>B * row_stride * sizeof(floating))
     for t in range(T - 1, -1, -1):
@@ -88,11 +87,16 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
         for j in range(H):
             db_h[j] += da[r * H + j]
     mm_tn_acc(H, D, B * T, da, H, x, D, dW_xh, D)
+    # dW_hh = sum over steps of da_t^T h_{t-1}: one product over all B*T rows once
+    # the states are shifted by a step (h0, or zeros, before the first)
     for b in range(B):
-        k = <int>(lengths[b] if lengths[b] < T else T) - 1
-        mm_tn_acc(H, H, k, da + b * row_stride + H, H, hs + b * row_stride, H, dW_hh, H)
-    if h0 != NULL:
-        mm_tn_acc(H, H, B, da, <int>row_stride, h0, H, dW_hh, H)
+        if h0 != NULL:
+            memcpy(h_prev + b * row_stride, h0 + b * H, H * sizeof(floating))
+        else:
+            memset(h_prev + b * row_stride, 0, H * sizeof(floating))
+        memcpy(h_prev + b * row_stride + H, hs + b * row_stride,
+               (row_stride - H) * sizeof(floating))
+    mm_tn_acc(H, H, B * T, da, H, h_prev, H, dW_hh, H)
     if dx != NULL:
         mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
 
@@ -154,7 +158,8 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
                           cnp.ndarray lengths, cnp.ndarray dx, cnp.ndarray dW_xh,
                           cnp.ndarray dW_hh, cnp.ndarray db_h, cnp.ndarray dh0):
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
-    cdef floating *da = <floating *>_alloc(<size_t>B * T * H * sizeof(floating))
+    cdef floating *da = <floating *>_alloc(2 * <size_t>B * T * H * sizeof(floating))
+    cdef floating *h_prev = da + <size_t>B * T * H
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *hsp = <const floating *>_data(hs)
@@ -171,7 +176,7 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     with nogil:
         _min_length(lens, B, T, &min_len)
         _backward(B, T, D, H, xp, hsp, wxh, whh, dhsp, h0p, lens, min_len,
-                  dh, da, dxp, dwxh, dwhh, dbh)
+                  dh, da, h_prev, dxp, dwxh, dwhh, dbh)
     free(da)
 
 
@@ -236,10 +241,11 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
     cdef int O = W_hy.shape[0]
     cdef size_t n_state = <size_t>B * T * H
     cdef floating *work = <floating *>_alloc(
-        (2 * n_state + <size_t>B * H + <size_t>D * H + <size_t>H * H) * sizeof(floating))
+        (3 * n_state + <size_t>B * H + <size_t>D * H + <size_t>H * H) * sizeof(floating))
     cdef floating *hs = work
     cdef floating *da = hs + n_state
-    cdef floating *dh = da + n_state
+    cdef floating *h_prev = da + n_state
+    cdef floating *dh = h_prev + n_state
     cdef floating *W_xhT = dh + <Py_ssize_t>B * H
     cdef floating *W_hhT = W_xhT + <Py_ssize_t>D * H
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
@@ -265,8 +271,8 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
         _transpose(whh, H, H, W_hhT)
         _forward(B, T, D, H, xp, W_xhT, W_hhT, bh, h0p, lens, min_len, hs)
         loss = _head(B, T, H, O, binary, hs, why, by, yp, dwhy, dby, dh)
-        _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, dh, da, dxp,
-                  dwxh, dwhh, dbh)
+        _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, dh, da, h_prev,
+                  dxp, dwxh, dwhh, dbh)
     free(work)
     return loss
 

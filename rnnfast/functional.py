@@ -7,10 +7,10 @@ GIL for the whole computation, so several threads can run kernels at once.
 
 import numpy as np
 
-from rnnfast import _checks, _rnn, _sgns, reference
+from rnnfast import _checks, _optim, _rnn, _sgns, reference
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows"]
+           "sgns_train_windows", "adam_step"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -44,6 +44,13 @@ def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
     max_n = int(np.max(np.diff(input_ends, prepend=0)))
     loss = _sgns.sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha, max_n)
     return loss / len(inputs)
+
+
+def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, beta2=0.999,
+              eps=1e-8, step=1, grad_scale=1.0):
+    args = _checks.check_adam(param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step,
+                              grad_scale)
+    _optim.adam(*args)
 
 
 # One home for the documentation of each function: the reference's docstring.

@@ -13,7 +13,7 @@ import numpy as np
 from rnnfast import _checks
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows"]
+           "sgns_train_windows", "adam_step"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -159,3 +159,28 @@ def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
         np.add.at(W_in, ins, grads @ B)
         np.add.at(W_out, outs, grads.T @ A)
     return loss / len(inputs) if len(inputs) else 0.0
+
+
+def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, beta2=0.999,
+              eps=1e-8, step=1, grad_scale=1.0):
+    """One Adam update in place, with PyTorch's bias correction.
+
+    g = grad * grad_scale (grad_scale carries clipping); m = beta1 m + (1 - beta1) g;
+    v = beta2 v + (1 - beta2) g^2; param -= learning_rate / (1 - beta1^step) * m /
+    (sqrt(v) / sqrt(1 - beta2^step) + eps). param, m, v: same shape and float dtype.
+    With rows (int array, no repeats), param, m and v are (V, d) tables and grad
+    (len(rows), d) updates only those rows (a sparse embedding update).
+    """
+    param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step, grad_scale = \
+        _checks.check_adam(param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step,
+                           grad_scale)
+    index = slice(None) if rows is None else rows
+    g = grad.astype(np.float64) * grad_scale
+    m_new = beta1 * m[index] + (1 - beta1) * g
+    v_new = beta2 * v[index] + (1 - beta2) * g * g
+    m[index] = m_new
+    v[index] = v_new
+    m_new, v_new = m[index].astype(np.float64), v[index].astype(np.float64)  # as stored
+    update = learning_rate / (1 - beta1 ** step) * m_new / \
+        (np.sqrt(v_new) / np.sqrt(1 - beta2 ** step) + eps)
+    param[index] = param[index] - update

@@ -285,7 +285,7 @@ class _BaseRNN:
             lambda s: functional.rnn_loss_and_grads(
                 self.params_, x[s], y[s], lengths[s], self._task,
                 None if h0 is None else h0[s], input_grad=train_embedding), parts))
-        weights = [(s.stop - s.start) / len(x) for s in parts]
+        weights = [float(s.stop - s.start) / len(x) for s in parts]  # Python floats keep float32
         loss = sum(w * r[0] for w, r in zip(weights, results))
         grads = {k: sum(w * r[1][k] for w, r in zip(weights, results)) for k in self._PARAMS}
         if train_embedding:
@@ -306,52 +306,37 @@ class _BaseRNN:
         return np.ascontiguousarray(x_tail), np.minimum(lengths, k), h0.astype(x.dtype)
 
     def _apply(self, grads, emb_grad_rows, state):
-        """Weight decay, clipping by global norm, then an Adam or SGD step (in place)."""
-        for k in ("W_xh", "W_hh", "W_hy"):
-            if self.weight_decay:
+        """Weight decay, clipping by global norm, then an Adam or SGD step, in place.
+
+        Returns the gradient's global norm before clipping."""
+        if self.weight_decay:
+            for k in ("W_xh", "W_hh", "W_hy"):
                 grads[k] = grads[k] + self.weight_decay * self.params_[k]
-        total = sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads.values())
+        total = sum(float(np.vdot(g, g)) for g in grads.values())
         if emb_grad_rows is not None:
-            total += float(np.sum(emb_grad_rows[1].astype(np.float64) ** 2))
+            total += float(np.vdot(emb_grad_rows[1], emb_grad_rows[1]))
         norm = math.sqrt(total)
         scale = 1.0
         if self.clip_norm is not None and norm > self.clip_norm:
             scale = self.clip_norm / norm
-        items = [(k, self.params_[k], grads[k]) for k in self._PARAMS]
-        if emb_grad_rows is not None:
+        items = [(self.params_[k], grads[k], None, k) for k in self._PARAMS]
+        if emb_grad_rows is not None and len(emb_grad_rows[0]):
             rows, g = emb_grad_rows
-            items.append(("embedding", rows, g))
-        state["t"] += 1
-        lr = self.learning_rate
-        for name, target, g in items:
-            g = g * scale
+            items.append((self.embedding_, g, rows, "embedding"))
+        state["step"] += 1
+        for param, g, rows, name in items:
             if self.optimizer == "sgd":
-                step = lr * g
-            else:
-                m, v = state.setdefault(name, (np.zeros(np.shape(self._target(name)),
-                                                        self.dtype),
-                                               np.zeros(np.shape(self._target(name)),
-                                                        self.dtype)))
-                if name == "embedding":
-                    m[target] = 0.9 * m[target] + 0.1 * g
-                    v[target] = 0.999 * v[target] + 0.001 * g * g
-                    mh, vh = m[target], v[target]
+                if rows is None:
+                    param -= (self.learning_rate * scale) * g
                 else:
-                    m *= 0.9
-                    m += 0.1 * g
-                    v *= 0.999
-                    v += 0.001 * g * g
-                    mh, vh = m, v
-                step = lr * (mh / (1 - 0.9 ** state["t"])) / \
-                    (np.sqrt(vh / (1 - 0.999 ** state["t"])) + 1e-8)
-            if name == "embedding":
-                self.embedding_[target] -= step.astype(self.dtype)
-            else:
-                target -= step.astype(self.dtype)
+                    param[rows] -= (self.learning_rate * scale) * g
+                continue
+            if name not in state:
+                state[name] = (np.zeros_like(param), np.zeros_like(param))
+            m, v = state[name]
+            functional.adam_step(param, g, m, v, rows, learning_rate=self.learning_rate,
+                                 step=state["step"], grad_scale=scale)
         return norm
-
-    def _target(self, name):
-        return self.embedding_ if name == "embedding" else self.params_[name]
 
     def fit(self, X, y):
         """Train on sequences X and targets y; returns self."""
@@ -384,7 +369,7 @@ class _BaseRNN:
         self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
         self.best_validation_score_ = None
         best_params, since_best = None, 0
-        state = {"t": 0}
+        state = {"step": 0}
         probe = np.arange(min(len(train), 64))
         pool = concurrent.futures.ThreadPoolExecutor(self.n_jobs) if (self.n_jobs or 1) > 1 \
             else None
@@ -394,10 +379,12 @@ class _BaseRNN:
                 losses, weights = [], []
                 for batch in self._batches(train.lengths, rng):
                     x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
-                    loss, grads, T_used = self._step(x, y_train[batch], lengths,
-                                                     train_embedding, pool)
+                    # dLoss/dx only when some token of the batch has a trainable vector
+                    needs_dx = train_embedding and bool(
+                        emb_trainable[ids[np.arange(ids.shape[1]) < lengths[:, None]]].any())
+                    loss, grads, T_used = self._step(x, y_train[batch], lengths, needs_dx, pool)
                     emb = None
-                    if train_embedding:
+                    if needs_dx:
                         emb = self._embedding_gradient(ids, lengths, grads.pop("x"), T_used,
                                                        emb_trainable)
                     self._apply(grads, emb, state)

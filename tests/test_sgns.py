@@ -54,8 +54,8 @@ def test_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, seed):
     outputs = rng.integers(0, V, (n_windows, K + 1))
     fast = (W_in.copy(), W_out.copy())
     slow = (W_in.copy(), W_out.copy())
-    loss_fast = functional.sgns_train_windows(*fast, inputs, ends, outputs, 0.05)
-    loss_slow = reference.sgns_train_windows(*slow, inputs, ends, outputs, 0.05)
+    loss_fast = functional.sgns_train_windows(*fast, inputs, ends, outputs, 0.025)
+    loss_slow = reference.sgns_train_windows(*slow, inputs, ends, outputs, 0.025)
     assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
     assert_tables_close(fast, slow)
 
