@@ -111,3 +111,27 @@ int rf_all_finite_d(const double *x, ptrdiff_t n)
     }
     return bad == 0;
 }
+
+/* Adam: the step is computed in the arrays' own precision, so the loop
+ * vectorises (sqrt and division are exact IEEE operations at any width). */
+#define RF_DEFINE_ADAM(SUFFIX, T, SQRT)                                            \
+RF_HOT                                                                             \
+void rf_adam_##SUFFIX(T *RF_RESTRICT p, const T *RF_RESTRICT g, T *RF_RESTRICT m,  \
+                      T *RF_RESTRICT v, ptrdiff_t n, double lr_hat, double b1,     \
+                      double b2, double eps, double root_c2, double scale)         \
+{                                                                                  \
+    const T tb1 = (T)b1, tc1 = (T)(1 - b1), tb2 = (T)b2, tc2 = (T)(1 - b2);        \
+    const T tlr = (T)lr_hat, teps = (T)eps, tscale = (T)scale;                     \
+    const T inv_root_c2 = (T)(1 / root_c2);                                        \
+    for (ptrdiff_t i = 0; i < n; i++) {                                            \
+        T gi = g[i] * tscale;                                                      \
+        T mi = tb1 * m[i] + tc1 * gi;                                              \
+        T vi = tb2 * v[i] + tc2 * gi * gi;                                         \
+        m[i] = mi;                                                                 \
+        v[i] = vi;                                                                 \
+        p[i] -= tlr * mi / (SQRT(vi) * inv_root_c2 + teps);                        \
+    }                                                                              \
+}
+
+RF_DEFINE_ADAM(f, float, sqrtf)
+RF_DEFINE_ADAM(d, double, sqrt)

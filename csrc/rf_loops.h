@@ -32,4 +32,11 @@ void rf_tanh_d(double *x, ptrdiff_t n);
 int rf_all_finite_f(const float *x, ptrdiff_t n);
 int rf_all_finite_d(const double *x, ptrdiff_t n);
 
+/* One Adam step over n values (see reference.adam_step); lr_hat is the
+ * learning rate over (1 - beta1^t), root_c2 is sqrt(1 - beta2^t). */
+void rf_adam_f(float *p, const float *g, float *m, float *v, ptrdiff_t n, double lr_hat,
+               double b1, double b2, double eps, double root_c2, double scale);
+void rf_adam_d(double *p, const double *g, double *m, double *v, ptrdiff_t n, double lr_hat,
+               double b1, double b2, double eps, double root_c2, double scale);
+
 #endif

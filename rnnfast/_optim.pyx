@@ -1,4 +1,4 @@
-"""Adam's update as one pass over the arrays, without the GIL (a dozen numpy calls otherwise)."""
+"""Adam's update as one pass over the arrays (csrc/rf_loops.c), without the GIL."""
 
 cimport numpy as cnp
 from libc.math cimport sqrt
@@ -8,16 +8,21 @@ from rnnfast._blas cimport floating
 cnp.import_array()
 
 
-cdef void _adam(floating *p, const floating *g, floating *m, floating *v, Py_ssize_t n,
-                double lr_hat, double b1, double b2, double eps, double root_c2,
-                double scale) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef double gi
-    for i in range(n):
-        gi = g[i] * scale
-        m[i] = <floating>(b1 * m[i] + (1 - b1) * gi)
-        v[i] = <floating>(b2 * v[i] + (1 - b2) * gi * gi)
-        p[i] = <floating>(p[i] - lr_hat * m[i] / (sqrt(v[i]) / root_c2 + eps))
+cdef extern from "rf_loops.h" nogil:
+    void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
+                   double b1, double b2, double eps, double root_c2, double scale)
+    void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
+                   double lr_hat, double b1, double b2, double eps, double root_c2,
+                   double scale)
+
+
+cdef inline void _adam(floating *p, const floating *g, floating *m, floating *v, Py_ssize_t n,
+                       double lr_hat, double b1, double b2, double eps, double root_c2,
+                       double scale) noexcept nogil:
+    if floating is float:
+        rf_adam_f(p, g, m, v, n, lr_hat, b1, b2, eps, root_c2, scale)
+    else:
+        rf_adam_d(p, g, m, v, n, lr_hat, b1, b2, eps, root_c2, scale)
 
 
 cdef void _adam_entry(floating *dummy, cnp.ndarray param, cnp.ndarray grad, cnp.ndarray m,
