@@ -29,6 +29,8 @@ if sys.platform == "win32":
     COMPILE_ARGS = ["/Od", "/Zi"] if DEBUG else ["/O2"]
 else:
     COMPILE_ARGS = ["-O0", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
+    # no kernel reads errno; without this flag sqrtf cannot be vectorised
+    COMPILE_ARGS.append("-fno-math-errno")
     if NATIVE:
         COMPILE_ARGS.append("-march=native")
 
@@ -48,7 +50,9 @@ def kernel(name, extra_sources=()):
 setup(
     ext_modules=cythonize(
         [kernel("_arrays"), kernel("_rnn"), kernel("_optim"),
-         kernel("_sgns", ["csrc/rf_sgns.c", "csrc/rf_vocab.c"])],
+         kernel("_vocab", ["csrc/rf_vocab.c"]),
+         kernel("_sgns", ["csrc/rf_sgns.c", "csrc/rf_vocab.c"]),
+         kernel("_glove", ["csrc/rf_glove.c", "csrc/rf_vocab.c"])],
         compiler_directives=DIRECTIVES,
     ),
 )

@@ -310,3 +310,51 @@ def check_adam(param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step, 
             raise ValueError(f"{name} must be finite and in [{low}, {high}), got {value}")
     return (param, grad, m, v, rows, float(learning_rate), float(beta1), float(beta2), float(eps),
             step, float(grad_scale))
+
+
+GLOVE_STATE = ("W", "W_ctx", "b", "b_ctx", "G_W", "G_ctx", "G_b", "G_bctx")
+
+
+def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_rate):
+    """Validate one GloVe epoch: `state` arrays are float32 and updated in place."""
+    try:
+        missing = [k for k in GLOVE_STATE if k not in state]
+    except TypeError:
+        raise TypeError(f"state must be a dict with keys {GLOVE_STATE}") from None
+    if missing:
+        raise ValueError(f"state is missing {', '.join(missing)}")
+    W = state["W"]
+    for k in GLOVE_STATE:
+        a = state[k]
+        if not isinstance(a, np.ndarray) or a.dtype != np.float32:
+            raise TypeError(f"state[{k!r}] must be a float32 numpy array")
+        if not (a.flags.c_contiguous and a.flags.writeable):
+            raise ValueError(f"state[{k!r}] must be C-contiguous and writeable")
+        want = W.shape if k in ("W", "W_ctx", "G_W", "G_ctx") else W.shape[:1]
+        if a.ndim != len(want) or a.shape != want:
+            raise ValueError(f"state[{k!r}] must have shape {want}, got {a.shape}")
+        if not all_finite(a):
+            raise ValueError(f"state[{k!r}] contains NaN or infinity")
+    if W.ndim != 2 or W.shape[1] == 0:
+        raise ValueError(f"state['W'] must be (V, d) with d >= 1, got {W.shape}")
+    for k in ("G_W", "G_ctx", "G_b", "G_bctx"):
+        if state[k].size and state[k].min() <= 0:
+            raise ValueError(f"state[{k!r}] must be positive (AdaGrad sums start at 1)")
+    V = W.shape[0]
+    rows = _index_array("rows", rows, 1, V)
+    cols = _index_array("cols", cols, 1, V)
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
+    if rows.shape != cols.shape or counts.shape != rows.shape:
+        raise ValueError(f"rows, cols and counts must have one shape, got {rows.shape}, "
+                         f"{cols.shape} and {counts.shape}")
+    if counts.size and not (np.isfinite(counts).all() and counts.min() > 0):
+        raise ValueError("counts must be finite and positive")
+    order = np.asarray(order)
+    if order.dtype.kind not in "iu" or order.shape != rows.shape or \
+            (order.size and not np.array_equal(np.sort(order), np.arange(len(order)))):
+        raise ValueError("order must be a permutation of range(len(rows))")
+    for name, value in (("x_max", x_max), ("alpha", alpha), ("learning_rate", learning_rate)):
+        if not (np.isfinite(float(value)) and float(value) > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    return (state, rows, cols, counts, np.ascontiguousarray(order, dtype=np.int64),
+            float(x_max), float(alpha), float(learning_rate))

@@ -1,6 +1,6 @@
-"""Skip-gram negative-sampling kernels (word2vec) and corpus-file counting.
+"""Skip-gram negative-sampling kernels (word2vec).
 
-Thin Cython layer over csrc/rf_sgns.c and csrc/rf_vocab.c: every function takes
+Thin Cython layer over csrc/rf_sgns.c: every function takes
 arrays that the Python layer (`rnnfast.word2vec`, `rnnfast.vocab`) has already
 validated, and runs its loop with the GIL released.
 """
@@ -11,25 +11,9 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
+from rnnfast._vocab cimport TokenTable, rf_vocab
+
 cnp.import_array()
-
-
-cdef extern from "rf_vocab.h" nogil:
-    ctypedef struct rf_entry:
-        char *word
-        uint32_t len
-        int64_t count
-        int32_t index
-    ctypedef struct rf_vocab:
-        rf_entry *slots
-        size_t capacity
-        size_t size
-        int64_t min_reduce
-    int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
-    void rf_vocab_free(rf_vocab *v)
-    int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index)
-    int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
-                      size_t max_size, int64_t *n_tokens, int64_t *n_lines)
 
 
 cdef extern from "rf_sgns.h" nogil:
@@ -135,64 +119,6 @@ def alias_tables(cnp.ndarray weights):
     with nogil:
         rf_alias_build(w, n, a, o, sc, st)
     return accept, other
-
-
-cdef class TokenTable:
-    """A C hash table from token bytes to (index, count), owned by this object."""
-    cdef rf_vocab table
-
-    def __cinit__(self, size_t capacity_hint=0):
-        if rf_vocab_init(&self.table, capacity_hint) != 0:
-            raise MemoryError("could not allocate the token table")
-
-    def __dealloc__(self):
-        rf_vocab_free(&self.table)
-
-    @staticmethod
-    def from_words(words):
-        """A table mapping words[i] (bytes) to index i."""
-        cdef TokenTable t = TokenTable(len(words))
-        cdef bytes w
-        cdef int32_t i
-        for i, w in enumerate(words):
-            if rf_vocab_add(&t.table, w, len(w), 0, i) != 0:
-                raise MemoryError("could not grow the token table")
-        return t
-
-    def count_file(self, path, int64_t start, int64_t end, size_t max_size):
-        """Count the tokens of the lines starting in [start, end); returns (tokens, lines)."""
-        cdef bytes bpath = path.encode() if isinstance(path, str) else path
-        cdef const char *cpath = bpath
-        cdef int64_t n_tokens = 0, n_lines = 0
-        cdef int rc
-        with nogil:
-            rc = rf_count_file(&self.table, cpath, start, end, max_size, &n_tokens, &n_lines)
-        if rc == -1:
-            raise MemoryError("out of memory while counting the corpus")
-        if rc == -2:
-            raise OSError(f"could not read {path!r}")
-        return n_tokens, n_lines
-
-    def items(self):
-        """(list of token bytes, int64 counts) in table order."""
-        cdef size_t i
-        cdef list words = []
-        counts = np.empty(self.table.size, np.int64)
-        cdef int64_t[::1] c = counts
-        cdef size_t j = 0
-        for i in range(self.table.capacity):
-            if self.table.slots[i].word != NULL:
-                words.append(self.table.slots[i].word[:self.table.slots[i].len])
-                c[j] = self.table.slots[i].count
-                j += 1
-        return words, counts
-
-    @property
-    def min_reduce(self):
-        return self.table.min_reduce
-
-    def __len__(self):
-        return self.table.size
 
 
 cdef class SGNSModel:

@@ -7,10 +7,10 @@ GIL for the whole computation, so several threads can run kernels at once.
 
 import numpy as np
 
-from rnnfast import _checks, _optim, _rnn, _sgns, reference
+from rnnfast import _checks, _glove, _optim, _rnn, _sgns, reference
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows", "adam_step"]
+           "sgns_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -51,6 +51,29 @@ def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, be
     args = _checks.check_adam(param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step,
                               grad_scale)
     _optim.adam(*args)
+
+
+def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,
+                 distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None):
+    from rnnfast.cooccur import cooccurrence as count
+    return count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
+                 memory_limit, workers, tmp_dir)
+
+
+def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learning_rate=0.05,
+                clip=100.0):
+    state, rows, cols, counts, order, x_max, alpha, learning_rate = _checks.check_glove_epoch(
+        state, rows, cols, counts, order, x_max, alpha, learning_rate)
+    log_x, weight = glove_pair_terms(counts, x_max, alpha)
+    return _glove.glove_epoch(*(state[k] for k in _checks.GLOVE_STATE), rows, cols, log_x,
+                              weight, order, 0, len(order), learning_rate, clip)
+
+
+def glove_pair_terms(counts, x_max, alpha):
+    """(log X, f(X)) per pair as float32 arrays: computed once, used every epoch."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return (np.log(counts).astype(np.float32),
+            np.minimum(1.0, (counts / x_max) ** alpha).astype(np.float32))
 
 
 # One home for the documentation of each function: the reference's docstring.

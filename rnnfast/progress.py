@@ -22,7 +22,7 @@ def format_status(status):
     """One line for a status dict from `Progress`."""
     parts = [f"{status['task']} epoch {status['epoch']}/{status['epochs']}",
              f"{100 * status['fraction']:5.1f}%",
-             f"{status['words_per_sec'] / 1e3:,.0f}k words/s",
+             f"{status['words_per_sec'] / 1e3:,.0f}k {status.get('unit', 'words')}/s",
              f"ETA {format_duration(status['eta'])}"]
     if status.get("alpha") is not None:
         parts.append(f"lr {status['alpha']:.5f}")
@@ -34,8 +34,9 @@ def format_status(status):
 class Progress:
     """Rate-limited progress reports for `total_words` words over `epochs` epochs."""
 
-    def __init__(self, task, total_words, epochs, callback=None, interval=1.0):
+    def __init__(self, task, total_words, epochs, callback=None, interval=1.0, unit="words"):
         self.task = task
+        self.unit = unit
         self.total = max(int(total_words), 1) * epochs
         self.epochs = epochs
         self.callback = callback
@@ -55,7 +56,7 @@ class Progress:
         status = {"task": self.task, "epoch": epoch + 1, "epochs": self.epochs,
                   "fraction": fraction, "words_per_sec": speed,
                   "eta": (self.total - words_done) / speed if speed > 0 else 0.0,
-                  "alpha": alpha, "loss": loss, "elapsed": elapsed}
+                  "alpha": alpha, "loss": loss, "elapsed": elapsed, "unit": self.unit}
         if self.callback is not None:
             self.callback(status)
         else:

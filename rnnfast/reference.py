@@ -8,12 +8,14 @@ Shapes are batch-first: x (B, T, D), W_xh (H, D), W_hh (H, H), b_h (H,),
 h0 (B, H), lengths (B,), hs and dhs (B, T, H); float32 or float64 throughout.
 """
 
+import collections
+
 import numpy as np
 
 from rnnfast import _checks
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows", "adam_step"]
+           "sgns_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -184,3 +186,84 @@ def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, be
     update = learning_rate / (1 - beta1 ** step) * m_new / \
         (np.sqrt(v_new) / np.sqrt(1 - beta2 ** step) + eps)
     param[index] = param[index] - update
+
+
+def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,
+                 distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None):
+    """Co-occurrence counts as a V x V coo_matrix (float64), counted pair by pair in a dict.
+
+    Same meaning as rnnfast.cooccurrence (memory_limit, workers and tmp_dir are
+    accepted and ignored): each line is a document, unknown tokens are dropped
+    before windowing, a pair at distance d adds 1/d (or 1) to X[left, right]
+    and, if symmetric, to X[right, left].
+    """
+    from scipy import sparse
+
+    from rnnfast.cooccur import _vocab_words
+    from rnnfast.corpus import LineSentence
+
+    words = _vocab_words(vocab)
+    index = {w: i for i, w in enumerate(words)}
+    window = _checks.check_index("window", window, low=1)
+    if (sentences is None) == (corpus_file is None):
+        raise ValueError("give exactly one of sentences and corpus_file")
+    if corpus_file is not None:
+        sentences = LineSentence(corpus_file, max_sentence_length=2**62)
+    counts = collections.defaultdict(float)
+    for sentence in sentences:
+        ids = [index[t] for t in sentence if t in index]
+        for k, right in enumerate(ids):
+            for d in range(1, min(window, k) + 1):
+                left = ids[k - d]
+                weight = 1.0 / d if distance_weighting else 1.0
+                counts[left, right] += weight
+                if symmetric:
+                    counts[right, left] += weight
+    V = len(words)
+    if not counts:
+        return sparse.coo_matrix((V, V))
+    (rows, cols), values = zip(*counts.keys()), list(counts.values())
+    return sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
+
+
+def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learning_rate=0.05,
+                clip=100.0):
+    """One GloVe epoch of AdaGrad updates over the pairs in `order`, in place.
+
+    state: dict of float32 arrays W, W_ctx (V, d), b, b_ctx (V,) and their
+    squared-gradient sums G_W, G_ctx, G_b, G_bctx (same shapes, start at 1).
+    Pair p = (rows[p], cols[p]) with count X = counts[p] > 0 has the loss
+    f(X) (w_i.c_j + b_i + bc_j - log X)^2 / 2 with f(X) = min(1, (X / x_max)^alpha).
+    Each gradient component is clipped to [-clip, clip]; every parameter then moves
+    by learning_rate * g / sqrt(G) with G the sum before this step, and G += g^2
+    (biases too: they are scaled by the learning rate like the vectors).
+    A pair whose score is not finite is skipped. Returns (cost, skipped): the
+    summed loss of the updated pairs (float) and the number skipped.
+    """
+    state, rows, cols, counts, order, x_max, alpha, learning_rate = _checks.check_glove_epoch(
+        state, rows, cols, counts, order, x_max, alpha, learning_rate)
+    W, C, b, bc = state["W"], state["W_ctx"], state["b"], state["b_ctx"]
+    GW, GC, Gb, Gbc = state["G_W"], state["G_ctx"], state["G_b"], state["G_bctx"]
+    log_x = np.log(counts).astype(np.float32)
+    weight = np.minimum(1.0, (counts / x_max) ** alpha).astype(np.float32)
+    lr, clip = np.float32(learning_rate), np.float32(clip)
+    cost, skipped = 0.0, 0
+    for p in order:
+        i, j = rows[p], cols[p]
+        diff = np.float32(W[i] @ C[j] + b[i] + bc[j] - log_x[p])
+        fdiff = weight[p] * diff
+        if not np.isfinite(fdiff):
+            skipped += 1
+            continue
+        cost += 0.5 * float(fdiff) * float(diff)
+        g_w = np.clip(fdiff * C[j], -clip, clip)
+        g_c = np.clip(fdiff * W[i], -clip, clip)
+        W[i] -= lr * g_w / np.sqrt(GW[i])
+        C[j] -= lr * g_c / np.sqrt(GC[j])
+        GW[i] += g_w * g_w
+        GC[j] += g_c * g_c
+        b[i] -= lr * fdiff / np.sqrt(Gb[i])
+        bc[j] -= lr * fdiff / np.sqrt(Gbc[j])
+        Gb[i] += fdiff * fdiff
+        Gbc[j] += fdiff * fdiff
+    return cost, skipped

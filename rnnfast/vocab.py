@@ -78,7 +78,7 @@ class Vocabulary:
     @classmethod
     def from_corpus_file(cls, path, min_count=5, max_vocab_size=None):
         """Count a text file in C (one sentence per line, whitespace-separated tokens)."""
-        from rnnfast._sgns import TokenTable
+        from rnnfast._vocab import TokenTable
 
         min_count = _checks.check_index("min_count", min_count, low=1)
         if max_vocab_size is not None:

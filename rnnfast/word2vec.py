@@ -203,7 +203,7 @@ class Word2Vec:
             raise errors[0]
 
     def _file_epoch_runner(self, path, size):
-        from rnnfast._sgns import TokenTable
+        from rnnfast._vocab import TokenTable
 
         table = TokenTable.from_words([w.encode("utf-8") for w in self.vocab.words])
         ranges = byte_ranges(size, self.workers)

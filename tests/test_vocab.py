@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnnfast import LineSentence, Vocabulary
-from rnnfast._sgns import TokenTable
+from rnnfast._vocab import TokenTable
 
 
 def write(tmp_path, name, data):

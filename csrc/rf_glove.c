@@ -1,0 +1,145 @@
+#include "rf_glove.h"
+#include "rf_common.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline void rf_cooc_add(rf_cooc *c, int32_t i, int32_t j, double w)
+{
+    if (i < c->dense_rows && (int64_t)(i + 1) * (int64_t)(j + 1) <= c->max_product) {
+        c->dense[c->dense_offset[i] + j] += w;
+    } else {
+        c->keys[c->length] = (int64_t)i * c->vocab_size + j;
+        c->values[c->length] = w;
+        c->length++;
+    }
+}
+
+/* Window one in-vocabulary id against the ids before it on its line. */
+static inline void rf_cooc_token(rf_cooc *c, int32_t id)
+{
+    const int32_t window = c->window;
+    int64_t seen = c->history_len;
+    int32_t reach = seen < window ? (int32_t)seen : window;
+    for (int32_t d = 1; d <= reach; d++) {
+        int32_t left = c->history[(seen - d) % window];
+        double w = c->distance_weighting ? 1.0 / d : 1.0;
+        rf_cooc_add(c, left, id, w);
+        if (c->symmetric) rf_cooc_add(c, id, left, w);
+    }
+    c->history[seen % window] = id;
+    c->history_len = seen + 1;
+}
+
+/* Room for one more token's pairs? */
+static inline int rf_cooc_full(const rf_cooc *c)
+{
+    return c->capacity - c->length < 2 * (int64_t)c->window;
+}
+
+int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
+{
+    for (; c->sentence < n_sentences; c->sentence++) {
+        int64_t begin = c->sentence ? ends[c->sentence - 1] : 0;
+        if (c->position <= begin) {  /* a new sentence (not a resume inside one) */
+            c->position = begin;
+            c->history_len = 0;
+        }
+        for (; c->position < ends[c->sentence]; c->position++) {
+            if (rf_cooc_full(c)) return 1;
+            rf_cooc_token(c, ids[c->position]);
+        }
+    }
+    return 0;
+}
+
+int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
+{
+    char token[RF_MAX_TOKEN + 1];
+    uint32_t len;
+    int status;
+    for (;;) {
+        if (rf_cooc_full(c)) return 1;
+        status = rf_reader_next(r, token, &len);
+        if (status <= 0) return status < 0 ? -2 : 0;
+        if (status == 2) {
+            c->history_len = 0;
+            continue;
+        }
+        c->tokens++;
+        const rf_entry *e = rf_vocab_find(vocab, token, len);
+        if (e) rf_cooc_token(c, e->index);
+    }
+}
+
+static inline float rf_clipf(float x, float lim)
+{
+    return x > lim ? lim : (x < -lim ? -lim : x);
+}
+
+static inline void rf_prefetch_floats(const float *p, int32_t n)
+{
+#if defined(__GNUC__)
+    for (int32_t k = 0; k < n; k += 16) __builtin_prefetch(p + k, 1);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+RF_HOT
+void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC, float *Gb,
+                    float *Gbc, int32_t dim, const int32_t *rows, const int32_t *cols,
+                    const float *log_x, const float *weight, const int64_t *order,
+                    int64_t start, int64_t end, float learning_rate, float clip,
+                    double *cost, int64_t *skipped, float *work)
+{
+    (void)work;
+    double total = 0;
+    for (int64_t k = start; k < end; k++) {
+        /* the order is random: fetch the rows of a pair a few steps ahead */
+        if (k + 4 < end) {
+            int64_t ahead = order[k + 4];
+            rf_prefetch_floats(W + (int64_t)rows[ahead] * dim, dim);
+            rf_prefetch_floats(C + (int64_t)cols[ahead] * dim, dim);
+            rf_prefetch_floats(GW + (int64_t)rows[ahead] * dim, dim);
+            rf_prefetch_floats(GC + (int64_t)cols[ahead] * dim, dim);
+        }
+        int64_t p = order[k];
+        int32_t i = rows[p], j = cols[p];
+        float *RF_RESTRICT w = W + (int64_t)i * dim;
+        float *RF_RESTRICT c = C + (int64_t)j * dim;
+        float *RF_RESTRICT gw = GW + (int64_t)i * dim;
+        float *RF_RESTRICT gc = GC + (int64_t)j * dim;
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int32_t d = 0;
+        for (; d + 8 <= dim; d += 8)
+            for (int q = 0; q < 8; q++) acc[q] += w[d + q] * c[d + q];
+        float dot = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        for (; d < dim; d++) dot += w[d] * c[d];
+        float diff = dot + b[i] + bc[j] - log_x[p];
+        float fdiff = weight[p] * diff;
+        /* with gradients clipped and every sum >= 1, only an overflowing score
+         * can make the update non-finite: such a pair is skipped */
+        if (!isfinite(fdiff)) {
+            (*skipped)++;
+            continue;
+        }
+        total += 0.5 * (double)fdiff * (double)diff;
+        /* AdaGrad: each step divides by the root of the squared gradients summed
+         * so far, then adds its own (GloVe's order) */
+        for (d = 0; d < dim; d++) {
+            float g_w = rf_clipf(fdiff * c[d], clip);
+            float g_c = rf_clipf(fdiff * w[d], clip);
+            w[d] -= learning_rate * g_w / sqrtf(gw[d]);
+            c[d] -= learning_rate * g_c / sqrtf(gc[d]);
+            gw[d] += g_w * g_w;
+            gc[d] += g_c * g_c;
+        }
+        b[i] -= learning_rate * fdiff / sqrtf(Gb[i]);
+        bc[j] -= learning_rate * fdiff / sqrtf(Gbc[j]);
+        Gb[i] += fdiff * fdiff;
+        Gbc[j] += fdiff * fdiff;
+    }
+    *cost += total;
+}

@@ -1,0 +1,52 @@
+/* GloVe: co-occurrence counting over token streams, and AdaGrad epochs over pairs. */
+#ifndef RF_GLOVE_H
+#define RF_GLOVE_H
+
+#include <stdint.h>
+
+#include "rf_vocab.h"
+
+/* Counting state of one worker. Pairs (i, j) with (i + 1) * (j + 1) <= max_product
+ * (ids sorted by frequency, so these are the frequent pairs) add into a dense
+ * table whose row i holds columns 0 .. row_len(i) - 1; all other pairs are
+ * appended to a buffer of (key = i * vocab_size + j, value) records that the
+ * caller sorts, combines and stores whenever it fills. The state survives
+ * between calls, so counting resumes where a full buffer stopped it. */
+typedef struct {
+    int32_t window, symmetric, distance_weighting, vocab_size;
+    int64_t max_product;
+    int32_t dense_rows;
+    const int64_t *dense_offset; /* (dense_rows + 1,) start of each row in dense */
+    double *dense;
+    int64_t *keys;               /* (capacity,) */
+    double *values;              /* (capacity,) */
+    int64_t capacity, length;
+    int32_t *history;            /* the last `window` ids of the current line (a ring) */
+    int64_t history_len;         /* ids seen so far in the current line */
+    int64_t tokens;              /* tokens read, in the vocabulary or not */
+    /* resume points */
+    int64_t sentence, position;  /* id input */
+} rf_cooc;
+
+/* Count sentences of ids (ids[ends[s-1]:ends[s]]) from the resume point on.
+ * Returns 1 when the buffer filled (call again after emptying it), 0 when done. */
+int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences);
+
+/* Count the lines of an open reader (tokens looked up in `vocab`, unknown ones
+ * dropped). Returns 1 when the buffer filled, 0 at the end, -2 on a read error. */
+int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab);
+
+/* One worker's share of an AdaGrad epoch: pairs order[start:end] of (rows, cols),
+ * with log X (log_x) and weight f(X) (weight) per pair. W, C: (V, dim) word and
+ * context vectors; b, bc: (V,) biases; G*, the squared-gradient sums in the same
+ * shapes. Each step divides by the square root of the sum before adding the
+ * step's own square, as GloVe does. Gradient components are clipped to
+ * [-clip, clip]; a pair whose score is not finite is skipped and counted.
+ * Adds 0.5 f(X) diff^2 per pair to *cost. `work` is unused (kept 4 * dim). */
+void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC, float *Gb,
+                    float *Gbc, int32_t dim, const int32_t *rows, const int32_t *cols,
+                    const float *log_x, const float *weight, const int64_t *order,
+                    int64_t start, int64_t end, float learning_rate, float clip,
+                    double *cost, int64_t *skipped, float *work);
+
+#endif

@@ -1,0 +1,157 @@
+"""GloVe kernels: co-occurrence counting state per worker, and AdaGrad epochs.
+
+Thin Cython layer over csrc/rf_glove.c; the Python layer (`rnnfast.cooccur`,
+`rnnfast.glove`) validates arguments, plans memory and runs the threads.
+"""
+
+cimport numpy as cnp
+from libc.stdint cimport int32_t, int64_t
+
+from rnnfast._vocab cimport TokenTable, rf_vocab, rf_reader, rf_reader_open, rf_reader_close
+
+import numpy as np
+
+cnp.import_array()
+
+
+cdef extern from "rf_glove.h" nogil:
+    ctypedef struct rf_cooc:
+        int32_t window, symmetric, distance_weighting, vocab_size
+        int64_t max_product
+        int32_t dense_rows
+        const int64_t *dense_offset
+        double *dense
+        int64_t *keys
+        double *values
+        int64_t capacity, length
+        int32_t *history
+        int64_t history_len
+        int64_t tokens
+        int64_t sentence, position
+    int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
+    int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
+    void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC,
+                        float *Gb, float *Gbc, int32_t dim, const int32_t *rows,
+                        const int32_t *cols, const float *log_x, const float *weight,
+                        const int64_t *order, int64_t start, int64_t end, float learning_rate,
+                        float clip, double *cost, int64_t *skipped, float *work)
+
+
+cdef inline void *_ptr(cnp.ndarray a):
+    return cnp.PyArray_DATA(a)
+
+
+cdef class CoocCounter:
+    """One worker's counting state: dense table, record buffer, window, and file reader."""
+    cdef rf_cooc c
+    cdef rf_reader reader
+    cdef bint reader_open
+    cdef readonly object dense
+    cdef object _offsets, _keys, _values, _history, _path
+
+    def __init__(self, int vocab_size, int window, bint symmetric, bint distance_weighting,
+                 long long max_product, cnp.ndarray dense_offsets, long long capacity):
+        self._offsets = dense_offsets
+        self.dense = np.zeros(int(dense_offsets[-1]), np.float64)
+        self._keys = np.empty(capacity, np.int64)
+        self._values = np.empty(capacity, np.float64)
+        self._history = np.zeros(window, np.int32)
+        self.c.window = window
+        self.c.symmetric = symmetric
+        self.c.distance_weighting = distance_weighting
+        self.c.vocab_size = vocab_size
+        self.c.max_product = max_product
+        self.c.dense_rows = len(dense_offsets) - 1
+        self.c.dense_offset = <int64_t *>_ptr(dense_offsets)
+        self.c.dense = <double *>_ptr(self.dense)
+        self.c.keys = <int64_t *>_ptr(self._keys)
+        self.c.values = <double *>_ptr(self._values)
+        self.c.capacity = capacity
+        self.c.length = 0
+        self.c.history = <int32_t *>_ptr(self._history)
+        self.c.history_len = 0
+        self.c.tokens = 0
+        self.c.sentence = 0
+        self.c.position = 0
+        self.reader_open = False
+
+    def __dealloc__(self):
+        if self.reader_open:
+            rf_reader_close(&self.reader)
+
+    def open_file(self, bytes path, int64_t start, int64_t end):
+        """Read the lines that start in [start, end) of a file with the next count_file calls."""
+        self._path = path
+        if rf_reader_open(&self.reader, path, start, end) != 0:
+            rf_reader_close(&self.reader)
+            raise OSError(f"could not read {path.decode(errors='replace')!r}")
+        self.reader_open = True
+        self.c.history_len = 0
+
+    def count_file(self, TokenTable table):
+        """Count on from the reader; True when the buffer filled, False at the range's end."""
+        cdef int rc
+        with nogil:
+            rc = rf_cooc_file(&self.c, &self.reader, &table.table)
+        if rc == -2:
+            raise OSError(f"could not read {self._path.decode(errors='replace')!r}")
+        if rc == 0:
+            rf_reader_close(&self.reader)
+            self.reader_open = False
+        return rc == 1
+
+    def start_ids(self):
+        """Reset the resume point before count_ids on new arrays."""
+        self.c.sentence = 0
+        self.c.position = 0
+        self.c.history_len = 0
+
+    def count_ids(self, cnp.ndarray ids, cnp.ndarray ends):
+        """Count id sentences (int32 ids, int64 ends) from the resume point; True when full."""
+        cdef int rc
+        cdef int32_t *ip = <int32_t *>_ptr(ids)
+        cdef int64_t *ep = <int64_t *>_ptr(ends)
+        cdef int64_t n = ends.shape[0]
+        with nogil:
+            rc = rf_cooc_ids(&self.c, ip, ep, n)
+        return rc == 1
+
+    def buffer(self):
+        """(keys, values) views of the records in the buffer; call clear() when done."""
+        return self._keys[:self.c.length], self._values[:self.c.length]
+
+    def clear(self):
+        self.c.length = 0
+
+    @property
+    def tokens(self):
+        return self.c.tokens
+
+
+def glove_epoch(cnp.ndarray W, cnp.ndarray C, cnp.ndarray b, cnp.ndarray bc, cnp.ndarray GW,
+                cnp.ndarray GC, cnp.ndarray Gb, cnp.ndarray Gbc, cnp.ndarray rows,
+                cnp.ndarray cols, cnp.ndarray log_x, cnp.ndarray weight, cnp.ndarray order,
+                int64_t start, int64_t end, float learning_rate, float clip):
+    """AdaGrad updates for pairs order[start:end]; returns (cost, skipped)."""
+    cdef double cost = 0
+    cdef int64_t skipped = 0
+    cdef int32_t dim = W.shape[1]
+    work = np.empty(4 * max(dim, 1), np.float32)
+    cdef float *w = <float *>_ptr(W)
+    cdef float *c = <float *>_ptr(C)
+    cdef float *bp = <float *>_ptr(b)
+    cdef float *bcp = <float *>_ptr(bc)
+    cdef float *gw = <float *>_ptr(GW)
+    cdef float *gc = <float *>_ptr(GC)
+    cdef float *gb = <float *>_ptr(Gb)
+    cdef float *gbc = <float *>_ptr(Gbc)
+    cdef int32_t *r = <int32_t *>_ptr(rows)
+    cdef int32_t *cl = <int32_t *>_ptr(cols)
+    cdef float *lx = <float *>_ptr(log_x)
+    cdef float *fx = <float *>_ptr(weight)
+    cdef int64_t *order_p = <int64_t *>_ptr(order)
+    cdef float *wk = <float *>_ptr(work)
+    with nogil:
+        rf_glove_epoch(w, c, bp, bcp, gw, gc, gb, gbc, dim, r, cl, lx, fx, order_p, start, end,
+                       learning_rate, clip, &cost, &skipped, wk)
+    return cost, skipped

@@ -1,0 +1,30 @@
+# The token table shared by the corpus readers of word2vec and GloVe.
+
+from libc.stdint cimport int32_t, int64_t, uint32_t
+
+
+cdef extern from "rf_vocab.h" nogil:
+    ctypedef struct rf_entry:
+        char *word
+        uint32_t len
+        int64_t count
+        int32_t index
+    ctypedef struct rf_vocab:
+        rf_entry *slots
+        size_t capacity
+        size_t size
+        int64_t min_reduce
+    int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
+    void rf_vocab_free(rf_vocab *v)
+    int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index)
+    ctypedef struct rf_reader:
+        int64_t pos
+    int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end)
+    void rf_reader_close(rf_reader *r)
+    int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
+                      size_t max_size, int64_t *n_tokens, int64_t *n_lines)
+
+
+
+cdef class TokenTable:
+    cdef rf_vocab table

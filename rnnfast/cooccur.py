@@ -1,0 +1,406 @@
+"""Co-occurrence counting for GloVe, inside a memory budget.
+
+Each worker thread counts its share of the corpus in C (`_glove.CoocCounter`):
+frequent pairs add into a dense table, the rest go to a record buffer. A full
+buffer is sorted and its duplicates summed (numpy, which releases the GIL), and
+the resulting run is kept in memory until the runs outgrow their share of the
+budget; then every run is spilled, split by row into a fixed number of partition
+files (so the number of open files never grows with the corpus). At the end each
+partition is loaded and combined on its own; a partition too big for the budget
+is split again by row first (a merge in rounds).
+"""
+
+import math
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+
+import numpy as np
+from scipy import sparse
+
+from rnnfast import _checks
+from rnnfast._atomic import atomic_write
+from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
+
+__all__ = ["cooccurrence", "parse_memory", "save_cooccurrence", "load_cooccurrence"]
+
+# Interpreter, numpy and scipy take this much of the budget before any buffer.
+BASE_MEMORY = 96 << 20
+# The smallest record buffer a worker may get (16 bytes a record).
+MIN_BUFFER_RECORDS = 1 << 16
+PARTITIONS = 64
+GLOVE_RECORD = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 10**3, "M": 10**6,
+          "G": 10**9}
+
+
+def parse_memory(limit):
+    """Bytes from an int or a string such as "500MB", "2GB", "1.5GiB"; None stays None."""
+    if limit is None:
+        return None
+    if isinstance(limit, (int, np.integer)) and not isinstance(limit, bool):
+        value = int(limit)
+    elif isinstance(limit, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", limit)
+        if not match or match.group(2).upper() not in _UNITS:
+            raise ValueError(f"memory_limit {limit!r} is not a size such as '500MB' or '2GB'")
+        value = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+    else:
+        raise TypeError(f"memory_limit must be a number of bytes or a string such as '2GB', "
+                        f"got {type(limit).__name__}")
+    if value <= 0:
+        raise ValueError(f"memory_limit must be positive, got {limit!r}")
+    return value
+
+
+def _default_memory():
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return min(4 << 30, total // 4)
+
+
+class _Plan:
+    """How the budget is shared: dense tables, record buffers, in-memory runs, merging."""
+
+    def __init__(self, memory_limit, workers, vocab_size):
+        budget = memory_limit if memory_limit is not None else _default_memory()
+        usable = budget - BASE_MEMORY
+        # a full buffer is combined with about three times its size in temporaries
+        need = workers * MIN_BUFFER_RECORDS * 16 * 4
+        if usable < need:
+            raise ValueError(f"memory_limit={budget:,} bytes is too small to hold even one "
+                             f"buffer per worker: with {workers} worker(s) at least "
+                             f"{math.ceil((need + BASE_MEMORY) / 1e6)} MB is needed")
+        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.08 * usable / workers / 16))
+        self.run_bytes = int(0.25 * usable)
+        self.merge_bytes = int(0.25 * usable)
+        dense_entries = int(0.25 * usable / workers / 8)
+        self.max_product, self.offsets = _dense_layout(vocab_size, dense_entries)
+
+
+def _dense_layout(V, entries):
+    """The largest max_product whose table sum_i min(V, mp // (i+1)) fits in `entries`."""
+    def size(mp):
+        i = np.arange(min(V, mp), dtype=np.int64)
+        return int(np.minimum(V, mp // (i + 1)).sum())
+
+    lo, hi = 0, V * V
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if size(mid) <= entries:
+            lo = mid
+        else:
+            hi = mid - 1
+    rows = min(V, lo)
+    lengths = np.minimum(V, lo // (np.arange(rows, dtype=np.int64) + 1))
+    return lo, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+
+
+def _combine(keys, values):
+    """Sort records by key and sum duplicates: (unique keys, sums)."""
+    if len(keys) == 0:
+        return keys.copy(), values.copy()
+    order = np.argsort(keys, kind="stable")  # stable: sums add in a fixed order
+    keys = keys[order]
+    values = values[order]
+    starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1])
+    return keys[starts], np.add.reduceat(values, starts)
+
+
+class _RunStore:
+    """Combined runs: in memory while they fit their share, else in partition files."""
+
+    def __init__(self, plan, vocab_size, tmp_dir):
+        self.plan = plan
+        self.V = vocab_size
+        self.tmp_dir = tmp_dir
+        self.runs = []
+        self.bytes = 0
+        self.files = None
+        self.lock = threading.Lock()
+
+    def add(self, keys, values):
+        with self.lock:
+            self.runs.append((keys, values))
+            self.bytes += keys.nbytes + values.nbytes
+            if self.bytes > self.plan.run_bytes:
+                self._spill()
+
+    def _spill(self):
+        if self.files is None:
+            self.dir = tempfile.mkdtemp(prefix="rnnfast-cooc-", dir=self.tmp_dir)
+            self.files = [open(os.path.join(self.dir, f"part-{p:02d}.bin"), "wb")
+                          for p in range(PARTITIONS)]
+        for keys, values in self.runs:
+            _write_partitioned(self.files, keys, values, self.V, 1)
+        self.runs, self.bytes = [], 0
+
+    def close(self):
+        """Close and remove every temporary file (safe to call more than once)."""
+        for f in self.files or []:
+            f.close()
+        if self.files is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.files = []
+
+    def finish(self):
+        """Yield (keys, values) combined partitions, each key once over all of them."""
+        if self.files is None:
+            if self.runs:
+                keys = np.concatenate([k for k, _ in self.runs])
+                values = np.concatenate([v for _, v in self.runs])
+                self.runs = []
+                yield _combine(keys, values)
+            return
+        self._spill()
+        for f in self.files:
+            f.close()
+        paths = [f.name for f in self.files]
+        self.files = []
+        yield from _merge_partitions(paths, self.V, self.plan.merge_bytes, PARTITIONS)
+
+
+def _write_partitioned(files, keys, values, V, stride):
+    """Append records to files[(row // stride) % len(files)]."""
+    part = (keys // V // stride) % len(files)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(len(files) + 1))
+    records = np.empty(len(keys), dtype=[("k", "<i8"), ("v", "<f8")])
+    records["k"], records["v"] = keys[order], values[order]
+    for p in range(len(files)):
+        if bounds[p + 1] > bounds[p]:
+            files[p].write(records[bounds[p]:bounds[p + 1]].tobytes())
+
+
+def _merge_partitions(paths, V, merge_bytes, stride):
+    for path in paths:
+        size = os.path.getsize(path)
+        if size == 0:
+            os.unlink(path)
+            continue
+        if 4 * size > merge_bytes and stride * PARTITIONS <= V:
+            # too big to combine at once: split it again by row, then merge those
+            sub_dir = path + ".d"
+            os.mkdir(sub_dir)
+            subs = [open(os.path.join(sub_dir, f"part-{p:02d}.bin"), "wb")
+                    for p in range(PARTITIONS)]
+            try:
+                with open(path, "rb") as f:
+                    while chunk := f.read(max(merge_bytes // 8, 1 << 20) // 16 * 16):
+                        rec = np.frombuffer(chunk, dtype=[("k", "<i8"), ("v", "<f8")])
+                        _write_partitioned(subs, rec["k"], rec["v"], V, stride * PARTITIONS)
+            finally:
+                for s in subs:
+                    s.close()
+            os.unlink(path)
+            yield from _merge_partitions([s.name for s in subs], V, merge_bytes,
+                                         stride * PARTITIONS)
+            continue
+        rec = np.fromfile(path, dtype=[("k", "<i8"), ("v", "<f8")])
+        os.unlink(path)
+        yield _combine(rec["k"].copy(), rec["v"].copy())
+
+
+def _vocab_words(vocab):
+    words = getattr(vocab, "words", vocab)
+    if isinstance(words, (str, bytes)) or not hasattr(words, "__len__"):
+        raise TypeError("vocab must be a sequence of words or a rnnfast.Vocabulary")
+    words = list(words)
+    if not words:
+        raise ValueError("vocab is empty")
+    for w in words:
+        if not isinstance(w, str) or not w or any(ch.isspace() for ch in w):
+            raise ValueError(f"vocab holds {w!r}: words must be non-empty str without spaces")
+    if len(set(words)) != len(words):
+        raise ValueError("vocab holds duplicate words")
+    return words
+
+
+def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,
+                 distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None):
+    """Co-occurrence counts X (V x V scipy.sparse.coo_matrix, float64) of a corpus.
+
+    Row and column i belong to vocab[i] (a sequence of words or a Vocabulary).
+    Every line (or sentence) is its own document; tokens outside vocab are dropped
+    before windowing. A pair at distance d = 1..window adds 1/d (or 1 without
+    distance_weighting) to X[left, right], and with `symmetric` to X[right, left]
+    too. `memory_limit` (bytes, or "500MB", "2GB") bounds the counting; the
+    returned matrix needs 16 bytes per non-zero on top. Temporary files go to
+    `tmp_dir` (default: the system's) and are removed whatever happens.
+    """
+    keys, values, words = _count(vocab, sentences, corpus_file, window, symmetric,
+                                 distance_weighting, memory_limit, workers, tmp_dir, None)
+    V = len(words)
+    return sparse.coo_matrix((values, (keys // V, keys % V)), shape=(V, V))
+
+
+def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
+           workers, tmp_dir, sink):
+    from rnnfast._glove import CoocCounter
+    from rnnfast.word2vec import default_workers
+
+    words = _vocab_words(vocab)
+    V = len(words)
+    window = _checks.check_index("window", window, low=1)
+    workers = default_workers() if workers is None else _checks.check_index("workers", workers,
+                                                                            low=1)
+    if (sentences is None) == (corpus_file is None):
+        raise ValueError("give exactly one of sentences and corpus_file")
+    if V > 2**31 - 1 or V * V >= 2**63:
+        raise ValueError(f"vocab of {V} words is too large")
+    if tmp_dir is not None and not os.path.isdir(tmp_dir):
+        raise ValueError(f"tmp_dir {tmp_dir!r} is not a directory")
+    plan = _Plan(parse_memory(memory_limit), workers, V)
+    counters = [CoocCounter(V, window, bool(symmetric), bool(distance_weighting),
+                            plan.max_product, plan.offsets, plan.buffer_records)
+                for _ in range(workers)]
+    store = _RunStore(plan, V, tmp_dir)
+    try:
+        if corpus_file is not None:
+            _count_file(counters, store, words, corpus_file)
+        else:
+            _count_sentences(counters, store, words, sentences)
+        dense = counters[0].dense
+        for c in counters[1:]:
+            dense += c.dense
+        del counters
+        flat = np.flatnonzero(dense)
+        rows = np.searchsorted(plan.offsets, flat, side="right") - 1
+        dense_keys = rows * V + (flat - plan.offsets[rows])
+        dense_values = dense[flat]
+        del dense
+        parts = [(dense_keys, dense_values)] + list(store.finish())
+    except OSError as e:
+        raise OSError(f"counting co-occurrences failed (is the temporary directory "
+                      f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e
+    finally:
+        store.close()
+    keys = np.concatenate([k for k, _ in parts])
+    values = np.concatenate([v for _, v in parts])
+    return keys, values, words
+
+
+def _flush(counter, store):
+    keys, values = counter.buffer()
+    combined = _combine(keys, values)
+    counter.clear()
+    store.add(*combined)
+
+
+def _run_threads(targets):
+    errors = []
+
+    def guarded(fn):
+        def run():
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
+                errors.append(e)
+        return run
+
+    threads = [threading.Thread(target=guarded(t), daemon=True) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        while t.is_alive():
+            t.join(timeout=0.2)
+    if errors:
+        raise errors[0]
+
+
+def _count_file(counters, store, words, corpus_file):
+    from rnnfast._vocab import TokenTable
+
+    path, size = check_corpus_file(corpus_file)
+    table = TokenTable.from_words([w.encode("utf-8") for w in words])
+    ranges = byte_ranges(size, len(counters))
+
+    def worker(counter, start, end):
+        def run():
+            counter.open_file(os.fsencode(path), start, end)
+            while counter.count_file(table):
+                _flush(counter, store)
+            _flush(counter, store)
+        return run
+
+    _run_threads([worker(c, s, e) for c, (s, e) in zip(counters, ranges)])
+
+
+def _count_sentences(counters, store, words, sentences):
+    from rnnfast._sgns import encode_sentences
+
+    check_sentences(sentences)
+    key_to_index = {w: i for i, w in enumerate(words)}
+    jobs = queue.Queue(maxsize=2 * len(counters))
+    stop = threading.Event()
+
+    def produce():
+        try:
+            batch, n = [], 0
+            for sentence in sentences:
+                if isinstance(sentence, (str, bytes)):
+                    raise TypeError("each sentence must be a list of str tokens, got "
+                                    f"{type(sentence).__name__}")
+                batch.append(sentence)
+                n += len(sentence)
+                if n >= 50000:
+                    jobs.put(encode_sentences(batch, key_to_index)[:2])
+                    batch, n = [], 0
+                if stop.is_set():
+                    return
+            if batch:
+                jobs.put(encode_sentences(batch, key_to_index)[:2])
+        finally:
+            for _ in counters:
+                jobs.put(None)
+
+    def worker(counter):
+        def run():
+            try:
+                while (job := jobs.get()) is not None:
+                    counter.start_ids()
+                    while counter.count_ids(*job):
+                        _flush(counter, store)
+                _flush(counter, store)
+            except BaseException:
+                stop.set()
+                while jobs.get() is not None:  # let the producer finish
+                    pass
+                raise
+        return run
+
+    _run_threads([produce] + [worker(c) for c in counters])
+
+
+def save_cooccurrence(matrix, path):
+    """Write X in GloVe's binary record format (int32 i, int32 j, float64 x; 1-based ids)."""
+    coo = sparse.coo_matrix(matrix)
+    records = np.empty(coo.nnz, dtype=GLOVE_RECORD)
+    records["i"], records["j"], records["x"] = coo.row + 1, coo.col + 1, coo.data
+    with atomic_write(path, "wb") as f:
+        records.tofile(f)
+
+
+def load_cooccurrence(path, vocab_size=None):
+    """Read GloVe's binary co-occurrence records into a coo_matrix (V x V)."""
+    size = os.path.getsize(path)
+    if size % GLOVE_RECORD.itemsize:
+        raise ValueError(f"{path!r} is not a GloVe co-occurrence file: its size {size} is not "
+                         f"a multiple of {GLOVE_RECORD.itemsize} bytes (truncated?)")
+    records = np.fromfile(path, dtype=GLOVE_RECORD)
+    if len(records) and (records["i"].min() < 1 or records["j"].min() < 1):
+        raise ValueError(f"{path!r} holds word ids below 1 (GloVe's ids start at 1)")
+    top = int(max(records["i"].max(), records["j"].max())) if len(records) else 0
+    V = top if vocab_size is None else int(vocab_size)
+    if top > V:
+        raise ValueError(f"{path!r} holds word id {top} but the vocabulary has {V} words")
+    if not np.isfinite(records["x"]).all():
+        raise ValueError(f"{path!r} holds non-finite counts")
+    return sparse.coo_matrix((records["x"], (records["i"] - 1, records["j"] - 1)), shape=(V, V))

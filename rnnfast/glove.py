@@ -1,0 +1,204 @@
+"""GloVe: co-occurrence counting inside a memory budget, then AdaGrad on many threads.
+
+Training minimises sum f(X_ij) (w_i.c_j + b_i + bc_j - log X_ij)^2 with
+f(x) = min(1, (x / x_max)^alpha), visiting the pairs in a fresh random order each
+epoch, float32 parameters, Hogwild threads with the GIL released.
+"""
+
+import json
+import os
+import threading
+
+import numpy as np
+from scipy import sparse
+
+from rnnfast import _checks
+from rnnfast._atomic import atomic_write
+from rnnfast.cooccur import _count, _vocab_words, load_cooccurrence
+from rnnfast.keyedvectors import KeyedVectors
+from rnnfast.progress import Progress
+from rnnfast.vocab import Vocabulary
+from rnnfast.word2vec import _check_number, _open_npz, default_workers
+
+__all__ = ["GloVe"]
+
+_STATE = _checks.GLOVE_STATE
+
+
+class GloVe:
+    """GloVe word vectors.
+
+    `fit(sentences=..., corpus_file=...)` builds the vocabulary (min_count,
+    max_vocab_size), counts co-occurrences and trains; `fit_cooccurrence(matrix,
+    vocab)` trains on counts you have (a sparse matrix or a GloVe binary file).
+    After fitting: `wv` (KeyedVectors of W + W_ctx, or W alone with
+    output="word"), `cost_` (summed loss per epoch), `skipped_` (pairs skipped per
+    epoch for a non-finite score), `cooccurrence_` (the counts, when fit counted them).
+
+    Updates follow AdaGrad with sums started at 1 as GloVe does, except that the
+    biases are scaled by the learning rate like the vectors (see reference.glove_epoch).
+    `checkpoint` (a path) saves the whole state after every epoch; `resume=True`
+    continues from it.
+    """
+
+    def __init__(self, vector_size=100, window=10, min_count=5, x_max=100.0, alpha=0.75,
+                 learning_rate=0.05, epochs=25, symmetric=True, distance_weighting=True,
+                 memory_limit=None, workers=None, seed=1, max_vocab_size=None, output="sum",
+                 clip=100.0, checkpoint=None, callbacks=(), progress=None, tmp_dir=None):
+        self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
+        self.window = _checks.check_index("window", window, low=1)
+        self.min_count = _checks.check_index("min_count", min_count, low=1)
+        self.max_vocab_size = (None if max_vocab_size is None else
+                               _checks.check_index("max_vocab_size", max_vocab_size, low=1))
+        self.epochs = _checks.check_index("epochs", epochs, low=1)
+        self.workers = (default_workers() if workers is None else
+                        _checks.check_index("workers", workers, low=1))
+        self.seed = _checks.check_index("seed", seed, low=0)
+        self.x_max = _check_number("x_max", x_max, low=1e-12)
+        self.alpha = _check_number("alpha", alpha, low=0.0)
+        self.learning_rate = _check_number("learning_rate", learning_rate, low=1e-12)
+        self.clip = _check_number("clip", clip, low=1e-12)
+        if output not in ("sum", "word"):
+            raise ValueError(f"output must be 'sum' (W + W_ctx) or 'word' (W), got {output!r}")
+        self.output = output
+        from rnnfast.cooccur import parse_memory
+        parse_memory(memory_limit)  # refuse a bad size now, not after building the vocabulary
+        self.memory_limit = memory_limit
+        self.symmetric, self.distance_weighting = bool(symmetric), bool(distance_weighting)
+        self.checkpoint, self.callbacks, self.progress = checkpoint, list(callbacks), progress
+        self.tmp_dir = tmp_dir
+        self.state_ = None
+        self.cost_, self.skipped_ = [], []
+
+    def fit(self, sentences=None, corpus_file=None, resume=False):
+        """Build the vocabulary, count co-occurrences and train; returns self."""
+        if (sentences is None) == (corpus_file is None):
+            raise ValueError("give exactly one of sentences and corpus_file")
+        if corpus_file is not None:
+            vocab = Vocabulary.from_corpus_file(corpus_file, self.min_count, self.max_vocab_size)
+        else:
+            vocab = Vocabulary.from_sentences(sentences, self.min_count, self.max_vocab_size)
+        keys, values, _ = _count(vocab, sentences, corpus_file, self.window, self.symmetric,
+                                 self.distance_weighting, self.memory_limit, self.workers,
+                                 self.tmp_dir, None)
+        V = len(vocab)
+        self.cooccurrence_ = sparse.coo_matrix((values, (keys // V, keys % V)), shape=(V, V))
+        return self.fit_cooccurrence(self.cooccurrence_, vocab, resume=resume)
+
+    def fit_cooccurrence(self, matrix, vocab, resume=False):
+        """Train on co-occurrence counts: a V x V sparse matrix (or a GloVe binary file path)
+        whose row and column i belong to vocab[i]; returns self."""
+        words = _vocab_words(vocab)
+        V = len(words)
+        if isinstance(matrix, (str, os.PathLike)):
+            matrix = load_cooccurrence(matrix, V)
+        if not sparse.issparse(matrix):
+            raise TypeError(f"matrix must be a scipy sparse matrix or a file path, got "
+                            f"{type(matrix).__name__}")
+        if matrix.shape != (V, V):
+            raise ValueError(f"matrix has shape {matrix.shape} but vocab has {V} words")
+        coo = sparse.coo_matrix(matrix)
+        coo.sum_duplicates()
+        keep = coo.data != 0
+        rows, cols, counts = coo.row[keep], coo.col[keep], coo.data[keep]
+        if len(counts) == 0:
+            raise ValueError("the co-occurrence matrix is all zeros: nothing to train on "
+                             "(is the corpus too small for min_count, or the window 0?)")
+        if not np.isfinite(counts).all() or counts.min() < 0:
+            raise ValueError("co-occurrence counts must be finite and non-negative")
+        from rnnfast.functional import glove_pair_terms
+        rows = rows.astype(np.int32)
+        cols = cols.astype(np.int32)
+        log_x, weight = glove_pair_terms(counts, self.x_max, self.alpha)
+        self.words_ = words
+        if resume and self.checkpoint and os.path.exists(self.checkpoint):
+            saved = GloVe.load(self.checkpoint)
+            if saved.words_ != words or saved.vector_size != self.vector_size:
+                raise ValueError(f"checkpoint {self.checkpoint!r} belongs to another vocabulary "
+                                 f"or vector size")
+            self.state_, self.cost_, self.skipped_ = saved.state_, saved.cost_, saved.skipped_
+        elif not resume or self.state_ is None:
+            self.state_ = self._initial_state(V)
+            self.cost_, self.skipped_ = [], []
+        rng = np.random.default_rng([self.seed, len(self.cost_)])
+        report = Progress("glove", len(counts), self.epochs, self.progress, unit="pairs")
+        for epoch in range(len(self.cost_), self.epochs):
+            order = rng.permutation(len(counts)).astype(np.int64)
+            cost, skipped = self._epoch(rows, cols, log_x, weight, order, report, epoch)
+            self.cost_.append(cost)
+            self.skipped_.append(skipped)
+            report.update(epoch, (epoch + 1) * len(counts), self.learning_rate,
+                          cost / len(counts), force=True)
+            if self.checkpoint:
+                self.save(self.checkpoint)
+            for cb in self.callbacks:
+                cb(self, epoch)
+        self._set_vectors()
+        return self
+
+    def _initial_state(self, V):
+        rng = np.random.default_rng(self.seed)
+        d = self.vector_size
+        state = {k: ((rng.random((V, d), dtype=np.float32) - 0.5) / d) for k in ("W", "W_ctx")}
+        state.update({k: ((rng.random(V, dtype=np.float32) - 0.5) / d) for k in ("b", "b_ctx")})
+        state.update({k: np.ones((V, d), np.float32) for k in ("G_W", "G_ctx")})
+        state.update({k: np.ones(V, np.float32) for k in ("G_b", "G_bctx")})
+        return state
+
+    def _epoch(self, rows, cols, log_x, weight, order, report, epoch):
+        from rnnfast._glove import glove_epoch
+
+        n = len(order)
+        bounds = np.linspace(0, n, self.workers + 1).astype(np.int64)
+        results = [None] * self.workers
+        errors = []
+        arrays = [self.state_[k] for k in _STATE]
+
+        def work(w):
+            try:
+                results[w] = glove_epoch(*arrays, rows, cols, log_x, weight, order,
+                                         int(bounds[w]), int(bounds[w + 1]),
+                                         self.learning_rate, self.clip)
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(w,), daemon=True)
+                   for w in range(self.workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(timeout=0.5)
+                report.update(epoch, epoch * n, self.learning_rate)
+        if errors:
+            raise errors[0]
+        return sum(r[0] for r in results), sum(r[1] for r in results)
+
+    def _set_vectors(self):
+        vectors = self.state_["W"] + (self.state_["W_ctx"] if self.output == "sum" else 0)
+        self.wv = KeyedVectors.from_arrays(self.words_, vectors)
+
+    def save(self, path):
+        """Write the whole training state (parameters and AdaGrad sums), atomically."""
+        if self.state_ is None:
+            raise RuntimeError("nothing to save: the model is not fitted")
+        params = {k: getattr(self, k) for k in (
+            "vector_size", "window", "min_count", "x_max", "alpha", "learning_rate", "epochs",
+            "symmetric", "distance_weighting", "memory_limit", "workers", "seed",
+            "max_vocab_size", "output", "clip")}
+        meta = {"format": "rnnfast.GloVe", "version": 1, "params": params, "cost": self.cost_,
+                "skipped": self.skipped_}
+        with atomic_write(path, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), words=np.array(self.words_, dtype=str),
+                     **self.state_)
+
+    @classmethod
+    def load(cls, path):
+        """A model written by `save`; fit_cooccurrence(..., resume=True) continues it."""
+        with _open_npz(path, "rnnfast.GloVe") as (data, meta):
+            model = cls(**meta["params"])
+            model.state_ = {k: np.array(data[k]) for k in _STATE}
+            model.words_ = data["words"].tolist()
+            model.cost_, model.skipped_ = list(meta["cost"]), list(meta["skipped"])
+        model._set_vectors()
+        return model
