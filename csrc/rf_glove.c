@@ -2,6 +2,7 @@
 #include "rf_common.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline void rf_cooc_add(rf_cooc *c, int32_t i, int32_t j, double w)
@@ -142,4 +143,48 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
         Gbc[j] += fdiff * fdiff;
     }
     *cost += total;
+}
+
+int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
+                        double *tmp_values, int key_bits)
+{
+    /* LSD radix sort on 16-bit digits (stable, so equal keys keep their order and
+     * their sums are reproducible), then equal neighbours are added up */
+    enum { DIGIT = 16, BUCKETS = 1 << 16 };
+    int64_t *count = (int64_t *)malloc(BUCKETS * sizeof(int64_t));
+    if (!count) return -1;
+    int passes = (key_bits + DIGIT - 1) / DIGIT;
+    int64_t *src_k = keys, *dst_k = tmp_keys;
+    double *src_v = values, *dst_v = tmp_values;
+    for (int pass = 0; pass < passes; pass++) {
+        int shift = pass * DIGIT;
+        memset(count, 0, BUCKETS * sizeof(int64_t));
+        for (int64_t r = 0; r < n; r++) count[(src_k[r] >> shift) & (BUCKETS - 1)]++;
+        int64_t total = 0;
+        for (int b = 0; b < BUCKETS; b++) {
+            int64_t c = count[b];
+            count[b] = total;
+            total += c;
+        }
+        for (int64_t r = 0; r < n; r++) {
+            int64_t pos = count[(src_k[r] >> shift) & (BUCKETS - 1)]++;
+            dst_k[pos] = src_k[r];
+            dst_v[pos] = src_v[r];
+        }
+        int64_t *tk = src_k; src_k = dst_k; dst_k = tk;
+        double *tv = src_v; src_v = dst_v; dst_v = tv;
+    }
+    free(count);
+    /* combine from the sorted copy into keys/values */
+    int64_t out = 0;  /* writing at out <= r never overtakes the reading at r */
+    for (int64_t r = 0; r < n; r++) {
+        if (out > 0 && keys[out - 1] == src_k[r]) {
+            values[out - 1] += src_v[r];
+        } else {
+            keys[out] = src_k[r];
+            values[out] = src_v[r];
+            out++;
+        }
+    }
+    return out;
 }

@@ -36,6 +36,12 @@ int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_s
  * dropped). Returns 1 when the buffer filled, 0 at the end, -2 on a read error. */
 int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab);
 
+/* Sort n records by key (keys < 2^key_bits) and add up equal keys, leaving the
+ * unique records at the front of keys/values; tmp_* are n-element scratch.
+ * Returns the number of unique records, or -1 when out of memory. */
+int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
+                        double *tmp_values, int key_bits);
+
 /* One worker's share of an AdaGrad epoch: pairs order[start:end] of (rows, cols),
  * with log X (log_x) and weight f(X) (weight) per pair. W, C: (V, dim) word and
  * context vectors; b, bc: (V,) biases; G*, the squared-gradient sums in the same

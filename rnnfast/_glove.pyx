@@ -28,6 +28,8 @@ cdef extern from "rf_glove.h" nogil:
         int64_t history_len
         int64_t tokens
         int64_t sentence, position
+    int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
+                            double *tmp_values, int key_bits)
     int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
     int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC,
@@ -47,7 +49,7 @@ cdef class CoocCounter:
     cdef rf_reader reader
     cdef bint reader_open
     cdef readonly object dense
-    cdef object _offsets, _keys, _values, _history, _path
+    cdef object _offsets, _keys, _values, _history, _path, _tmp_keys, _tmp_values
 
     def __init__(self, int vocab_size, int window, bint symmetric, bint distance_weighting,
                  long long max_product, cnp.ndarray dense_offsets, long long capacity):
@@ -55,6 +57,8 @@ cdef class CoocCounter:
         self.dense = np.zeros(int(dense_offsets[-1]), np.float64)
         self._keys = np.empty(capacity, np.int64)
         self._values = np.empty(capacity, np.float64)
+        self._tmp_keys = np.empty(capacity, np.int64)
+        self._tmp_values = np.empty(capacity, np.float64)
         self._history = np.zeros(window, np.int32)
         self.c.window = window
         self.c.symmetric = symmetric
@@ -116,9 +120,13 @@ cdef class CoocCounter:
             rc = rf_cooc_ids(&self.c, ip, ep, n)
         return rc == 1
 
-    def buffer(self):
-        """(keys, values) views of the records in the buffer; call clear() when done."""
-        return self._keys[:self.c.length], self._values[:self.c.length]
+    def combined_buffer(self):
+        """Sort and combine the buffer in place; (keys, values) views of the unique
+        records, valid until the next count call. Call clear() when done."""
+        cdef int64_t n = _sort_combine(self._keys, self._values, self.c.length,
+                                       self._tmp_keys, self._tmp_values, self.c.vocab_size)
+        self.c.length = n
+        return self._keys[:n], self._values[:n]
 
     def clear(self):
         self.c.length = 0
@@ -126,6 +134,31 @@ cdef class CoocCounter:
     @property
     def tokens(self):
         return self.c.tokens
+
+
+cdef int64_t _sort_combine(cnp.ndarray keys, cnp.ndarray values, int64_t n,
+                           cnp.ndarray tmp_keys, cnp.ndarray tmp_values, int64_t vocab_size) except -1:
+    cdef int key_bits = 1
+    while ((<int64_t>1) << key_bits) < vocab_size * vocab_size:
+        key_bits += 1
+    cdef int64_t *k = <int64_t *>_ptr(keys)
+    cdef double *v = <double *>_ptr(values)
+    cdef int64_t *tk = <int64_t *>_ptr(tmp_keys)
+    cdef double *tv = <double *>_ptr(tmp_values)
+    cdef int64_t out
+    with nogil:
+        out = rf_sort_combine(k, v, n, tk, tv, key_bits)
+    if out < 0:
+        raise MemoryError("out of memory while sorting co-occurrence records")
+    return out
+
+
+def sort_combine(cnp.ndarray keys, cnp.ndarray values, int64_t vocab_size):
+    """Sort int64 keys (< vocab_size^2) with their float64 values in place and add up
+    duplicates; returns the number of unique records now at the front."""
+    tmp_keys = np.empty_like(keys)
+    tmp_values = np.empty_like(values)
+    return _sort_combine(keys, values, len(keys), tmp_keys, tmp_values, vocab_size)
 
 
 def glove_epoch(cnp.ndarray W, cnp.ndarray C, cnp.ndarray b, cnp.ndarray bc, cnp.ndarray GW,

@@ -106,6 +106,32 @@ def _cmd_word2vec(args):
     return 0
 
 
+def _cmd_glove(args):
+    import time
+
+    from rnnfast import GloVe, LineSentence
+
+    compressed = str(args.corpus).lower().endswith((".gz", ".bz2", ".xz"))
+    corpus = {"sentences": LineSentence(args.corpus)} if compressed else \
+        {"corpus_file": args.corpus}
+    progress = _live_progress()
+    start = time.perf_counter()
+    try:
+        model = GloVe(vector_size=args.dim, window=args.window, min_count=args.min_count,
+                      x_max=args.x_max, alpha=args.alpha, learning_rate=args.learning_rate,
+                      epochs=args.epochs, memory_limit=args.memory_limit,
+                      workers=args.workers, seed=args.seed, max_vocab_size=args.max_vocab_size,
+                      checkpoint=args.checkpoint, progress=progress).fit(**corpus,
+                                                                         resume=args.resume)
+    finally:
+        progress.close()
+    model.wv.save_word2vec_format(args.output, binary=args.binary)
+    print(f"{len(model.wv):,} words x {args.dim} dims, {model.cooccurrence_.nnz:,} "
+          f"co-occurring pairs; {time.perf_counter() - start:.1f}s; final cost "
+          f"{model.cost_[-1]:.6g}; wrote {args.output}")
+    return 0
+
+
 def _cmd_evaluate(args):
     wv = _load_vectors(args.vectors, args.binary, args.no_header)
     print(f"{args.vectors}: {len(wv):,} words x {wv.vector_size} dims")
@@ -182,6 +208,25 @@ def build_parser():
     p.add_argument("--workers", type=_positive_int, default=None)
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_cmd_word2vec)
+
+    p = sub.add_parser("glove", help="train GloVe word vectors on a text corpus")
+    p.add_argument("corpus", help="text, one sentence per line (.gz/.bz2/.xz streamed)")
+    p.add_argument("-o", "--output", required=True, help="vectors file to write")
+    p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
+    p.add_argument("--dim", type=_positive_int, default=100)
+    p.add_argument("--window", type=_positive_int, default=10)
+    p.add_argument("--min-count", type=_positive_int, default=5)
+    p.add_argument("--max-vocab-size", type=_positive_int, default=None)
+    p.add_argument("--x-max", type=float, default=100.0)
+    p.add_argument("--alpha", type=float, default=0.75)
+    p.add_argument("--learning-rate", type=float, default=0.05)
+    p.add_argument("--epochs", type=_positive_int, default=25)
+    p.add_argument("--memory-limit", default=None, help="e.g. 500MB or 2GB, for counting")
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--checkpoint", default=None, help="save the state here after every epoch")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.set_defaults(func=_cmd_glove)
 
     for name, helptext in (("evaluate", "score vectors on analogy and word-similarity sets"),
                            ("neighbors", "print the nearest neighbours of words")):

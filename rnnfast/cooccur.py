@@ -25,7 +25,8 @@ from rnnfast import _checks
 from rnnfast._atomic import atomic_write
 from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
 
-__all__ = ["cooccurrence", "parse_memory", "save_cooccurrence", "load_cooccurrence"]
+__all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
+           "load_cooccurrence"]
 
 # Interpreter, numpy and scipy take this much of the budget before any buffer.
 BASE_MEMORY = 96 << 20
@@ -78,10 +79,13 @@ class _Plan:
             raise ValueError(f"memory_limit={budget:,} bytes is too small to hold even one "
                              f"buffer per worker: with {workers} worker(s) at least "
                              f"{math.ceil((need + BASE_MEMORY) / 1e6)} MB is needed")
-        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.08 * usable / workers / 16))
-        self.run_bytes = int(0.25 * usable)
-        self.merge_bytes = int(0.25 * usable)
-        dense_entries = int(0.25 * usable / workers / 8)
+        # shares of the usable memory: dense tables 35%, record buffers 6% (and about
+        # three times that while one is combined), runs kept in memory 20%, and the
+        # final merge of one partition 20%
+        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.06 * usable / workers / 16))
+        self.run_bytes = int(0.20 * usable)
+        self.merge_bytes = int(0.20 * usable)
+        dense_entries = int(0.35 * usable / workers / 8)
         self.max_product, self.offsets = _dense_layout(vocab_size, dense_entries)
 
 
@@ -103,15 +107,12 @@ def _dense_layout(V, entries):
     return lo, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
 
-def _combine(keys, values):
-    """Sort records by key and sum duplicates: (unique keys, sums)."""
-    if len(keys) == 0:
-        return keys.copy(), values.copy()
-    order = np.argsort(keys, kind="stable")  # stable: sums add in a fixed order
-    keys = keys[order]
-    values = values[order]
-    starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1])
-    return keys[starts], np.add.reduceat(values, starts)
+def _combine(keys, values, V):
+    """Sort records by key and sum duplicates, in place (a stable radix sort in C):
+    (unique keys, sums), views at the front of the arrays."""
+    from rnnfast._glove import sort_combine
+    n = sort_combine(keys, values, V)
+    return keys[:n], values[:n]
 
 
 class _RunStore:
@@ -157,7 +158,7 @@ class _RunStore:
                 keys = np.concatenate([k for k, _ in self.runs])
                 values = np.concatenate([v for _, v in self.runs])
                 self.runs = []
-                yield _combine(keys, values)
+                yield _combine(keys, values, self.V)
             return
         self._spill()
         for f in self.files:
@@ -205,7 +206,9 @@ def _merge_partitions(paths, V, merge_bytes, stride):
             continue
         rec = np.fromfile(path, dtype=[("k", "<i8"), ("v", "<f8")])
         os.unlink(path)
-        yield _combine(rec["k"].copy(), rec["v"].copy())
+        keys, values = rec["k"].copy(), rec["v"].copy()
+        del rec
+        yield _combine(keys, values, V)
 
 
 def _vocab_words(vocab):
@@ -275,8 +278,15 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         rows = np.searchsorted(plan.offsets, flat, side="right") - 1
         dense_keys = rows * V + (flat - plan.offsets[rows])
         dense_values = dense[flat]
-        del dense
-        parts = [(dense_keys, dense_values)] + list(store.finish())
+        del dense, flat, rows
+        if sink is None:
+            parts = [(dense_keys, dense_values)] + list(store.finish())
+        else:
+            sink(dense_keys, dense_values)
+            del dense_keys, dense_values
+            for part in store.finish():
+                sink(*part)
+            return None, None, words
     except OSError as e:
         raise OSError(f"counting co-occurrences failed (is the temporary directory "
                       f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e
@@ -288,10 +298,9 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
 
 
 def _flush(counter, store):
-    keys, values = counter.buffer()
-    combined = _combine(keys, values)
+    keys, values = counter.combined_buffer()
+    store.add(keys.copy(), values.copy())
     counter.clear()
-    store.add(*combined)
 
 
 def _run_threads(targets):
@@ -377,6 +386,28 @@ def _count_sentences(counters, store, words, sentences):
         return run
 
     _run_threads([produce] + [worker(c) for c in counters])
+
+
+def cooccurrence_to_file(vocab, path, sentences=None, corpus_file=None, window=10,
+                         symmetric=True, distance_weighting=True, memory_limit=None,
+                         workers=None, tmp_dir=None):
+    """Count as `cooccurrence` does, but stream the counts into a GloVe binary file
+    (see save_cooccurrence), so that the whole run stays within memory_limit.
+
+    Returns the number of non-zero pairs written."""
+    written = [0]
+    with atomic_write(path, "wb") as f:
+        def sink(keys, values):
+            V = len(words_holder[0])
+            records = np.empty(len(keys), dtype=GLOVE_RECORD)
+            records["i"], records["j"], records["x"] = keys // V + 1, keys % V + 1, values
+            records.tofile(f)
+            written[0] += len(keys)
+
+        words_holder = [_vocab_words(vocab)]
+        _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
+               memory_limit, workers, tmp_dir, sink)
+    return written[0]
 
 
 def save_cooccurrence(matrix, path):

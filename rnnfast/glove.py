@@ -120,10 +120,10 @@ class GloVe:
         elif not resume or self.state_ is None:
             self.state_ = self._initial_state(V)
             self.cost_, self.skipped_ = [], []
-        rng = np.random.default_rng([self.seed, len(self.cost_)])
         report = Progress("glove", len(counts), self.epochs, self.progress, unit="pairs")
         for epoch in range(len(self.cost_), self.epochs):
-            order = rng.permutation(len(counts)).astype(np.int64)
+            # one stream per epoch, so that a resumed run visits pairs as an unbroken one
+            order = np.random.default_rng([self.seed, epoch]).permutation(len(counts))
             cost, skipped = self._epoch(rows, cols, log_x, weight, order, report, epoch)
             self.cost_.append(cost)
             self.skipped_.append(skipped)

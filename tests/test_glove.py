@@ -1,0 +1,224 @@
+"""GloVe: counting against the reference (in memory and spilled), epochs, the model."""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import rnnfast.cooccur as cooccur
+from conftest import assert_close
+from rnnfast import GloVe, Vocabulary, functional, reference
+from rnnfast.datasets import toy_analogies, toy_corpus
+
+QUIET = {"progress": lambda status: None}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return toy_corpus(3000, seed=5)
+
+
+@pytest.fixture
+def corpus_file(tmp_path, corpus):
+    path = tmp_path / "toy.txt"
+    # ragged spacing, blank lines and out-of-vocabulary words on purpose
+    lines = ["  ".join(s) + (" zzz" if k % 7 == 0 else "") for k, s in enumerate(corpus)]
+    path.write_text("\n\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.fixture
+def tiny_budget(monkeypatch):
+    """Shrink every buffer so that a small corpus spills, re-partitions and merges in rounds."""
+    monkeypatch.setattr(cooccur, "BASE_MEMORY", 0)
+    monkeypatch.setattr(cooccur, "MIN_BUFFER_RECORDS", 64)
+    monkeypatch.setattr(cooccur, "PARTITIONS", 4)
+    spills = []
+    original = cooccur._write_partitioned
+
+    def counting(*args):
+        spills.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(cooccur, "_write_partitioned", counting)
+    return spills
+
+
+def as_dense(m):
+    return m.toarray()
+
+
+@pytest.mark.parametrize("kw", [{}, {"symmetric": False}, {"distance_weighting": False},
+                                {"window": 1}, {"window": 25}])
+def test_counts_match_reference(corpus, kw):
+    vocab = Vocabulary.from_sentences(corpus, min_count=3)
+    want = reference.cooccurrence(vocab, corpus, **kw)
+    for workers in (1, 2):
+        got = functional.cooccurrence(vocab, corpus, workers=workers, **kw)
+        assert got.dtype == np.float64 and got.shape == (len(vocab), len(vocab))
+        np.testing.assert_allclose(as_dense(got), as_dense(want), rtol=1e-12, atol=0)
+
+
+def test_spilled_and_in_memory_paths_agree(corpus, corpus_file, tiny_budget, tmp_path):
+    vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    want = as_dense(reference.cooccurrence(vocab, corpus_file=corpus_file, window=6))
+    in_memory = as_dense(functional.cooccurrence(vocab, corpus_file=corpus_file, window=6))
+    np.testing.assert_allclose(in_memory, want, rtol=1e-12)
+    assert not tiny_budget
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    for workers in (1, 2):
+        for source in ({"corpus_file": corpus_file}, {"sentences": corpus}):
+            got = functional.cooccurrence(vocab, **source, window=6, memory_limit="60KB",
+                                          workers=workers, tmp_dir=str(scratch))
+            np.testing.assert_allclose(as_dense(got), want, rtol=1e-12)
+    assert tiny_budget, "the tiny budget should have forced spills"
+    assert os.listdir(scratch) == []  # temporary files removed
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_sent=st.integers(0, 30), window=st.integers(1, 6), symmetric=st.booleans(),
+       weighting=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_random_corpora_match_reference(n_sent, window, symmetric, weighting, seed):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(8)]
+    sentences = [[words[i] if i < 8 else "oov" for i in rng.integers(0, 10, rng.integers(0, 12))]
+                 for _ in range(n_sent)]
+    kw = dict(window=window, symmetric=symmetric, distance_weighting=weighting)
+    got = functional.cooccurrence(words, sentences, workers=2, **kw)
+    np.testing.assert_allclose(as_dense(got), as_dense(reference.cooccurrence(words, sentences,
+                                                                             **kw)), rtol=1e-12)
+
+
+def test_glove_file_format_round_trip(corpus, tmp_path):
+    vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    X = functional.cooccurrence(vocab, corpus, window=4)
+    cooccur.save_cooccurrence(X, tmp_path / "cooc.bin")
+    raw = np.fromfile(tmp_path / "cooc.bin", dtype=cooccur.GLOVE_RECORD)
+    assert len(raw) == X.nnz and raw["i"].min() == 1  # GloVe's ids start at 1
+    back = cooccur.load_cooccurrence(tmp_path / "cooc.bin", len(vocab))
+    np.testing.assert_array_equal(as_dense(back), as_dense(X))
+    (tmp_path / "broken.bin").write_bytes(raw.tobytes()[:-3])
+    with pytest.raises(ValueError, match="truncated"):
+        cooccur.load_cooccurrence(tmp_path / "broken.bin")
+    with pytest.raises(ValueError, match="vocabulary has 2 words"):
+        cooccur.load_cooccurrence(tmp_path / "cooc.bin", 2)
+
+
+def glove_state(V, d, seed=1):
+    rng = np.random.default_rng(seed)
+    state = {k: ((rng.random((V, d)) - 0.5) / d).astype(np.float32) for k in ("W", "W_ctx")}
+    state.update({k: ((rng.random(V) - 0.5) / d).astype(np.float32) for k in ("b", "b_ctx")})
+    state.update({k: np.ones((V, d), np.float32) for k in ("G_W", "G_ctx")})
+    state.update({k: np.ones(V, np.float32) for k in ("G_b", "G_bctx")})
+    return state
+
+
+@settings(max_examples=60, deadline=None)
+@given(V=st.integers(1, 10), d=st.integers(1, 20), n=st.integers(0, 60),
+       seed=st.integers(0, 2**32 - 1))
+def test_epoch_kernel_matches_reference(V, d, n, seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(0, V, n), rng.integers(0, V, n)
+    counts = rng.random(n) * 200 + 0.5
+    order = rng.permutation(n)
+    fast, slow = glove_state(V, d), glove_state(V, d)
+    cost_fast, skipped_fast = functional.glove_epoch(fast, rows, cols, counts, order)
+    cost_slow, skipped_slow = reference.glove_epoch(slow, rows, cols, counts, order)
+    assert skipped_fast == skipped_slow == 0
+    assert cost_fast == pytest.approx(cost_slow, rel=1e-5, abs=1e-9)
+    for k in fast:
+        assert_close(fast[k], slow[k], np.float32, k)
+
+
+def test_epoch_skips_pairs_whose_score_overflows():
+    state = glove_state(2, 4)
+    state["W"][0] = 3e19
+    state["W_ctx"][1] = 3e19
+    for impl in (functional, reference):
+        s = {k: v.copy() for k, v in state.items()}
+        cost, skipped = impl.glove_epoch(s, [0, 1], [1, 0], [5.0, 5.0], [0, 1])
+        assert skipped == 1 and np.isfinite(cost)
+
+
+def test_bad_epoch_inputs():
+    state = glove_state(3, 2)
+    with pytest.raises(ValueError, match="order must be a permutation"):
+        functional.glove_epoch(state, [0], [1], [1.0], [1])
+    with pytest.raises(ValueError, match="counts must be finite and positive"):
+        functional.glove_epoch(state, [0], [1], [0.0], [0])
+    with pytest.raises(ValueError, match="state is missing G_b"):
+        functional.glove_epoch({k: v for k, v in state.items() if k != "G_b"}, [], [], [], [])
+    with pytest.raises(TypeError, match="float32"):
+        functional.glove_epoch({**state, "W": state["W"].astype(np.float64)}, [], [], [], [])
+
+
+def test_glove_learns_the_toy_world(corpus_file):
+    model = GloVe(vector_size=24, window=5, min_count=1, epochs=40, x_max=10, workers=2,
+                  **QUIET).fit(corpus_file=corpus_file)
+    assert len(model.cost_) == 40 and model.cost_[-1] < model.cost_[1]
+    assert model.wv.evaluate_word_analogies(toy_analogies())[0] > 0.3
+    near = [w for w, _ in model.wv.most_similar("paris", topn=5)]
+    cities = {"rome", "berlin", "madrid", "tokyo", "moscow", "cairo", "athens", "beijing",
+              "warsaw", "france", "french", "wine", "baguette", "city"}
+    assert len(cities.intersection(near)) >= 3, near
+    word_only = GloVe(vector_size=8, min_count=1, epochs=2, output="word", **QUIET)
+    word_only.fit(corpus_file=corpus_file)
+    np.testing.assert_array_equal(word_only.wv.vectors, word_only.state_["W"])
+
+
+def test_one_worker_is_reproducible_and_checkpoints_resume(corpus, tmp_path):
+    vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    X = functional.cooccurrence(vocab, corpus, window=4)
+    a = GloVe(vector_size=8, epochs=4, workers=1, **QUIET).fit_cooccurrence(X, vocab)
+    b = GloVe(vector_size=8, epochs=4, workers=1, **QUIET).fit_cooccurrence(X, vocab)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    path = str(tmp_path / "ckpt.npz")
+    GloVe(vector_size=8, epochs=2, workers=1, checkpoint=path, **QUIET).fit_cooccurrence(X, vocab)
+    resumed = GloVe(vector_size=8, epochs=4, workers=1, checkpoint=path, **QUIET)
+    resumed.fit_cooccurrence(X, vocab, resume=True)
+    assert len(resumed.cost_) == 4
+    np.testing.assert_array_equal(resumed.wv.vectors, a.wv.vectors)
+    loaded = GloVe.load(path)
+    assert len(loaded.cost_) == 4 and loaded.wv.vector_size == 8
+
+
+def test_bad_inputs(corpus, tmp_path):
+    vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    X = functional.cooccurrence(vocab, corpus, window=2)
+    with pytest.raises(ValueError, match="matrix has shape"):
+        GloVe(**QUIET).fit_cooccurrence(X, vocab.words[:-1])
+    with pytest.raises(ValueError, match="all zeros"):
+        GloVe(**QUIET).fit_cooccurrence(X * 0, vocab)
+    with pytest.raises(ValueError, match="too small to hold even one buffer"):
+        functional.cooccurrence(vocab, corpus, memory_limit="1MB")
+    with pytest.raises(ValueError, match="not a size"):
+        GloVe(memory_limit="lots")
+    with pytest.raises(ValueError, match="tmp_dir"):
+        functional.cooccurrence(vocab, corpus, tmp_dir=str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="output must be"):
+        GloVe(output="both")
+    with pytest.raises(ValueError, match="window must be >= 1"):
+        GloVe(window=0)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        GloVe(**QUIET).fit(corpus_file=str(empty))
+    with pytest.raises(ValueError, match="duplicate"):
+        functional.cooccurrence(["a", "a"], [["a"]])
+    assert cooccur.parse_memory("500MB") == 500 * 10**6
+    assert cooccur.parse_memory("1.5GiB") == int(1.5 * 2**30)
+    assert cooccur.parse_memory(1024) == 1024
+
+
+def test_unwritable_temporary_directory(corpus, tiny_budget, tmp_path):
+    if os.geteuid() == 0:
+        locked = "/proc"  # root ignores permission bits; /proc refuses new files to anyone
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+    vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    with pytest.raises(OSError, match="full or unwritable"):
+        functional.cooccurrence(vocab, corpus, memory_limit="60KB", tmp_dir=str(locked))
