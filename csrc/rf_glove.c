@@ -73,6 +73,15 @@ int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     }
 }
 
+/* how many pairs ahead the rows are prefetched: far enough to cover a miss to DRAM */
+#define RF_AHEAD 8
+
+#if defined(__GNUC__)
+#define RF_PREFETCH_READ(p) __builtin_prefetch(p)
+#else
+#define RF_PREFETCH_READ(p) ((void)0)
+#endif
+
 static inline float rf_clipf(float x, float lim)
 {
     return x > lim ? lim : (x < -lim ? -lim : x);
@@ -90,24 +99,25 @@ static inline void rf_prefetch_floats(const float *p, int32_t n)
 
 RF_HOT
 void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC, float *Gb,
-                    float *Gbc, int32_t dim, const int32_t *rows, const int32_t *cols,
-                    const float *log_x, const float *weight, const int64_t *order,
+                    float *Gbc, int32_t dim, const rf_glove_pair *pairs, const int64_t *order,
                     int64_t start, int64_t end, float learning_rate, float clip,
                     double *cost, int64_t *skipped, float *work)
 {
     (void)work;
     double total = 0;
     for (int64_t k = start; k < end; k++) {
-        /* the order is random: fetch the rows of a pair a few steps ahead */
-        if (k + 4 < end) {
-            int64_t ahead = order[k + 4];
-            rf_prefetch_floats(W + (int64_t)rows[ahead] * dim, dim);
-            rf_prefetch_floats(C + (int64_t)cols[ahead] * dim, dim);
-            rf_prefetch_floats(GW + (int64_t)rows[ahead] * dim, dim);
-            rf_prefetch_floats(GC + (int64_t)cols[ahead] * dim, dim);
+        /* the order is random: fetch a pair's record two strides ahead and, once it
+         * is in cache, its rows one stride ahead */
+        if (order && k + 2 * RF_AHEAD < end) RF_PREFETCH_READ(pairs + order[k + 2 * RF_AHEAD]);
+        if (k + RF_AHEAD < end) {
+            const rf_glove_pair *ahead = pairs + (order ? order[k + RF_AHEAD] : k + RF_AHEAD);
+            rf_prefetch_floats(W + (int64_t)ahead->row * dim, dim);
+            rf_prefetch_floats(C + (int64_t)ahead->col * dim, dim);
+            rf_prefetch_floats(GW + (int64_t)ahead->row * dim, dim);
+            rf_prefetch_floats(GC + (int64_t)ahead->col * dim, dim);
         }
-        int64_t p = order[k];
-        int32_t i = rows[p], j = cols[p];
+        const rf_glove_pair *pair = pairs + (order ? order[k] : k);
+        int32_t i = pair->row, j = pair->col;
         float *RF_RESTRICT w = W + (int64_t)i * dim;
         float *RF_RESTRICT c = C + (int64_t)j * dim;
         float *RF_RESTRICT gw = GW + (int64_t)i * dim;
@@ -118,8 +128,8 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
             for (int q = 0; q < 8; q++) acc[q] += w[d + q] * c[d + q];
         float dot = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
         for (; d < dim; d++) dot += w[d] * c[d];
-        float diff = dot + b[i] + bc[j] - log_x[p];
-        float fdiff = weight[p] * diff;
+        float diff = dot + b[i] + bc[j] - pair->log_x;
+        float fdiff = pair->weight * diff;
         /* with gradients clipped and every sum >= 1, only an overflowing score
          * can make the update non-finite: such a pair is skipped */
         if (!isfinite(fdiff)) {

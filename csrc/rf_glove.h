@@ -42,16 +42,20 @@ int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab);
 int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
                         double *tmp_values, int key_bits);
 
-/* One worker's share of an AdaGrad epoch: pairs order[start:end] of (rows, cols),
- * with log X (log_x) and weight f(X) (weight) per pair. W, C: (V, dim) word and
+/* One worker's share of an AdaGrad epoch: pairs[order[start:end]] (order NULL:
+ * pairs[start:end] as they lie), each with its log X and weight f(X). W, C: (V, dim) word and
  * context vectors; b, bc: (V,) biases; G*, the squared-gradient sums in the same
  * shapes. Each step divides by the square root of the sum before adding the
  * step's own square, as GloVe does. Gradient components are clipped to
  * [-clip, clip]; a pair whose score is not finite is skipped and counted.
  * Adds 0.5 f(X) diff^2 per pair to *cost. `work` is unused (kept 4 * dim). */
+typedef struct {
+    int32_t row, col;
+    float log_x, weight;  /* log X and f(X) of the pair */
+} rf_glove_pair;
+
 void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC, float *Gb,
-                    float *Gbc, int32_t dim, const int32_t *rows, const int32_t *cols,
-                    const float *log_x, const float *weight, const int64_t *order,
+                    float *Gbc, int32_t dim, const rf_glove_pair *pairs, const int64_t *order,
                     int64_t start, int64_t end, float learning_rate, float clip,
                     double *cost, int64_t *skipped, float *work);
 

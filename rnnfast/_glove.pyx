@@ -32,9 +32,11 @@ cdef extern from "rf_glove.h" nogil:
                             double *tmp_values, int key_bits)
     int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
     int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
+    ctypedef struct rf_glove_pair:
+        int32_t row, col
+        float log_x, weight
     void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *GC,
-                        float *Gb, float *Gbc, int32_t dim, const int32_t *rows,
-                        const int32_t *cols, const float *log_x, const float *weight,
+                        float *Gb, float *Gbc, int32_t dim, const rf_glove_pair *pairs,
                         const int64_t *order, int64_t start, int64_t end, float learning_rate,
                         float clip, double *cost, int64_t *skipped, float *work)
 
@@ -161,15 +163,19 @@ def sort_combine(cnp.ndarray keys, cnp.ndarray values, int64_t vocab_size):
     return _sort_combine(keys, values, len(keys), tmp_keys, tmp_values, vocab_size)
 
 
+# One training pair as the kernel reads it (rf_glove_pair).
+PAIR_DTYPE = np.dtype([("row", "<i4"), ("col", "<i4"), ("log_x", "<f4"), ("weight", "<f4")])
+assert PAIR_DTYPE.itemsize == sizeof(rf_glove_pair)
+
+
 def glove_epoch(cnp.ndarray W, cnp.ndarray C, cnp.ndarray b, cnp.ndarray bc, cnp.ndarray GW,
-                cnp.ndarray GC, cnp.ndarray Gb, cnp.ndarray Gbc, cnp.ndarray rows,
-                cnp.ndarray cols, cnp.ndarray log_x, cnp.ndarray weight, cnp.ndarray order,
+                cnp.ndarray GC, cnp.ndarray Gb, cnp.ndarray Gbc, cnp.ndarray pairs, order,
                 int64_t start, int64_t end, float learning_rate, float clip):
-    """AdaGrad updates for pairs order[start:end]; returns (cost, skipped)."""
+    """AdaGrad updates for pairs[order[start:end]] (PAIR_DTYPE records; order None:
+    pairs[start:end] as they lie); returns (cost, skipped)."""
     cdef double cost = 0
     cdef int64_t skipped = 0
     cdef int32_t dim = W.shape[1]
-    work = np.empty(4 * max(dim, 1), np.float32)
     cdef float *w = <float *>_ptr(W)
     cdef float *c = <float *>_ptr(C)
     cdef float *bp = <float *>_ptr(b)
@@ -178,13 +184,9 @@ def glove_epoch(cnp.ndarray W, cnp.ndarray C, cnp.ndarray b, cnp.ndarray bc, cnp
     cdef float *gc = <float *>_ptr(GC)
     cdef float *gb = <float *>_ptr(Gb)
     cdef float *gbc = <float *>_ptr(Gbc)
-    cdef int32_t *r = <int32_t *>_ptr(rows)
-    cdef int32_t *cl = <int32_t *>_ptr(cols)
-    cdef float *lx = <float *>_ptr(log_x)
-    cdef float *fx = <float *>_ptr(weight)
-    cdef int64_t *order_p = <int64_t *>_ptr(order)
-    cdef float *wk = <float *>_ptr(work)
+    cdef rf_glove_pair *pp = <rf_glove_pair *>_ptr(pairs)
+    cdef int64_t *order_p = NULL if order is None else <int64_t *>_ptr(<cnp.ndarray>order)
     with nogil:
-        rf_glove_epoch(w, c, bp, bcp, gw, gc, gb, gbc, dim, r, cl, lx, fx, order_p, start, end,
-                       learning_rate, clip, &cost, &skipped, wk)
+        rf_glove_epoch(w, c, bp, bcp, gw, gc, gb, gbc, dim, pp, order_p, start, end,
+                       learning_rate, clip, &cost, &skipped, NULL)
     return cost, skipped

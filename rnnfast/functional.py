@@ -64,16 +64,19 @@ def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learn
                 clip=100.0):
     state, rows, cols, counts, order, x_max, alpha, learning_rate = _checks.check_glove_epoch(
         state, rows, cols, counts, order, x_max, alpha, learning_rate)
-    log_x, weight = glove_pair_terms(counts, x_max, alpha)
-    return _glove.glove_epoch(*(state[k] for k in _checks.GLOVE_STATE), rows, cols, log_x,
-                              weight, order, 0, len(order), learning_rate, clip)
+    pairs = glove_pairs(rows, cols, counts, x_max, alpha)
+    return _glove.glove_epoch(*(state[k] for k in _checks.GLOVE_STATE), pairs, order, 0,
+                              len(order), learning_rate, clip)
 
 
-def glove_pair_terms(counts, x_max, alpha):
-    """(log X, f(X)) per pair as float32 arrays: computed once, used every epoch."""
+def glove_pairs(rows, cols, counts, x_max, alpha):
+    """The training records (row, col, log X, f(X)) the GloVe kernel reads, computed once."""
     counts = np.asarray(counts, dtype=np.float64)
-    return (np.log(counts).astype(np.float32),
-            np.minimum(1.0, (counts / x_max) ** alpha).astype(np.float32))
+    pairs = np.empty(len(counts), dtype=_glove.PAIR_DTYPE)
+    pairs["row"], pairs["col"] = rows, cols
+    pairs["log_x"] = np.log(counts)
+    pairs["weight"] = np.minimum(1.0, (counts / x_max) ** alpha)
+    return pairs
 
 
 # One home for the documentation of each function: the reference's docstring.

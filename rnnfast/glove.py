@@ -82,8 +82,15 @@ class GloVe:
                                  self.distance_weighting, self.memory_limit, self.workers,
                                  self.tmp_dir, None)
         V = len(vocab)
-        self.cooccurrence_ = sparse.coo_matrix((values, (keys // V, keys % V)), shape=(V, V))
-        return self.fit_cooccurrence(self.cooccurrence_, vocab, resume=resume)
+        rows, cols = (keys // V).astype(np.int32), (keys % V).astype(np.int32)
+        del keys
+        self.cooccurrence_ = sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
+        if len(values) == 0:
+            raise ValueError("the corpus has no co-occurring pair inside the window: "
+                             "nothing to train on")
+        # counting gives each pair once, so the checks and merging of fit_cooccurrence
+        # (a sort of every pair) are not needed
+        return self._train(rows, cols, values, vocab.words, resume)
 
     def fit_cooccurrence(self, matrix, vocab, resume=False):
         """Train on co-occurrence counts: a V x V sparse matrix (or a GloVe binary file path)
@@ -106,10 +113,12 @@ class GloVe:
                              "(is the corpus too small for min_count, or the window 0?)")
         if not np.isfinite(counts).all() or counts.min() < 0:
             raise ValueError("co-occurrence counts must be finite and non-negative")
-        from rnnfast.functional import glove_pair_terms
-        rows = rows.astype(np.int32)
-        cols = cols.astype(np.int32)
-        log_x, weight = glove_pair_terms(counts, self.x_max, self.alpha)
+        return self._train(rows, cols, counts, words, resume)
+
+    def _train(self, rows, cols, counts, words, resume):
+        from rnnfast.functional import glove_pairs
+        V = len(words)
+        pairs = glove_pairs(rows, cols, counts, self.x_max, self.alpha)
         self.words_ = words
         if resume and self.checkpoint and os.path.exists(self.checkpoint):
             saved = GloVe.load(self.checkpoint)
@@ -124,7 +133,7 @@ class GloVe:
         for epoch in range(len(self.cost_), self.epochs):
             # one stream per epoch, so that a resumed run visits pairs as an unbroken one
             order = np.random.default_rng([self.seed, epoch]).permutation(len(counts))
-            cost, skipped = self._epoch(rows, cols, log_x, weight, order, report, epoch)
+            cost, skipped = self._epoch(pairs, order, report, epoch)
             self.cost_.append(cost)
             self.skipped_.append(skipped)
             report.update(epoch, (epoch + 1) * len(counts), self.learning_rate,
@@ -145,7 +154,7 @@ class GloVe:
         state.update({k: np.ones(V, np.float32) for k in ("G_b", "G_bctx")})
         return state
 
-    def _epoch(self, rows, cols, log_x, weight, order, report, epoch):
+    def _epoch(self, pairs, order, report, epoch):
         from rnnfast._glove import glove_epoch
 
         n = len(order)
@@ -156,7 +165,7 @@ class GloVe:
 
         def work(w):
             try:
-                results[w] = glove_epoch(*arrays, rows, cols, log_x, weight, order,
+                results[w] = glove_epoch(*arrays, pairs, order,
                                          int(bounds[w]), int(bounds[w + 1]),
                                          self.learning_rate, self.clip)
             except BaseException as e:  # noqa: BLE001 - re-raised below
