@@ -28,8 +28,9 @@ from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
 __all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
            "load_cooccurrence"]
 
-# Interpreter, numpy and scipy take this much of the budget before any buffer.
-BASE_MEMORY = 96 << 20
+# The interpreter, numpy, scipy and a counted vocabulary take about this much of the
+# budget before any buffer.
+BASE_MEMORY = 160 << 20
 # The smallest record buffer a worker may get (16 bytes a record).
 MIN_BUFFER_RECORDS = 1 << 16
 PARTITIONS = 64
@@ -79,13 +80,13 @@ class _Plan:
             raise ValueError(f"memory_limit={budget:,} bytes is too small to hold even one "
                              f"buffer per worker: with {workers} worker(s) at least "
                              f"{math.ceil((need + BASE_MEMORY) / 1e6)} MB is needed")
-        # shares of the usable memory: dense tables 35%, record buffers 6% (and about
-        # three times that while one is combined), runs kept in memory 20%, and the
-        # final merge of one partition 20%
-        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.06 * usable / workers / 16))
-        self.run_bytes = int(0.20 * usable)
-        self.merge_bytes = int(0.20 * usable)
-        dense_entries = int(0.35 * usable / workers / 8)
+        # shares of the usable memory: dense tables 25%, record buffers with their sort
+        # scratch and the copy of a combined run 20%, runs kept in memory 15%, and the
+        # final merge of one partition (about five times its file) 25%
+        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.05 * usable / workers / 16))
+        self.run_bytes = int(0.15 * usable)
+        self.merge_bytes = int(0.25 * usable)
+        dense_entries = int(0.25 * usable / workers / 8)
         self.max_product, self.offsets = _dense_layout(vocab_size, dense_entries)
 
 
@@ -186,7 +187,7 @@ def _merge_partitions(paths, V, merge_bytes, stride):
         if size == 0:
             os.unlink(path)
             continue
-        if 4 * size > merge_bytes and stride * PARTITIONS <= V:
+        if 5 * size > merge_bytes and stride * PARTITIONS <= V:
             # too big to combine at once: split it again by row, then merge those
             sub_dir = path + ".d"
             os.mkdir(sub_dir)
@@ -274,16 +275,13 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         for c in counters[1:]:
             dense += c.dense
         del counters
-        flat = np.flatnonzero(dense)
-        rows = np.searchsorted(plan.offsets, flat, side="right") - 1
-        dense_keys = rows * V + (flat - plan.offsets[rows])
-        dense_values = dense[flat]
-        del dense, flat, rows
+        dense_parts = _dense_records(dense, plan.offsets, V)
         if sink is None:
-            parts = [(dense_keys, dense_values)] + list(store.finish())
+            parts = list(dense_parts) + list(store.finish())
         else:
-            sink(dense_keys, dense_values)
-            del dense_keys, dense_values
+            for part in dense_parts:   # block by block: the table is never copied whole
+                sink(*part)
+            del dense
             for part in store.finish():
                 sink(*part)
             return None, None, words
@@ -295,6 +293,14 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
     keys = np.concatenate([k for k, _ in parts])
     values = np.concatenate([v for _, v in parts])
     return keys, values, words
+
+
+def _dense_records(dense, offsets, V, block=1 << 22):
+    """(keys, values) of the dense table's non-zero entries, a block of entries at a time."""
+    for start in range(0, len(dense), block):
+        flat = np.flatnonzero(dense[start:start + block]) + start
+        rows = np.searchsorted(offsets, flat, side="right") - 1
+        yield rows * V + (flat - offsets[rows]), dense[flat]
 
 
 def _flush(counter, store):
