@@ -82,11 +82,9 @@ def _load_vectors(path, binary, no_header):
 def _cmd_word2vec(args):
     import time
 
-    from rnnfast import LineSentence, Word2Vec
+    from rnnfast import Word2Vec
 
-    compressed = str(args.corpus).lower().endswith((".gz", ".bz2", ".xz"))
-    corpus = {"sentences": LineSentence(args.corpus)} if compressed else \
-        {"corpus_file": args.corpus}
+    corpus = _corpus_source(args.corpus)
     progress = _live_progress()
     start = time.perf_counter()
     try:
@@ -109,11 +107,9 @@ def _cmd_word2vec(args):
 def _cmd_glove(args):
     import time
 
-    from rnnfast import GloVe, LineSentence
+    from rnnfast import GloVe
 
-    compressed = str(args.corpus).lower().endswith((".gz", ".bz2", ".xz"))
-    corpus = {"sentences": LineSentence(args.corpus)} if compressed else \
-        {"corpus_file": args.corpus}
+    corpus = _corpus_source(args.corpus)
     progress = _live_progress()
     start = time.perf_counter()
     try:
@@ -175,6 +171,29 @@ def _positive_int(text):
     return value
 
 
+def _add_training_args(p, window, epochs):
+    """The arguments word2vec and glove share."""
+    p.add_argument("corpus", help="text, one sentence per line (.gz/.bz2/.xz streamed)")
+    p.add_argument("-o", "--output", required=True, help="vectors file to write")
+    p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
+    p.add_argument("--dim", type=_positive_int, default=100)
+    p.add_argument("--window", type=_positive_int, default=window)
+    p.add_argument("--min-count", type=_positive_int, default=5)
+    p.add_argument("--max-vocab-size", type=_positive_int, default=None)
+    p.add_argument("--epochs", type=_positive_int, default=epochs)
+    p.add_argument("--workers", type=_positive_int, default=None)
+    p.add_argument("--seed", type=int, default=1)
+
+
+def _corpus_source(path):
+    """corpus_file= for plain text (the fast path), sentences= streaming a compressed file."""
+    from rnnfast import LineSentence
+
+    if str(path).lower().endswith((".gz", ".bz2", ".xz")):
+        return {"sentences": LineSentence(path)}
+    return {"corpus_file": path}
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="rnnfast", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -194,36 +213,18 @@ def build_parser():
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("word2vec", help="train skip-gram word vectors on a text corpus")
-    p.add_argument("corpus", help="text, one sentence per line (.gz/.bz2/.xz streamed)")
-    p.add_argument("-o", "--output", required=True, help="vectors file to write")
-    p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
-    p.add_argument("--dim", type=_positive_int, default=100)
-    p.add_argument("--window", type=_positive_int, default=5)
+    _add_training_args(p, window=5, epochs=5)
     p.add_argument("--negative", type=_positive_int, default=5)
-    p.add_argument("--min-count", type=_positive_int, default=5)
-    p.add_argument("--max-vocab-size", type=_positive_int, default=None)
     p.add_argument("--sample", type=float, default=1e-3)
     p.add_argument("--alpha", type=float, default=0.025)
-    p.add_argument("--epochs", type=_positive_int, default=5)
-    p.add_argument("--workers", type=_positive_int, default=None)
-    p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_cmd_word2vec)
 
     p = sub.add_parser("glove", help="train GloVe word vectors on a text corpus")
-    p.add_argument("corpus", help="text, one sentence per line (.gz/.bz2/.xz streamed)")
-    p.add_argument("-o", "--output", required=True, help="vectors file to write")
-    p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
-    p.add_argument("--dim", type=_positive_int, default=100)
-    p.add_argument("--window", type=_positive_int, default=10)
-    p.add_argument("--min-count", type=_positive_int, default=5)
-    p.add_argument("--max-vocab-size", type=_positive_int, default=None)
+    _add_training_args(p, window=10, epochs=25)
     p.add_argument("--x-max", type=float, default=100.0)
     p.add_argument("--alpha", type=float, default=0.75)
     p.add_argument("--learning-rate", type=float, default=0.05)
-    p.add_argument("--epochs", type=_positive_int, default=25)
     p.add_argument("--memory-limit", default=None, help="e.g. 500MB or 2GB, for counting")
-    p.add_argument("--workers", type=_positive_int, default=None)
-    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--checkpoint", default=None, help="save the state here after every epoch")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     p.set_defaults(func=_cmd_glove)

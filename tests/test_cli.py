@@ -69,3 +69,13 @@ def test_bench_table():
     assert "3, 2, 4, 5" in table and "x" in table
     assert rows[0]["rnnfast"] > 0 and rows[0]["reference"] > 0
     assert np.isfinite(rows[0]["reference"] / rows[0]["rnnfast"])
+
+
+def test_glove_command(tmp_path, corpus_file, capsys):
+    out = tmp_path / "glove.txt"
+    assert main(["glove", str(corpus_file), "-o", str(out), "--dim", "8", "--epochs", "2",
+                 "--min-count", "1", "--workers", "1", "--memory-limit", "300MB"]) == 0
+    assert "co-occurring pairs" in capsys.readouterr().out
+    assert KeyedVectors.load_word2vec_format(out).vector_size == 8
+    assert main(["glove", str(corpus_file), "-o", str(out), "--memory-limit", "1MB"]) == 2
+    assert "too small to hold even one buffer" in capsys.readouterr().err
