@@ -137,20 +137,22 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
             continue;
         }
         total += 0.5 * (double)fdiff * (double)diff;
-        /* AdaGrad: each step divides by the root of the squared gradients summed
-         * so far, then adds its own (GloVe's order) */
+        /* GloVe's AdaGrad: the gradient is scaled by the learning rate first, each
+         * step divides by the root of the scaled squares summed so far (from 1),
+         * then adds its own; biases alike */
+        const float step = learning_rate * fdiff;
         for (d = 0; d < dim; d++) {
-            float g_w = rf_clipf(fdiff * c[d], clip);
-            float g_c = rf_clipf(fdiff * w[d], clip);
-            w[d] -= learning_rate * g_w / sqrtf(gw[d]);
-            c[d] -= learning_rate * g_c / sqrtf(gc[d]);
+            float g_w = rf_clipf(step * c[d], clip);
+            float g_c = rf_clipf(step * w[d], clip);
+            w[d] -= g_w / sqrtf(gw[d]);
+            c[d] -= g_c / sqrtf(gc[d]);
             gw[d] += g_w * g_w;
             gc[d] += g_c * g_c;
         }
-        b[i] -= learning_rate * fdiff / sqrtf(Gb[i]);
-        bc[j] -= learning_rate * fdiff / sqrtf(Gbc[j]);
-        Gb[i] += fdiff * fdiff;
-        Gbc[j] += fdiff * fdiff;
+        b[i] -= step / sqrtf(Gb[i]);
+        bc[j] -= step / sqrtf(Gbc[j]);
+        Gb[i] += step * step;
+        Gbc[j] += step * step;
     }
     *cost += total;
 }

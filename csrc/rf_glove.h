@@ -45,9 +45,9 @@ int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_k
 /* One worker's share of an AdaGrad epoch: pairs[order[start:end]] (order NULL:
  * pairs[start:end] as they lie), each with its log X and weight f(X). W, C: (V, dim) word and
  * context vectors; b, bc: (V,) biases; G*, the squared-gradient sums in the same
- * shapes. Each step divides by the square root of the sum before adding the
- * step's own square, as GloVe does. Gradient components are clipped to
- * [-clip, clip]; a pair whose score is not finite is skipped and counted.
+ * shapes. As in GloVe's C code, gradients are scaled by the learning rate and
+ * clipped to [-clip, clip] first; each step divides by the square root of the sum
+ * of earlier scaled squares, then adds its own; a pair whose score is not finite is skipped and counted.
  * Adds 0.5 f(X) diff^2 per pair to *cost. `work` is unused (kept 4 * dim). */
 typedef struct {
     int32_t row, col;

@@ -378,15 +378,17 @@ def _count_sentences(counters, store, words, sentences):
 
     def worker(counter):
         def run():
+            got_end = False
             try:
                 while (job := jobs.get()) is not None:
                     counter.start_ids()
                     while counter.count_ids(*job):
                         _flush(counter, store)
+                got_end = True
                 _flush(counter, store)
             except BaseException:
                 stop.set()
-                while jobs.get() is not None:  # let the producer finish
+                while not got_end and jobs.get() is not None:  # let the producer finish
                     pass
                 raise
         return run

@@ -35,8 +35,8 @@ class GloVe:
     output="word"), `cost_` (summed loss per epoch), `skipped_` (pairs skipped per
     epoch for a non-finite score), `cooccurrence_` (the counts, when fit counted them).
 
-    Updates follow AdaGrad with sums started at 1 as GloVe does, except that the
-    biases are scaled by the learning rate like the vectors (see reference.glove_epoch).
+    Updates follow GloVe's C code: gradients scaled by the learning rate (biases
+    too), AdaGrad sums of those scaled squares started at 1 (see reference.glove_epoch).
     `checkpoint` (a path) saves the whole state after every epoch; `resume=True`
     continues from it.
     """

@@ -234,9 +234,10 @@ def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learn
     squared-gradient sums G_W, G_ctx, G_b, G_bctx (same shapes, start at 1).
     Pair p = (rows[p], cols[p]) with count X = counts[p] > 0 has the loss
     f(X) (w_i.c_j + b_i + bc_j - log X)^2 / 2 with f(X) = min(1, (X / x_max)^alpha).
-    Each gradient component is clipped to [-clip, clip]; every parameter then moves
-    by learning_rate * g / sqrt(G) with G the sum before this step, and G += g^2
-    (biases too: they are scaled by the learning rate like the vectors).
+    AdaGrad as GloVe's C code does it: each gradient g is first scaled, s = learning_rate
+    * g, and clipped to [-clip, clip]; the parameter moves by s / sqrt(G) with G the
+    sum of earlier s^2 (from 1), then G += s^2. Biases are treated the same way, so
+    their steps carry the learning rate too.
     A pair whose score is not finite is skipped. Returns (cost, skipped): the
     summed loss of the updated pairs (float) and the number skipped.
     """
@@ -256,14 +257,15 @@ def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learn
             skipped += 1
             continue
         cost += 0.5 * float(fdiff) * float(diff)
-        g_w = np.clip(fdiff * C[j], -clip, clip)
-        g_c = np.clip(fdiff * W[i], -clip, clip)
-        W[i] -= lr * g_w / np.sqrt(GW[i])
-        C[j] -= lr * g_c / np.sqrt(GC[j])
+        step = lr * fdiff
+        g_w = np.clip(step * C[j], -clip, clip)
+        g_c = np.clip(step * W[i], -clip, clip)
+        W[i] -= g_w / np.sqrt(GW[i])
+        C[j] -= g_c / np.sqrt(GC[j])
         GW[i] += g_w * g_w
         GC[j] += g_c * g_c
-        b[i] -= lr * fdiff / np.sqrt(Gb[i])
-        bc[j] -= lr * fdiff / np.sqrt(Gbc[j])
-        Gb[i] += fdiff * fdiff
-        Gbc[j] += fdiff * fdiff
+        b[i] -= step / np.sqrt(Gb[i])
+        bc[j] -= step / np.sqrt(Gbc[j])
+        Gb[i] += step * step
+        Gbc[j] += step * step
     return cost, skipped

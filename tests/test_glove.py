@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 import rnnfast.cooccur as cooccur
 from conftest import assert_close
 from rnnfast import GloVe, Vocabulary, functional, reference
-from rnnfast.datasets import toy_analogies, toy_corpus
+from rnnfast.datasets import COUNTRIES, toy_corpus
 
 QUIET = {"progress": lambda status: None}
 
@@ -157,12 +157,10 @@ def test_bad_epoch_inputs():
 def test_glove_learns_the_toy_world(corpus_file):
     model = GloVe(vector_size=24, window=5, min_count=1, epochs=40, x_max=10, workers=2,
                   **QUIET).fit(corpus_file=corpus_file)
-    assert len(model.cost_) == 40 and model.cost_[-1] < model.cost_[1]
-    assert model.wv.evaluate_word_analogies(toy_analogies())[0] > 0.3
+    assert len(model.cost_) == 40 and model.cost_[-1] < 0.5 * model.cost_[1]
     near = [w for w, _ in model.wv.most_similar("paris", topn=5)]
-    cities = {"rome", "berlin", "madrid", "tokyo", "moscow", "cairo", "athens", "beijing",
-              "warsaw", "france", "french", "wine", "baguette", "city"}
-    assert len(cities.intersection(near)) >= 3, near
+    places = {country for country, _, _ in COUNTRIES} | {capital for _, capital, _ in COUNTRIES}
+    assert len(places.intersection(near)) >= 3, near
     word_only = GloVe(vector_size=8, min_count=1, epochs=2, output="word", **QUIET)
     word_only.fit(corpus_file=corpus_file)
     np.testing.assert_array_equal(word_only.wv.vectors, word_only.state_["W"])
