@@ -80,13 +80,14 @@ class _Plan:
             raise ValueError(f"memory_limit={budget:,} bytes is too small to hold even one "
                              f"buffer per worker: with {workers} worker(s) at least "
                              f"{math.ceil((need + BASE_MEMORY) / 1e6)} MB is needed")
-        # shares of the usable memory: dense tables 25%, record buffers with their sort
-        # scratch and the copy of a combined run 20%, runs kept in memory 15%, and the
-        # final merge of one partition (about five times its file) 25%
-        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.05 * usable / workers / 16))
-        self.run_bytes = int(0.15 * usable)
-        self.merge_bytes = int(0.25 * usable)
-        dense_entries = int(0.25 * usable / workers / 8)
+        # shares of the usable memory: dense tables 22%, record buffers with their sort
+        # scratch and the copy of a combined run 16%, runs kept in memory 12%, and the
+        # final merge of one partition (about five times its file) 20%; the rest is
+        # slack for the transients of two workers combining at once
+        self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.04 * usable / workers / 16))
+        self.run_bytes = int(0.12 * usable)
+        self.merge_bytes = int(0.20 * usable)
+        dense_entries = int(0.22 * usable / workers / 8)
         self.max_product, self.offsets = _dense_layout(vocab_size, dense_entries)
 
 

@@ -56,11 +56,11 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
         main(["word2vec", str(empty), "-o", "x", "--dim", "0"])
 
 
-def test_demo_runs_and_solves_analogies():
+def test_demo_runs_and_solves_analogies(tmp_path):
     # one worker: the result is reproducible, however busy the machine
     result = subprocess.run([sys.executable, "-m", "rnnfast", "demo", "--sentences", "20000",
                              "--epochs", "5", "--workers", "1"], capture_output=True, text=True,
-                            check=True)
+                            check=True, cwd=tmp_path)  # not the source tree: the installed package
     assert "man : king :: woman : queen" in result.stdout
     assert "Analogy accuracy" in result.stdout
 

@@ -76,7 +76,7 @@ def test_reproducible_whatever_the_hash_seed(corpus_file):
     for hash_seed in ("0", "1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, check=True).stdout
+                             text=True, check=True, cwd=os.path.dirname(corpus_file)).stdout
         outputs.add(out)
     assert len(outputs) == 1
 
