@@ -2,7 +2,8 @@
 
 Environment switches (for local builds; wheels use the defaults):
   RNNFAST_DEBUG=1   bounds and wraparound checks on, -O0 -g, asserts kept
-  RNNFAST_NATIVE=1  add -march=native (not portable: never for wheels)
+  RNNFAST_MARCH=X   add -march=X, e.g. RNNFAST_MARCH=native for this CPU only
+                    (not portable: never for wheels)
 """
 
 import os
@@ -13,7 +14,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 DEBUG = os.environ.get("RNNFAST_DEBUG", "0") == "1"
-NATIVE = os.environ.get("RNNFAST_NATIVE", "0") == "1"
+MARCH = os.environ.get("RNNFAST_MARCH", "")
 
 # The one place where Cython directives are set.
 DIRECTIVES = {
@@ -31,8 +32,8 @@ else:
     COMPILE_ARGS = ["-O0", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
     # no kernel reads errno; without this flag sqrtf cannot be vectorised
     COMPILE_ARGS.append("-fno-math-errno")
-    if NATIVE:
-        COMPILE_ARGS.append("-march=native")
+    if MARCH:
+        COMPILE_ARGS.append(f"-march={MARCH}")
 
 C_HELPERS = ["csrc/rf_loops.c"]
 
