@@ -1,5 +1,6 @@
 #include "rf_glove.h"
 #include "rf_common.h"
+#include "rf_math.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -122,12 +123,8 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
         float *RF_RESTRICT c = C + (int64_t)j * dim;
         float *RF_RESTRICT gw = GW + (int64_t)i * dim;
         float *RF_RESTRICT gc = GC + (int64_t)j * dim;
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int32_t d = 0;
-        for (; d + 8 <= dim; d += 8)
-            for (int q = 0; q < 8; q++) acc[q] += w[d + q] * c[d + q];
-        float dot = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for (; d < dim; d++) dot += w[d] * c[d];
+        float dot = rf_dot(w, c, dim);
+        int32_t d;
         float diff = dot + b[i] + bc[j] - pair->log_x;
         float fdiff = pair->weight * diff;
         /* with gradients clipped and every sum >= 1, only an overflowing score

@@ -70,4 +70,32 @@ static inline float rf_min_nonneg(float x, float hi)
     return x;
 }
 
+/* Dot product with eight independent partial sums: a single running sum
+ * would serialise on the add latency and cannot be vectorised. */
+#if defined(__GNUC__)
+typedef float rf_dot_v8 __attribute__((vector_size(32)));
+typedef float rf_dot_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+static inline float rf_dot(const float *a, const float *b, int32_t n)
+{
+    rf_dot_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) acc += *(const rf_dot_v8u *)(a + i) * *(const rf_dot_v8u *)(b + i);
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+#else
+static inline float rf_dot(const float *a, const float *b, int32_t n)
+{
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+#endif
+
 #endif

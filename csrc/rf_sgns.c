@@ -28,32 +28,9 @@ static inline int32_t rf_draw_noise(const rf_sgns_model *m, uint64_t *s)
     return (uint32_t)r < m->alias_accept[i] ? (int32_t)i : m->alias_other[i];
 }
 
-/* Dot product with eight independent partial sums: a single running sum
- * would serialise on the add latency and cannot be vectorised. */
 #if defined(__GNUC__)
 typedef float rf_v8 __attribute__((vector_size(32)));
 typedef float rf_v8u __attribute__((vector_size(32), aligned(4), may_alias));
-
-static inline float rf_dot(const float *a, const float *b, int32_t n)
-{
-    rf_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8) acc += *(const rf_v8u *)(a + i) * *(const rf_v8u *)(b + i);
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-#else
-static inline float rf_dot(const float *a, const float *b, int32_t n)
-{
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int32_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
 #endif
 
 /* For logits x[i] with labels 1 for i < n_pos and 0 after: adds the loss

@@ -10,7 +10,6 @@ import concurrent.futures
 import inspect
 import json
 import math
-import os
 import time
 
 import numpy as np

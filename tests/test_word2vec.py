@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from rnnfast import KeyedVectors, LineSentence, Word2Vec
+from rnnfast import KeyedVectors, Word2Vec
 from rnnfast.datasets import toy_analogies, toy_corpus
 
 QUIET = {"progress": lambda status: None}
