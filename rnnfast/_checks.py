@@ -158,6 +158,21 @@ def check_loss(params, x, y, lengths, task, h0):
     return params, x, y, check_lengths(lengths, B, T), task, h0
 
 
+def check_input_grad(input_grad, B, T):
+    """input_grad: a bool, or a (B, T) bool mask of the steps whose dLoss/dx is wanted.
+
+    Returns (wanted: bool, mask: None or C-contiguous uint8 (B, T))."""
+    if isinstance(input_grad, (bool, np.bool_)) or input_grad is None:
+        return bool(input_grad), None
+    mask = np.asarray(input_grad)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"input_grad must be a bool or a bool array, got dtype {mask.dtype}")
+    if mask.shape != (B, T):
+        raise ValueError(f"input_grad mask must have shape ({B}, {T}) like x's first two "
+                         f"axes, got {mask.shape}")
+    return True, np.ascontiguousarray(mask).view(np.uint8)
+
+
 def _check_targets(y, task, dtype, B, O):
     """Targets are data, not parameters: they are cast to the parameters' dtype."""
     y = np.asarray(y)

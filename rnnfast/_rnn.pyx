@@ -57,12 +57,15 @@ cdef void _forward(int B, int T, int D, int H, const floating *x,
 cdef void _backward(int B, int T, int D, int H, const floating *x, const floating *hs,
                     const floating *W_xh, const floating *W_hh, const floating *dhs,
                     const floating *h0, const Py_ssize_t *lengths, int min_len,
-                    floating *dh, floating *da, floating *h_prev, floating *dx,
+                    const unsigned char *dx_mask, floating *dh, floating *da,
+                    floating *xh, floating *dW, floating *dx,
                     floating *dW_xh, floating *dW_hh, floating *db_h) noexcept nogil:
     """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
 
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
-    da and h_prev are (B, T, H) workspaces; dW_xh, dW_hh, db_h and dx are accumulated into.
+    dx_mask (B, T) may be NULL (all steps); otherwise dx is computed only at its
+    non-zero steps and left as it was elsewhere. Workspaces: da (B, T, H), xh
+    (B, T, D + H), dW (H, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
     """
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
     cdef Py_ssize_t b, t, j, r, off
@@ -86,19 +89,47 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
     for r in range(<Py_ssize_t>B * T):
         for j in range(H):
             db_h[j] += da[r * H + j]
-    mm_tn_acc(H, D, B * T, da, H, x, D, dW_xh, D)
-    # dW_hh = sum over steps of da_t^T h_{t-1}: one product over all B*T rows once
-    # the states are shifted by a step (h0, or zeros, before the first)
+    # [dW_xh | dW_hh] = da^T [x_t | h_{t-1}] summed over all B*T rows: one product,
+    # with each row's input next to the state before it (h0, or zeros, at t = 0)
+    cdef Py_ssize_t K = D + H
     for b in range(B):
-        if h0 != NULL:
-            memcpy(h_prev + b * row_stride, h0 + b * H, H * sizeof(floating))
-        else:
-            memset(h_prev + b * row_stride, 0, H * sizeof(floating))
-        memcpy(h_prev + b * row_stride + H, hs + b * row_stride,
-               (row_stride - H) * sizeof(floating))
-    mm_tn_acc(H, H, B * T, da, H, h_prev, H, dW_hh, H)
-    if dx != NULL:
+        for t in range(T):
+            r = <Py_ssize_t>b * T + t
+            memcpy(xh + r * K, x + r * D, D * sizeof(floating))
+            if t > 0:
+                memcpy(xh + r * K + D, hs + (r - 1) * H, H * sizeof(floating))
+            elif h0 != NULL:
+                memcpy(xh + r * K + D, h0 + b * H, H * sizeof(floating))
+            else:
+                memset(xh + r * K + D, 0, H * sizeof(floating))
+    memset(dW, 0, <size_t>H * K * sizeof(floating))
+    mm_tn_acc(H, <int>K, B * T, da, H, xh, <int>K, dW, <int>K)
+    for j in range(H):
+        for r in range(D):
+            dW_xh[j * D + r] += dW[j * K + r]
+        for r in range(H):
+            dW_hh[j * H + r] += dW[j * K + D + r]
+    if dx == NULL:
+        return
+    if dx_mask == NULL:
         mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
+        return
+    # only the masked steps: their rows of da gathered into xh (free now), one
+    # product into a compact block right after them, then scattered back
+    cdef Py_ssize_t n_sel = 0
+    for r in range(<Py_ssize_t>B * T):
+        if dx_mask[r]:
+            memcpy(xh + n_sel * H, da + r * H, H * sizeof(floating))
+            n_sel += 1
+    cdef floating *dx_sel = xh + n_sel * H
+    memset(dx_sel, 0, <size_t>n_sel * D * sizeof(floating))
+    mm_nn_acc(<int>n_sel, D, H, xh, H, W_xh, D, dx_sel, D)
+    n_sel = 0
+    for r in range(<Py_ssize_t>B * T):
+        if dx_mask[r]:
+            for j in range(D):
+                dx[r * D + j] += dx_sel[n_sel * D + j]
+            n_sel += 1
 
 
 cdef inline void _min_length(const Py_ssize_t *lengths, int B, int T, int *out) noexcept nogil:
@@ -158,8 +189,11 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
                           cnp.ndarray lengths, cnp.ndarray dx, cnp.ndarray dW_xh,
                           cnp.ndarray dW_hh, cnp.ndarray db_h, cnp.ndarray dh0):
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
-    cdef floating *da = <floating *>_alloc(2 * <size_t>B * T * H * sizeof(floating))
-    cdef floating *h_prev = da + <size_t>B * T * H
+    cdef size_t n_state = <size_t>B * T * H
+    cdef floating *da = <floating *>_alloc(
+        (n_state + <size_t>(B * T + H) * (D + H)) * sizeof(floating))
+    cdef floating *xh = da + n_state
+    cdef floating *dW = xh + <size_t>B * T * (D + H)
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *hsp = <const floating *>_data(hs)
@@ -176,7 +210,7 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     with nogil:
         _min_length(lens, B, T, &min_len)
         _backward(B, T, D, H, xp, hsp, wxh, whh, dhsp, h0p, lens, min_len,
-                  dh, da, h_prev, dxp, dwxh, dwhh, dbh)
+                  NULL, dh, da, xh, dW, dxp, dwxh, dwhh, dbh)
     free(da)
 
 
@@ -233,21 +267,26 @@ cdef double _head(int B, int T, int H, int O, bint binary, const floating *hs,
 
 
 cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray y,
-                        cnp.ndarray lengths, cnp.ndarray h0, cnp.ndarray W_xh,
+                        cnp.ndarray lengths, cnp.ndarray h0, cnp.ndarray dx_mask,
+                        cnp.ndarray W_xh,
                         cnp.ndarray W_hh, cnp.ndarray b_h, cnp.ndarray W_hy, cnp.ndarray b_y,
                         cnp.ndarray dx, cnp.ndarray dW_xh, cnp.ndarray dW_hh,
                         cnp.ndarray db_h, cnp.ndarray dW_hy, cnp.ndarray db_y):
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
     cdef int O = W_hy.shape[0]
     cdef size_t n_state = <size_t>B * T * H
+    cdef size_t n_xh = <size_t>(B * T + H) * (D + H)
     cdef floating *work = <floating *>_alloc(
-        (3 * n_state + <size_t>B * H + <size_t>D * H + <size_t>H * H) * sizeof(floating))
+        (2 * n_state + n_xh + <size_t>B * H + <size_t>D * H + <size_t>H * H)
+        * sizeof(floating))
     cdef floating *hs = work
     cdef floating *da = hs + n_state
-    cdef floating *h_prev = da + n_state
-    cdef floating *dh = h_prev + n_state
+    cdef floating *dh = da + n_state
     cdef floating *W_xhT = dh + <Py_ssize_t>B * H
     cdef floating *W_hhT = W_xhT + <Py_ssize_t>D * H
+    cdef floating *xh = W_hhT + <Py_ssize_t>H * H
+    cdef floating *dW = xh + <size_t>B * T * (D + H)
+    cdef const unsigned char *mask = <const unsigned char *>_data(dx_mask)
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *yp = <const floating *>_data(y)
@@ -271,14 +310,15 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
         _transpose(whh, H, H, W_hhT)
         _forward(B, T, D, H, xp, W_xhT, W_hhT, bh, h0p, lens, min_len, hs)
         loss = _head(B, T, H, O, binary, hs, why, by, yp, dwhy, dby, dh)
-        _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, dh, da, h_prev,
-                  dxp, dwxh, dwhh, dbh)
+        _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, mask, dh, da, xh,
+                  dW, dxp, dwxh, dwhh, dbh)
     free(work)
     return loss
 
 
-def loss_and_grads(params, x, y, lengths, task, h0, input_grad):
-    """Kernel behind functional.rnn_loss_and_grads; arguments already validated."""
+def loss_and_grads(params, x, y, lengths, task, h0, input_grad, dx_mask):
+    """Kernel behind functional.rnn_loss_and_grads; arguments already validated
+    (dx_mask: None, or a (B, T) uint8 array when input_grad is true)."""
     dt = x.dtype
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     W_hy, b_y = params["W_hy"], params["b_y"]
@@ -288,13 +328,13 @@ def loss_and_grads(params, x, y, lengths, task, h0, input_grad):
     dx = np.zeros(x.shape, dt) if input_grad else None
     binary = task == "binary"
     if dt == np.float32:
-        loss = _loss_entry[float](NULL, binary, x, y, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y,
-                           dx, grads["W_xh"], grads["W_hh"], grads["b_h"], grads["W_hy"],
-                           grads["b_y"])
+        loss = _loss_entry[float](NULL, binary, x, y, lengths, h0, dx_mask, W_xh, W_hh, b_h,
+                                W_hy, b_y, dx, grads["W_xh"], grads["W_hh"], grads["b_h"],
+                                grads["W_hy"], grads["b_y"])
     else:
-        loss = _loss_entry[double](NULL, binary, x, y, lengths, h0, W_xh, W_hh, b_h, W_hy, b_y,
-                           dx, grads["W_xh"], grads["W_hh"], grads["b_h"], grads["W_hy"],
-                           grads["b_y"])
+        loss = _loss_entry[double](NULL, binary, x, y, lengths, h0, dx_mask, W_xh, W_hh, b_h,
+                                W_hy, b_y, dx, grads["W_xh"], grads["W_hh"], grads["b_h"],
+                                grads["W_hy"], grads["b_y"])
     if input_grad:
         grads["x"] = dx
     return loss, grads

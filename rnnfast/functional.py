@@ -26,7 +26,8 @@ def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None):
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
                        input_grad=False):
     params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
-    return _rnn.loss_and_grads(params, x, y, lengths, task, h0, input_grad)
+    wanted, mask = _checks.check_input_grad(input_grad, x.shape[0], x.shape[1])
+    return _rnn.loss_and_grads(params, x, y, lengths, task, h0, wanted, mask)
 
 
 def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):

@@ -76,9 +76,12 @@ def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
     sigmoid(h_T W_hy^T + b_y). task="regression": y (B, O), loss = mean of
     (h_T W_hy^T + b_y - y)^2 over all B*O elements.
     Returns (loss: float, grads: dict with params' keys and shapes), plus
-    grads["x"] = dLoss/dx (B, T, D) when input_grad is true.
+    grads["x"] = dLoss/dx (B, T, D) when input_grad is true. input_grad may
+    also be a (B, T) bool mask: grads["x"] then holds dLoss/dx at its true
+    steps and zeros elsewhere (the kernel skips the work for the others).
     """
     params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+    wanted, mask = _checks.check_input_grad(input_grad, x.shape[0], x.shape[1])
     hs = rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
     h_last = hs[:, -1]
     out = h_last @ params["W_hy"].T + params["b_y"]
@@ -99,8 +102,8 @@ def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
         x, hs, params["W_xh"], params["W_hh"], dhs, h0, lengths)
     grads = {"W_xh": dW_xh, "W_hh": dW_hh, "b_h": db_h,
              "W_hy": dout.T @ h_last, "b_y": dout.sum(axis=0)}
-    if input_grad:
-        grads["x"] = dx
+    if wanted:
+        grads["x"] = dx if mask is None else dx * mask[:, :, None].astype(dx.dtype)
     return float(loss), grads
 
 

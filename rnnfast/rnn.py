@@ -14,10 +14,13 @@ import time
 
 import numpy as np
 
-from rnnfast import _checks, functional
+from rnnfast import _checks, _optim, functional
+from rnnfast._arrays import sum_rows_by_id
 from rnnfast._atomic import atomic_write
 
 __all__ = ["RNNClassifier", "RNNRegressor", "NotFittedError"]
+
+_ADAM_BETAS_EPS = (0.9, 0.999, 1e-8)
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -25,12 +28,18 @@ class NotFittedError(ValueError, AttributeError):
 
 
 class _SequenceData:
-    """Sequences held as a list of arrays: float (T_i, D) steps, or int (T_i,) token ids."""
+    """Sequences held as a list of arrays: float (T_i, D) steps, or int (T_i,) token ids.
+
+    Token sequences are also kept end to end in one id array, so that a batch's padded
+    id matrix is a single gather."""
 
     def __init__(self, seqs, tokens):
         self.seqs = seqs
         self.tokens = tokens
         self.lengths = np.array([len(s) for s in seqs], dtype=np.intp)
+        if tokens:
+            self.flat = np.concatenate(seqs) if seqs else np.zeros(0, np.intp)
+            self.starts = np.cumsum(self.lengths) - self.lengths
 
     def __len__(self):
         return len(self.seqs)
@@ -39,13 +48,15 @@ class _SequenceData:
         return _SequenceData([self.seqs[i] for i in index], self.tokens)
 
     def batch(self, index, embedding, dtype):
-        """(x (B, T_max, D), lengths (B,)) for the sequences at `index`."""
+        """(x (B, T_max, D), lengths (B,), ids (B, T_max) or None) for the sequences at
+        `index`; padding steps (past a sequence's length) hold id 0 / zeros."""
         lengths = self.lengths[index]
         T = int(lengths.max())
         if self.tokens:
-            ids = np.zeros((len(index), T), dtype=np.intp)
-            for row, i in enumerate(index):
-                ids[row, :lengths[row]] = self.seqs[i]
+            steps = np.arange(T)
+            valid = steps < lengths[:, None]
+            pos = np.where(valid, self.starts[index][:, None] + steps, 0)
+            ids = np.where(valid, self.flat[pos], 0)
             return embedding[ids].astype(dtype, copy=False), lengths, ids
         D = self.seqs[index[0]].shape[1]
         x = np.zeros((len(index), T, D), dtype=dtype)
@@ -268,41 +279,47 @@ class _BaseRNN:
         rng.shuffle(batches)
         return batches
 
-    def _step(self, x, y, lengths, train_embedding, pool):
-        """Loss and gradients of one batch, split across threads when n_jobs > 1."""
-        if self.bptt_steps is not None and x.shape[1] > self.bptt_steps:
-            x, lengths, h0 = self._truncate(x, lengths)
-        else:
-            h0 = None
+    def _step(self, x, y, lengths, h0, dx_mask, pool):
+        """Loss and gradients of one batch, split across threads when n_jobs > 1.
+
+        dx_mask: None, or (B, T) bool: the steps whose dLoss/dx is wanted (grads["x"])."""
+        input_grad = False if dx_mask is None else dx_mask
         n_parts = min(self.n_jobs or 1, len(x))
         if n_parts == 1:
             return functional.rnn_loss_and_grads(self.params_, x, y, lengths, self._task, h0,
-                                                 input_grad=train_embedding) + (x.shape[1],)
+                                                 input_grad=input_grad)
         bounds = np.linspace(0, len(x), n_parts + 1).astype(int)
         parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
         results = list(pool.map(
             lambda s: functional.rnn_loss_and_grads(
                 self.params_, x[s], y[s], lengths[s], self._task,
-                None if h0 is None else h0[s], input_grad=train_embedding), parts))
+                None if h0 is None else h0[s],
+                input_grad=False if dx_mask is None else dx_mask[s]), parts))
         weights = [float(s.stop - s.start) / len(x) for s in parts]  # Python floats keep float32
         loss = sum(w * r[0] for w, r in zip(weights, results))
         grads = {k: sum(w * r[1][k] for w, r in zip(weights, results)) for k in self._PARAMS}
-        if train_embedding:
+        if dx_mask is not None:
             grads["x"] = np.concatenate([w * r[1]["x"] for w, r in zip(weights, results)])
-        return loss, grads, x.shape[1]
+        return loss, grads
 
-    def _truncate(self, x, lengths):
+    def _truncate(self, x, lengths, ids):
         """Truncated BPTT: the last bptt_steps steps of each sequence, started from the
-        state the earlier steps reach (no gradient flows into those)."""
+        state the earlier steps reach (no gradient flows into those).
+
+        Returns (x, lengths, h0, ids) for the kept steps (ids None if it was None)."""
         k = self.bptt_steps
+        if k is None or x.shape[1] <= k:
+            return x, lengths, None, ids
         hs = functional.rnn_forward(x, self.params_["W_xh"], self.params_["W_hh"],
                                     self.params_["b_h"], None, lengths)
         B = len(x)
         start = np.maximum(lengths - k, 0)
         h0 = np.where((start > 0)[:, None], hs[np.arange(B), np.maximum(start - 1, 0)], 0)
-        idx = start[:, None] + np.arange(k)[None, :]
-        x_tail = x[np.arange(B)[:, None], np.minimum(idx, x.shape[1] - 1)]
-        return np.ascontiguousarray(x_tail), np.minimum(lengths, k), h0.astype(x.dtype)
+        rows = np.arange(B)[:, None]
+        cols = np.minimum(start[:, None] + np.arange(k)[None, :], x.shape[1] - 1)
+        ids = None if ids is None else ids[rows, cols]
+        return (np.ascontiguousarray(x[rows, cols]), np.minimum(lengths, k),
+                h0.astype(x.dtype), ids)
 
     def _apply(self, grads, emb_grad_rows, state):
         """Weight decay, clipping by global norm, then an Adam or SGD step, in place.
@@ -332,9 +349,13 @@ class _BaseRNN:
                 continue
             if name not in state:
                 state[name] = (np.zeros_like(param), np.zeros_like(param))
+                # checked once: later steps pass the same arrays and fresh gradients
+                # of the kernel's making straight to the compiled update
+                _checks.check_adam(param, g, *state[name], rows, self.learning_rate,
+                                   *_ADAM_BETAS_EPS, state["step"], scale)
             m, v = state[name]
-            functional.adam_step(param, g, m, v, rows, learning_rate=self.learning_rate,
-                                 step=state["step"], grad_scale=scale)
+            _optim.adam(param, g, m, v, rows, self.learning_rate, *_ADAM_BETAS_EPS,
+                        state["step"], scale)
         return norm
 
     def fit(self, X, y):
@@ -378,14 +399,20 @@ class _BaseRNN:
                 losses, weights = [], []
                 for batch in self._batches(train.lengths, rng):
                     x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
-                    # dLoss/dx only when some token of the batch has a trainable vector
-                    needs_dx = train_embedding and bool(
-                        emb_trainable[ids[np.arange(ids.shape[1]) < lengths[:, None]]].any())
-                    loss, grads, T_used = self._step(x, y_train[batch], lengths, needs_dx, pool)
+                    x, lengths, h0, ids = self._truncate(x, lengths, ids)
+                    # dLoss/dx only at the steps whose token has a trainable vector
+                    dx_mask = None
+                    if train_embedding:
+                        dx_mask = emb_trainable[ids]
+                        dx_mask &= np.arange(ids.shape[1]) < lengths[:, None]
+                        if not dx_mask.any():
+                            dx_mask = None
+                    loss, grads = self._step(x, y_train[batch], lengths, h0, dx_mask, pool)
                     emb = None
-                    if needs_dx:
-                        emb = self._embedding_gradient(ids, lengths, grads.pop("x"), T_used,
-                                                       emb_trainable)
+                    if dx_mask is not None:
+                        at = np.flatnonzero(dx_mask)
+                        dx = grads.pop("x")
+                        emb = sum_rows_by_id(ids.ravel()[at], dx.reshape(-1, dx.shape[-1]), at)
                     self._apply(grads, emb, state)
                     losses.append(loss)
                     weights.append(len(batch))
@@ -420,21 +447,6 @@ class _BaseRNN:
     def _snapshot(self):
         emb = None if self.embedding_ is None else self.embedding_.copy()
         return {k: v.copy() for k, v in self.params_.items()}, emb
-
-    def _embedding_gradient(self, ids, lengths, dx, T_used, trainable):
-        """Rows of the embedding and their summed gradients from the kernel's dx."""
-        if self.bptt_steps is not None and ids.shape[1] > T_used:
-            start = np.maximum(lengths - T_used, 0)
-            cols = start[:, None] + np.arange(T_used)[None, :]
-            ids = ids[np.arange(len(ids))[:, None], np.minimum(cols, ids.shape[1] - 1)]
-            lengths = np.minimum(lengths, T_used)
-        mask = np.arange(ids.shape[1])[None, :] < lengths[:, None]
-        flat_ids, flat_grads = ids[mask], dx[mask]
-        keep = trainable[flat_ids]
-        rows, inverse = np.unique(flat_ids[keep], return_inverse=True)
-        summed = np.zeros((len(rows), dx.shape[-1]), dx.dtype)
-        np.add.at(summed, inverse, flat_grads[keep])
-        return rows, summed
 
     def _probe_gradient_norms(self, data, y, probe):
         from rnnfast.diagnostics import gradient_norms

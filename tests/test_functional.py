@@ -43,6 +43,15 @@ def _compare_all(params, x, h0, lengths, dtype, rng, task="binary"):
         assert grads[name].dtype == dtype, name
         assert_close(grads[name], ref_grads[name], dtype, name)
 
+    # dLoss/dx at some steps only: those steps match the full dx, the rest stay zero
+    mask = rng.random(x.shape[:2]) < 0.3
+    _, masked = functional.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=mask)
+    _, ref_masked = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0,
+                                                 input_grad=mask)
+    assert_close(masked["x"], ref_masked["x"], dtype, "masked dx")
+    assert_close(masked["x"][mask], grads["x"][mask], dtype, "masked dx vs full dx")
+    assert not masked["x"][~mask].any()
+
 
 @settings(max_examples=150, deadline=None)
 @given(shape=shapes, dtype=st.sampled_from(DTYPES), with_h0=st.booleans(),
@@ -162,3 +171,26 @@ def test_all_finite():
             assert not all_finite(b)
     with pytest.raises(TypeError):
         all_finite(np.arange(3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, V", [(0, 3), (1, 1), (7, 1), (50, 5), (300, 1000)])
+def test_sum_rows_by_id_matches_add_at(n, V, dtype):
+    from rnnfast._arrays import sum_rows_by_id
+    rng = np.random.default_rng(n + V)
+    ids = rng.integers(0, V, n)
+    values = rng.standard_normal((n, 4)).astype(dtype)
+    want_rows = np.unique(ids)
+    want = np.zeros((V, 4))
+    np.add.at(want, ids, values.astype(np.float64))
+    rows, sums = sum_rows_by_id(ids, values)
+    np.testing.assert_array_equal(rows, want_rows)
+    assert sums.dtype == dtype
+    assert_close(sums, want[want_rows].astype(dtype), dtype, "sums")
+    # the same through `at`: rows of a larger table, picked per id
+    table = np.zeros((2 * n + 1, 4), dtype)
+    at = rng.permutation(2 * n + 1)[:n]
+    table[at] = values
+    rows_at, sums_at = sum_rows_by_id(ids, table, at)
+    np.testing.assert_array_equal(rows_at, want_rows)
+    np.testing.assert_array_equal(sums_at, sums)

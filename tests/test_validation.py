@@ -115,6 +115,10 @@ def test_bad_task_params_and_targets(impl, case):
         impl.rnn_loss_and_grads(params, x, np.array(["a", "b", "c"]))
     with pytest.raises(ValueError, match="empty batch"):
         impl.rnn_loss_and_grads(params, x[:0], y[:0])
+    with pytest.raises(ValueError, match=r"input_grad mask must have shape \(3, 4\)"):
+        impl.rnn_loss_and_grads(params, x, y, input_grad=np.ones((3, 5), bool))
+    with pytest.raises(TypeError, match="input_grad must be a bool or a bool array"):
+        impl.rnn_loss_and_grads(params, x, y, input_grad=np.ones((3, 4)))
 
 
 def test_binary_targets_may_be_bool_int_or_float(impl, case):
