@@ -6,31 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+static inline int rf_cooc_dense(const rf_cooc *c, int32_t i, int32_t j)
+{
+    return i < c->dense_rows && (int64_t)(i + 1) * (int64_t)(j + 1) <= c->max_product;
+}
+
 static inline void rf_cooc_add(rf_cooc *c, int32_t i, int32_t j, double w)
 {
-    if (i < c->dense_rows && (int64_t)(i + 1) * (int64_t)(j + 1) <= c->max_product) {
+    if (rf_cooc_dense(c, i, j)) {
         c->dense[c->dense_offset[i] + j] += w;
     } else {
-        c->keys[c->length] = (int64_t)i * c->vocab_size + j;
-        c->values[c->length] = w;
-        c->length++;
+        rf_record *rec = c->records + c->length++;
+        rec->key = (int64_t)i * c->vocab_size + j;
+        rec->value = w;
     }
 }
 
-/* Window one in-vocabulary id against the ids before it on its line. */
-static inline void rf_cooc_token(rf_cooc *c, int32_t id)
+/* tokens ahead whose table cells are prefetched */
+#define RF_COOC_AHEAD 8
+
+static inline void rf_cooc_prefetch(const rf_cooc *c, const int32_t *ids, int64_t q,
+                                    int64_t context)
 {
-    const int32_t window = c->window;
-    int64_t seen = c->history_len;
-    int32_t reach = seen < window ? (int32_t)seen : window;
-    for (int32_t d = 1; d <= reach; d++) {
-        int32_t left = c->history[(seen - d) % window];
-        double w = c->distance_weighting ? 1.0 / d : 1.0;
-        rf_cooc_add(c, left, id, w);
-        if (c->symmetric) rf_cooc_add(c, id, left, w);
+#if defined(__GNUC__)
+    int32_t right = ids[q];
+    int64_t lo = q - c->window > context ? q - c->window : context;
+    for (int64_t k = q - 1; k >= lo; k--) {
+        int32_t left = ids[k];
+        if (rf_cooc_dense(c, left, right))
+            __builtin_prefetch(c->dense + c->dense_offset[left] + right, 1);
+        if (c->symmetric && rf_cooc_dense(c, right, left))
+            __builtin_prefetch(c->dense + c->dense_offset[right] + left, 1);
     }
-    c->history[seen % window] = id;
-    c->history_len = seen + 1;
+#else
+    (void)c; (void)ids; (void)q; (void)context;
+#endif
 }
 
 /* Room for one more token's pairs? */
@@ -39,38 +49,99 @@ static inline int rf_cooc_full(const rf_cooc *c)
     return c->capacity - c->length < 2 * (int64_t)c->window;
 }
 
-int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
+/* Sentence 0 is counted from first_begin on, with ids[0:first_begin] as its left
+ * context; every other sentence starts where the one before it ends. */
+static int rf_cooc_run(rf_cooc *c, const int32_t *ids, const int64_t *ends,
+                       int64_t n_sentences, int64_t first_begin)
 {
+    const int32_t window = c->window;
+    const double *weights = c->weights;
     for (; c->sentence < n_sentences; c->sentence++) {
-        int64_t begin = c->sentence ? ends[c->sentence - 1] : 0;
-        if (c->position <= begin) {  /* a new sentence (not a resume inside one) */
-            c->position = begin;
-            c->history_len = 0;
-        }
-        for (; c->position < ends[c->sentence]; c->position++) {
+        int64_t s = c->sentence;
+        int64_t begin = s ? ends[s - 1] : first_begin;
+        int64_t context = s ? begin : 0;
+        int64_t end = ends[s];
+        if (c->position < begin) c->position = begin;
+        for (; c->position < end; c->position++) {
+            int64_t p = c->position;
             if (rf_cooc_full(c)) return 1;
-            rf_cooc_token(c, ids[c->position]);
+            if (RF_COOC_AHEAD && p + RF_COOC_AHEAD < end) rf_cooc_prefetch(c, ids, p + RF_COOC_AHEAD, context);
+            int32_t right = ids[p];
+            int64_t lo = p - window > context ? p - window : context;
+            for (int64_t k = p - 1; k >= lo; k--) {
+                int32_t left = ids[k];
+                double w = weights[p - k];
+                rf_cooc_add(c, left, right, w);
+                if (c->symmetric) rf_cooc_add(c, right, left, w);
+            }
         }
     }
     return 0;
 }
 
-int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
+int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
+{
+    return rf_cooc_run(c, ids, ends, n_sentences, 0);
+}
+
+/* Fill the block from the reader: returns 0, or -2 on a read error. */
+static int rf_cooc_fill(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
 {
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
-    int status;
-    for (;;) {
-        if (rf_cooc_full(c)) return 1;
-        status = rf_reader_next(r, token, &len);
-        if (status <= 0) return status < 0 ? -2 : 0;
-        if (status == 2) {
-            c->history_len = 0;
+    int32_t *ids = c->block_ids;
+    int64_t *ends = c->block_ends;
+    int64_t n = 0, n_sentences = 0, first = 0;
+    if (c->line_open) {
+        /* the line goes on: its last ids (sentence 0's context reaches back to 0) */
+        int64_t last_end = ends[c->block_sentences - 1];
+        int64_t last_begin = c->block_sentences > 1 ? ends[c->block_sentences - 2] : 0;
+        int64_t keep = last_end - last_begin < c->window ? last_end - last_begin : c->window;
+        memmove(ids, ids + last_end - keep, (size_t)keep * sizeof(int32_t));
+        n = first = keep;
+    }
+    while (n < c->block_capacity) {
+        int status = rf_reader_next(r, token, &len);
+        if (status < 0) return -2;
+        if (status == 0) {
+            c->at_end = 1;
+            break;
+        }
+        int64_t begin = n_sentences ? ends[n_sentences - 1] : first;
+        if (status == 2) {        /* end of a line */
+            if (n > begin) ends[n_sentences++] = n;
+            else if (n_sentences == 0) n = first = 0;  /* the line went on with nothing new */
             continue;
         }
         c->tokens++;
         const rf_entry *e = rf_vocab_find(vocab, token, len);
-        if (e) rf_cooc_token(c, e->index);
+        if (e) ids[n++] = e->index;
+    }
+    int64_t begin = n_sentences ? ends[n_sentences - 1] : first;
+    c->line_open = 0;
+    if (n > begin) {              /* a line cut by the block's end (or the last line) */
+        ends[n_sentences++] = n;
+        c->line_open = !c->at_end;
+    }
+    c->block_sentences = n_sentences;
+    c->block_first = first;
+    c->sentence = 0;
+    c->position = 0;
+    c->block_live = 1;
+    return 0;
+}
+
+int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
+{
+    for (;;) {
+        if (c->block_live) {
+            if (rf_cooc_run(c, c->block_ids, c->block_ends, c->block_sentences,
+                            c->block_first))
+                return 1;
+            c->block_live = 0;
+        }
+        if (c->at_end) return 0;
+        if (rf_cooc_fill(c, r, vocab) != 0) return -2;
     }
 }
 
@@ -154,46 +225,56 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
     *cost += total;
 }
 
-int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
-                        double *tmp_values, int key_bits)
+int64_t rf_sort_combine(rf_record *records, int64_t n, rf_record *tmp, int64_t key_base,
+                        int key_bits)
 {
-    /* LSD radix sort on 16-bit digits (stable, so equal keys keep their order and
-     * their sums are reproducible), then equal neighbours are added up */
-    enum { DIGIT = 16, BUCKETS = 1 << 16 };
-    int64_t *count = (int64_t *)malloc(BUCKETS * sizeof(int64_t));
+    /* LSD radix sort (stable, so equal keys keep their order and their sums are
+     * reproducible) on digits of at most 16 bits, as few passes as the keys need,
+     * then equal neighbours are added up */
+    int passes = key_bits > 0 ? (key_bits + 15) / 16 : 0;
+    int digit = passes ? (key_bits + passes - 1) / passes : 0;
+    int64_t buckets = (int64_t)1 << digit;
+    int64_t *count = (int64_t *)malloc((size_t)buckets * sizeof(int64_t));
     if (!count) return -1;
-    int passes = (key_bits + DIGIT - 1) / DIGIT;
-    int64_t *src_k = keys, *dst_k = tmp_keys;
-    double *src_v = values, *dst_v = tmp_values;
+    rf_record *src = records, *dst = tmp;
     for (int pass = 0; pass < passes; pass++) {
-        int shift = pass * DIGIT;
-        memset(count, 0, BUCKETS * sizeof(int64_t));
-        for (int64_t r = 0; r < n; r++) count[(src_k[r] >> shift) & (BUCKETS - 1)]++;
+        int shift = pass * digit;
+        uint64_t mask = (uint64_t)buckets - 1;
+        memset(count, 0, (size_t)buckets * sizeof(int64_t));
+        for (int64_t r = 0; r < n; r++)
+            count[((uint64_t)(src[r].key - key_base) >> shift) & mask]++;
         int64_t total = 0;
-        for (int b = 0; b < BUCKETS; b++) {
+        for (int64_t b = 0; b < buckets; b++) {
             int64_t c = count[b];
             count[b] = total;
             total += c;
         }
-        for (int64_t r = 0; r < n; r++) {
-            int64_t pos = count[(src_k[r] >> shift) & (BUCKETS - 1)]++;
-            dst_k[pos] = src_k[r];
-            dst_v[pos] = src_v[r];
-        }
-        int64_t *tk = src_k; src_k = dst_k; dst_k = tk;
-        double *tv = src_v; src_v = dst_v; dst_v = tv;
+        for (int64_t r = 0; r < n; r++)
+            dst[count[((uint64_t)(src[r].key - key_base) >> shift) & mask]++] = src[r];
+        rf_record *t = src; src = dst; dst = t;
     }
     free(count);
-    /* combine from the sorted copy into keys/values */
-    int64_t out = 0;  /* writing at out <= r never overtakes the reading at r */
+    /* combine from the sorted copy into records (in place when that is records:
+     * writing at out <= r never overtakes the reading at r) */
+    int64_t out = 0;
     for (int64_t r = 0; r < n; r++) {
-        if (out > 0 && keys[out - 1] == src_k[r]) {
-            values[out - 1] += src_v[r];
+        if (out > 0 && records[out - 1].key == src[r].key) {
+            records[out - 1].value += src[r].value;
         } else {
-            keys[out] = src_k[r];
-            values[out] = src_v[r];
-            out++;
+            records[out++] = src[r];
         }
     }
     return out;
+}
+
+void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
+                  const int32_t *part_of_row, int32_t n_parts, rf_record *out, int64_t *bounds)
+{
+    memset(bounds, 0, (size_t)(n_parts + 1) * sizeof(int64_t));
+    for (int64_t r = 0; r < n; r++) bounds[part_of_row[records[r].key / vocab_size] + 1]++;
+    for (int32_t p = 0; p < n_parts; p++) bounds[p + 1] += bounds[p];
+    /* bounds[p] serves as partition p's write position, then is restored */
+    for (int64_t r = 0; r < n; r++) out[bounds[part_of_row[records[r].key / vocab_size]]++] = records[r];
+    for (int32_t p = n_parts; p > 0; p--) bounds[p] = bounds[p - 1];
+    bounds[0] = 0;
 }

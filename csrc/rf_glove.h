@@ -6,26 +6,42 @@
 
 #include "rf_vocab.h"
 
+/* One co-occurrence record: key = row * vocab_size + column. */
+typedef struct {
+    int64_t key;
+    double value;
+} rf_record;
+
 /* Counting state of one worker. Pairs (i, j) with (i + 1) * (j + 1) <= max_product
  * (ids sorted by frequency, so these are the frequent pairs) add into a dense
  * table whose row i holds columns 0 .. row_len(i) - 1; all other pairs are
- * appended to a buffer of (key = i * vocab_size + j, value) records that the
+ * appended to a buffer of records (key = i * vocab_size + j, value) that the
  * caller sorts, combines and stores whenever it fills. The state survives
- * between calls, so counting resumes where a full buffer stopped it. */
+ * between calls, so counting resumes where a full buffer stopped it.
+ *
+ * Windows are read straight from an array of ids, and the table cells of the
+ * token a few positions ahead are prefetched: the table is far larger than the
+ * caches and its cells are hit at random, so the loads, not the adds, are the cost.
+ * A file is read a block of ids at a time; a line cut by the end of a block goes
+ * on in the next, with its last `window` ids copied in front as context. */
 typedef struct {
     int32_t window, symmetric, distance_weighting, vocab_size;
     int64_t max_product;
     int32_t dense_rows;
     const int64_t *dense_offset; /* (dense_rows + 1,) start of each row in dense */
     double *dense;
-    int64_t *keys;               /* (capacity,) */
-    double *values;              /* (capacity,) */
+    const double *weights;       /* (window + 1,): weights[d] is what distance d adds */
+    rf_record *records;          /* (capacity,) */
     int64_t capacity, length;
-    int32_t *history;            /* the last `window` ids of the current line (a ring) */
-    int64_t history_len;         /* ids seen so far in the current line */
     int64_t tokens;              /* tokens read, in the vocabulary or not */
-    /* resume points */
-    int64_t sentence, position;  /* id input */
+    /* resume point in the current id arrays */
+    int64_t sentence, position;
+    /* file input: a block of ids and line ends */
+    int32_t *block_ids;          /* (block_capacity,) */
+    int64_t *block_ends;         /* (block_capacity,) */
+    int64_t block_capacity;      /* > window */
+    int64_t block_sentences, block_first;
+    int32_t block_live, line_open, at_end;
 } rf_cooc;
 
 /* Count sentences of ids (ids[ends[s-1]:ends[s]]) from the resume point on.
@@ -33,14 +49,22 @@ typedef struct {
 int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences);
 
 /* Count the lines of an open reader (tokens looked up in `vocab`, unknown ones
- * dropped). Returns 1 when the buffer filled, 0 at the end, -2 on a read error. */
+ * dropped). Returns 1 when the buffer filled, 0 at the end, -2 on a read error.
+ * Before the first call on a reader, set sentence, position, block_live,
+ * line_open and at_end to 0. */
 int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab);
 
-/* Sort n records by key (keys < 2^key_bits) and add up equal keys, leaving the
- * unique records at the front of keys/values; tmp_* are n-element scratch.
- * Returns the number of unique records, or -1 when out of memory. */
-int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
-                        double *tmp_values, int key_bits);
+/* Sort n records by key (key_base <= key < key_base + 2^key_bits) and add up equal
+ * keys, leaving the unique records at the front of `records`; tmp is n-record
+ * scratch. Returns the number of unique records, or -1 when out of memory. */
+int64_t rf_sort_combine(rf_record *records, int64_t n, rf_record *tmp, int64_t key_base,
+                        int key_bits);
+
+/* Group n records by the partition of their row (part_of_row[key / vocab_size],
+ * 0 .. n_parts - 1) into out, partitions in order, records in their order within
+ * each; bounds (n_parts + 1,) receives where each partition starts and ends. */
+void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
+                  const int32_t *part_of_row, int32_t n_parts, rf_record *out, int64_t *bounds);
 
 /* One worker's share of an AdaGrad epoch: pairs[order[start:end]] (order NULL:
  * pairs[start:end] as they lie), each with its log X and weight f(X). W, C: (V, dim) word and

@@ -15,21 +15,29 @@ cnp.import_array()
 
 
 cdef extern from "rf_glove.h" nogil:
+    ctypedef struct rf_record:
+        int64_t key
+        double value
     ctypedef struct rf_cooc:
         int32_t window, symmetric, distance_weighting, vocab_size
         int64_t max_product
         int32_t dense_rows
         const int64_t *dense_offset
         double *dense
-        int64_t *keys
-        double *values
+        const double *weights
+        rf_record *records
         int64_t capacity, length
-        int32_t *history
-        int64_t history_len
         int64_t tokens
         int64_t sentence, position
-    int64_t rf_sort_combine(int64_t *keys, double *values, int64_t n, int64_t *tmp_keys,
-                            double *tmp_values, int key_bits)
+        int32_t *block_ids
+        int64_t *block_ends
+        int64_t block_capacity, block_sentences, block_first
+        int32_t block_live, line_open, at_end
+    int64_t rf_sort_combine(rf_record *records, int64_t n, rf_record *tmp, int64_t key_base,
+                            int key_bits)
+    void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
+                      const int32_t *part_of_row, int32_t n_parts, rf_record *out,
+                      int64_t *bounds)
     int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
     int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     ctypedef struct rf_glove_pair:
@@ -51,17 +59,21 @@ cdef class CoocCounter:
     cdef rf_reader reader
     cdef bint reader_open
     cdef readonly object dense
-    cdef object _offsets, _keys, _values, _history, _path, _tmp_keys, _tmp_values
+    cdef object _offsets, _records, _scratch, _weights, _path
+    cdef object _block_ids, _block_ends
 
     def __init__(self, int vocab_size, int window, bint symmetric, bint distance_weighting,
                  long long max_product, cnp.ndarray dense_offsets, long long capacity):
         self._offsets = dense_offsets
         self.dense = np.zeros(int(dense_offsets[-1]), np.float64)
-        self._keys = np.empty(capacity, np.int64)
-        self._values = np.empty(capacity, np.float64)
-        self._tmp_keys = np.empty(capacity, np.int64)
-        self._tmp_values = np.empty(capacity, np.float64)
-        self._history = np.zeros(window, np.int32)
+        self._records = np.empty(capacity, RECORD_DTYPE)
+        self._scratch = np.empty(capacity, RECORD_DTYPE)
+        distances = np.arange(window + 1, dtype=np.float64)
+        distances[0] = 1
+        self._weights = 1 / distances if distance_weighting else np.ones(window + 1)
+        block = max(1 << 16, 4 * window)
+        self._block_ids = np.empty(block, np.int32)
+        self._block_ends = np.empty(block, np.int64)
         self.c.window = window
         self.c.symmetric = symmetric
         self.c.distance_weighting = distance_weighting
@@ -70,15 +82,21 @@ cdef class CoocCounter:
         self.c.dense_rows = len(dense_offsets) - 1
         self.c.dense_offset = <int64_t *>_ptr(dense_offsets)
         self.c.dense = <double *>_ptr(self.dense)
-        self.c.keys = <int64_t *>_ptr(self._keys)
-        self.c.values = <double *>_ptr(self._values)
+        self.c.records = <rf_record *>_ptr(self._records)
         self.c.capacity = capacity
         self.c.length = 0
-        self.c.history = <int32_t *>_ptr(self._history)
-        self.c.history_len = 0
+        self.c.weights = <double *>_ptr(self._weights)
         self.c.tokens = 0
         self.c.sentence = 0
         self.c.position = 0
+        self.c.block_ids = <int32_t *>_ptr(self._block_ids)
+        self.c.block_ends = <int64_t *>_ptr(self._block_ends)
+        self.c.block_capacity = block
+        self.c.block_sentences = 0
+        self.c.block_first = 0
+        self.c.block_live = 0
+        self.c.line_open = 0
+        self.c.at_end = 0
         self.reader_open = False
 
     def __dealloc__(self):
@@ -92,7 +110,11 @@ cdef class CoocCounter:
             rf_reader_close(&self.reader)
             raise OSError(f"could not read {path.decode(errors='replace')!r}")
         self.reader_open = True
-        self.c.history_len = 0
+        self.c.sentence = 0
+        self.c.position = 0
+        self.c.block_live = 0
+        self.c.line_open = 0
+        self.c.at_end = 0
 
     def count_file(self, TokenTable table):
         """Count on from the reader; True when the buffer filled, False at the range's end."""
@@ -110,7 +132,6 @@ cdef class CoocCounter:
         """Reset the resume point before count_ids on new arrays."""
         self.c.sentence = 0
         self.c.position = 0
-        self.c.history_len = 0
 
     def count_ids(self, cnp.ndarray ids, cnp.ndarray ends):
         """Count id sentences (int32 ids, int64 ends) from the resume point; True when full."""
@@ -122,13 +143,16 @@ cdef class CoocCounter:
             rc = rf_cooc_ids(&self.c, ip, ep, n)
         return rc == 1
 
-    def combined_buffer(self):
-        """Sort and combine the buffer in place; (keys, values) views of the unique
-        records, valid until the next count call. Call clear() when done."""
-        cdef int64_t n = _sort_combine(self._keys, self._values, self.c.length,
-                                       self._tmp_keys, self._tmp_values, self.c.vocab_size)
-        self.c.length = n
-        return self._keys[:n], self._values[:n]
+    def partition(self, cnp.ndarray part_of_row, int32_t n_parts):
+        """The buffer's records grouped by partition into scratch (see `partition`);
+        views valid until the next call. Call clear() when done with them."""
+        n = self.c.length
+        return partition(self._records[:n], self.c.vocab_size, part_of_row, n_parts,
+                         self._scratch[:n])
+
+    def buffer(self):
+        """The records in the buffer (a view, valid until the next count call)."""
+        return self._records[:self.c.length]
 
     def clear(self):
         self.c.length = 0
@@ -138,29 +162,44 @@ cdef class CoocCounter:
         return self.c.tokens
 
 
-cdef int64_t _sort_combine(cnp.ndarray keys, cnp.ndarray values, int64_t n,
-                           cnp.ndarray tmp_keys, cnp.ndarray tmp_values, int64_t vocab_size) except -1:
-    cdef int key_bits = 1
-    while ((<int64_t>1) << key_bits) < vocab_size * vocab_size:
-        key_bits += 1
-    cdef int64_t *k = <int64_t *>_ptr(keys)
-    cdef double *v = <double *>_ptr(values)
-    cdef int64_t *tk = <int64_t *>_ptr(tmp_keys)
-    cdef double *tv = <double *>_ptr(tmp_values)
-    cdef int64_t out
+# One co-occurrence record (rf_record): key = row * V + column, and its count.
+RECORD_DTYPE = np.dtype([("k", "<i8"), ("v", "<f8")])
+assert RECORD_DTYPE.itemsize == sizeof(rf_record)
+
+
+def partition(cnp.ndarray records, int32_t vocab_size, cnp.ndarray part_of_row,
+              int32_t n_parts, cnp.ndarray out=None):
+    """Group RECORD_DTYPE records by the partition of their row (part_of_row: int32
+    (V,) of 0 .. n_parts - 1), each partition keeping the records' order; returns
+    (grouped records, bounds (n_parts + 1,) int64). `out` may give the storage."""
+    records = np.ascontiguousarray(records)
+    out = np.empty_like(records) if out is None else out
+    bounds = np.empty(n_parts + 1, np.int64)
+    cdef int64_t n = len(records)
+    cdef const rf_record *rp = <const rf_record *>_ptr(records)
+    cdef rf_record *op = <rf_record *>_ptr(out)
+    cdef int64_t *bp = <int64_t *>_ptr(bounds)
+    cdef const int32_t *pp = <const int32_t *>_ptr(part_of_row)
     with nogil:
-        out = rf_sort_combine(k, v, n, tk, tv, key_bits)
+        rf_partition(rp, n, vocab_size, pp, n_parts, op, bp)
+    return out, bounds
+
+
+def sort_combine(cnp.ndarray records, int64_t key_base, int64_t key_span):
+    """Sort RECORD_DTYPE records (key_base <= key < key_base + key_span) by key in
+    place and add up duplicates; returns the number of unique records, now at the front."""
+    cdef int key_bits = 0
+    while key_bits < 62 and ((<int64_t>1) << key_bits) < key_span:
+        key_bits += 1
+    tmp = np.empty_like(records)
+    cdef rf_record *rp = <rf_record *>_ptr(records)
+    cdef rf_record *tp = <rf_record *>_ptr(tmp)
+    cdef int64_t n = len(records), out
+    with nogil:
+        out = rf_sort_combine(rp, n, tp, key_base, key_bits)
     if out < 0:
         raise MemoryError("out of memory while sorting co-occurrence records")
     return out
-
-
-def sort_combine(cnp.ndarray keys, cnp.ndarray values, int64_t vocab_size):
-    """Sort int64 keys (< vocab_size^2) with their float64 values in place and add up
-    duplicates; returns the number of unique records now at the front."""
-    tmp_keys = np.empty_like(keys)
-    tmp_values = np.empty_like(values)
-    return _sort_combine(keys, values, len(keys), tmp_keys, tmp_values, vocab_size)
 
 
 # One training pair as the kernel reads it (rf_glove_pair).

@@ -2,12 +2,14 @@
 
 Each worker thread counts its share of the corpus in C (`_glove.CoocCounter`):
 frequent pairs add into a dense table, the rest go to a record buffer. A full
-buffer is sorted and its duplicates summed (numpy, which releases the GIL), and
-the resulting run is kept in memory until the runs outgrow their share of the
-budget; then every run is spilled, split by row into a fixed number of partition
-files (so the number of open files never grows with the corpus). At the end each
-partition is loaded and combined on its own; a partition too big for the budget
-is split again by row first (a merge in rounds).
+buffer is grouped (in C) into a fixed number of contiguous row ranges, the
+partitions, and appended to them: in memory while they fit their share of the
+budget, else to one file per partition (so the number of open files never grows
+with the corpus). At the end each partition is sorted and its duplicates summed
+on its own, in row order; a partition too big for the budget is split into row
+ranges again first (a merge in rounds). Nothing is sorted before that: the
+buffers of a large corpus hold mostly distinct pairs, so sorting them early would
+be work done twice.
 """
 
 import math
@@ -74,16 +76,16 @@ class _Plan:
     def __init__(self, memory_limit, workers, vocab_size):
         budget = memory_limit if memory_limit is not None else _default_memory()
         usable = budget - BASE_MEMORY
-        # a full buffer is combined with about three times its size in temporaries
+        # a worker's buffer and the scratch it is grouped into: 32 bytes a record
         need = workers * MIN_BUFFER_RECORDS * 16 * 4
         if usable < need:
             raise ValueError(f"memory_limit={budget:,} bytes is too small to hold even one "
                              f"buffer per worker: with {workers} worker(s) at least "
                              f"{math.ceil((need + BASE_MEMORY) / 1e6)} MB is needed")
-        # shares of the usable memory: dense tables 22%, record buffers with their sort
-        # scratch and the copy of a combined run 16%, runs kept in memory 12%, and the
-        # final merge of one partition (about five times its file) 20%; the rest is
-        # slack for the transients of two workers combining at once
+        # shares of the usable memory: dense tables 22%, record buffers with their
+        # grouping scratch 8%, partitions kept in memory 12%, and the final merge of
+        # one partition (its records, the sort's scratch and the combined copy: about
+        # three times its file) 20%; the rest is slack for the interpreter's transients
         self.buffer_records = max(MIN_BUFFER_RECORDS, int(0.04 * usable / workers / 16))
         self.run_bytes = int(0.12 * usable)
         self.merge_bytes = int(0.20 * usable)
@@ -109,108 +111,151 @@ def _dense_layout(V, entries):
     return lo, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
 
-def _combine(keys, values, V):
-    """Sort records by key and sum duplicates, in place (a stable radix sort in C):
-    (unique keys, sums), views at the front of the arrays."""
+def _combine(records, V, row_lo=0, row_hi=None):
+    """Sort records (rows in [row_lo, row_hi)) by key and sum duplicates, in place (a
+    stable radix sort in C): (unique keys, sums), views at the front."""
     from rnnfast._glove import sort_combine
-    n = sort_combine(keys, values, V)
-    return keys[:n], values[:n]
+    row_hi = V if row_hi is None else row_hi
+    n = sort_combine(records, row_lo * V, max(1, (row_hi - row_lo) * V))
+    return records["k"][:n], records["v"][:n]
 
 
-class _RunStore:
-    """Combined runs: in memory while they fit their share, else in partition files."""
+def _row_cuts(rows, lo, hi, parts):
+    """At most `parts` contiguous row ranges covering [lo, hi), cut at quantiles of
+    `rows` (a sample of the records' rows), so that records spread evenly over them.
+    Returns the starts of ranges 1.. (ascending, inside (lo, hi))."""
+    if len(rows) == 0 or hi - lo <= 1:
+        return np.zeros(0, np.int64)
+    cuts = np.quantile(rows, np.linspace(0, 1, parts + 1)[1:-1], method="higher")
+    return np.unique(np.clip(cuts.astype(np.int64), lo + 1, hi - 1))
+
+
+class _PartitionStore:
+    """Buffered records, grouped into contiguous row ranges (partitions) as they come.
+
+    Partitions stay in memory while they fit their share of the budget; past it,
+    every partition goes to a file of its own, appended to (so the number of open
+    files is fixed). At the end each partition, in row order, is combined on its
+    own; one too big for the budget is split again into row ranges first (a merge
+    in rounds). The ranges are cut at quantiles of the first buffer's rows."""
 
     def __init__(self, plan, vocab_size, tmp_dir):
         self.plan = plan
         self.V = vocab_size
         self.tmp_dir = tmp_dir
-        self.runs = []
+        self.part_of_row = None
+        self.starts = None      # (n_parts + 1,) row where each partition starts, then V
+        self.chunks = None      # per partition: record arrays in memory
         self.bytes = 0
         self.files = None
+        self.dir = None
         self.lock = threading.Lock()
 
-    def add(self, keys, values):
+    def _plan_partitions(self, records):
+        cuts = _row_cuts(records["k"][::max(1, len(records) // 100000)] // self.V, 0, self.V,
+                         PARTITIONS)
+        self.starts = np.concatenate([[0], cuts, [self.V]]).astype(np.int64)
+        self.part_of_row = np.repeat(np.arange(len(self.starts) - 1, dtype=np.int32),
+                                     np.diff(self.starts))
+        self.chunks = [[] for _ in range(len(self.starts) - 1)]
+
+    def add(self, counter):
+        """Take the records in a counter's buffer (the counter is cleared after)."""
+        buffered = counter.buffer()
+        if not len(buffered):
+            return
         with self.lock:
-            self.runs.append((keys, values))
-            self.bytes += keys.nbytes + values.nbytes
-            if self.bytes > self.plan.run_bytes:
+            if self.part_of_row is None:
+                self._plan_partitions(buffered)
+        records, bounds = counter.partition(self.part_of_row, len(self.chunks))
+        with self.lock:
+            for p in range(len(self.chunks)):
+                part = records[bounds[p]:bounds[p + 1]]
+                if not len(part):
+                    continue
+                if self.files is not None:
+                    self.files[p].write(part.tobytes())
+                else:
+                    self.chunks[p].append(part.copy())
+                    self.bytes += part.nbytes
+            if self.files is None and self.bytes > self.plan.run_bytes:
                 self._spill()
 
     def _spill(self):
-        if self.files is None:
-            self.dir = tempfile.mkdtemp(prefix="rnnfast-cooc-", dir=self.tmp_dir)
-            self.files = [open(os.path.join(self.dir, f"part-{p:02d}.bin"), "wb")
-                          for p in range(PARTITIONS)]
-        for keys, values in self.runs:
-            _write_partitioned(self.files, keys, values, self.V, 1)
-        self.runs, self.bytes = [], 0
+        self.dir = tempfile.mkdtemp(prefix="rnnfast-cooc-", dir=self.tmp_dir)
+        self.files = [open(os.path.join(self.dir, f"part-{p:03d}.bin"), "wb")
+                      for p in range(len(self.chunks))]
+        for f, chunks in zip(self.files, self.chunks):
+            for chunk in chunks:
+                f.write(chunk.tobytes())
+        self.chunks = [[] for _ in self.chunks]
+        self.bytes = 0
 
     def close(self):
         """Close and remove every temporary file (safe to call more than once)."""
         for f in self.files or []:
             f.close()
-        if self.files is not None:
+        if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
-        self.files = []
+        self.files, self.dir = None, None
 
     def finish(self):
-        """Yield (keys, values) combined partitions, each key once over all of them."""
-        if self.files is None:
-            if self.runs:
-                keys = np.concatenate([k for k, _ in self.runs])
-                values = np.concatenate([v for _, v in self.runs])
-                self.runs = []
-                yield _combine(keys, values, self.V)
+        """Yield (keys, values) combined partitions in row order, each key once."""
+        if self.chunks is None:
             return
-        self._spill()
+        starts = self.starts
+        if self.files is None:
+            for p, chunks in enumerate(self.chunks):
+                if chunks:
+                    records = np.concatenate(chunks)
+                    self.chunks[p] = []
+                    yield _combine(records, self.V, starts[p], starts[p + 1])
+            return
         for f in self.files:
             f.close()
         paths = [f.name for f in self.files]
         self.files = []
-        yield from _merge_partitions(paths, self.V, self.plan.merge_bytes, PARTITIONS)
+        for p, path in enumerate(paths):
+            yield from self._merge(path, starts[p], starts[p + 1])
 
+    def _merge(self, path, lo, hi):
+        from rnnfast._glove import RECORD_DTYPE, partition
 
-def _write_partitioned(files, keys, values, V, stride):
-    """Append records to files[(row // stride) % len(files)]."""
-    part = (keys // V // stride) % len(files)
-    order = np.argsort(part, kind="stable")
-    bounds = np.searchsorted(part[order], np.arange(len(files) + 1))
-    records = np.empty(len(keys), dtype=[("k", "<i8"), ("v", "<f8")])
-    records["k"], records["v"] = keys[order], values[order]
-    for p in range(len(files)):
-        if bounds[p + 1] > bounds[p]:
-            files[p].write(records[bounds[p]:bounds[p + 1]].tobytes())
-
-
-def _merge_partitions(paths, V, merge_bytes, stride):
-    for path in paths:
         size = os.path.getsize(path)
         if size == 0:
             os.unlink(path)
-            continue
-        if 5 * size > merge_bytes and stride * PARTITIONS <= V:
-            # too big to combine at once: split it again by row, then merge those
-            sub_dir = path + ".d"
-            os.mkdir(sub_dir)
-            subs = [open(os.path.join(sub_dir, f"part-{p:02d}.bin"), "wb")
-                    for p in range(PARTITIONS)]
-            try:
-                with open(path, "rb") as f:
-                    while chunk := f.read(max(merge_bytes // 8, 1 << 20) // 16 * 16):
-                        rec = np.frombuffer(chunk, dtype=[("k", "<i8"), ("v", "<f8")])
-                        _write_partitioned(subs, rec["k"], rec["v"], V, stride * PARTITIONS)
-            finally:
-                for s in subs:
-                    s.close()
+            return
+        if 3 * size <= self.plan.merge_bytes or hi - lo <= 1:
+            records = np.fromfile(path, dtype=RECORD_DTYPE)
             os.unlink(path)
-            yield from _merge_partitions([s.name for s in subs], V, merge_bytes,
-                                         stride * PARTITIONS)
-            continue
-        rec = np.fromfile(path, dtype=[("k", "<i8"), ("v", "<f8")])
+            yield _combine(records, self.V, lo, hi)
+            return
+        # too big to combine at once: split it into row ranges, then merge those
+        chunk_bytes = max(self.plan.merge_bytes // 8, 1 << 20) // 16 * 16
+        with open(path, "rb") as f:
+            sample = np.frombuffer(f.read(chunk_bytes), dtype=RECORD_DTYPE)
+        cuts = _row_cuts(sample["k"] // self.V, lo, hi, PARTITIONS)
+        starts = np.concatenate([[lo], cuts, [hi]]).astype(np.int64)
+        part_of_row = np.zeros(self.V, np.int32)
+        part_of_row[lo:hi] = np.repeat(np.arange(len(starts) - 1, dtype=np.int32),
+                                       np.diff(starts))
+        sub_dir = path + ".d"
+        os.mkdir(sub_dir)
+        subs = [open(os.path.join(sub_dir, f"part-{p:03d}.bin"), "wb")
+                for p in range(len(starts) - 1)]
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(chunk_bytes):
+                    records = np.frombuffer(chunk, dtype=RECORD_DTYPE)
+                    grouped, bounds = partition(records, self.V, part_of_row, len(subs))
+                    for p, sub in enumerate(subs):
+                        sub.write(grouped[bounds[p]:bounds[p + 1]].tobytes())
+        finally:
+            for sub in subs:
+                sub.close()
         os.unlink(path)
-        keys, values = rec["k"].copy(), rec["v"].copy()
-        del rec
-        yield _combine(keys, values, V)
+        for p, sub in enumerate(subs):
+            yield from self._merge(sub.name, starts[p], starts[p + 1])
 
 
 def _vocab_words(vocab):
@@ -266,7 +311,7 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
     counters = [CoocCounter(V, window, bool(symmetric), bool(distance_weighting),
                             plan.max_product, plan.offsets, plan.buffer_records)
                 for _ in range(workers)]
-    store = _RunStore(plan, V, tmp_dir)
+    store = _PartitionStore(plan, V, tmp_dir)
     try:
         if corpus_file is not None:
             _count_file(counters, store, words, corpus_file)
@@ -305,8 +350,7 @@ def _dense_records(dense, offsets, V, block=1 << 22):
 
 
 def _flush(counter, store):
-    keys, values = counter.combined_buffer()
-    store.add(keys.copy(), values.copy())
+    store.add(counter)
     counter.clear()
 
 

@@ -35,13 +35,13 @@ def tiny_budget(monkeypatch):
     monkeypatch.setattr(cooccur, "MIN_BUFFER_RECORDS", 64)
     monkeypatch.setattr(cooccur, "PARTITIONS", 4)
     spills = []
-    original = cooccur._write_partitioned
+    original = cooccur._PartitionStore._spill
 
-    def counting(*args):
+    def counting(self):
         spills.append(1)
-        return original(*args)
+        return original(self)
 
-    monkeypatch.setattr(cooccur, "_write_partitioned", counting)
+    monkeypatch.setattr(cooccur._PartitionStore, "_spill", counting)
     return spills
 
 
