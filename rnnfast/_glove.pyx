@@ -63,7 +63,8 @@ cdef class CoocCounter:
     cdef object _block_ids, _block_ends
 
     def __init__(self, int vocab_size, int window, bint symmetric, bint distance_weighting,
-                 long long max_product, cnp.ndarray dense_offsets, long long capacity):
+                 long long max_product, cnp.ndarray dense_offsets, long long capacity,
+                 long long block_ids=1 << 16):
         self._offsets = dense_offsets
         self.dense = np.zeros(int(dense_offsets[-1]), np.float64)
         self._records = np.empty(capacity, RECORD_DTYPE)
@@ -71,7 +72,7 @@ cdef class CoocCounter:
         distances = np.arange(window + 1, dtype=np.float64)
         distances[0] = 1
         self._weights = 1 / distances if distance_weighting else np.ones(window + 1)
-        block = max(1 << 16, 4 * window)
+        block = max(block_ids, window + 1)  # room for a line's context and a new id
         self._block_ids = np.empty(block, np.int32)
         self._block_ends = np.empty(block, np.int64)
         self.c.window = window

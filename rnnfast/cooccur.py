@@ -36,6 +36,8 @@ BASE_MEMORY = 160 << 20
 # The smallest record buffer a worker may get (16 bytes a record).
 MIN_BUFFER_RECORDS = 1 << 16
 PARTITIONS = 64
+# ids a worker decodes from a corpus file before counting their windows
+BLOCK_IDS = 1 << 16
 GLOVE_RECORD = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -309,7 +311,7 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         raise ValueError(f"tmp_dir {tmp_dir!r} is not a directory")
     plan = _Plan(parse_memory(memory_limit), workers, V)
     counters = [CoocCounter(V, window, bool(symmetric), bool(distance_weighting),
-                            plan.max_product, plan.offsets, plan.buffer_records)
+                            plan.max_product, plan.offsets, plan.buffer_records, BLOCK_IDS)
                 for _ in range(workers)]
     store = _PartitionStore(plan, V, tmp_dir)
     try:

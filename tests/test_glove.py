@@ -77,6 +77,26 @@ def test_spilled_and_in_memory_paths_agree(corpus, corpus_file, tiny_budget, tmp
     assert os.listdir(scratch) == []  # temporary files removed
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 8, 50])
+def test_lines_longer_than_a_decoding_block(tmp_path, monkeypatch, block):
+    # a file is decoded a block of ids at a time: lines cut by a block's end go on
+    # in the next with their context, and a line that goes on with nothing new ends
+    monkeypatch.setattr(cooccur, "BLOCK_IDS", block)
+    rng = np.random.default_rng(block)
+    words = [f"w{i}" for i in range(6)]
+    lines = []
+    for k in range(40):
+        n = int(rng.integers(0, 30 if k % 3 else 4))
+        lines.append(" ".join(words[i] if i < 6 else "oov" for i in rng.integers(0, 8, n)))
+    lines[5] = "w1 w2 w3 " + "oov " * 20  # a line whose tail has no in-vocabulary token
+    path = tmp_path / "long.txt"
+    path.write_text("\n".join(lines) + "\n")
+    for window in (1, 4, 9):
+        want = reference.cooccurrence(words, corpus_file=str(path), window=window)
+        got = functional.cooccurrence(words, corpus_file=str(path), window=window, workers=1)
+        np.testing.assert_allclose(as_dense(got), as_dense(want), rtol=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(n_sent=st.integers(0, 30), window=st.integers(1, 6), symmetric=st.booleans(),
        weighting=st.booleans(), seed=st.integers(0, 2**32 - 1))
