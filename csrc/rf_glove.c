@@ -278,3 +278,13 @@ void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
     for (int32_t p = n_parts; p > 0; p--) bounds[p] = bounds[p - 1];
     bounds[0] = 0;
 }
+
+void rf_to_glove_records(rf_record *records, int64_t n, int32_t vocab_size)
+{
+    for (int64_t r = 0; r < n; r++) {
+        int32_t ij[2];
+        ij[0] = (int32_t)(records[r].key / vocab_size) + 1;
+        ij[1] = (int32_t)(records[r].key % vocab_size) + 1;
+        memcpy(&records[r].key, ij, sizeof ij);
+    }
+}

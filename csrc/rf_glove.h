@@ -66,6 +66,10 @@ int64_t rf_sort_combine(rf_record *records, int64_t n, rf_record *tmp, int64_t k
 void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
                   const int32_t *part_of_row, int32_t n_parts, rf_record *out, int64_t *bounds);
 
+/* Rewrite records in place as GloVe's (int32 i + 1, int32 j + 1, float64 x): the
+ * same 16 bytes, the key's 8 turned into the two 1-based ids. */
+void rf_to_glove_records(rf_record *records, int64_t n, int32_t vocab_size);
+
 /* One worker's share of an AdaGrad epoch: pairs[order[start:end]] (order NULL:
  * pairs[start:end] as they lie), each with its log X and weight f(X). W, C: (V, dim) word and
  * context vectors; b, bc: (V,) biases; G*, the squared-gradient sums in the same

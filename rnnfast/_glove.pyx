@@ -38,6 +38,7 @@ cdef extern from "rf_glove.h" nogil:
     void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
                       const int32_t *part_of_row, int32_t n_parts, rf_record *out,
                       int64_t *bounds)
+    void rf_to_glove_records(rf_record *records, int64_t n, int32_t vocab_size)
     int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
     int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     ctypedef struct rf_glove_pair:
@@ -186,13 +187,30 @@ def partition(cnp.ndarray records, int32_t vocab_size, cnp.ndarray part_of_row,
     return out, bounds
 
 
-def sort_combine(cnp.ndarray records, int64_t key_base, int64_t key_span):
+# GloVe's binary co-occurrence record: 1-based ids and the count.
+GLOVE_DTYPE = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
+
+
+def to_glove_records(cnp.ndarray records, int32_t vocab_size):
+    """Turn C-contiguous RECORD_DTYPE records into GloVe's records in place; returns
+    the same memory viewed as GLOVE_DTYPE."""
+    cdef rf_record *rp = <rf_record *>_ptr(records)
+    cdef int64_t n = len(records)
+    with nogil:
+        rf_to_glove_records(rp, n, vocab_size)
+    return records.view(GLOVE_DTYPE)
+
+
+def sort_combine(cnp.ndarray records, int64_t key_base, int64_t key_span, tmp=None):
     """Sort RECORD_DTYPE records (key_base <= key < key_base + key_span) by key in
-    place and add up duplicates; returns the number of unique records, now at the front."""
+    place and add up duplicates; returns the number of unique records, now at the
+    front. `tmp` may give the scratch (at least as many records)."""
     cdef int key_bits = 0
     while key_bits < 62 and ((<int64_t>1) << key_bits) < key_span:
         key_bits += 1
-    tmp = np.empty_like(records)
+    tmp = np.empty_like(records) if tmp is None else tmp
+    if len(tmp) < len(records) or tmp.dtype != RECORD_DTYPE:
+        raise ValueError("sort_combine: tmp must hold at least as many records")
     cdef rf_record *rp = <rf_record *>_ptr(records)
     cdef rf_record *tp = <rf_record *>_ptr(tmp)
     cdef int64_t n = len(records), out

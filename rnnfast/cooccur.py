@@ -24,6 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from rnnfast import _checks
+from rnnfast._glove import GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, partition, sort_combine
 from rnnfast._atomic import atomic_write
 from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
 
@@ -38,7 +39,6 @@ MIN_BUFFER_RECORDS = 1 << 16
 PARTITIONS = 64
 # ids a worker decodes from a corpus file before counting their windows
 BLOCK_IDS = 1 << 16
-GLOVE_RECORD = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 10**3, "M": 10**6,
@@ -113,13 +113,11 @@ def _dense_layout(V, entries):
     return lo, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
 
-def _combine(records, V, row_lo=0, row_hi=None):
+def _combine(records, V, row_lo, row_hi, tmp=None):
     """Sort records (rows in [row_lo, row_hi)) by key and sum duplicates, in place (a
-    stable radix sort in C): (unique keys, sums), views at the front."""
-    from rnnfast._glove import sort_combine
-    row_hi = V if row_hi is None else row_hi
-    n = sort_combine(records, row_lo * V, max(1, (row_hi - row_lo) * V))
-    return records["k"][:n], records["v"][:n]
+    stable radix sort in C); returns the unique records, a view at the front."""
+    n = sort_combine(records, row_lo * V, max(1, (row_hi - row_lo) * V), tmp)
+    return records[:n]
 
 
 def _row_cuts(rows, lo, hi, parts):
@@ -151,6 +149,7 @@ class _PartitionStore:
         self.bytes = 0
         self.files = None
         self.dir = None
+        self.merge_buffer = self.merge_tmp = None
         self.lock = threading.Lock()
 
     def _plan_partitions(self, records):
@@ -202,7 +201,8 @@ class _PartitionStore:
         self.files, self.dir = None, None
 
     def finish(self):
-        """Yield (keys, values) combined partitions in row order, each key once."""
+        """Yield combined partitions (RECORD_DTYPE) in row order, each key once; each
+        may live in a buffer that the next one reuses."""
         if self.chunks is None:
             return
         starts = self.starts
@@ -221,16 +221,25 @@ class _PartitionStore:
             yield from self._merge(path, starts[p], starts[p + 1])
 
     def _merge(self, path, lo, hi):
-        from rnnfast._glove import RECORD_DTYPE, partition
-
+        """Yield the combined records of a partition file (rows in [lo, hi))."""
         size = os.path.getsize(path)
         if size == 0:
             os.unlink(path)
             return
         if 3 * size <= self.plan.merge_bytes or hi - lo <= 1:
-            records = np.fromfile(path, dtype=RECORD_DTYPE)
+            n = size // RECORD_DTYPE.itemsize
+            if self.merge_buffer is None or len(self.merge_buffer) < n:
+                # one buffer and one scratch for every partition: fresh memory for
+                # each would cost a page fault per 4 KB
+                self.merge_buffer = self.merge_tmp = None
+                self.merge_buffer = np.empty(n, RECORD_DTYPE)
+                self.merge_tmp = np.empty(n, RECORD_DTYPE)
+            records = self.merge_buffer[:n]
+            with open(path, "rb") as f:
+                if f.readinto(memoryview(records).cast("B")) != size:
+                    raise OSError(f"short read from temporary file {path!r}")
             os.unlink(path)
-            yield _combine(records, self.V, lo, hi)
+            yield _combine(records, self.V, lo, hi, self.merge_tmp)
             return
         # too big to combine at once: split it into row ranges, then merge those
         chunk_bytes = max(self.plan.merge_bytes // 8, 1 << 20) // 16 * 16
@@ -287,10 +296,28 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
     returned matrix needs 16 bytes per non-zero on top. Temporary files go to
     `tmp_dir` (default: the system's) and are removed whatever happens.
     """
-    keys, values, words = _count(vocab, sentences, corpus_file, window, symmetric,
-                                 distance_weighting, memory_limit, workers, tmp_dir, None)
-    V = len(words)
-    return sparse.coo_matrix((values, (keys // V, keys % V)), shape=(V, V))
+    rows, cols, values = count_arrays(vocab, sentences, corpus_file, window, symmetric,
+                                      distance_weighting, memory_limit, workers, tmp_dir)
+    V = len(_vocab_words(vocab))
+    return sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
+
+
+def count_arrays(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
+                 memory_limit, workers, tmp_dir):
+    """The counts as arrays: (rows int32, cols int32, values float64), each pair once."""
+    parts = []
+
+    def sink(records):
+        keys = records["k"]
+        parts.append(((keys // V).astype(np.int32), (keys % V).astype(np.int32),
+                      records["v"].copy()))
+
+    V = len(_vocab_words(vocab))
+    _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
+           workers, tmp_dir, sink)
+    if not parts:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
 
 
 def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
@@ -323,32 +350,28 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         for c in counters[1:]:
             dense += c.dense
         del counters
-        dense_parts = _dense_records(dense, plan.offsets, V)
-        if sink is None:
-            parts = list(dense_parts) + list(store.finish())
-        else:
-            for part in dense_parts:   # block by block: the table is never copied whole
-                sink(*part)
-            del dense
-            for part in store.finish():
-                sink(*part)
-            return None, None, words
+        for part in _dense_records(dense, plan.offsets, V):
+            sink(part)   # block by block: the table is never copied whole
+        del dense
+        for part in store.finish():
+            sink(part)
     except OSError as e:
         raise OSError(f"counting co-occurrences failed (is the temporary directory "
                       f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e
     finally:
         store.close()
-    keys = np.concatenate([k for k, _ in parts])
-    values = np.concatenate([v for _, v in parts])
-    return keys, values, words
+    return words
 
 
 def _dense_records(dense, offsets, V, block=1 << 22):
-    """(keys, values) of the dense table's non-zero entries, a block of entries at a time."""
+    """The dense table's non-zero entries as RECORD_DTYPE records, a block at a time."""
     for start in range(0, len(dense), block):
         flat = np.flatnonzero(dense[start:start + block]) + start
         rows = np.searchsorted(offsets, flat, side="right") - 1
-        yield rows * V + (flat - offsets[rows]), dense[flat]
+        records = np.empty(len(flat), RECORD_DTYPE)
+        records["k"] = rows * V + (flat - offsets[rows])
+        records["v"] = dense[flat]
+        yield records
 
 
 def _flush(counter, store):
@@ -450,16 +473,15 @@ def cooccurrence_to_file(vocab, path, sentences=None, corpus_file=None, window=1
     (see save_cooccurrence), so that the whole run stays within memory_limit.
 
     Returns the number of non-zero pairs written."""
-    written = [0]
-    with atomic_write(path, "wb") as f:
-        def sink(keys, values):
-            V = len(words_holder[0])
-            records = np.empty(len(keys), dtype=GLOVE_RECORD)
-            records["i"], records["j"], records["x"] = keys // V + 1, keys % V + 1, values
-            records.tofile(f)
-            written[0] += len(keys)
+    from rnnfast._glove import to_glove_records
 
-        words_holder = [_vocab_words(vocab)]
+    written = [0]
+    V = len(_vocab_words(vocab))
+    with atomic_write(path, "wb") as f:
+        def sink(records):
+            to_glove_records(records, V).tofile(f)  # in place: the records are spent
+            written[0] += len(records)
+
         _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
                memory_limit, workers, tmp_dir, sink)
     return written[0]

@@ -14,7 +14,7 @@ from scipy import sparse
 
 from rnnfast import _checks
 from rnnfast._atomic import atomic_write
-from rnnfast.cooccur import _count, _vocab_words, load_cooccurrence
+from rnnfast.cooccur import _vocab_words, count_arrays, load_cooccurrence
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
@@ -78,12 +78,10 @@ class GloVe:
             vocab = Vocabulary.from_corpus_file(corpus_file, self.min_count, self.max_vocab_size)
         else:
             vocab = Vocabulary.from_sentences(sentences, self.min_count, self.max_vocab_size)
-        keys, values, _ = _count(vocab, sentences, corpus_file, self.window, self.symmetric,
-                                 self.distance_weighting, self.memory_limit, self.workers,
-                                 self.tmp_dir, None)
+        rows, cols, values = count_arrays(vocab, sentences, corpus_file, self.window,
+                                          self.symmetric, self.distance_weighting,
+                                          self.memory_limit, self.workers, self.tmp_dir)
         V = len(vocab)
-        rows, cols = (keys // V).astype(np.int32), (keys % V).astype(np.int32)
-        del keys
         self.cooccurrence_ = sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
         if len(values) == 0:
             raise ValueError("the corpus has no co-occurring pair inside the window: "
