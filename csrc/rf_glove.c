@@ -32,11 +32,9 @@ static inline void rf_cooc_prefetch(const rf_cooc *c, const int32_t *ids, int64_
     int32_t right = ids[q];
     int64_t lo = q - c->window > context ? q - c->window : context;
     for (int64_t k = q - 1; k >= lo; k--) {
-        int32_t left = ids[k];
-        if (rf_cooc_dense(c, left, right))
-            __builtin_prefetch(c->dense + c->dense_offset[left] + right, 1);
-        if (c->symmetric && rf_cooc_dense(c, right, left))
-            __builtin_prefetch(c->dense + c->dense_offset[right] + left, 1);
+        int32_t i = ids[k], j = right;
+        if (c->symmetric && i > j) { i = right; j = ids[k]; }
+        if (rf_cooc_dense(c, i, j)) __builtin_prefetch(c->dense + c->dense_offset[i] + j, 1);
     }
 #else
     (void)c; (void)ids; (void)q; (void)context;
@@ -69,10 +67,10 @@ static int rf_cooc_run(rf_cooc *c, const int32_t *ids, const int64_t *ends,
             int32_t right = ids[p];
             int64_t lo = p - window > context ? p - window : context;
             for (int64_t k = p - 1; k >= lo; k--) {
-                int32_t left = ids[k];
-                double w = weights[p - k];
-                rf_cooc_add(c, left, right, w);
-                if (c->symmetric) rf_cooc_add(c, right, left, w);
+                /* symmetric counts keep each pair once, as (smaller id, larger id) */
+                int32_t i = ids[k], j = right;
+                if (c->symmetric && i > j) { i = right; j = ids[k]; }
+                rf_cooc_add(c, i, j, weights[p - k]);
             }
         }
     }
@@ -287,4 +285,21 @@ void rf_to_glove_records(rf_record *records, int64_t n, int32_t vocab_size)
         ij[1] = (int32_t)(records[r].key % vocab_size) + 1;
         memcpy(&records[r].key, ij, sizeof ij);
     }
+}
+
+int64_t rf_mirror(const rf_record *records, int64_t n, int32_t vocab_size, rf_record *out)
+{
+    int64_t m = 0;
+    for (int64_t r = 0; r < n; r++) {
+        int64_t i = records[r].key / vocab_size, j = records[r].key % vocab_size;
+        if (i == j) {  /* the pair counted once stands for both of its orders */
+            out[m].key = records[r].key;
+            out[m++].value = 2 * records[r].value;
+        } else {
+            out[m++] = records[r];
+            out[m].key = j * vocab_size + i;
+            out[m++].value = records[r].value;
+        }
+    }
+    return m;
 }

@@ -44,7 +44,11 @@ typedef struct {
     int32_t block_live, line_open, at_end;
 } rf_cooc;
 
-/* Count sentences of ids (ids[ends[s-1]:ends[s]]) from the resume point on.
+/* With symmetric set, each pair is counted once as (smaller id, larger id), in the
+ * dense table (cells i <= j only) and in the buffer alike; rf_mirror restores both
+ * orders when the counts are read out.
+ *
+ * Count sentences of ids (ids[ends[s-1]:ends[s]]) from the resume point on.
  * Returns 1 when the buffer filled (call again after emptying it), 0 when done. */
 int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences);
 
@@ -65,6 +69,11 @@ int64_t rf_sort_combine(rf_record *records, int64_t n, rf_record *tmp, int64_t k
  * each; bounds (n_parts + 1,) receives where each partition starts and ends. */
 void rf_partition(const rf_record *records, int64_t n, int32_t vocab_size,
                   const int32_t *part_of_row, int32_t n_parts, rf_record *out, int64_t *bounds);
+
+/* Symmetric counts are kept once per pair, as (i <= j): write both orders of each
+ * record into out (2 n records at most), the pair (i, i) once with twice its value
+ * (it stood for both orders). Returns the number written. */
+int64_t rf_mirror(const rf_record *records, int64_t n, int32_t vocab_size, rf_record *out);
 
 /* Rewrite records in place as GloVe's (int32 i + 1, int32 j + 1, float64 x): the
  * same 16 bytes, the key's 8 turned into the two 1-based ids. */

@@ -39,6 +39,7 @@ cdef extern from "rf_glove.h" nogil:
                       const int32_t *part_of_row, int32_t n_parts, rf_record *out,
                       int64_t *bounds)
     void rf_to_glove_records(rf_record *records, int64_t n, int32_t vocab_size)
+    int64_t rf_mirror(const rf_record *records, int64_t n, int32_t vocab_size, rf_record *out)
     int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences)
     int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     ctypedef struct rf_glove_pair:
@@ -189,6 +190,21 @@ def partition(cnp.ndarray records, int32_t vocab_size, cnp.ndarray part_of_row,
 
 # GloVe's binary co-occurrence record: 1-based ids and the count.
 GLOVE_DTYPE = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
+
+
+def mirror(cnp.ndarray records, int32_t vocab_size, out=None):
+    """Both orders of each symmetric pair held once as (i <= j): (i, j) and (j, i),
+    or (i, i) once with twice its value. `out` may give the storage (>= 2n records)."""
+    records = np.ascontiguousarray(records)
+    cdef int64_t n = len(records), m
+    out = np.empty(2 * n, RECORD_DTYPE) if out is None else out
+    if len(out) < 2 * n or out.dtype != RECORD_DTYPE:
+        raise ValueError("mirror: out must hold at least twice as many records")
+    cdef const rf_record *rp = <const rf_record *>_ptr(records)
+    cdef rf_record *op = <rf_record *>_ptr(out)
+    with nogil:
+        m = rf_mirror(rp, n, vocab_size, op)
+    return out[:m]
 
 
 def to_glove_records(cnp.ndarray records, int32_t vocab_size):

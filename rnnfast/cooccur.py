@@ -24,7 +24,8 @@ import numpy as np
 from scipy import sparse
 
 from rnnfast import _checks
-from rnnfast._glove import GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, partition, sort_combine
+from rnnfast._glove import (GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, mirror, partition,
+                            sort_combine)
 from rnnfast._atomic import atomic_write
 from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
 
@@ -75,7 +76,7 @@ def _default_memory():
 class _Plan:
     """How the budget is shared: dense tables, record buffers, in-memory runs, merging."""
 
-    def __init__(self, memory_limit, workers, vocab_size):
+    def __init__(self, memory_limit, workers, vocab_size, symmetric):
         budget = memory_limit if memory_limit is not None else _default_memory()
         usable = budget - BASE_MEMORY
         # a worker's buffer and the scratch it is grouped into: 32 bytes a record
@@ -92,25 +93,36 @@ class _Plan:
         self.run_bytes = int(0.12 * usable)
         self.merge_bytes = int(0.20 * usable)
         dense_entries = int(0.22 * usable / workers / 8)
-        self.max_product, self.offsets = _dense_layout(vocab_size, dense_entries)
+        self.max_product, self.row_starts, self.cell_base = _dense_layout(
+            vocab_size, dense_entries, symmetric)
 
 
-def _dense_layout(V, entries):
-    """The largest max_product whose table sum_i min(V, mp // (i+1)) fits in `entries`."""
-    def size(mp):
-        i = np.arange(min(V, mp), dtype=np.int64)
-        return int(np.minimum(V, mp // (i + 1)).sum())
+def _dense_layout(V, entries, triangle):
+    """The dense table's shape: (max_product, row_starts, cell_base). Pair (i, j) is
+    dense when (i + 1) * (j + 1) <= max_product, the largest value whose table fits
+    `entries`; row i holds columns below min(V, max_product // (i + 1)), from column i
+    on only when `triangle` (symmetric counts keep one cell per pair, i <= j). Row i
+    starts at row_starts[i] (row_starts[-1]: the table's size); cell (i, j) is at
+    cell_base[i] + j, and cell_base[-1] is the size too (as the counting kernel reads it)."""
+    def lengths(mp):
+        rows = np.arange(min(V, mp), dtype=np.int64)
+        ends = np.minimum(V, mp // (rows + 1))
+        return np.maximum(ends - rows, 0) if triangle else ends
 
     lo, hi = 0, V * V
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if size(mid) <= entries:
+        if int(lengths(mid).sum()) <= entries:
             lo = mid
         else:
             hi = mid - 1
-    rows = min(V, lo)
-    lengths = np.minimum(V, lo // (np.arange(rows, dtype=np.int64) + 1))
-    return lo, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    row_lengths = lengths(lo)
+    row_lengths = row_lengths[:np.count_nonzero(row_lengths)]  # rows past the last are empty
+    row_starts = np.concatenate([[0], np.cumsum(row_lengths)]).astype(np.int64)
+    cell_base = row_starts.copy()
+    if triangle:
+        cell_base[:-1] -= np.arange(len(row_lengths))
+    return lo, row_starts, cell_base
 
 
 def _combine(records, V, row_lo, row_hi, tmp=None):
@@ -139,9 +151,10 @@ class _PartitionStore:
     own; one too big for the budget is split again into row ranges first (a merge
     in rounds). The ranges are cut at quantiles of the first buffer's rows."""
 
-    def __init__(self, plan, vocab_size, tmp_dir):
+    def __init__(self, plan, vocab_size, symmetric, tmp_dir):
         self.plan = plan
         self.V = vocab_size
+        self.symmetric = symmetric  # records hold one order of each pair: mirror them
         self.tmp_dir = tmp_dir
         self.part_of_row = None
         self.starts = None      # (n_parts + 1,) row where each partition starts, then V
@@ -211,7 +224,8 @@ class _PartitionStore:
                 if chunks:
                     records = np.concatenate(chunks)
                     self.chunks[p] = []
-                    yield _combine(records, self.V, starts[p], starts[p + 1])
+                    records = _combine(records, self.V, starts[p], starts[p + 1])
+                    yield mirror(records, self.V) if self.symmetric else records
             return
         for f in self.files:
             f.close()
@@ -229,17 +243,18 @@ class _PartitionStore:
         if 3 * size <= self.plan.merge_bytes or hi - lo <= 1:
             n = size // RECORD_DTYPE.itemsize
             if self.merge_buffer is None or len(self.merge_buffer) < n:
-                # one buffer and one scratch for every partition: fresh memory for
-                # each would cost a page fault per 4 KB
+                # one buffer and one scratch (the sort's, then the mirrored output's)
+                # for every partition: fresh memory for each costs a page fault per 4 KB
                 self.merge_buffer = self.merge_tmp = None
                 self.merge_buffer = np.empty(n, RECORD_DTYPE)
-                self.merge_tmp = np.empty(n, RECORD_DTYPE)
+                self.merge_tmp = np.empty(2 * n if self.symmetric else n, RECORD_DTYPE)
             records = self.merge_buffer[:n]
             with open(path, "rb") as f:
                 if f.readinto(memoryview(records).cast("B")) != size:
                     raise OSError(f"short read from temporary file {path!r}")
             os.unlink(path)
-            yield _combine(records, self.V, lo, hi, self.merge_tmp)
+            records = _combine(records, self.V, lo, hi, self.merge_tmp)
+            yield mirror(records, self.V, self.merge_tmp) if self.symmetric else records
             return
         # too big to combine at once: split it into row ranges, then merge those
         chunk_bytes = max(self.plan.merge_bytes // 8, 1 << 20) // 16 * 16
@@ -336,11 +351,11 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         raise ValueError(f"vocab of {V} words is too large")
     if tmp_dir is not None and not os.path.isdir(tmp_dir):
         raise ValueError(f"tmp_dir {tmp_dir!r} is not a directory")
-    plan = _Plan(parse_memory(memory_limit), workers, V)
+    plan = _Plan(parse_memory(memory_limit), workers, V, bool(symmetric))
     counters = [CoocCounter(V, window, bool(symmetric), bool(distance_weighting),
-                            plan.max_product, plan.offsets, plan.buffer_records, BLOCK_IDS)
+                            plan.max_product, plan.cell_base, plan.buffer_records, BLOCK_IDS)
                 for _ in range(workers)]
-    store = _PartitionStore(plan, V, tmp_dir)
+    store = _PartitionStore(plan, V, bool(symmetric), tmp_dir)
     try:
         if corpus_file is not None:
             _count_file(counters, store, words, corpus_file)
@@ -350,7 +365,7 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         for c in counters[1:]:
             dense += c.dense
         del counters
-        for part in _dense_records(dense, plan.offsets, V):
+        for part in _dense_records(dense, plan, V, bool(symmetric)):
             sink(part)   # block by block: the table is never copied whole
         del dense
         for part in store.finish():
@@ -363,15 +378,16 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
     return words
 
 
-def _dense_records(dense, offsets, V, block=1 << 22):
-    """The dense table's non-zero entries as RECORD_DTYPE records, a block at a time."""
+def _dense_records(dense, plan, V, symmetric, block=1 << 20):
+    """The dense table's non-zero entries as RECORD_DTYPE records, a block at a time
+    (with their mirror images when the table holds one cell per symmetric pair)."""
     for start in range(0, len(dense), block):
         flat = np.flatnonzero(dense[start:start + block]) + start
-        rows = np.searchsorted(offsets, flat, side="right") - 1
+        rows = np.searchsorted(plan.row_starts, flat, side="right") - 1
         records = np.empty(len(flat), RECORD_DTYPE)
-        records["k"] = rows * V + (flat - offsets[rows])
+        records["k"] = rows * V + (flat - plan.cell_base[rows])
         records["v"] = dense[flat]
-        yield records
+        yield mirror(records, V) if symmetric else records
 
 
 def _flush(counter, store):
