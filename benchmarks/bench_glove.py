@@ -1,19 +1,27 @@
 """GloVe on a real corpus: counting speed and memory, epoch time, cost curve, quality.
 
     taskset -c 0 python benchmarks/bench_glove.py [CORPUS] [--epochs 15] [--workers 1]
-        [--memory-limit 500MB]
+        [--memory-limit 500MB] [--glove-bin DIR]
 
 CORPUS defaults to ../shared/data/corpus17m.txt.xz (decompressed once to a
 temporary file). Counting runs in a child process so that its peak resident
-memory (ru_maxrss) is its own; it writes GloVe's binary co-occurrence file, which
-the parent trains on. Prints counting tokens/s, peak memory against the budget,
-seconds per epoch, the cost per epoch, analogy accuracy (top 30,000 words) and
-WordSim-353 Spearman.
+memory is its own; it writes GloVe's binary co-occurrence file, which the parent
+trains on. Prints counting tokens/s, peak memory against the budget, seconds per
+epoch, the cost per epoch, analogy accuracy (top 30,000 words) and WordSim-353
+Spearman.
+
+With --glove-bin DIR, a directory holding `cooccur` and `glove` built from
+https://github.com/stanfordnlp/GloVe (not shipped here), GloVe's own tools run in
+the same process, after rnnfast, on the same vocabulary and settings: counting
+(their default -memory), then training on their counts and the same evaluation.
+Their counts are shuffled here by a full random permutation instead of GloVe's
+`shuffle` tool, which is not timed (rnnfast's per-epoch shuffle is in its epochs).
+GloVe's seconds per epoch are the gaps between the lines it prints after epochs.
 """
 
 import argparse
+import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,18 +49,127 @@ nnz = cooccurrence_to_file(vocab, out, corpus_file=corpus, window=int(window),
 count_s = time.perf_counter() - start
 V = len(vocab)
 with open(out + ".vocab", "w") as f:
-    f.write("\\n".join(vocab.words))
+    f.write("\\n".join(f"{w} {c}" for w, c in zip(vocab.words, vocab.counts)) + "\\n")
 print(json.dumps({"tokens": vocab.total_words, "vocab": V, "nnz": nnz,
                   "vocab_s": vocab_s, "count_s": count_s,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def main(argv=None):
-    import json
+def run_child(cmd, stdin=None, stdout=subprocess.PIPE, on_line=None):
+    """Run a command; (seconds, peak RSS in MB of that child alone, stdout text, stderr
+    lines with the time each arrived)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                            text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append((time.perf_counter(), line.rstrip()))
+        if on_line:
+            on_line(line.rstrip())
+    out = proc.stdout.read() if stdout == subprocess.PIPE else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): "
+                           + "\n".join(text for _, text in lines[-5:]))
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, out, lines
 
+
+def evaluate(wv, args):
+    scores = {}
+    if os.path.exists(args.analogies):
+        scores["analogy"] = wv.evaluate_word_analogies(args.analogies, restrict_vocab=30000)[0]
+    if os.path.exists(args.similarity):
+        scores["wordsim"] = wv.evaluate_word_pairs(args.similarity)[1][0]
+    return scores
+
+
+def report_scores(name, scores):
+    parts = []
+    if "analogy" in scores:
+        parts.append(f"analogy accuracy (top 30,000) {100 * scores['analogy']:.1f}%")
+    if "wordsim" in scores:
+        parts.append(f"WordSim-353 Spearman {scores['wordsim']:.3f}")
+    print(f"  {name} quality: " + ", ".join(parts))
+
+
+def run_rnnfast(corpus, out, args):
     import numpy as np
 
+    from rnnfast import GloVe
+
+    _, rss, text, _ = run_child([sys.executable, "-c", COUNT_SCRIPT, corpus, out,
+                                 str(args.window), args.memory_limit, str(args.workers),
+                                 str(args.min_count)])
+    stats = json.loads(text.strip().splitlines()[-1])
+    print(f"counting: {stats['tokens']:,} tokens, vocabulary {stats['vocab']:,}, "
+          f"{stats['nnz']:,} non-zero pairs (window {args.window}, symmetric)")
+    print(f"  rnnfast: {stats['count_s']:.2f}s = {stats['tokens'] / stats['count_s']:,.0f} "
+          f"tokens/s (+ {stats['vocab_s']:.1f}s vocabulary); peak resident memory "
+          f"{rss:.0f} MB with memory_limit={args.memory_limit}")
+    with open(out + ".vocab") as f:
+        words = [line.split(" ")[0] for line in f.read().splitlines()]
+    model = GloVe(vector_size=args.dim, window=args.window, epochs=args.epochs,
+                  workers=args.workers, progress=lambda s: None)
+    times = []
+    model.callbacks.append(lambda m, epoch: times.append(time.perf_counter()))
+    start = time.perf_counter()
+    model.fit_cooccurrence(out, words)
+    epoch_s = np.diff([start] + times)
+    print(f"training, {args.workers} worker(s):")
+    print(f"  rnnfast: {np.median(epoch_s):.2f}s per epoch (median), "
+          f"{stats['nnz'] / np.median(epoch_s):,.0f} pairs/s; cost per epoch "
+          + ", ".join(f"{c:.4g}" for c in model.cost_))
+    print(f"  skipped (non-finite) pairs: {sum(model.skipped_)}")
+    report_scores("rnnfast", evaluate(model.wv, args))
+    return stats, float(np.median(epoch_s))
+
+
+def run_glove_tools(corpus, vocab_file, stats, rnnfast_epoch_s, args):
+    import numpy as np
+
+    from rnnfast import KeyedVectors
+    from rnnfast.cooccur import GLOVE_RECORD
+
+    tools = os.path.abspath(args.glove_bin)
+    work = tempfile.mkdtemp(prefix="glove-tools-")
+    cooc, shuf = os.path.join(work, "cooc.bin"), os.path.join(work, "cooc.shuf.bin")
+    try:
+        with open(corpus, "rb") as src, open(cooc, "wb") as dst:
+            seconds, rss, _, _ = run_child(
+                [os.path.join(tools, "cooccur"), "-verbose", "0", "-symmetric", "1",
+                 "-window-size", str(args.window), "-vocab-file", vocab_file,
+                 "-overflow-file", os.path.join(work, "overflow")], stdin=src, stdout=dst)
+        print(f"  GloVe's cooccur: {seconds:.2f}s = {stats['tokens'] / seconds:,.0f} tokens/s; "
+              f"peak resident memory {rss:.0f} MB; rnnfast counts "
+              f"{seconds / stats['count_s']:.2f}x faster")
+        records = np.fromfile(cooc, dtype=GLOVE_RECORD)
+        records = records[np.random.default_rng(1).permutation(len(records))]
+        records.tofile(shuf)
+        del records
+        os.unlink(cooc)
+        seconds, _, _, lines = run_child(
+            [os.path.join(tools, "glove"), "-input-file", shuf, "-vocab-file", vocab_file,
+             "-save-file", os.path.join(work, "vectors"), "-verbose", "2",
+             "-vector-size", str(args.dim), "-threads", str(args.workers),
+             "-iter", str(args.epochs), "-x-max", "100", "-eta", "0.05", "-alpha", "0.75",
+             "-binary", "0", "-model", "2", "-seed", "1"])
+        stamps = [t for t, text in lines if "iter:" in text]
+        epoch_s = float(np.median(np.diff(stamps))) if len(stamps) > 1 else seconds / args.epochs
+        print(f"  GloVe's glove: {epoch_s:.2f}s per epoch (median), "
+              f"{stats['nnz'] / epoch_s:,.0f} pairs/s; rnnfast trains "
+              f"{epoch_s / rnnfast_epoch_s:.2f}x faster")
+        wv = KeyedVectors.load_word2vec_format(os.path.join(work, "vectors.txt"),
+                                               no_header=True)
+        report_scores("GloVe", evaluate(wv, args))
+    finally:
+        for name in os.listdir(work):
+            os.unlink(os.path.join(work, name))
+        os.rmdir(work)
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", default=os.path.join(DATA, "corpus17m.txt.xz"))
     parser.add_argument("--epochs", type=int, default=15)
@@ -61,47 +178,16 @@ def main(argv=None):
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--memory-limit", default="500MB")
+    parser.add_argument("--glove-bin", help="directory with GloVe's cooccur and glove binaries")
     parser.add_argument("--analogies", default=os.path.join(DATA, "eval", "questions-words.txt"))
     parser.add_argument("--similarity", default=os.path.join(DATA, "eval", "wordsim353.tsv"))
     args = parser.parse_args(argv)
     corpus, tmp = plain_copy(args.corpus)
     out = tempfile.mktemp(suffix=".cooc.bin")
     try:
-        result = subprocess.run([sys.executable, "-c", COUNT_SCRIPT, corpus, out,
-                                 str(args.window), args.memory_limit, str(args.workers),
-                                 str(args.min_count)], capture_output=True, text=True, check=True)
-        stats = json.loads(result.stdout.strip().splitlines()[-1])
-        print(f"counting: {stats['tokens']:,} tokens, vocabulary {stats['vocab']:,}, "
-              f"{stats['nnz']:,} non-zero pairs (window {args.window}, symmetric)")
-        print(f"  {stats['count_s']:.1f}s = {stats['tokens'] / stats['count_s']:,.0f} tokens/s "
-              f"(+ {stats['vocab_s']:.1f}s vocabulary); peak resident memory "
-              f"{stats['maxrss_mb']:.0f} MB with memory_limit={args.memory_limit}")
-        from rnnfast import GloVe
-        with open(out + ".vocab") as f:
-            words = f.read().split("\n")
-        model = GloVe(vector_size=args.dim, window=args.window, epochs=args.epochs,
-                      workers=args.workers, progress=lambda s: None)
-        times = []
-
-        def clock(m, epoch):
-            times.append(time.perf_counter())
-
-        model.callbacks.append(clock)
-        start = time.perf_counter()
-        model.fit_cooccurrence(out, words)
-        epoch_s = np.diff([start] + times)
-        print(f"training: {np.median(epoch_s):.2f}s per epoch (median), "
-              f"{stats['nnz'] / np.median(epoch_s):,.0f} pairs/s, {args.workers} worker(s)")
-        print("  cost per epoch: " + ", ".join(f"{c:.4g}" for c in model.cost_))
-        print(f"  skipped (non-finite) pairs: {sum(model.skipped_)}")
-        if os.path.exists(args.analogies):
-            acc = model.wv.evaluate_word_analogies(args.analogies, restrict_vocab=30000)[0]
-            print(f"analogy accuracy (top 30,000): {100 * acc:.1f}%")
-        if os.path.exists(args.similarity):
-            rho = model.wv.evaluate_word_pairs(args.similarity)[1][0]
-            print(f"WordSim-353 Spearman: {rho:.3f}")
-        print(f"process peak resident memory: "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        stats, epoch_s = run_rnnfast(corpus, out, args)
+        if args.glove_bin:
+            run_glove_tools(corpus, out + ".vocab", stats, epoch_s, args)
     finally:
         for path in (out, out + ".vocab"):
             if os.path.exists(path):

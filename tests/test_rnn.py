@@ -76,6 +76,46 @@ def test_tokens_with_an_embedding(token_task):
     assert clf.predict([["never", "seen", "words"]]).shape == (1,)
 
 
+@pytest.mark.parametrize("freeze", [False, True])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_one_sgd_step_on_tokens_matches_the_reference(token_task, monkeypatch, freeze, n_jobs):
+    # one batch, plain SGD: every weight and embedding row moves by -lr times the
+    # reference gradient (the embedding's summed over the steps that hold the word)
+    from rnnfast import reference
+    kv, X, y = token_task
+    X = [s + (["unheard"] if i % 3 == 0 else []) for i, s in enumerate(X[:10])]
+    y = y[:10]
+    init = {}
+    original = RNNClassifier._init_params
+
+    def capture(self, *args):
+        params = original(self, *args)
+        init.update({k: v.copy() for k, v in params.items()})
+        return params
+
+    monkeypatch.setattr(RNNClassifier, "_init_params", capture)
+    settings = dict(embedding=kv, hidden_size=5, epochs=1, batch_size=len(X), optimizer="sgd",
+                    learning_rate=0.1, clip_norm=None, freeze_embedding=freeze, n_jobs=n_jobs,
+                    dtype="float64", seed=3)
+    clf = RNNClassifier(**settings).fit(X, y)
+    fresh = RNNClassifier(**settings)
+    data = fresh._prepare(X, fitting=True)  # the same ids and initial embedding table
+    emb_before = fresh.embedding_
+    ids = np.zeros((len(X), data.lengths.max()), int)
+    for row, seq in enumerate(data.seqs):
+        ids[row, :len(seq)] = seq
+    _, grads = reference.rnn_loss_and_grads(init, emb_before[ids], y, data.lengths, "binary",
+                                            input_grad=True)
+    for k in init:
+        np.testing.assert_allclose(clf.params_[k], init[k] - 0.1 * grads[k], rtol=1e-10,
+                                   atol=1e-12, err_msg=k)
+    want = emb_before.copy()
+    np.add.at(want, ids.ravel(), -0.1 * grads["x"].reshape(-1, kv.vector_size))
+    if freeze:  # only the unknown-token row learns
+        want[:-1] = emb_before[:-1]
+    np.testing.assert_allclose(clf.embedding_, want, rtol=1e-10, atol=1e-12)
+
+
 def test_embedding_as_array_with_int_ids_or_words(token_task):
     kv, X, y = token_task
     ids = [[kv.key_to_index[w] for w in s] for s in X]
