@@ -22,6 +22,7 @@ GloVe's seconds per epoch are the gaps between the lines it prints after epochs.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,11 +95,7 @@ def report_scores(name, scores):
     print(f"  {name} quality: " + ", ".join(parts))
 
 
-def run_rnnfast(corpus, out, args):
-    import numpy as np
-
-    from rnnfast import GloVe
-
+def count_rnnfast(corpus, out, args):
     _, rss, text, _ = run_child([sys.executable, "-c", COUNT_SCRIPT, corpus, out,
                                  str(args.window), args.memory_limit, str(args.workers),
                                  str(args.min_count)])
@@ -108,6 +105,29 @@ def run_rnnfast(corpus, out, args):
     print(f"  rnnfast: {stats['count_s']:.2f}s = {stats['tokens'] / stats['count_s']:,.0f} "
           f"tokens/s (+ {stats['vocab_s']:.1f}s vocabulary); peak resident memory "
           f"{rss:.0f} MB with memory_limit={args.memory_limit}")
+    return stats
+
+
+def count_glove_tools(corpus, vocab_file, work, stats, args):
+    """GloVe's cooccur on the same corpus and vocabulary; returns its output path.
+    Run while this process is small: a child's peak memory counts what it was forked from."""
+    cooc = os.path.join(work, "cooc.bin")
+    with open(corpus, "rb") as src, open(cooc, "wb") as dst:
+        seconds, rss, _, _ = run_child(
+            [os.path.join(args.glove_bin, "cooccur"), "-verbose", "0", "-symmetric", "1",
+             "-window-size", str(args.window), "-vocab-file", vocab_file,
+             "-overflow-file", os.path.join(work, "overflow")], stdin=src, stdout=dst)
+    print(f"  GloVe's cooccur: {seconds:.2f}s = {stats['tokens'] / seconds:,.0f} tokens/s; "
+          f"peak resident memory {rss:.0f} MB; rnnfast counts "
+          f"{seconds / stats['count_s']:.2f}x faster")
+    return cooc
+
+
+def train_rnnfast(out, stats, args):
+    import numpy as np
+
+    from rnnfast import GloVe
+
     with open(out + ".vocab") as f:
         words = [line.split(" ")[0] for line in f.read().splitlines()]
     model = GloVe(vector_size=args.dim, window=args.window, epochs=args.epochs,
@@ -116,57 +136,40 @@ def run_rnnfast(corpus, out, args):
     model.callbacks.append(lambda m, epoch: times.append(time.perf_counter()))
     start = time.perf_counter()
     model.fit_cooccurrence(out, words)
-    epoch_s = np.diff([start] + times)
+    epoch_s = float(np.median(np.diff([start] + times)))
     print(f"training, {args.workers} worker(s):")
-    print(f"  rnnfast: {np.median(epoch_s):.2f}s per epoch (median), "
-          f"{stats['nnz'] / np.median(epoch_s):,.0f} pairs/s; cost per epoch "
-          + ", ".join(f"{c:.4g}" for c in model.cost_))
+    print(f"  rnnfast: {epoch_s:.2f}s per epoch (median), {stats['nnz'] / epoch_s:,.0f} pairs/s; "
+          f"cost per epoch " + ", ".join(f"{c:.4g}" for c in model.cost_))
     print(f"  skipped (non-finite) pairs: {sum(model.skipped_)}")
     report_scores("rnnfast", evaluate(model.wv, args))
-    return stats, float(np.median(epoch_s))
+    return epoch_s
 
 
-def run_glove_tools(corpus, vocab_file, stats, rnnfast_epoch_s, args):
+def train_glove_tools(cooc, vocab_file, work, stats, rnnfast_epoch_s, args):
     import numpy as np
 
     from rnnfast import KeyedVectors
     from rnnfast.cooccur import GLOVE_RECORD
 
-    tools = os.path.abspath(args.glove_bin)
-    work = tempfile.mkdtemp(prefix="glove-tools-")
-    cooc, shuf = os.path.join(work, "cooc.bin"), os.path.join(work, "cooc.shuf.bin")
-    try:
-        with open(corpus, "rb") as src, open(cooc, "wb") as dst:
-            seconds, rss, _, _ = run_child(
-                [os.path.join(tools, "cooccur"), "-verbose", "0", "-symmetric", "1",
-                 "-window-size", str(args.window), "-vocab-file", vocab_file,
-                 "-overflow-file", os.path.join(work, "overflow")], stdin=src, stdout=dst)
-        print(f"  GloVe's cooccur: {seconds:.2f}s = {stats['tokens'] / seconds:,.0f} tokens/s; "
-              f"peak resident memory {rss:.0f} MB; rnnfast counts "
-              f"{seconds / stats['count_s']:.2f}x faster")
-        records = np.fromfile(cooc, dtype=GLOVE_RECORD)
-        records = records[np.random.default_rng(1).permutation(len(records))]
-        records.tofile(shuf)
-        del records
-        os.unlink(cooc)
-        seconds, _, _, lines = run_child(
-            [os.path.join(tools, "glove"), "-input-file", shuf, "-vocab-file", vocab_file,
-             "-save-file", os.path.join(work, "vectors"), "-verbose", "2",
-             "-vector-size", str(args.dim), "-threads", str(args.workers),
-             "-iter", str(args.epochs), "-x-max", "100", "-eta", "0.05", "-alpha", "0.75",
-             "-binary", "0", "-model", "2", "-seed", "1"])
-        stamps = [t for t, text in lines if "iter:" in text]
-        epoch_s = float(np.median(np.diff(stamps))) if len(stamps) > 1 else seconds / args.epochs
-        print(f"  GloVe's glove: {epoch_s:.2f}s per epoch (median), "
-              f"{stats['nnz'] / epoch_s:,.0f} pairs/s; rnnfast trains "
-              f"{epoch_s / rnnfast_epoch_s:.2f}x faster")
-        wv = KeyedVectors.load_word2vec_format(os.path.join(work, "vectors.txt"),
-                                               no_header=True)
-        report_scores("GloVe", evaluate(wv, args))
-    finally:
-        for name in os.listdir(work):
-            os.unlink(os.path.join(work, name))
-        os.rmdir(work)
+    shuf = os.path.join(work, "cooc.shuf.bin")
+    records = np.fromfile(cooc, dtype=GLOVE_RECORD)
+    records = records[np.random.default_rng(1).permutation(len(records))]
+    records.tofile(shuf)
+    del records
+    os.unlink(cooc)
+    seconds, _, _, lines = run_child(
+        [os.path.join(args.glove_bin, "glove"), "-input-file", shuf, "-vocab-file", vocab_file,
+         "-save-file", os.path.join(work, "vectors"), "-verbose", "2",
+         "-vector-size", str(args.dim), "-threads", str(args.workers),
+         "-iter", str(args.epochs), "-x-max", "100", "-eta", "0.05", "-alpha", "0.75",
+         "-binary", "0", "-model", "2", "-seed", "1"])
+    stamps = [t for t, text in lines if "iter:" in text]
+    epoch_s = float(np.median(np.diff(stamps))) if len(stamps) > 1 else seconds / args.epochs
+    print(f"  GloVe's glove: {epoch_s:.2f}s per epoch (median), "
+          f"{stats['nnz'] / epoch_s:,.0f} pairs/s; rnnfast trains "
+          f"{epoch_s / rnnfast_epoch_s:.2f}x faster")
+    wv = KeyedVectors.load_word2vec_format(os.path.join(work, "vectors.txt"), no_header=True)
+    report_scores("GloVe", evaluate(wv, args))
 
 
 def main(argv=None):
@@ -178,20 +181,26 @@ def main(argv=None):
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--memory-limit", default="500MB")
-    parser.add_argument("--glove-bin", help="directory with GloVe's cooccur and glove binaries")
+    parser.add_argument("--glove-bin", type=os.path.abspath,
+                        help="directory with GloVe's cooccur and glove binaries")
     parser.add_argument("--analogies", default=os.path.join(DATA, "eval", "questions-words.txt"))
     parser.add_argument("--similarity", default=os.path.join(DATA, "eval", "wordsim353.tsv"))
     args = parser.parse_args(argv)
     corpus, tmp = plain_copy(args.corpus)
     out = tempfile.mktemp(suffix=".cooc.bin")
+    work = tempfile.mkdtemp(prefix="glove-tools-")
     try:
-        stats, epoch_s = run_rnnfast(corpus, out, args)
+        stats = count_rnnfast(corpus, out, args)
         if args.glove_bin:
-            run_glove_tools(corpus, out + ".vocab", stats, epoch_s, args)
+            cooc = count_glove_tools(corpus, out + ".vocab", work, stats, args)
+        epoch_s = train_rnnfast(out, stats, args)
+        if args.glove_bin:
+            train_glove_tools(cooc, out + ".vocab", work, stats, epoch_s, args)
     finally:
         for path in (out, out + ".vocab"):
             if os.path.exists(path):
                 os.unlink(path)
+        shutil.rmtree(work, ignore_errors=True)
         if tmp:
             os.unlink(tmp)
     return 0

@@ -244,9 +244,12 @@ assert PAIR_DTYPE.itemsize == sizeof(rf_glove_pair)
 
 def glove_epoch(cnp.ndarray W, cnp.ndarray C, cnp.ndarray b, cnp.ndarray bc, cnp.ndarray GW,
                 cnp.ndarray GC, cnp.ndarray Gb, cnp.ndarray Gbc, cnp.ndarray pairs, order,
-                int64_t start, int64_t end, float learning_rate, float clip):
+                int64_t start, int64_t end, float learning_rate, float clip,
+                int64_t block_size=0):
     """AdaGrad updates for pairs[order[start:end]] (PAIR_DTYPE records; order None:
-    pairs[start:end] as they lie); returns (cost, skipped)."""
+    pairs[start:end] as they lie); returns (cost, skipped). With block_size > 0,
+    order holds block numbers instead: the blocks pairs[k * block_size:(k + 1) *
+    block_size] for k in order[start:end], each visited as it lies."""
     cdef double cost = 0
     cdef int64_t skipped = 0
     cdef int32_t dim = W.shape[1]
@@ -260,7 +263,15 @@ def glove_epoch(cnp.ndarray W, cnp.ndarray C, cnp.ndarray b, cnp.ndarray bc, cnp
     cdef float *gbc = <float *>_ptr(Gbc)
     cdef rf_glove_pair *pp = <rf_glove_pair *>_ptr(pairs)
     cdef int64_t *order_p = NULL if order is None else <int64_t *>_ptr(<cnp.ndarray>order)
+    cdef int64_t n_pairs = len(pairs), k, first, last
     with nogil:
-        rf_glove_epoch(w, c, bp, bcp, gw, gc, gb, gbc, dim, pp, order_p, start, end,
-                       learning_rate, clip, &cost, &skipped, NULL)
+        if block_size > 0:
+            for k in range(start, end):
+                first = order_p[k] * block_size
+                last = min(first + block_size, n_pairs)
+                rf_glove_epoch(w, c, bp, bcp, gw, gc, gb, gbc, dim, pp, NULL, first, last,
+                               learning_rate, clip, &cost, &skipped, NULL)
+        else:
+            rf_glove_epoch(w, c, bp, bcp, gw, gc, gb, gbc, dim, pp, order_p, start, end,
+                           learning_rate, clip, &cost, &skipped, NULL)
     return cost, skipped

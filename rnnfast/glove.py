@@ -23,6 +23,8 @@ from rnnfast.word2vec import _check_number, _open_npz, default_workers
 __all__ = ["GloVe"]
 
 _STATE = _checks.GLOVE_STATE
+# pairs per block of the epoch order (64 KB of records)
+PAIR_BLOCK = 4096
 
 
 class GloVe:
@@ -127,11 +129,18 @@ class GloVe:
         elif not resume or self.state_ is None:
             self.state_ = self._initial_state(V)
             self.cost_, self.skipped_ = [], []
+        # The pairs are shuffled once; each epoch then visits blocks of them in a fresh
+        # random order, each block as it lies. That is a fresh order per epoch at the
+        # cost of a permutation of n / PAIR_BLOCK numbers (a full permutation of the
+        # pairs each epoch took a third of the epoch), and reading pairs in sequence
+        # leaves only the vector rows to be fetched at random.
+        pairs = pairs[np.random.default_rng([self.seed]).permutation(len(pairs))]
+        n_blocks = -(-len(pairs) // PAIR_BLOCK)
         report = Progress("glove", len(counts), self.epochs, self.progress, unit="pairs")
         for epoch in range(len(self.cost_), self.epochs):
             # one stream per epoch, so that a resumed run visits pairs as an unbroken one
-            order = np.random.default_rng([self.seed, epoch]).permutation(len(counts))
-            cost, skipped = self._epoch(pairs, order, report, epoch)
+            blocks = np.random.default_rng([self.seed, epoch]).permutation(n_blocks)
+            cost, skipped = self._epoch(pairs, blocks, report, epoch)
             self.cost_.append(cost)
             self.skipped_.append(skipped)
             report.update(epoch, (epoch + 1) * len(counts), self.learning_rate,
@@ -152,20 +161,20 @@ class GloVe:
         state.update({k: np.ones(V, np.float32) for k in ("G_b", "G_bctx")})
         return state
 
-    def _epoch(self, pairs, order, report, epoch):
+    def _epoch(self, pairs, blocks, report, epoch):
         from rnnfast._glove import glove_epoch
 
-        n = len(order)
-        bounds = np.linspace(0, n, self.workers + 1).astype(np.int64)
+        n = len(pairs)
+        bounds = np.linspace(0, len(blocks), self.workers + 1).astype(np.int64)
         results = [None] * self.workers
         errors = []
         arrays = [self.state_[k] for k in _STATE]
 
         def work(w):
             try:
-                results[w] = glove_epoch(*arrays, pairs, order,
+                results[w] = glove_epoch(*arrays, pairs, blocks,
                                          int(bounds[w]), int(bounds[w + 1]),
-                                         self.learning_rate, self.clip)
+                                         self.learning_rate, self.clip, PAIR_BLOCK)
             except BaseException as e:  # noqa: BLE001 - re-raised below
                 errors.append(e)
 
