@@ -1,8 +1,9 @@
 """GloVe: co-occurrence counting inside a memory budget, then AdaGrad on many threads.
 
 Training minimises sum f(X_ij) (w_i.c_j + b_i + bc_j - log X_ij)^2 with
-f(x) = min(1, (x / x_max)^alpha), visiting the pairs in a fresh random order each
-epoch, float32 parameters, Hogwild threads with the GIL released.
+f(x) = min(1, (x / x_max)^alpha): the pairs are shuffled once, then each epoch
+visits blocks of them in a fresh random order; float32 parameters, Hogwild
+threads with the GIL released.
 """
 
 import json
