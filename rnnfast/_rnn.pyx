@@ -63,8 +63,8 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
     """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
 
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
-    dx_mask (B, T) may be NULL (all steps); otherwise dx is computed only at its
-    non-zero steps and left as it was elsewhere. Workspaces: da (B, T, H), xh
+    dx_mask (B, T) may be NULL (all steps); otherwise dx must start zeroed, and it
+    gets dLoss/dx at the mask's non-zero steps only (zeros elsewhere). Workspaces: da (B, T, H), xh
     (B, T, D + H), dW (H, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
     """
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
@@ -114,9 +114,20 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
     if dx_mask == NULL:
         mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
         return
-    # only the masked steps: their rows of da gathered into xh (free now), one
-    # product into a compact block right after them, then scattered back
     cdef Py_ssize_t n_sel = 0
+    for r in range(<Py_ssize_t>B * T):
+        n_sel += dx_mask[r] != 0
+    if 2 * n_sel >= <Py_ssize_t>B * T:
+        # most steps wanted: one product over all of them (dx starts zeroed when a
+        # mask is given), then the unwanted rows are cleared
+        mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
+        for r in range(<Py_ssize_t>B * T):
+            if not dx_mask[r]:
+                memset(dx + r * D, 0, D * sizeof(floating))
+        return
+    # few steps wanted: their rows of da gathered into xh (free now), one product
+    # into a compact block right after them, then scattered back
+    n_sel = 0
     for r in range(<Py_ssize_t>B * T):
         if dx_mask[r]:
             memcpy(xh + n_sel * H, da + r * H, H * sizeof(floating))

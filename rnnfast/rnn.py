@@ -57,7 +57,7 @@ class _SequenceData:
             valid = steps < lengths[:, None]
             pos = np.where(valid, self.starts[index][:, None] + steps, 0)
             ids = np.where(valid, self.flat[pos], 0)
-            return embedding[ids].astype(dtype, copy=False), lengths, ids
+            return embedding.take(ids, axis=0).astype(dtype, copy=False), lengths, ids
         D = self.seqs[index[0]].shape[1]
         x = np.zeros((len(index), T, D), dtype=dtype)
         for row, i in enumerate(index):
