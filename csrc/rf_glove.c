@@ -205,7 +205,8 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
         total += 0.5 * (double)fdiff * (double)diff;
         /* GloVe's AdaGrad: the gradient is scaled by the learning rate first, each
          * step divides by the root of the scaled squares summed so far (from 1),
-         * then adds its own; biases alike */
+         * then adds its own; the biases alike (unlike GloVe's code, whose bias
+         * steps carry no learning rate) */
         const float step = learning_rate * fdiff;
         for (d = 0; d < dim; d++) {
             float g_w = rf_clipf(step * c[d], clip);

@@ -38,8 +38,10 @@ class GloVe:
     output="word"), `cost_` (summed loss per epoch), `skipped_` (pairs skipped per
     epoch for a non-finite score), `cooccurrence_` (the counts, when fit counted them).
 
-    Updates follow GloVe's C code: gradients scaled by the learning rate (biases
-    too), AdaGrad sums of those scaled squares started at 1 (see reference.glove_epoch).
+    Updates follow GloVe's C code for the word vectors: gradients scaled by the
+    learning rate, AdaGrad sums of those scaled squares started at 1; the biases
+    are scaled the same way (GloVe's current code leaves its bias steps unscaled;
+    see reference.glove_epoch).
     `checkpoint` (a path) saves the whole state after every epoch; `resume=True`
     continues from it.
     """

@@ -240,7 +240,8 @@ def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learn
     AdaGrad as GloVe's C code does it: each gradient g is first scaled, s = learning_rate
     * g, and clipped to [-clip, clip]; the parameter moves by s / sqrt(G) with G the
     sum of earlier s^2 (from 1), then G += s^2. Biases are treated the same way, so
-    their steps carry the learning rate too.
+    their steps carry the learning rate too (GloVe's current C code does not scale
+    its bias steps by the learning rate; rnnfast's choice).
     A pair whose score is not finite is skipped. Returns (cost, skipped): the
     summed loss of the updated pairs (float) and the number skipped.
     """
