@@ -8,7 +8,7 @@ recurrent product h_{t-1} W_hh^T and its transpose run step by step.
 """
 
 cimport numpy as cnp
-from libc.math cimport exp, log1p, fabs
+from libc.math cimport exp, log1p, fabs, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
@@ -59,33 +59,47 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
                     const floating *h0, const Py_ssize_t *lengths, int min_len,
                     const unsigned char *dx_mask, floating *dh, floating *da,
                     floating *xh, floating *dW, floating *dx,
-                    floating *dW_xh, floating *dW_hh, floating *db_h) noexcept nogil:
+                    floating *dW_xh, floating *dW_hh, floating *db_h,
+                    double *dh_norms) noexcept nogil:
     """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
 
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
     dx_mask (B, T) may be NULL (all steps); otherwise dx must start zeroed, and it
     gets dLoss/dx at the mask's non-zero steps only (zeros elsewhere). Workspaces: da (B, T, H), xh
     (B, T, D + H), dW (H, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
+    dh_norms (T,) may be NULL; otherwise it gets the batch mean of ||dLoss/dh_t||.
+    With dW_xh NULL only dh and dh_norms are computed (no weight gradients, no dx).
     """
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
     cdef Py_ssize_t b, t, j, r, off
     cdef bint active
     cdef floating h
+    cdef double norm_sum, sq
     if min_len < T:
         memset(da, 0, <size_t>B * row_stride * sizeof(floating))
     for t in range(T - 1, -1, -1):
+        norm_sum = 0
         for b in range(B):
             off = b * row_stride + t * H
             if dhs != NULL:
                 for j in range(H):
                     dh[b * H + j] += dhs[off + j]
+            if dh_norms != NULL:  # dh[b] is dLoss/dh_t now (carried past the end)
+                sq = 0
+                for j in range(H):
+                    sq += <double>dh[b * H + j] * dh[b * H + j]
+                norm_sum += sqrt(sq)
             if t < min_len or t < lengths[b]:
                 for j in range(H):
                     h = hs[off + j]
                     da[off + j] = dh[b * H + j] * (1 - h * h)
                 memset(dh + b * H, 0, H * sizeof(floating))
+        if dh_norms != NULL:
+            dh_norms[t] = norm_sum / B if B > 0 else 0
         # rows of da past their sequence's end are zero and leave dh as it was
         mm_nn_acc(B, H, H, da + t * H, <int>row_stride, W_hh, H, dh, H)
+    if dW_xh == NULL:  # only dh (and dh_norms) wanted
+        return
     for r in range(<Py_ssize_t>B * T):
         for j in range(H):
             db_h[j] += da[r * H + j]
@@ -198,7 +212,9 @@ def forward(x, W_xh, W_hh, b_h, h0, lengths):
 cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.ndarray W_xh,
                           cnp.ndarray W_hh, cnp.ndarray dhs, cnp.ndarray h0,
                           cnp.ndarray lengths, cnp.ndarray dx, cnp.ndarray dW_xh,
-                          cnp.ndarray dW_hh, cnp.ndarray db_h, cnp.ndarray dh0):
+                          cnp.ndarray dW_hh, cnp.ndarray db_h, cnp.ndarray dh0,
+                          cnp.ndarray dh_norms):
+    # dW_xh None: only the per-step norms into dh_norms
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
     cdef size_t n_state = <size_t>B * T * H
     cdef floating *da = <floating *>_alloc(
@@ -217,12 +233,28 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     cdef floating *dwhh = <floating *>_data(dW_hh)
     cdef floating *dbh = <floating *>_data(db_h)
     cdef floating *dh = <floating *>_data(dh0)
+    cdef double *norms = <double *>_data(dh_norms)
     cdef int min_len
     with nogil:
         _min_length(lens, B, T, &min_len)
         _backward(B, T, D, H, xp, hsp, wxh, whh, dhsp, h0p, lens, min_len,
-                  NULL, dh, da, xh, dW, dxp, dwxh, dwhh, dbh)
+                  NULL, dh, da, xh, dW, dxp, dwxh, dwhh, dbh, norms)
     free(da)
+
+
+def state_gradient_norms(x, hs, W_xh, W_hh, dhs, h0, lengths):
+    """Batch mean of ||dLoss/dh_t|| for every step t (float64 (T,)), where dhs is
+    dLoss/dhs from outside the recurrence; arguments validated as for rnn_backward.
+    Runs only the recurrence of BPTT: no weight or input gradients."""
+    norms = np.zeros(x.shape[1])
+    dh0 = np.zeros((x.shape[0], W_hh.shape[0]), x.dtype)
+    if x.dtype == np.float32:
+        _backward_entry[float](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
+                               None, None, None, None, dh0, norms)
+    else:
+        _backward_entry[double](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
+                                None, None, None, None, dh0, norms)
+    return norms
 
 
 def backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
@@ -236,10 +268,10 @@ def backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
     dh0 = np.zeros((B, H), dt)
     if dt == np.float32:
         _backward_entry[float](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
-                        dx, dW_xh, dW_hh, db_h, dh0)
+                               dx, dW_xh, dW_hh, db_h, dh0, None)
     else:
         _backward_entry[double](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
-                        dx, dW_xh, dW_hh, db_h, dh0)
+                                dx, dW_xh, dW_hh, db_h, dh0, None)
     return dx, dW_xh, dW_hh, db_h, dh0
 
 
@@ -322,7 +354,7 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
         _forward(B, T, D, H, xp, W_xhT, W_hhT, bh, h0p, lens, min_len, hs)
         loss = _head(B, T, H, O, binary, hs, why, by, yp, dwhy, dby, dh)
         _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, mask, dh, da, xh,
-                  dW, dxp, dwxh, dwhh, dbh)
+                  dW, dxp, dwxh, dwhh, dbh, NULL)
     free(work)
     return loss
 

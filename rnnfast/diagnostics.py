@@ -30,24 +30,23 @@ def gradient_norms(params, x, y, lengths=None, task="binary", h0=None):
     its final gradient unchanged (the state is carried there); they are
     averaged like the others.
     """
+    from rnnfast import _rnn
+
     params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
-    W_hh, W_hy = params["W_hh"].astype(np.float64), params["W_hy"].astype(np.float64)
-    hs = functional.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0,
-                                lengths).astype(np.float64)
+    W_hy = params["W_hy"].astype(np.float64)
+    hs = functional.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
     B, T, _ = hs.shape
-    out = hs[:, -1] @ W_hy.T + params["b_y"]
+    out = hs[:, -1].astype(np.float64) @ W_hy.T + params["b_y"]
     if task == "binary":
         dout = (1 / (1 + np.exp(-out[:, 0])) - y) / B
         dout = dout[:, None]
     else:
         dout = 2 * (out - y) / out.size
-    dh = dout @ W_hy
-    norms = np.empty(T)
-    for t in reversed(range(T)):
-        norms[t] = np.mean(np.linalg.norm(dh, axis=1))
-        active = (t < lengths)[:, None]
-        dh = np.where(active, (dh * (1 - hs[:, t] ** 2)) @ W_hh, dh)
-    return norms
+    # the recurrence of the backward kernel, for its per-step norms of dLoss/dh_t
+    # (in the parameters' dtype, summed in float64)
+    dhs = np.zeros_like(hs)
+    dhs[:, -1] = dout @ W_hy
+    return _rnn.state_gradient_norms(x, hs, params["W_xh"], params["W_hh"], dhs, h0, lengths)
 
 
 def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time step"):

@@ -53,3 +53,14 @@ def test_spectral_radius():
     assert spectral_radius(rotation) == pytest.approx(3.0)
     with pytest.raises(ValueError, match="square"):
         spectral_radius(np.zeros((2, 3)))
+
+
+def test_gradient_norms_of_a_float32_model_match_float64():
+    rng = np.random.default_rng(5)
+    params, x, _, lengths = make_rnn_case(rng, 4, 9, 3, 7, np.float64)
+    y = rng.integers(0, 2, 4)
+    want = gradient_norms(params, x, y, lengths)
+    got = gradient_norms({k: v.astype(np.float32) for k, v in params.items()},
+                         x.astype(np.float32), y, lengths)
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, want, rtol=1e-5)
