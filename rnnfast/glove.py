@@ -15,7 +15,7 @@ from scipy import sparse
 
 from rnnfast import _checks
 from rnnfast._atomic import atomic_write
-from rnnfast.cooccur import _vocab_words, count_arrays, load_cooccurrence
+from rnnfast.cooccur import _vocab_words, count_arrays, load_cooccurrence, sum_duplicates
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
@@ -108,9 +108,9 @@ class GloVe:
         if matrix.shape != (V, V):
             raise ValueError(f"matrix has shape {matrix.shape} but vocab has {V} words")
         coo = sparse.coo_matrix(matrix)
-        coo.sum_duplicates()
-        keep = coo.data != 0
-        rows, cols, counts = coo.row[keep], coo.col[keep], coo.data[keep]
+        rows, cols, counts = sum_duplicates(coo.row, coo.col, coo.data, V)
+        keep = counts != 0
+        rows, cols, counts = rows[keep], cols[keep], counts[keep]
         if len(counts) == 0:
             raise ValueError("the co-occurrence matrix is all zeros: nothing to train on "
                              "(is the corpus too small for min_count, or the window 0?)")

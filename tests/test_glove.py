@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+from scipy import sparse
 
 import rnnfast.cooccur as cooccur
 from conftest import assert_close
@@ -198,6 +199,15 @@ def test_one_worker_is_reproducible_and_checkpoints_resume(corpus, tmp_path):
     resumed.fit_cooccurrence(X, vocab, resume=True)
     assert len(resumed.cost_) == 4
     np.testing.assert_array_equal(resumed.wv.vectors, a.wv.vectors)
+    # the same counts split into duplicate entries, shuffled: summed back, the same model
+    coo = X.tocoo()
+    half = coo.data / 2
+    order = np.random.default_rng(0).permutation(2 * coo.nnz)
+    split = sparse.coo_matrix((np.concatenate([half, coo.data - half])[order],
+                               (np.tile(coo.row, 2)[order], np.tile(coo.col, 2)[order])),
+                              shape=X.shape)
+    c = GloVe(vector_size=8, epochs=4, workers=1, **QUIET).fit_cooccurrence(split, vocab)
+    np.testing.assert_allclose(c.wv.vectors, a.wv.vectors, rtol=1e-5, atol=1e-6)
     loaded = GloVe.load(path)
     assert len(loaded.cost_) == 4 and loaded.wv.vector_size == 8
 
