@@ -153,6 +153,28 @@ def test_epoch_kernel_matches_reference(V, d, n, seed):
         assert_close(fast[k], slow[k], np.float32, k)
 
 
+@pytest.mark.parametrize("n, block", [(1, 4), (10, 3), (64, 8), (65, 8)])
+def test_epoch_over_blocks_is_the_epoch_over_their_pairs(n, block):
+    # GloVe.fit's epochs visit blocks of pairs in a random order: the kernel's block
+    # mode must do exactly what the explicit order of those pairs does
+    from rnnfast._glove import glove_epoch
+    rng = np.random.default_rng(n)
+    V, d = 7, 5
+    pairs = functional.glove_pairs(rng.integers(0, V, n), rng.integers(0, V, n),
+                                   rng.random(n) * 200 + 0.5, 100.0, 0.75)
+    blocks = rng.permutation(-(-n // block))
+    order = np.concatenate([np.arange(b * block, min((b + 1) * block, n)) for b in blocks])
+    by_blocks, by_pairs = glove_state(V, d), glove_state(V, d)
+    keys = ("W", "W_ctx", "b", "b_ctx", "G_W", "G_ctx", "G_b", "G_bctx")
+    got = glove_epoch(*(by_blocks[k] for k in keys), pairs, blocks, 0, len(blocks), 0.05,
+                      100.0, block)
+    want = glove_epoch(*(by_pairs[k] for k in keys), pairs, order, 0, n, 0.05, 100.0)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)  # cost summed block by block
+    assert got[1] == want[1]
+    for k in keys:
+        np.testing.assert_array_equal(by_blocks[k], by_pairs[k], err_msg=k)
+
+
 def test_epoch_skips_pairs_whose_score_overflows():
     state = glove_state(2, 4)
     state["W"][0] = 3e19
