@@ -1,7 +1,7 @@
 """rnnfast vs PyTorch CPU: the same RNN classifier on SMS spam, seconds per epoch and accuracy.
 
     taskset -c 0 python benchmarks/compare_torch.py [--hidden 128] [--batch 32] [--epochs 10]
-        [--repeats 3] [--freeze] [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt]
+        [--repeats 5] [--freeze] [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt]
 
 Both sides get the same data (SMS Spam Collection, seeded 80/20 split, tokens looked
 up in word vectors trained by rnnfast), the same embedding treatment (by default the
@@ -144,7 +144,7 @@ def main(argv=None):
     parser.add_argument("--freeze", action="store_true",
                         help="keep the word vectors fixed (the unknown-token vector is still "
                              "learned); by default the whole embedding is trained")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--vectors", default="/tmp/rnnfast-sms-wv.npz",
                         help="cached word vectors (.npz); trained from --corpus if missing")
     parser.add_argument("--corpus", default=os.path.join(DATA, "corpus1m.txt"))
