@@ -22,25 +22,6 @@ static inline void rf_cooc_add(rf_cooc *c, int32_t i, int32_t j, double w)
     }
 }
 
-/* tokens ahead whose table cells are prefetched */
-#define RF_COOC_AHEAD 8
-
-static inline void rf_cooc_prefetch(const rf_cooc *c, const int32_t *ids, int64_t q,
-                                    int64_t context)
-{
-#if defined(__GNUC__)
-    int32_t right = ids[q];
-    int64_t lo = q - c->window > context ? q - c->window : context;
-    for (int64_t k = q - 1; k >= lo; k--) {
-        int32_t i = ids[k], j = right;
-        if (c->symmetric && i > j) { i = right; j = ids[k]; }
-        if (rf_cooc_dense(c, i, j)) __builtin_prefetch(c->dense + c->dense_offset[i] + j, 1);
-    }
-#else
-    (void)c; (void)ids; (void)q; (void)context;
-#endif
-}
-
 /* Room for one more token's pairs? */
 static inline int rf_cooc_full(const rf_cooc *c)
 {
@@ -63,7 +44,6 @@ static int rf_cooc_run(rf_cooc *c, const int32_t *ids, const int64_t *ends,
         for (; c->position < end; c->position++) {
             int64_t p = c->position;
             if (rf_cooc_full(c)) return 1;
-            if (RF_COOC_AHEAD && p + RF_COOC_AHEAD < end) rf_cooc_prefetch(c, ids, p + RF_COOC_AHEAD, context);
             int32_t right = ids[p];
             int64_t lo = p - window > context ? p - window : context;
             for (int64_t k = p - 1; k >= lo; k--) {

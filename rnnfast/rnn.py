@@ -338,7 +338,8 @@ class _BaseRNN:
         items = [(self.params_[k], grads[k], None, k) for k in self._PARAMS]
         if emb_grad_rows is not None and len(emb_grad_rows[0]):
             rows, g = emb_grad_rows
-            items.append((self.embedding_, g, rows, "embedding"))
+            # the compiled update reads int64 row ids (intp is int32 on 32-bit builds)
+            items.append((self.embedding_, g, rows.astype(np.int64, copy=False), "embedding"))
         state["step"] += 1
         for param, g, rows, name in items:
             if self.optimizer == "sgd":
