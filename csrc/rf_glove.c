@@ -109,9 +109,40 @@ static int rf_cooc_fill(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     return 0;
 }
 
+void rf_cooc_init(rf_cooc *c, int32_t vocab_size, int32_t window, int32_t symmetric,
+                  int32_t distance_weighting, int64_t max_product, int32_t dense_rows,
+                  const int64_t *dense_offset, double *dense, const double *weights,
+                  rf_record *records, int64_t capacity, int32_t *block_ids,
+                  int64_t *block_ends, int64_t block_capacity, volatile const int *stop)
+{
+    memset(c, 0, sizeof *c);
+    c->vocab_size = vocab_size;
+    c->window = window;
+    c->symmetric = symmetric;
+    c->distance_weighting = distance_weighting;
+    c->max_product = max_product;
+    c->dense_rows = dense_rows;
+    c->dense_offset = dense_offset;
+    c->dense = dense;
+    c->weights = weights;
+    c->records = records;
+    c->capacity = capacity;
+    c->block_ids = block_ids;
+    c->block_ends = block_ends;
+    c->block_capacity = block_capacity;
+    c->stop = stop;
+}
+
+void rf_cooc_restart(rf_cooc *c)
+{
+    c->sentence = c->position = 0;
+    c->block_live = c->line_open = c->at_end = 0;
+}
+
 int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
 {
     for (;;) {
+        if (*c->stop) return 3;
         if (c->block_live) {
             if (rf_cooc_run(c, c->block_ids, c->block_ends, c->block_sentences,
                             c->block_first))

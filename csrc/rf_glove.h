@@ -41,7 +41,17 @@ typedef struct {
     int64_t block_capacity;      /* > window */
     int64_t block_sentences, block_first;
     int32_t block_live, line_open, at_end;
+    volatile const int *stop;    /* file counting returns once this is non-zero */
 } rf_cooc;
+
+/* Set every field: the arrays are the caller's and must outlive the state. */
+void rf_cooc_init(rf_cooc *c, int32_t vocab_size, int32_t window, int32_t symmetric,
+                  int32_t distance_weighting, int64_t max_product, int32_t dense_rows,
+                  const int64_t *dense_offset, double *dense, const double *weights,
+                  rf_record *records, int64_t capacity, int32_t *block_ids,
+                  int64_t *block_ends, int64_t block_capacity, volatile const int *stop);
+/* Forget the resume point: the next call reads new id arrays or a new reader. */
+void rf_cooc_restart(rf_cooc *c);
 
 /* With symmetric set, each pair is counted once as (smaller id, larger id), in the
  * dense table (cells i <= j only) and in the buffer alike; rf_mirror restores both
@@ -52,9 +62,9 @@ typedef struct {
 int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_sentences);
 
 /* Count the lines of an open reader (tokens looked up in `vocab`, unknown ones
- * dropped). Returns 1 when the buffer filled, 0 at the end, -2 on a read error.
- * Before the first call on a reader, set sentence, position, block_live,
- * line_open and at_end to 0. */
+ * dropped). Returns 1 when the buffer filled, 0 at the end, 3 once *stop is set
+ * (checked every block of ids), -2 on a read error. Call rf_cooc_restart before
+ * the first call on a reader. */
 int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab);
 
 /* Sort n records by key (key_base <= key < key_base + 2^key_bits) and add up equal

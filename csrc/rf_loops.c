@@ -86,32 +86,6 @@ void rf_tanh_d(double *RF_RESTRICT x, ptrdiff_t n)
     for (ptrdiff_t i = 0; i < n; i++) x[i] = tanh(x[i]);
 }
 
-/* A value is non-finite when all its exponent bits are set; or-ing a flag
- * over integers keeps the loop free of branches and of float reductions. */
-int rf_all_finite_f(const float *x, ptrdiff_t n)
-{
-    uint32_t bad = 0;
-    const uint32_t mask = 0x7f800000u;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        uint32_t b;
-        memcpy(&b, x + i, sizeof b);
-        bad |= (uint32_t)((b & mask) == mask);
-    }
-    return bad == 0;
-}
-
-int rf_all_finite_d(const double *x, ptrdiff_t n)
-{
-    uint64_t bad = 0;
-    const uint64_t mask = 0x7ff0000000000000ull;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        uint64_t b;
-        memcpy(&b, x + i, sizeof b);
-        bad |= (uint64_t)((b & mask) == mask);
-    }
-    return bad == 0;
-}
-
 /* Adam: the step is computed in the arrays' own precision, so the loop
  * vectorises (sqrt and division are exact IEEE operations at any width). */
 #define RF_DEFINE_ADAM(SUFFIX, T, SQRT)                                            \

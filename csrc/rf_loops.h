@@ -28,10 +28,6 @@ void rf_mm_tn_acc_d(int m, int n, int k, const double *A, int lda,
 void rf_tanh_f(float *x, ptrdiff_t n);
 void rf_tanh_d(double *x, ptrdiff_t n);
 
-/* 1 if every one of the n values is finite, else 0. */
-int rf_all_finite_f(const float *x, ptrdiff_t n);
-int rf_all_finite_d(const double *x, ptrdiff_t n);
-
 /* One Adam step over n values (see reference.adam_step); lr_hat is the
  * learning rate over (1 - beta1^t), root_c2 is sqrt(1 - beta2^t). */
 void rf_adam_f(float *p, const float *g, float *m, float *v, ptrdiff_t n, double lr_hat,

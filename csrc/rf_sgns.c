@@ -237,33 +237,43 @@ static inline int rf_keep(const rf_sgns_model *m, uint64_t *rng, int32_t id)
     return thr == 0xffffffffu || (uint32_t)rf_rand(rng) < thr;
 }
 
+/* The learning rate once `done` of the `total` raw words a pass expects are read:
+ * the one schedule of both passes, so a file and the same sentences from Python
+ * train alike. */
+static inline float rf_alpha(float alpha_start, float alpha_end, int64_t done, int64_t total)
+{
+    double f = (double)done / (double)(total > 0 ? total : 1);
+    return alpha_start + (alpha_end - alpha_start) * (float)(f < 1 ? f : 1);
+}
+
 RF_HOT
 void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
-                       const int64_t *sentence_ends, int64_t n_sentences,
-                       float alpha_start, float alpha_end, rf_sgns_stats *stats,
+                       const int64_t *sentence_ends, const int64_t *raw_ends,
+                       int64_t n_sentences, float alpha_start, float alpha_end,
+                       int64_t words_before, int64_t words_total, rf_sgns_stats *stats,
                        volatile const int *stop)
 {
     float *work = malloc(rf_work_floats(m) * sizeof(float));
     int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
-    int64_t total = n_sentences ? sentence_ends[n_sentences - 1] : 0;
-    int64_t begin = 0;
+    int64_t begin = 0, raw_begin = 0;
     if (!work || !scratch || !sentence) goto out;
     for (int64_t s = 0; s < n_sentences && !*stop; s++) {
         int64_t end = sentence_ends[s];
-        float alpha = alpha_start + (alpha_end - alpha_start) * (float)((double)begin / (double)(total ? total : 1));
+        float alpha = rf_alpha(alpha_start, alpha_end, words_before + raw_begin, words_total);
         int32_t n = 0;
         for (int64_t t = begin; t < end; t++) {
             if (!rf_keep(m, rng, ids[t])) continue;
             sentence[n++] = ids[t];
             stats->kept++;
-            if (n == RF_MAX_SENTENCE) {
+            if (n == RF_MAX_SENTENCE) {  /* the caller cuts sentences; this is a guard */
                 rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
                 n = 0;
             }
         }
         rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
-        stats->words += end - begin;
+        stats->words += raw_ends[s] - raw_begin;
+        raw_begin = raw_ends[s];
         begin = end;
     }
 out:
@@ -275,8 +285,8 @@ out:
 RF_HOT
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
-                       float alpha_start, float alpha_end, rf_sgns_stats *stats,
-                       volatile const int *stop)
+                       float alpha_start, float alpha_end, int64_t words_total,
+                       rf_sgns_stats *stats, volatile const int *stop)
 {
     rf_reader r;
     char token[RF_MAX_TOKEN + 1];
@@ -285,9 +295,8 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     float *work = malloc(rf_work_floats(m) * sizeof(float));
     int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
-    int32_t n = 0;
-    int64_t line_words = 0;
-    double span = (double)(end - start > 0 ? end - start : 1);
+    int32_t n = 0, raw = 0;   /* kept and raw tokens of the sentence being read */
+    int64_t words = 0;        /* raw tokens of the range before that sentence */
     if (!work || !scratch || !sentence) {
         rc = -1;
         goto out;
@@ -297,28 +306,28 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
         rf_reader_close(&r);
         goto out;
     }
-    float alpha = alpha_start;
+    /* A sentence ends with its line or after RF_MAX_SENTENCE raw tokens, as
+     * LineSentence cuts it; its learning rate is set by the words before it. */
     while (!*stop && (status = rf_reader_next(&r, token, &len)) > 0) {
         if (status == 1) {
-            line_words++;
+            raw++;
             const rf_entry *e = rf_vocab_find(vocab, token, len);
-            if (!e || !rf_keep(m, rng, e->index)) continue;
-            sentence[n++] = e->index;
-            stats->kept++;
-            if (n < RF_MAX_SENTENCE) continue;
+            if (e && rf_keep(m, rng, e->index)) {
+                sentence[n++] = e->index;
+                stats->kept++;
+            }
+            if (raw < RF_MAX_SENTENCE) continue;
         }
-        rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
-        n = 0;
-        if (status == 2) {
-            stats->words += line_words;
-            line_words = 0;
-            double done = (double)(r.pos - start) / span;
-            alpha = alpha_start + (alpha_end - alpha_start) * (float)(done < 1 ? done : 1);
-        }
+        rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
+                    work, scratch, stats);
+        words += raw;
+        stats->words += raw;
+        n = raw = 0;
     }
     if (status < 0) rc = -2;
-    rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
-    stats->words += line_words;
+    rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
+                work, scratch, stats);
+    stats->words += raw;
     rf_reader_close(&r);
 out:
     free(work);

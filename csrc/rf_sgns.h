@@ -8,8 +8,6 @@
 
 #include "rf_vocab.h"
 
-/* Longer sentences are cut into pieces of this many (kept) tokens. */
-#define RF_MAX_SENTENCE 10000
 /* Most input rows, and most output rows (1 + negatives), in one window:
  * the Python layer caps window at RF_MAX_WINDOW_ROWS / 2 and negative below it. */
 #define RF_MAX_WINDOW_ROWS 512
@@ -50,22 +48,26 @@ double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *in
                        const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
                        int32_t k1, float alpha, float *work);
 
-/* One pass over sentences of vocabulary ids (ids[sentence_ends[s-1]:sentence_ends[s]]),
- * with subsampling, dynamic windows and sampled negatives. The learning rate
- * falls linearly from alpha_start to alpha_end over the pass. */
+/* The learning rate of a sentence falls linearly from alpha_start to alpha_end
+ * with the raw words read before it, out of the `words_total` the pass expects.
+ *
+ * One pass over sentences of vocabulary ids (ids[sentence_ends[s-1]:sentence_ends[s]]),
+ * with subsampling, dynamic windows and sampled negatives. raw_ends[s] counts the
+ * raw tokens (unknown ones included) up to sentence s's end; words_before, those
+ * the pass read before these sentences. Returns early once *stop is set. */
 void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
-                       const int64_t *sentence_ends, int64_t n_sentences,
-                       float alpha_start, float alpha_end, rf_sgns_stats *stats,
+                       const int64_t *sentence_ends, const int64_t *raw_ends,
+                       int64_t n_sentences, float alpha_start, float alpha_end,
+                       int64_t words_before, int64_t words_total, rf_sgns_stats *stats,
                        volatile const int *stop);
 
 /* One pass over the lines that start in [start, end) of a text file, each line
- * a sentence of whitespace-separated tokens, unknown tokens dropped. The
- * learning rate falls linearly from alpha_start to alpha_end across the range.
+ * a sentence of whitespace-separated tokens, unknown tokens dropped.
  * Returns 0, -1 when out of memory, -2 on a read error. */
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
-                       float alpha_start, float alpha_end, rf_sgns_stats *stats,
-                       volatile const int *stop);
+                       float alpha_start, float alpha_end, int64_t words_total,
+                       rf_sgns_stats *stats, volatile const int *stop);
 
 /* Walker alias tables for drawing index i with probability weights[i] / sum. */
 void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,

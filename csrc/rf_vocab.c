@@ -194,9 +194,22 @@ static int rf_is_space(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
+/* Length of the first n bytes of a token less a UTF-8 character cut by the end. */
+static uint32_t rf_utf8_whole(const char *s, uint32_t n)
+{
+    uint32_t i = n, back = 0;
+    while (i > 0 && back < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) { i--; back++; }
+    if (i == 0) return n;
+    unsigned char lead = (unsigned char)s[i - 1];
+    uint32_t need = lead < 0x80 ? 1 : (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3
+                  : (lead >> 3) == 30 ? 4 : 1;
+    return (i - 1) + need > n ? i - 1 : n;
+}
+
 int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
 {
     uint32_t n = 0;
+    int cut = 0;
     for (;;) {
         if (!r->line_started_in_range) return 0;
         int c = rf_getc(r);
@@ -205,6 +218,7 @@ int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
             if (n > 0) {
                 /* hand out the token now; a newline after it is seen next call */
                 if (c == '\n') { r->buf_pos--; r->pos--; }
+                if (cut) n = rf_utf8_whole(out, n);
                 out[n] = '\0';
                 *len = n;
                 return 1;
@@ -220,35 +234,38 @@ int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
             continue;
         }
         if (n < RF_MAX_TOKEN) out[n++] = (char)c;
+        else cut = 1;
     }
 }
 
 int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
-                  size_t max_size, int64_t *n_tokens, int64_t *n_lines)
+                  size_t max_size, volatile int64_t *totals, volatile const int *stop)
 {
     rf_reader r;
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
     int status, rc = 0;
-    int line_has_tokens = 0;
-    *n_tokens = 0;
-    *n_lines = 0;
+    int64_t line_tokens = 0;
+    totals[0] = totals[1] = totals[2] = 0;
     if (rf_reader_open(&r, path, start, end) != 0) {
         rf_reader_close(&r);
         return -2;
     }
     while ((status = rf_reader_next(&r, token, &len)) > 0) {
         if (status == 2) {
-            *n_lines += line_has_tokens;
-            line_has_tokens = 0;
+            totals[1] += (line_tokens + RF_MAX_SENTENCE - 1) / RF_MAX_SENTENCE;
+            line_tokens = 0;
+            totals[2] = r.pos - start;
+            if (*stop) { rc = -3; break; }
             continue;
         }
-        line_has_tokens = 1;
-        (*n_tokens)++;
+        line_tokens++;
+        totals[0]++;
         if (rf_vocab_add(v, token, len, 1, -1) != 0) { rc = -1; break; }
         if (max_size && v->size > max_size && rf_vocab_prune(v) != 0) { rc = -1; break; }
     }
-    *n_lines += line_has_tokens;
+    totals[1] += (line_tokens + RF_MAX_SENTENCE - 1) / RF_MAX_SENTENCE;
+    if (rc == 0) totals[2] = end - start;
     if (status < 0) rc = -2;
     rf_reader_close(&r);
     return rc;

@@ -10,8 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Longer tokens are cut to this many bytes (as word2vec's C tool does, at 100). */
+/* The tokenising contract, shared with rnnfast.corpus.LineSentence: tokens are
+ * separated by the six ASCII whitespace bytes (space, \t, \n, \v, \f, \r), a
+ * line ends at \n; a token longer than RF_MAX_TOKEN bytes keeps its first
+ * RF_MAX_TOKEN bytes less any UTF-8 character cut in two; a line of more than
+ * RF_MAX_SENTENCE tokens is read as several sentences of at most that many. */
 #define RF_MAX_TOKEN 1000
+#define RF_MAX_SENTENCE 10000
 
 typedef struct {
     char *word;      /* NUL-terminated, owned by the table */
@@ -56,9 +61,11 @@ void rf_reader_close(rf_reader *r);
 int rf_reader_next(rf_reader *r, char *out, uint32_t *len);
 
 /* Count the tokens of [start, end) of a file into v, pruning when the table
- * exceeds max_size (0 = never). Returns 0, -1 on out of memory, -2 on a read
- * error. *n_tokens and *n_lines receive the totals (before pruning). */
+ * exceeds max_size (0 = never). totals[0], [1] and [2] count the tokens, the
+ * sentences (before pruning) and the bytes as they are read, for another thread
+ * to watch.
+ * Returns 0, -1 on out of memory, -2 on a read error, -3 once *stop is set. */
 int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
-                  size_t max_size, int64_t *n_tokens, int64_t *n_lines);
+                  size_t max_size, volatile int64_t *totals, volatile const int *stop);
 
 #endif

@@ -1,27 +1,11 @@
 """Array helpers that must be fast on small arrays (numpy's cost ~1 us per call or more)."""
 
 cimport numpy as cnp
-from rnnfast._blas cimport floating, all_finite as _all_finite_ptr, tanh_inplace as _tanh_ptr
+from rnnfast._blas cimport floating, tanh_inplace as _tanh_ptr
 
 import numpy as np
 
 cnp.import_array()
-
-
-def all_finite(cnp.ndarray a):
-    """True if the C-contiguous float32 or float64 array `a` holds no NaN or inf."""
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
-    cdef void *data = cnp.PyArray_DATA(a)
-    cdef bint ok
-    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
-        with nogil:
-            ok = _all_finite_ptr(<float *>data, n)
-    elif cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
-        with nogil:
-            ok = _all_finite_ptr(<double *>data, n)
-    else:
-        raise TypeError("all_finite takes float32 or float64 arrays")
-    return ok
 
 
 def tanh_inplace(cnp.ndarray a):

@@ -22,8 +22,6 @@ cdef extern from "rf_loops.h" nogil:
                         const double *B, int ldb, double *C, int ldc)
     void rf_tanh_f(float *x, Py_ssize_t n)
     void rf_tanh_d(double *x, Py_ssize_t n)
-    int rf_all_finite_f(const float *x, Py_ssize_t n)
-    int rf_all_finite_d(const double *x, Py_ssize_t n)
 
 cdef enum:
     # products with fewer multiply-adds than this use the C loops
@@ -90,9 +88,3 @@ cdef inline void tanh_inplace(floating *x, Py_ssize_t n) noexcept nogil:
     else:
         rf_tanh_d(x, n)
 
-
-cdef inline bint all_finite(const floating *x, Py_ssize_t n) noexcept nogil:
-    if floating is float:
-        return rf_all_finite_f(x, n) != 0
-    else:
-        return rf_all_finite_d(x, n) != 0

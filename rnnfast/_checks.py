@@ -1,8 +1,8 @@
-"""Argument validation shared by `rnnfast.reference` and `rnnfast.functional`.
+"""Argument validation: the one home of every check and of its error's wording.
 
-Every public RNN function validates its arguments here, once, before any loop
-runs, so the NumPy reference and the Cython kernels accept and refuse exactly
-the same inputs. Policy:
+Shared by `rnnfast.reference` and `rnnfast.functional` (so the NumPy reference and
+the Cython kernels accept and refuse exactly the same inputs) and by the models.
+Plain NumPy: it imports no compiled code. Policy:
 
 * array arguments are numpy arrays (or anything `np.asarray` takes) of dtype
   float32 or float64; integer or other dtypes raise TypeError; all floating
@@ -15,17 +15,24 @@ the same inputs. Policy:
 * `lengths` holds integers in 1..T; `None` means every sequence has length T.
 """
 
+import math
+import numbers
 import operator
 
 import numpy as np
-
-from rnnfast._arrays import all_finite
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
 TASKS = ("binary", "regression")
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
+
+
+def all_finite(a, block=1 << 20):
+    """True if the float array `a` holds no NaN or infinity (read in blocks, so a large
+    table needs no full-size temporary)."""
+    flat = a.reshape(-1)
+    return all(np.isfinite(flat[i:i + block]).all() for i in range(0, flat.size, block))
 
 
 def float_array(name, a, ndim, dtype=None):
@@ -191,15 +198,61 @@ def _check_targets(y, task, dtype, B, O):
     return y
 
 
-def check_index(name, value, low=0):
-    """`value` as an int >= low (sizes, counts)."""
+def check_index(name, value, low=0, high=None):
+    """`value` as an int in [low, high] (sizes, counts); numpy integers are fine."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got bool")
     try:
         value = operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} "
+                        f"({value!r})") from None
     if value < low:
         raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
     return value
+
+
+def check_number(name, value, low=None, high=None, above=None):
+    """`value` as a finite float (numpy scalars are fine) with low <= value <= high and
+    value > above, each bound when given."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    if above is not None and value <= above:
+        raise ValueError(f"{name} must be > {above}, got {value}")
+    return value
+
+
+def check_one_source(sentences, corpus_file, first="sentences"):
+    """Exactly one corpus: an iterable (`first`, by its caller's name) or corpus_file."""
+    if (sentences is None) == (corpus_file is None):
+        raise ValueError(f"give exactly one of {first} (an iterable of token lists) and "
+                         f"corpus_file (a path), got "
+                         f"{'neither' if sentences is None else 'both'}")
+
+
+def check_vocab_words(vocab):
+    """The words of `vocab` (a sequence of str or a Vocabulary) as a list."""
+    words = getattr(vocab, "words", vocab)
+    if isinstance(words, (str, bytes)) or not hasattr(words, "__len__"):
+        raise TypeError("vocab must be a sequence of words or a rnnfast.Vocabulary")
+    words = list(words)
+    if not words:
+        raise ValueError("vocab is empty")
+    for w in words:
+        if not isinstance(w, str) or not w or any(ch.isspace() for ch in w):
+            raise ValueError(f"vocab holds {w!r}: words must be non-empty str without spaces")
+    if len(set(words)) != len(words):
+        raise ValueError("vocab holds duplicate words")
+    return words
 
 
 def check_sgns_tables(W_in, W_out):
@@ -222,13 +275,6 @@ def check_sgns_tables(W_in, W_out):
         raise ValueError("W_in and W_out must not share memory")
 
 
-def check_alpha(alpha):
-    alpha = float(alpha)
-    if not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-    return alpha
-
-
 def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
     """Validate explicit skip-gram pairs; the vector tables are updated in place."""
     check_sgns_tables(W_in, W_out)
@@ -242,7 +288,7 @@ def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
     if negatives.shape[0] != n:
         raise ValueError(f"negatives must have shape ({n}, K) to match centers, "
                          f"got {negatives.shape}")
-    return W_in, W_out, centers, contexts, negatives, check_alpha(alpha)
+    return W_in, W_out, centers, contexts, negatives, check_number("alpha", alpha, low=0)
 
 
 def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
@@ -269,7 +315,7 @@ def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
                          f"output, then negatives), got {outputs.shape[1]}")
     if n_windows and np.max(np.diff(input_ends, prepend=0)) > MAX_WINDOW_ROWS:
         raise ValueError(f"a window has more than {MAX_WINDOW_ROWS} inputs")
-    return W_in, W_out, inputs, input_ends, outputs, check_alpha(alpha)
+    return W_in, W_out, inputs, input_ends, outputs, check_number("alpha", alpha, low=0)
 
 
 def _index_array(name, a, ndim, size):

@@ -1,7 +1,9 @@
 """Fused Elman RNN kernels: forward pass, BPTT, and the whole training step.
 
-The entry points take arrays already validated by `rnnfast._checks` (C-contiguous,
-one float dtype, matching shapes, lengths in 1..T) and run with the GIL released.
+The entry points take arrays validated by `rnnfast._checks` (finite values); each
+still checks, in O(1), every layout it relies on (one float dtype, C-contiguous,
+matching shapes, lengths in 1..T), so a call that bypasses the Python layer gets
+an exception, never a wild read. Loops run with the GIL released.
 Workspaces are allocated once per call. The input projection x W_xh^T and the
 weight gradients are each one matrix product over all B*T steps; only the
 recurrent product h_{t-1} W_hh^T and its transpose run step by step.
@@ -199,8 +201,44 @@ cdef void _forward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray W_xh, cnp.n
     free(work)
 
 
+cdef _expect(object a, str name, object dtype, tuple shape, bint optional=False):
+    if a is None and optional:
+        return
+    if not isinstance(a, np.ndarray) or (<cnp.ndarray>a).dtype != dtype or \
+            not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+        raise TypeError(f"{name} must be a C-contiguous {dtype} array (the kernels take "
+                        f"what rnnfast.functional has validated)")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+
+
+cdef tuple _check_core(x, W_xh, W_hh, h0, lengths):
+    """(B, T, D, H) after checking x, the recurrent weights, h0 and lengths."""
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        raise TypeError("x must be a (B, T, D) array")
+    B, T, D = x.shape
+    dt = x.dtype
+    if dt != np.float32 and dt != np.float64:
+        raise TypeError(f"x must be float32 or float64, got {dt}")
+    _expect(x, "x", dt, (B, T, D))
+    if not isinstance(W_hh, np.ndarray) or W_hh.ndim != 2:
+        raise TypeError("W_hh must be an (H, H) array")
+    H = W_hh.shape[0]
+    if H < 1 or T < 1:
+        raise ValueError("the kernels need H >= 1 and T >= 1")
+    _expect(W_hh, "W_hh", dt, (H, H))
+    _expect(W_xh, "W_xh", dt, (H, D))
+    _expect(h0, "h0", dt, (B, H), True)
+    _expect(lengths, "lengths", np.dtype(np.intp), (B,))
+    if B and (lengths.min() < 1 or lengths.max() > T):
+        raise ValueError(f"lengths must lie in 1..{T}")
+    return B, T, D, H
+
+
 def forward(x, W_xh, W_hh, b_h, h0, lengths):
-    """Kernel behind functional.rnn_forward; arguments already validated."""
+    """Kernel behind functional.rnn_forward; values already validated."""
+    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
+    _expect(b_h, "b_h", x.dtype, (H,))
     hs = np.empty((x.shape[0], x.shape[1], W_hh.shape[0]), dtype=x.dtype)
     if x.dtype == np.float32:
         _forward_entry[float](NULL, x, W_xh, W_hh, b_h, h0, lengths, hs)
@@ -246,6 +284,9 @@ def state_gradient_norms(x, hs, W_xh, W_hh, dhs, h0, lengths):
     """Batch mean of ||dLoss/dh_t|| for every step t (float64 (T,)), where dhs is
     dLoss/dhs from outside the recurrence; arguments validated as for rnn_backward.
     Runs only the recurrence of BPTT: no weight or input gradients."""
+    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
+    _expect(hs, "hs", x.dtype, (B, T, H))
+    _expect(dhs, "dhs", x.dtype, (B, T, H))
     norms = np.zeros(x.shape[1])
     dh0 = np.zeros((x.shape[0], W_hh.shape[0]), x.dtype)
     if x.dtype == np.float32:
@@ -258,9 +299,11 @@ def state_gradient_norms(x, hs, W_xh, W_hh, dhs, h0, lengths):
 
 
 def backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
-    """Kernel behind functional.rnn_backward; arguments already validated."""
+    """Kernel behind functional.rnn_backward; values already validated."""
+    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
+    _expect(hs, "hs", x.dtype, (B, T, H))
+    _expect(dhs, "dhs", x.dtype, (B, T, H))
     dt = x.dtype
-    B, H = x.shape[0], W_hh.shape[0]
     dx = np.zeros(x.shape, dt)
     dW_xh = np.zeros(W_xh.shape, dt)
     dW_hh = np.zeros(W_hh.shape, dt)
@@ -360,11 +403,24 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
 
 
 def loss_and_grads(params, x, y, lengths, task, h0, input_grad, dx_mask):
-    """Kernel behind functional.rnn_loss_and_grads; arguments already validated
+    """Kernel behind functional.rnn_loss_and_grads; values already validated
     (dx_mask: None, or a (B, T) uint8 array when input_grad is true)."""
     dt = x.dtype
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     W_hy, b_y = params["W_hy"], params["b_y"]
+    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
+    if not isinstance(W_hy, np.ndarray) or W_hy.ndim != 2:
+        raise TypeError("W_hy must be an (O, H) array")
+    O = W_hy.shape[0]
+    if task not in ("binary", "regression") or B < 1 or O < 1 or \
+            (task == "binary" and O != 1):
+        raise ValueError("loss_and_grads: unknown task, empty batch or wrong head size")
+    _expect(b_h, "b_h", dt, (H,))
+    _expect(W_hy, "W_hy", dt, (O, H))
+    _expect(b_y, "b_y", dt, (O,))
+    _expect(y, "y", dt, (B,) if task == "binary" else (B, O))
+    if input_grad:
+        _expect(dx_mask, "dx_mask", np.dtype(np.uint8), (B, T), True)
     grads = {"W_xh": np.zeros(W_xh.shape, dt), "W_hh": np.zeros(W_hh.shape, dt),
              "b_h": np.zeros(b_h.shape, dt), "W_hy": np.zeros(W_hy.shape, dt),
              "b_y": np.zeros(b_y.shape, dt)}

@@ -4,6 +4,9 @@ from libc.stdint cimport int32_t, int64_t, uint32_t
 
 
 cdef extern from "rf_vocab.h" nogil:
+    enum:
+        RF_MAX_TOKEN
+        RF_MAX_SENTENCE
     ctypedef struct rf_entry:
         char *word
         uint32_t len
@@ -22,7 +25,7 @@ cdef extern from "rf_vocab.h" nogil:
     int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end)
     void rf_reader_close(rf_reader *r)
     int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
-                      size_t max_size, int64_t *n_tokens, int64_t *n_lines)
+                      size_t max_size, volatile int64_t *totals, volatile const int *stop)
 
 
 

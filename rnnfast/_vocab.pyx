@@ -1,6 +1,8 @@
 """A C hash table from token bytes to (index, count), and corpus-file counting with it."""
 
 cimport numpy as cnp
+from cpython.dict cimport PyDict_GetItem
+from cpython.object cimport PyObject
 from libc.stdint cimport int32_t, int64_t
 
 import numpy as np
@@ -29,19 +31,22 @@ cdef class TokenTable:
                 raise MemoryError("could not grow the token table")
         return t
 
-    def count_file(self, path, int64_t start, int64_t end, size_t max_size):
-        """Count the tokens of the lines starting in [start, end); returns (tokens, lines)."""
-        cdef bytes bpath = path.encode() if isinstance(path, str) else path
-        cdef const char *cpath = bpath
-        cdef int64_t n_tokens = 0, n_lines = 0
+    def count_file(self, bytes path, int64_t start, int64_t end, size_t max_size,
+                   int64_t[::1] totals, int[::1] stop):
+        """Count the tokens of the lines starting in [start, end); totals (3,) int64
+        receives the tokens, sentences and bytes read as it goes. Returns False if
+        stopped."""
+        cdef const char *cpath = path
         cdef int rc
+        if totals.shape[0] != 3:
+            raise ValueError("count_file: totals must have shape (3,)")
         with nogil:
-            rc = rf_count_file(&self.table, cpath, start, end, max_size, &n_tokens, &n_lines)
+            rc = rf_count_file(&self.table, cpath, start, end, max_size, &totals[0], &stop[0])
         if rc == -1:
             raise MemoryError("out of memory while counting the corpus")
         if rc == -2:
-            raise OSError(f"could not read {path!r}")
-        return n_tokens, n_lines
+            raise OSError(f"could not read {path.decode(errors='replace')!r}")
+        return rc != -3
 
     def items(self):
         """(list of token bytes, int64 counts) in table order."""
@@ -65,3 +70,48 @@ cdef class TokenTable:
         return self.table.size
 
 
+
+
+MAX_SENTENCE = RF_MAX_SENTENCE
+MAX_TOKEN_BYTES = RF_MAX_TOKEN
+
+
+def encode_sentences(list sentences, dict key_to_index, Py_ssize_t max_length=RF_MAX_SENTENCE):
+    """Vocabulary ids of a list of token lists, unknown tokens dropped, each sentence
+    cut into pieces of at most `max_length` raw tokens.
+
+    Returns (ids int32 (n_kept,), sentence_ends int64 (n_pieces,), raw_ends int64
+    (n_pieces,): raw tokens up to each piece's end, total raw tokens)."""
+    cdef Py_ssize_t total = 0, pieces = 0, k = 0, s = 0, n, i
+    cdef object sentence, token
+    cdef PyObject *found
+    if max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
+    for sentence in sentences:
+        n = len(sentence)
+        total += n
+        pieces += (n + max_length - 1) // max_length
+    ids = np.empty(total, np.int32)
+    ends = np.empty(pieces, np.int64)
+    raw = np.empty(pieces, np.int64)
+    cdef int32_t[::1] id_view = ids
+    cdef int64_t[::1] end_view = ends, raw_view = raw
+    cdef Py_ssize_t seen = 0
+    for sentence in sentences:
+        i = 0
+        for token in sentence:
+            found = PyDict_GetItem(key_to_index, token)
+            if found != NULL:
+                id_view[k] = <int32_t>(<object>found)
+                k += 1
+            i += 1
+            seen += 1
+            if i % max_length == 0:
+                end_view[s] = k
+                raw_view[s] = seen
+                s += 1
+        if i % max_length:
+            end_view[s] = k
+            raw_view[s] = seen
+            s += 1
+    return ids[:k], ends, raw, total

@@ -14,7 +14,6 @@ be work done twice.
 
 import math
 import os
-import queue
 import re
 import shutil
 import tempfile
@@ -23,11 +22,12 @@ import threading
 import numpy as np
 from scipy import sparse
 
-from rnnfast import _checks
+from rnnfast import _checks, _workers
 from rnnfast._glove import (GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, mirror, partition,
                             sort_combine)
-from rnnfast._atomic import atomic_write
 from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
+from rnnfast.persist import atomic_write
+from rnnfast.progress import Progress
 
 __all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
            "load_cooccurrence"]
@@ -40,6 +40,8 @@ MIN_BUFFER_RECORDS = 1 << 16
 PARTITIONS = 64
 # ids a worker decodes from a corpus file before counting their windows
 BLOCK_IDS = 1 << 16
+# tokens per job handed to a counting worker when counting from an iterable
+JOB_WORDS = 50000
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 10**3, "M": 10**6,
@@ -176,6 +178,8 @@ class _PartitionStore:
         self.dir = None
         self.merge_buffer = self.merge_tmp = None
         self.lock = threading.Lock()
+        self.closed = False
+        self.spills = 0  # buffers written to the partition files
 
     def _plan_partitions(self, records):
         cuts = _row_cuts(records["k"][::max(1, len(records) // 100000)] // self.V, 0, self.V,
@@ -191,21 +195,27 @@ class _PartitionStore:
         if not len(buffered):
             return
         with self.lock:
+            if self.closed:
+                raise RuntimeError("the partition store is closed")
             if self.part_of_row is None:
                 self._plan_partitions(buffered)
         records, bounds = counter.partition(self.part_of_row, len(self.chunks))
         with self.lock:
+            spilled = False
             for p in range(len(self.chunks)):
                 part = records[bounds[p]:bounds[p + 1]]
                 if not len(part):
                     continue
                 if self.files is not None:
                     self.files[p].write(part.tobytes())
+                    spilled = True
                 else:
                     self.chunks[p].append(part.copy())
                     self.bytes += part.nbytes
             if self.files is None and self.bytes > self.plan.run_bytes:
                 self._spill()
+                spilled = True
+            self.spills += spilled
 
     def _spill(self):
         self.dir = tempfile.mkdtemp(prefix="rnnfast-cooc-", dir=self.tmp_dir)
@@ -218,7 +228,10 @@ class _PartitionStore:
         self.bytes = 0
 
     def close(self):
-        """Close and remove every temporary file (safe to call more than once)."""
+        """Close and remove every temporary file (safe to call more than once); no
+        later `add` can make new ones."""
+        with self.lock:
+            self.closed = True
         for f in self.files or []:
             f.close()
         if self.dir is not None:
@@ -296,23 +309,9 @@ class _PartitionStore:
             yield from self._merge(sub.name, starts[p], starts[p + 1])
 
 
-def _vocab_words(vocab):
-    words = getattr(vocab, "words", vocab)
-    if isinstance(words, (str, bytes)) or not hasattr(words, "__len__"):
-        raise TypeError("vocab must be a sequence of words or a rnnfast.Vocabulary")
-    words = list(words)
-    if not words:
-        raise ValueError("vocab is empty")
-    for w in words:
-        if not isinstance(w, str) or not w or any(ch.isspace() for ch in w):
-            raise ValueError(f"vocab holds {w!r}: words must be non-empty str without spaces")
-    if len(set(words)) != len(words):
-        raise ValueError("vocab holds duplicate words")
-    return words
-
-
 def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,
-                 distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None):
+                 distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None,
+                 progress=None):
     """Co-occurrence counts X (V x V scipy.sparse.coo_matrix, float64) of a corpus.
 
     Row and column i belong to vocab[i] (a sequence of words or a Vocabulary).
@@ -321,16 +320,18 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
     distance_weighting) to X[left, right], and with `symmetric` to X[right, left]
     too. `memory_limit` (bytes, or "500MB", "2GB") bounds the counting; the
     returned matrix needs 16 bytes per non-zero on top. Temporary files go to
-    `tmp_dir` (default: the system's) and are removed whatever happens.
+    `tmp_dir` (default: the system's) and are removed whatever happens. `progress`:
+    a callable for the progress reports (default: the "rnnfast" logger).
     """
     rows, cols, values = count_arrays(vocab, sentences, corpus_file, window, symmetric,
-                                      distance_weighting, memory_limit, workers, tmp_dir)
-    V = len(_vocab_words(vocab))
+                                      distance_weighting, memory_limit, workers, tmp_dir,
+                                      progress)
+    V = len(_checks.check_vocab_words(vocab))
     return sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
 
 
 def count_arrays(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
-                 memory_limit, workers, tmp_dir):
+                 memory_limit, workers, tmp_dir, progress=None):
     """The counts as arrays: (rows int32, cols int32, values float64), each pair once."""
     parts = []
 
@@ -339,40 +340,45 @@ def count_arrays(vocab, sentences, corpus_file, window, symmetric, distance_weig
         parts.append(((keys // V).astype(np.int32), (keys % V).astype(np.int32),
                       records["v"].copy()))
 
-    V = len(_vocab_words(vocab))
+    V = len(_checks.check_vocab_words(vocab))
     _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
-           workers, tmp_dir, sink)
+           workers, tmp_dir, sink, progress)
     if not parts:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
     return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
 
 
 def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
-           workers, tmp_dir, sink):
+           workers, tmp_dir, sink, progress=None):
     from rnnfast._glove import CoocCounter
-    from rnnfast.word2vec import default_workers
 
-    words = _vocab_words(vocab)
+    words = _checks.check_vocab_words(vocab)
     V = len(words)
     window = _checks.check_index("window", window, low=1)
-    workers = default_workers() if workers is None else _checks.check_index("workers", workers,
-                                                                            low=1)
-    if (sentences is None) == (corpus_file is None):
-        raise ValueError("give exactly one of sentences and corpus_file")
+    workers = _workers.check_workers(workers)
+    _checks.check_one_source(sentences, corpus_file)
     if V > 2**31 - 1 or V * V >= 2**63:
         raise ValueError(f"vocab of {V} words is too large")
     if tmp_dir is not None and not os.path.isdir(tmp_dir):
         raise ValueError(f"tmp_dir {tmp_dir!r} is not a directory")
     plan = _Plan(parse_memory(memory_limit), workers, V, bool(symmetric))
+    stop = _workers.StopFlag()
     counters = [CoocCounter(V, window, bool(symmetric), bool(distance_weighting),
-                            plan.max_product, plan.cell_base, plan.buffer_records, BLOCK_IDS)
-                for _ in range(workers)]
+                            plan.max_product, plan.cell_base, plan.buffer_records, stop.array,
+                            BLOCK_IDS) for _ in range(workers)]
     store = _PartitionStore(plan, V, bool(symmetric), tmp_dir)
     try:
+        # the tokens are known beforehand only from a Vocabulary of the same corpus
+        report = Progress("cooccurrence", getattr(vocab, "total_words", None), "tokens",
+                          progress)
+
+        def poll():
+            report.update(sum(c.tokens for c in counters), spills=store.spills)
+
         if corpus_file is not None:
-            _count_file(counters, store, words, corpus_file)
+            _count_file(counters, store, words, corpus_file, stop, poll)
         else:
-            _count_sentences(counters, store, words, sentences)
+            _count_sentences(counters, store, words, sentences, stop, poll)
         dense = counters[0].dense
         for c in counters[1:]:
             dense += c.dense
@@ -380,8 +386,10 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         for part in _dense_records(dense, plan, V, bool(symmetric)):
             sink(part)   # block by block: the table is never copied whole
         del dense
-        for part in store.finish():
+        report = Progress("merge", max(len(store.chunks or ()), 1), "partitions", progress)
+        for done, part in enumerate(store.finish(), 1):
             sink(part)
+            report.update(done, spills=store.spills)
     except OSError as e:
         raise OSError(f"counting co-occurrences failed (is the temporary directory "
                       f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e
@@ -407,28 +415,8 @@ def _flush(counter, store):
     counter.clear()
 
 
-def _run_threads(targets):
-    errors = []
-
-    def guarded(fn):
-        def run():
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
-                errors.append(e)
-        return run
-
-    threads = [threading.Thread(target=guarded(t), daemon=True) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        while t.is_alive():
-            t.join(timeout=0.2)
-    if errors:
-        raise errors[0]
-
-
-def _count_file(counters, store, words, corpus_file):
+def _count_file(counters, store, words, corpus_file, stop, poll):
+    """Each worker counts the lines of its own byte range of the file."""
     from rnnfast._vocab import TokenTable
 
     path, size = check_corpus_file(corpus_file)
@@ -436,67 +424,36 @@ def _count_file(counters, store, words, corpus_file):
     ranges = byte_ranges(size, len(counters))
 
     def worker(counter, start, end):
-        def run():
+        def go():
             counter.open_file(os.fsencode(path), start, end)
             while counter.count_file(table):
                 _flush(counter, store)
-            _flush(counter, store)
-        return run
+            if not stop.is_set():
+                _flush(counter, store)
+        return go
 
-    _run_threads([worker(c, s, e) for c, (s, e) in zip(counters, ranges)])
+    _workers.run([worker(c, s, e) for c, (s, e) in zip(counters, ranges)], stop, poll)
 
 
-def _count_sentences(counters, store, words, sentences):
-    from rnnfast._sgns import encode_sentences
-
+def _count_sentences(counters, store, words, sentences, stop, poll):
+    """A producer thread turns the sentences into id batches for the counting workers."""
     check_sentences(sentences)
     key_to_index = {w: i for i, w in enumerate(words)}
-    jobs = queue.Queue(maxsize=2 * len(counters))
-    stop = threading.Event()
 
-    def produce():
-        try:
-            batch, n = [], 0
-            for sentence in sentences:
-                if isinstance(sentence, (str, bytes)):
-                    raise TypeError("each sentence must be a list of str tokens, got "
-                                    f"{type(sentence).__name__}")
-                batch.append(sentence)
-                n += len(sentence)
-                if n >= 50000:
-                    jobs.put(encode_sentences(batch, key_to_index)[:2])
-                    batch, n = [], 0
-                if stop.is_set():
-                    return
-            if batch:
-                jobs.put(encode_sentences(batch, key_to_index)[:2])
-        finally:
-            for _ in counters:
-                jobs.put(None)
+    def consume(i, job):
+        ids, ends = job[:2]
+        counters[i].start_ids()
+        while counters[i].count_ids(ids, ends):
+            _flush(counters[i], store)
 
-    def worker(counter):
-        def run():
-            got_end = False
-            try:
-                while (job := jobs.get()) is not None:
-                    counter.start_ids()
-                    while counter.count_ids(*job):
-                        _flush(counter, store)
-                got_end = True
-                _flush(counter, store)
-            except BaseException:
-                stop.set()
-                while not got_end and jobs.get() is not None:  # let the producer finish
-                    pass
-                raise
-        return run
-
-    _run_threads([produce] + [worker(c) for c in counters])
+    # no sentence cut: GloVe's windows run over whole lines, as its own cooccur does
+    _workers.feed(_workers.id_batches(sentences, key_to_index, JOB_WORDS, 1 << 62), consume,
+                  len(counters), stop, poll, finish=lambda i: _flush(counters[i], store))
 
 
 def cooccurrence_to_file(vocab, path, sentences=None, corpus_file=None, window=10,
                          symmetric=True, distance_weighting=True, memory_limit=None,
-                         workers=None, tmp_dir=None):
+                         workers=None, tmp_dir=None, progress=None):
     """Count as `cooccurrence` does, but stream the counts into a GloVe binary file
     (see save_cooccurrence), so that the whole run stays within memory_limit.
 
@@ -504,14 +461,14 @@ def cooccurrence_to_file(vocab, path, sentences=None, corpus_file=None, window=1
     from rnnfast._glove import to_glove_records
 
     written = [0]
-    V = len(_vocab_words(vocab))
+    V = len(_checks.check_vocab_words(vocab))
     with atomic_write(path, "wb") as f:
         def sink(records):
             to_glove_records(records, V).tofile(f)  # in place: the records are spent
             written[0] += len(records)
 
         _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
-               memory_limit, workers, tmp_dir, sink)
+               memory_limit, workers, tmp_dir, sink, progress)
     return written[0]
 
 

@@ -9,21 +9,43 @@ import bz2
 import gzip
 import lzma
 import os
+import re
 
-__all__ = ["LineSentence", "check_corpus_file", "check_sentences", "byte_ranges"]
+__all__ = ["LineSentence", "split_line", "check_corpus_file", "check_sentences", "byte_ranges"]
 
-MAX_SENTENCE_LENGTH = 10000
+# The tokenising contract of the C reader (csrc/rf_vocab.h), kept here too: this
+# module must not import compiled code.
+MAX_SENTENCE_LENGTH = 10000  # RF_MAX_SENTENCE
+MAX_TOKEN_BYTES = 1000       # RF_MAX_TOKEN
+_SPACE = re.compile(r"[ \t\n\r\v\f]+")
+_NOT_C_SPACE = re.compile(r"[\x1c-\x1f]")  # str.split() splits here, the C reader does not
+
+
+def split_line(line):
+    """The tokens of one line, exactly as the C reader cuts them: split on the six
+    ASCII whitespace characters only (not on other Unicode spaces), a token over
+    MAX_TOKEN_BYTES bytes of UTF-8 cut to that many, less a character cut in two."""
+    if line.isascii() and not _NOT_C_SPACE.search(line):
+        tokens = line.split()
+    else:
+        tokens = [t for t in _SPACE.split(line) if t]
+    if len(line) > MAX_TOKEN_BYTES // 4:
+        tokens = [t if len(t) <= MAX_TOKEN_BYTES // 4 or len(t.encode()) <= MAX_TOKEN_BYTES
+                  else t.encode()[:MAX_TOKEN_BYTES].decode("utf-8", "ignore") for t in tokens]
+    return tokens
 
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 class LineSentence:
-    """Sentences of a text file, one per line, split on whitespace.
+    """Sentences of a text file, one per line, tokens as `split_line` cuts them.
 
     Plain, .gz, .bz2 and .xz files are read as a stream (never loaded whole).
-    Lines longer than `max_sentence_length` tokens are cut into pieces.
-    Iterating again reads the file again, so it serves any number of epochs.
+    Lines end at "\\n" only; lines longer than `max_sentence_length` tokens are cut
+    into pieces. With the defaults a file gives the same sentences as the C reader
+    of `corpus_file=`, so both train the same vectors. Iterating again reads the
+    file again, so it serves any number of epochs.
     """
 
     def __init__(self, source, max_sentence_length=MAX_SENTENCE_LENGTH, limit=None):
@@ -37,7 +59,7 @@ class LineSentence:
 
     def _open(self):
         opener = _OPENERS.get(os.path.splitext(self.source)[1].lower(), open)
-        return opener(self.source, "rt", encoding="utf-8")
+        return opener(self.source, "rt", encoding="utf-8", newline="\n")
 
     def __iter__(self):
         with self._open() as f:
@@ -48,7 +70,7 @@ class LineSentence:
                     if "\x00" in line:
                         raise ValueError(f"{self.source!r} looks binary (NUL byte on line "
                                          f"{line_no + 1}); expected text")
-                    tokens = line.split()
+                    tokens = split_line(line)
                     for i in range(0, len(tokens), self.max_sentence_length):
                         yield tokens[i:i + self.max_sentence_length]
             except UnicodeDecodeError as e:

@@ -74,7 +74,7 @@ def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time 
     if any(labels):
         ax.legend()
     fig.tight_layout()
-    from rnnfast._atomic import atomic_write
+    from rnnfast.persist import atomic_write
     with atomic_write(path, "wb") as f:
         fig.savefig(f, format="png")
     plt.close(fig)

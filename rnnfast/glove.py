@@ -6,26 +6,24 @@ visits blocks of them in a fresh random order; float32 parameters, Hogwild
 threads with the GIL released.
 """
 
-import json
 import os
-import threading
 
 import numpy as np
 from scipy import sparse
 
-from rnnfast import _checks
-from rnnfast._atomic import atomic_write
-from rnnfast.cooccur import _vocab_words, count_arrays, load_cooccurrence, sum_duplicates
+from rnnfast import _checks, _workers, persist
+from rnnfast.cooccur import count_arrays, load_cooccurrence, parse_memory, sum_duplicates
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
-from rnnfast.word2vec import _check_number, _open_npz, default_workers
 
 __all__ = ["GloVe"]
 
 _STATE = _checks.GLOVE_STATE
 # pairs per block of the epoch order (64 KB of records)
 PAIR_BLOCK = 4096
+# The layout of a saved model or checkpoint (persist checks it on load).
+FORMAT_VERSION = 1
 
 
 class GloVe:
@@ -56,17 +54,15 @@ class GloVe:
         self.max_vocab_size = (None if max_vocab_size is None else
                                _checks.check_index("max_vocab_size", max_vocab_size, low=1))
         self.epochs = _checks.check_index("epochs", epochs, low=1)
-        self.workers = (default_workers() if workers is None else
-                        _checks.check_index("workers", workers, low=1))
+        self.workers = _workers.check_workers(workers)
         self.seed = _checks.check_index("seed", seed, low=0)
-        self.x_max = _check_number("x_max", x_max, low=1e-12)
-        self.alpha = _check_number("alpha", alpha, low=0.0)
-        self.learning_rate = _check_number("learning_rate", learning_rate, low=1e-12)
-        self.clip = _check_number("clip", clip, low=1e-12)
+        self.x_max = _checks.check_number("x_max", x_max, above=0.0)
+        self.alpha = _checks.check_number("alpha", alpha, low=0.0)
+        self.learning_rate = _checks.check_number("learning_rate", learning_rate, above=0.0)
+        self.clip = _checks.check_number("clip", clip, above=0.0)
         if output not in ("sum", "word"):
             raise ValueError(f"output must be 'sum' (W + W_ctx) or 'word' (W), got {output!r}")
         self.output = output
-        from rnnfast.cooccur import parse_memory
         parse_memory(memory_limit)  # refuse a bad size now, not after building the vocabulary
         self.memory_limit = memory_limit
         self.symmetric, self.distance_weighting = bool(symmetric), bool(distance_weighting)
@@ -77,15 +73,17 @@ class GloVe:
 
     def fit(self, sentences=None, corpus_file=None, resume=False):
         """Build the vocabulary, count co-occurrences and train; returns self."""
-        if (sentences is None) == (corpus_file is None):
-            raise ValueError("give exactly one of sentences and corpus_file")
+        _checks.check_one_source(sentences, corpus_file)
         if corpus_file is not None:
-            vocab = Vocabulary.from_corpus_file(corpus_file, self.min_count, self.max_vocab_size)
+            vocab = Vocabulary.from_corpus_file(corpus_file, self.min_count, self.max_vocab_size,
+                                                self.progress)
         else:
-            vocab = Vocabulary.from_sentences(sentences, self.min_count, self.max_vocab_size)
+            vocab = Vocabulary.from_sentences(sentences, self.min_count, self.max_vocab_size,
+                                              self.progress)
         rows, cols, values = count_arrays(vocab, sentences, corpus_file, self.window,
                                           self.symmetric, self.distance_weighting,
-                                          self.memory_limit, self.workers, self.tmp_dir)
+                                          self.memory_limit, self.workers, self.tmp_dir,
+                                          self.progress)
         V = len(vocab)
         self.cooccurrence_ = sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
         if len(values) == 0:
@@ -98,7 +96,7 @@ class GloVe:
     def fit_cooccurrence(self, matrix, vocab, resume=False):
         """Train on co-occurrence counts: a V x V sparse matrix (or a GloVe binary file path)
         whose row and column i belong to vocab[i]; returns self."""
-        words = _vocab_words(vocab)
+        words = _checks.check_vocab_words(vocab)
         V = len(words)
         if isinstance(matrix, (str, os.PathLike)):
             matrix = load_cooccurrence(matrix, V)
@@ -139,15 +137,15 @@ class GloVe:
         # leaves only the vector rows to be fetched at random.
         pairs = pairs[np.random.default_rng([self.seed]).permutation(len(pairs))]
         n_blocks = -(-len(pairs) // PAIR_BLOCK)
-        report = Progress("glove", len(counts), self.epochs, self.progress, unit="pairs")
+        report = Progress("glove", len(counts), "pairs", self.progress, self.epochs)
         for epoch in range(len(self.cost_), self.epochs):
             # one stream per epoch, so that a resumed run visits pairs as an unbroken one
             blocks = np.random.default_rng([self.seed, epoch]).permutation(n_blocks)
             cost, skipped = self._epoch(pairs, blocks, report, epoch)
             self.cost_.append(cost)
             self.skipped_.append(skipped)
-            report.update(epoch, (epoch + 1) * len(counts), self.learning_rate,
-                          cost / len(counts), force=True)
+            report.update((epoch + 1) * len(counts), epoch, force=True, cost=cost,
+                          cost_per_pair=cost / len(counts), skipped=skipped)
             if self.checkpoint:
                 self.save(self.checkpoint)
             for cb in self.callbacks:
@@ -165,33 +163,26 @@ class GloVe:
         return state
 
     def _epoch(self, pairs, blocks, report, epoch):
-        from rnnfast._glove import glove_epoch
+        """One epoch on every worker thread (Hogwild); returns (cost, skipped)."""
+        from rnnfast._glove import EPOCH_STATS_DTYPE, glove_epoch
 
-        n = len(pairs)
         bounds = np.linspace(0, len(blocks), self.workers + 1).astype(np.int64)
-        results = [None] * self.workers
-        errors = []
+        stats = np.zeros(self.workers, EPOCH_STATS_DTYPE)
         arrays = [self.state_[k] for k in _STATE]
+        stop = _workers.StopFlag()
 
-        def work(w):
-            try:
-                results[w] = glove_epoch(*arrays, pairs, blocks,
-                                         int(bounds[w]), int(bounds[w + 1]),
-                                         self.learning_rate, self.clip, PAIR_BLOCK)
-            except BaseException as e:  # noqa: BLE001 - re-raised below
-                errors.append(e)
+        def worker(w):
+            return lambda: glove_epoch(*arrays, pairs, blocks, int(bounds[w]),
+                                       int(bounds[w + 1]), self.learning_rate, self.clip,
+                                       PAIR_BLOCK, stats, w, stop.array)
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True)
-                   for w in range(self.workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            while t.is_alive():
-                t.join(timeout=0.5)
-                report.update(epoch, epoch * n, self.learning_rate)
-        if errors:
-            raise errors[0]
-        return sum(r[0] for r in results), sum(r[1] for r in results)
+        def poll():
+            done = int(stats["pairs"].sum())
+            report.update(epoch * len(pairs) + done, epoch, cost=float(stats["cost"].sum()),
+                          cost_per_pair=float(stats["cost"].sum()) / max(done, 1))
+
+        _workers.run([worker(w) for w in range(self.workers)], stop, poll)
+        return float(stats["cost"].sum()), int(stats["skipped"].sum())
 
     def _set_vectors(self):
         vectors = self.state_["W"] + (self.state_["W_ctx"] if self.output == "sum" else 0)
@@ -205,16 +196,14 @@ class GloVe:
             "vector_size", "window", "min_count", "x_max", "alpha", "learning_rate", "epochs",
             "symmetric", "distance_weighting", "memory_limit", "workers", "seed",
             "max_vocab_size", "output", "clip")}
-        meta = {"format": "rnnfast.GloVe", "version": 1, "params": params, "cost": self.cost_,
-                "skipped": self.skipped_}
-        with atomic_write(path, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), words=np.array(self.words_, dtype=str),
-                     **self.state_)
+        persist.save(path, "rnnfast.GloVe", FORMAT_VERSION,
+                     {"params": params, "cost": self.cost_, "skipped": self.skipped_},
+                     {"words": np.array(self.words_, dtype=str), **self.state_})
 
     @classmethod
     def load(cls, path):
         """A model written by `save`; fit_cooccurrence(..., resume=True) continues it."""
-        with _open_npz(path, "rnnfast.GloVe") as (data, meta):
+        with persist.load(path, "rnnfast.GloVe", FORMAT_VERSION) as (data, meta):
             model = cls(**meta["params"])
             model.state_ = {k: np.array(data[k]) for k in _STATE}
             model.words_ = data["words"].tolist()

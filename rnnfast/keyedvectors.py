@@ -4,18 +4,25 @@ The API follows gensim's `KeyedVectors`, so switching is a change of import.
 """
 
 import io
-import json
 import os
 
 import numpy as np
 
-from rnnfast._atomic import atomic_write
+from rnnfast import persist
+from rnnfast.persist import atomic_write
 
 __all__ = ["KeyedVectors"]
 
+# The layout of a saved KeyedVectors (persist checks it on load).
+FORMAT_VERSION = 1
+
 
 class KeyedVectors:
-    """`vectors` (n, d) float32, row i belonging to `index_to_key[i]`."""
+    """`vectors` (n, d) float32, row i belonging to `index_to_key[i]`.
+
+    Unit norms are cached for the similarity queries: assigning `vectors` drops the
+    cache, and whoever changes the array in place calls `vectors_changed()` (the
+    trainers do, after every epoch)."""
 
     def __init__(self, vector_size, count=0, dtype=np.float32):
         if vector_size < 1:
@@ -27,9 +34,22 @@ class KeyedVectors:
         self.expandos = {}  # per-key extra attributes, such as "count"
         self._norms = None
 
+    @property
+    def vectors(self):
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value):
+        self._vectors = value
+        self._norms = None
+
+    def vectors_changed(self):
+        """Forget the cached norms; call after changing `vectors` in place."""
+        self._norms = None
+
     @classmethod
-    def from_arrays(cls, keys, vectors, counts=None):
-        """KeyedVectors over `keys` (sequence of str) and `vectors` (n, d)."""
+    def from_arrays(cls, keys, vectors, counts=None, dtype=np.float32):
+        """KeyedVectors over `keys` (sequence of str) and `vectors` (n, d), stored as `dtype`."""
         vectors = np.asarray(vectors)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be 2-D (n, d), got shape {vectors.shape}")
@@ -37,7 +57,7 @@ class KeyedVectors:
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
         kv = cls(vectors.shape[1], 0)
-        kv.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        kv.vectors = np.ascontiguousarray(vectors, dtype=dtype)
         kv.index_to_key = keys
         kv.key_to_index = {k: i for i, k in enumerate(keys)}
         if len(kv.key_to_index) != len(keys):
@@ -83,7 +103,7 @@ class KeyedVectors:
 
     @property
     def norms(self):
-        if self._norms is None or len(self._norms) != len(self.vectors):
+        if self._norms is None:
             self._norms = np.linalg.norm(self.vectors, axis=1)
         return self._norms
 
@@ -278,12 +298,15 @@ class KeyedVectors:
 
     # --- word2vec file format ------------------------------------------------------
 
-    def save_word2vec_format(self, fname, binary=False, write_header=True):
-        """Write the vectors in word2vec's C format (text or binary), atomically."""
+    def save_word2vec_format(self, fname, fvocab=None, binary=False, write_header=True):
+        """Write the vectors in word2vec's C format (text or binary), atomically; with
+        `fvocab`, also each key's count ("key count" lines) to that file, as gensim does."""
         for key in self.index_to_key:
             if not isinstance(key, str) or not key or any(ch.isspace() for ch in key):
                 raise ValueError(f"key {key!r} cannot be written in word2vec format "
                                  f"(keys must be non-empty str without whitespace)")
+        if fvocab is not None and "count" not in self.expandos:
+            raise ValueError("fvocab: these vectors carry no counts to write")
         vectors = self.vectors.astype(np.float32, copy=False)
         with atomic_write(fname, "wb") as f:
             if write_header:
@@ -299,11 +322,18 @@ class KeyedVectors:
                     text.write(key + " " + row_format % tuple(row) + "\n")
                 text.flush()
                 text.detach()
+        if fvocab is not None:
+            with atomic_write(fvocab, "w", encoding="utf-8", newline="\n") as f:
+                for key, count in zip(self.index_to_key, self.expandos["count"].tolist()):
+                    f.write(f"{key} {count}\n")
 
     @classmethod
-    def load_word2vec_format(cls, fname, binary=False, no_header=False, limit=None,
-                             encoding="utf8", unicode_errors="strict", datatype=np.float32):
-        """Read vectors written by word2vec's C tool, gensim or GloVe (no_header=True)."""
+    def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
+                             unicode_errors="strict", limit=None, datatype=np.float32,
+                             no_header=False):
+        """Read vectors written by word2vec's C tool, gensim or GloVe (no_header=True),
+        as `datatype`; `fvocab` names a file of "key count" lines to take counts from.
+        The arguments are gensim's, in gensim's order."""
         fname = os.fspath(fname)
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
@@ -316,29 +346,26 @@ class KeyedVectors:
                                              encoding, unicode_errors)
             else:
                 keys, vectors = _read_text(f, no_header, limit, fname, encoding, unicode_errors)
-        kv = cls.from_arrays(keys, vectors.astype(datatype, copy=False))
-        return kv
+        counts = None if fvocab is None else _read_counts(fvocab, keys)
+        return cls.from_arrays(keys, vectors, counts, dtype=datatype)
 
     # --- native format -------------------------------------------------------------
 
     def save(self, fname):
         """Save to rnnfast's own format (an .npz archive), atomically; see `load`."""
-        meta = {"format": "rnnfast.KeyedVectors", "version": 1, "vector_size": self.vector_size}
-        arrays = {"vectors": self.vectors, "keys": np.array(self.index_to_key, dtype=str),
-                  "meta": np.array(json.dumps(meta))}
+        arrays = {"vectors": self.vectors, "keys": np.array(self.index_to_key, dtype=str)}
         if "count" in self.expandos:
             arrays["counts"] = self.expandos["count"]
-        with atomic_write(fname, "wb") as f:
-            np.savez(f, **arrays)
+        persist.save(fname, "rnnfast.KeyedVectors", FORMAT_VERSION,
+                     {"vector_size": self.vector_size}, arrays)
 
     @classmethod
     def load(cls, fname):
         """Load what `save` wrote."""
-        from rnnfast.word2vec import _open_npz
-
-        with _open_npz(fname, "rnnfast.KeyedVectors") as (data, meta):
+        with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None
-            return cls.from_arrays(data["keys"].tolist(), data["vectors"], counts)
+            vectors = data["vectors"]
+            return cls.from_arrays(data["keys"].tolist(), vectors, counts, dtype=vectors.dtype)
 
 
 class _SpearmanResult(tuple):
@@ -439,3 +466,19 @@ def _read_binary(f, n, d, fname, encoding, unicode_errors):
         keys.append(word.decode(encoding, errors=unicode_errors))
         vectors[i] = np.frombuffer(data, dtype="<f4")
     return keys, vectors
+
+
+def _read_counts(fvocab, keys):
+    """Counts of `keys` from a file of "key count" lines (keys it lacks count 0)."""
+    found = {}
+    with open(fvocab, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            try:
+                found[parts[0]] = int(parts[1])
+            except (IndexError, ValueError):
+                raise ValueError(f"fvocab {os.fspath(fvocab)!r} line {line_no}: expected "
+                                 f"'key count', got {line.rstrip()!r}") from None
+    return np.array([found.get(k, 0) for k in keys], dtype=np.int64)

@@ -1,7 +1,12 @@
-"""Progress of a long training run: percent done, speed, ETA, learning rate, loss.
+"""The one progress reporter of every long phase: counting, training, merging.
 
-A `Progress` object is told how many words are done and reports at most once a
-second, to a callable (the CLI's live line) or, by default, to the "rnnfast" logger.
+A `Progress` is told how much of a phase is done and reports at most once a
+second, to a callable (the CLI's live line) or, by default, to the "rnnfast"
+logger. Every report is a dict of the same keys:
+  task      the phase: "vocabulary", "cooccurrence", "merge", "word2vec", "glove", "rnn"
+  epoch, epochs, fraction (0..1 of the whole phase), done, total, unit,
+  rate (units per second), eta and elapsed (seconds),
+and the phase's own figures (alpha, loss, cost, spills, ...), None when unknown.
 """
 
 import logging
@@ -9,6 +14,8 @@ import sys
 import time
 
 logger = logging.getLogger("rnnfast")
+
+__all__ = ["Progress", "format_status", "live_line", "printer"]
 
 
 def format_duration(seconds):
@@ -18,66 +25,94 @@ def format_duration(seconds):
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _figure(value):
+    if isinstance(value, float):
+        return f"{value:.5g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def format_status(status):
     """One line for a status dict from `Progress`."""
-    parts = [f"{status['task']} epoch {status['epoch']}/{status['epochs']}",
-             f"{100 * status['fraction']:5.1f}%",
-             f"{status['words_per_sec'] / 1e3:,.0f}k {status.get('unit', 'words')}/s",
-             f"ETA {format_duration(status['eta'])}"]
-    if status.get("alpha") is not None:
-        parts.append(f"lr {status['alpha']:.5f}")
-    if status.get("loss") is not None:
-        parts.append(f"loss {status['loss']:.4f}")
+    head = status["task"]
+    if status["epochs"] > 1:
+        head += f" epoch {status['epoch']}/{status['epochs']}"
+    rate = status["rate"]
+    rate = f"{rate / 1e3:,.0f}k" if rate >= 1e4 else f"{rate:,.1f}"
+    if status["fraction"] is None:  # a stream of unknown length
+        parts = [head, f"{_figure(status['done'])} {status['unit']}", f"{rate} {status['unit']}/s"]
+    else:
+        parts = [head, f"{100 * status['fraction']:5.1f}%", f"{rate} {status['unit']}/s",
+                 f"ETA {format_duration(status['eta'])}"]
+    parts += [f"{name} {_figure(value)}" for name, value in status["figures"].items()
+              if value is not None]
     return "  ".join(parts)
 
 
 class Progress:
-    """Rate-limited progress reports for `total_words` words over `epochs` epochs."""
+    """Rate-limited reports of one phase: `total` units (None: not known beforehand)
+    in each of `epochs` epochs.
 
-    def __init__(self, task, total_words, epochs, callback=None, interval=1.0, unit="words"):
+    callback: called with each status dict (None: the "rnnfast" logger at INFO)."""
+
+    def __init__(self, task, total, unit, callback=None, epochs=1, interval=1.0):
         self.task = task
         self.unit = unit
-        self.total = max(int(total_words), 1) * epochs
-        self.epochs = epochs
+        self.epochs = max(int(epochs), 1)
+        self.total = None if total is None else max(int(total), 1) * self.epochs
         self.callback = callback
         self.interval = interval
         self.start = time.perf_counter()
-        self.last = self.start
+        self.last = None
 
-    def update(self, epoch, words_done, alpha=None, loss=None, force=False):
-        """Report if a second has passed (or `force`); words_done counts from the first epoch."""
+    def update(self, done, epoch=0, force=False, **figures):
+        """Report if `interval` has passed since the last report (or `force`);
+        `done` counts units from the start of the first epoch."""
         now = time.perf_counter()
-        if not force and now - self.last < self.interval:
+        if not force and self.last is not None and now - self.last < self.interval:
             return
         self.last = now
         elapsed = max(now - self.start, 1e-9)
-        fraction = min(words_done / self.total, 1.0)
-        speed = words_done / elapsed
+        done = max(done, 0) if self.total is None else min(max(done, 0), self.total)
+        rate = done / elapsed
+        known = self.total is not None
         status = {"task": self.task, "epoch": epoch + 1, "epochs": self.epochs,
-                  "fraction": fraction, "words_per_sec": speed,
-                  "eta": (self.total - words_done) / speed if speed > 0 else 0.0,
-                  "alpha": alpha, "loss": loss, "elapsed": elapsed, "unit": self.unit}
+                  "fraction": done / self.total if known else None, "done": done,
+                  "total": self.total, "unit": self.unit, "rate": rate, "elapsed": elapsed,
+                  "eta": ((self.total - done) / rate if rate > 0 else 0.0) if known else None,
+                  "figures": figures, **figures}
         if self.callback is not None:
             self.callback(status)
         else:
             logger.info(format_status(status))
 
 
+def printer(stream=None):
+    """A progress callback that prints each report as a line (the RNN's verbose=True)."""
+    def show(status):
+        print(format_status(status), file=stream or sys.stdout, flush=True)
+    return show
+
+
 def live_line(stream=None):
-    """A progress callback that redraws one terminal line (plain lines when not a tty)."""
+    """A progress callback that redraws one terminal line (plain lines when not a tty);
+    a new phase starts a new line."""
     stream = stream or sys.stderr
     tty = stream.isatty()
+    shown = []
 
     def show(status):
         line = format_status(status)
         if tty:
+            if shown and shown[-1] != status["task"]:
+                stream.write("\n")
             stream.write("\r\033[K" + line)
         else:
             stream.write(line + "\n")
+        shown[:] = [status["task"]]
         stream.flush()
 
     def close():
-        if tty:
+        if tty and shown:
             stream.write("\n")
             stream.flush()
 

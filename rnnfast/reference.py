@@ -202,14 +202,12 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
     """
     from scipy import sparse
 
-    from rnnfast.cooccur import _vocab_words
     from rnnfast.corpus import LineSentence
 
-    words = _vocab_words(vocab)
+    words = _checks.check_vocab_words(vocab)
     index = {w: i for i, w in enumerate(words)}
     window = _checks.check_index("window", window, low=1)
-    if (sentences is None) == (corpus_file is None):
-        raise ValueError("give exactly one of sentences and corpus_file")
+    _checks.check_one_source(sentences, corpus_file)
     if corpus_file is not None:
         sentences = LineSentence(corpus_file, max_sentence_length=2**62)
     counts = collections.defaultdict(float)

@@ -3,66 +3,30 @@
 A sequence (a text, a time series) is read step by step and its final hidden
 state h_T feeds a head: sigmoid for binary classification (binary
 cross-entropy), linear for regression (mean squared error). Each training step
-is one call of the fused kernel `functional.rnn_loss_and_grads`.
+is one call of the fused kernel behind `functional.rnn_loss_and_grads`.
+
+This module holds the estimators and their fit loop; `rnnfast.sequences` reads and
+batches the inputs, `rnnfast.optimizers` holds SGD and Adam.
 """
 
-import concurrent.futures
 import inspect
-import json
 import math
-import time
 
 import numpy as np
 
-from rnnfast import _checks, _optim, functional
+from rnnfast import _checks, _rnn, _workers, persist, sequences
 from rnnfast._arrays import sum_rows_by_id
-from rnnfast._atomic import atomic_write
+from rnnfast.optimizers import make_optimizer
+from rnnfast.progress import Progress, printer
 
 __all__ = ["RNNClassifier", "RNNRegressor", "NotFittedError"]
 
-_ADAM_BETAS_EPS = (0.9, 0.999, 1e-8)
+# The layout of a saved estimator (persist checks it on load).
+FORMAT_VERSION = 1
 
 
 class NotFittedError(ValueError, AttributeError):
     """The estimator is used before `fit`."""
-
-
-class _SequenceData:
-    """Sequences held as a list of arrays: float (T_i, D) steps, or int (T_i,) token ids.
-
-    Token sequences are also kept end to end in one id array, so that a batch's padded
-    id matrix is a single gather."""
-
-    def __init__(self, seqs, tokens):
-        self.seqs = seqs
-        self.tokens = tokens
-        self.lengths = np.array([len(s) for s in seqs], dtype=np.intp)
-        if tokens:
-            self.flat = np.concatenate(seqs) if seqs else np.zeros(0, np.intp)
-            self.starts = np.cumsum(self.lengths) - self.lengths
-
-    def __len__(self):
-        return len(self.seqs)
-
-    def subset(self, index):
-        return _SequenceData([self.seqs[i] for i in index], self.tokens)
-
-    def batch(self, index, embedding, dtype):
-        """(x (B, T_max, D), lengths (B,), ids (B, T_max) or None) for the sequences at
-        `index`; padding steps (past a sequence's length) hold id 0 / zeros."""
-        lengths = self.lengths[index]
-        T = int(lengths.max())
-        if self.tokens:
-            steps = np.arange(T)
-            valid = steps < lengths[:, None]
-            pos = np.where(valid, self.starts[index][:, None] + steps, 0)
-            ids = np.where(valid, self.flat[pos], 0)
-            return embedding.take(ids, axis=0).astype(dtype, copy=False), lengths, ids
-        D = self.seqs[index[0]].shape[1]
-        x = np.zeros((len(index), T, D), dtype=dtype)
-        for row, i in enumerate(index):
-            x[row, :lengths[row]] = self.seqs[i]
-        return x, lengths, None
 
 
 class _BaseRNN:
@@ -119,140 +83,69 @@ class _BaseRNN:
         return f"{type(self).__name__}({args})"
 
     def _check_hyperparameters(self):
+        """Every hyperparameter, checked once per fit (scikit-learn sets them unchecked)."""
         _checks.check_index("hidden_size", self.hidden_size, low=1)
         _checks.check_index("epochs", self.epochs, low=1)
         _checks.check_index("batch_size", self.batch_size, low=1)
         _checks.check_index("n_iter_no_change", self.n_iter_no_change, low=1)
         if self.bptt_steps is not None:
             _checks.check_index("bptt_steps", self.bptt_steps, low=1)
-        if self.n_jobs is not None:
+        if self.n_jobs is not None and self.n_jobs != -1:
             _checks.check_index("n_jobs", self.n_jobs, low=1)
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        make_optimizer(self.optimizer, 0.0)
         for name in ("learning_rate", "weight_decay", "tol"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.clip_norm is not None and not (self.clip_norm > 0):
-            raise ValueError(f"clip_norm must be > 0 or None, got {self.clip_norm!r}")
-        if not 0 <= self.validation_fraction < 1:
+            _checks.check_number(name, getattr(self, name), low=0.0)
+        if self.clip_norm is not None:
+            _checks.check_number("clip_norm", self.clip_norm, above=0.0)
+        _checks.check_number("validation_fraction", self.validation_fraction, low=0.0)
+        if not self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got "
                              f"{self.validation_fraction!r}")
         if np.dtype(self.dtype) not in (np.float32, np.float64):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
 
+    def _threads(self):
+        return _workers.default_workers() if self.n_jobs == -1 else (self.n_jobs or 1)
+
     # --- inputs ----------------------------------------------------------------------
 
-    def _embedding_table(self):
-        """(matrix (V, d) float64, key_to_index dict or None) from the `embedding` argument."""
-        emb = self.embedding
-        if hasattr(emb, "vectors") and hasattr(emb, "key_to_index"):
-            return np.asarray(emb.vectors, dtype=np.float64), dict(emb.key_to_index)
-        if isinstance(emb, tuple) and len(emb) == 2:
-            matrix, keys = emb
-            matrix = np.asarray(matrix, dtype=np.float64)
-            keys = list(keys)
-            if len(keys) != len(matrix):
-                raise ValueError(f"embedding: {len(keys)} words for {len(matrix)} vectors")
-            return matrix, {k: i for i, k in enumerate(keys)}
-        matrix = np.asarray(emb, dtype=np.float64)
-        return matrix, None
+    def _fit_inputs(self, X):
+        """X as SequenceData; sets the fitted input attributes (n_features_in_,
+        embedding_ with the learned unknown-token vector last, key_to_index_)."""
+        seqs, tokens = sequences.read(X)
+        if not tokens:
+            if self.embedding is not None:
+                raise ValueError("an embedding was given but X holds float vectors, not tokens")
+            data = sequences.vector_data(seqs)
+            self.n_features_in_ = data.seqs[0].shape[1]
+            self.embedding_ = self.key_to_index_ = None
+            return data
+        if self.embedding is None:
+            raise ValueError("X holds tokens: give embedding= (KeyedVectors, an (V, d) "
+                             "array, or (array, words)) to turn them into vectors")
+        matrix, self.key_to_index_ = sequences.embedding_table(self.embedding)
+        scale = float(np.std(matrix)) or 0.1
+        unknown = np.random.default_rng(self.seed).normal(0, scale, (1, matrix.shape[1]))
+        self.embedding_ = np.vstack([matrix, unknown]).astype(self.dtype)
+        self.n_features_in_ = matrix.shape[1]
+        return sequences.token_data(seqs, self.key_to_index_, len(self.embedding_) - 1)
 
-    def _prepare(self, X, fitting):
-        """Validate X into a _SequenceData; while fitting, also set up the embedding."""
-        if isinstance(X, np.ndarray) and X.dtype.kind in "iufb" and X.ndim == 3:
-            seqs = list(X)
-        else:
-            try:
-                seqs = list(X)
-            except TypeError:
-                raise TypeError(f"X must be a 3-D array or a list of sequences, "
-                                f"got {type(X).__name__}") from None
-        if not seqs:
-            raise ValueError("X is empty: it holds no sequences")
-        first = seqs[0]
-        is_tokens = (not isinstance(first, np.ndarray) or first.ndim == 1) and \
-            _looks_like_tokens(first)
-        if is_tokens:
-            return self._prepare_tokens(seqs, fitting)
-        if self.embedding is not None and fitting:
-            raise ValueError("an embedding was given but X holds float vectors, not tokens")
-        arrays = []
-        D = None
-        for i, s in enumerate(seqs):
-            a = np.asarray(s)
-            if a.dtype.kind not in "iufb":
-                raise TypeError(f"X[{i}] must hold numbers, got dtype {a.dtype}")
-            if a.ndim != 2:
-                raise ValueError(f"X[{i}] must be 2-D (T_i, D), got shape {a.shape}")
-            if a.shape[0] == 0:
-                raise ValueError(f"X[{i}] is a zero-length sequence")
-            if D is None:
-                D = a.shape[1]
-            elif a.shape[1] != D:
-                raise ValueError(f"X[{i}] has {a.shape[1]} features per step but X[0] has {D}")
-            a = a.astype(np.float64, copy=False)
-            if not np.isfinite(a).all():
-                raise ValueError(f"X[{i}] contains NaN or infinity")
-            arrays.append(a)
-        if D == 0:
-            raise ValueError("X has zero features per step")
-        if fitting:
-            self.n_features_in_ = D
-            self.embedding_ = None
-            self.key_to_index_ = None
-        else:
-            self._check_fitted()
+    def _inputs(self, X):
+        """X as SequenceData for a fitted model."""
+        self._check_fitted()
+        seqs, tokens = sequences.read(X)
+        if not tokens:
             if self.embedding_ is not None:
                 raise ValueError("this model was fitted on tokens; give token sequences")
-            if D != self.n_features_in_:
-                raise ValueError(f"X has {D} features per step, the model was fitted with "
-                                 f"{self.n_features_in_}")
-        return _SequenceData(arrays, tokens=False)
-
-    def _prepare_tokens(self, seqs, fitting):
-        if fitting:
-            if self.embedding is None:
-                raise ValueError("X holds tokens: give embedding= (KeyedVectors, an (V, d) "
-                                 "array, or (array, words)) to turn them into vectors")
-            matrix, key_to_index = self._embedding_table()
-            if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[1] == 0:
-                raise ValueError(f"embedding must be a non-empty (V, d) matrix, got shape "
-                                 f"{matrix.shape}")
-            if not np.isfinite(matrix).all():
-                raise ValueError("embedding contains NaN or infinity")
-            rng = np.random.default_rng(self.seed)
-            scale = float(np.std(matrix)) or 0.1
-            unknown = rng.normal(0, scale, (1, matrix.shape[1]))
-            self.embedding_ = np.vstack([matrix, unknown]).astype(self.dtype)
-            self.key_to_index_ = key_to_index
-            self.n_features_in_ = matrix.shape[1]
-        else:
-            self._check_fitted()
-            if self.embedding_ is None:
-                raise ValueError("this model was fitted on float vectors; X holds tokens")
-            if self.embedding is not None:
-                width = self._embedding_table()[0].shape[1]
-                if width != self.embedding_.shape[1]:
-                    raise ValueError(f"embedding has width {width} but the model was fitted "
-                                     f"with width {self.embedding_.shape[1]}; refit")
-        unknown_id = len(self.embedding_) - 1
-        out = []
-        for i, s in enumerate(seqs):
-            if isinstance(s, str):
-                raise TypeError(f"X[{i}] is a str; tokenize it first (rnnfast.simple_tokenize)")
-            if len(s) == 0:
-                raise ValueError(f"X[{i}] is a zero-length sequence")
-            if self.key_to_index_ is not None:
-                ids = [self.key_to_index_.get(t, unknown_id) for t in s]
-            else:
-                ids = np.asarray(s)
-                if ids.dtype.kind not in "iu":
-                    raise TypeError(f"X[{i}] must hold int ids for an embedding without words")
-                if ids.min() < 0 or ids.max() >= unknown_id:
-                    raise ValueError(f"X[{i}] holds ids outside 0..{unknown_id - 1}")
-            out.append(np.asarray(ids, dtype=np.intp))
-        return _SequenceData(out, tokens=True)
+            return sequences.vector_data(seqs, self.n_features_in_)
+        if self.embedding_ is None:
+            raise ValueError("this model was fitted on float vectors; X holds tokens")
+        if self.embedding is not None:
+            width = sequences.embedding_table(self.embedding)[0].shape[1]
+            if width != self.embedding_.shape[1]:
+                raise ValueError(f"embedding has width {width} but the model was fitted "
+                                 f"with width {self.embedding_.shape[1]}; refit")
+        return sequences.token_data(seqs, self.key_to_index_, len(self.embedding_) - 1)
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
@@ -279,28 +172,42 @@ class _BaseRNN:
         rng.shuffle(batches)
         return batches
 
-    def _step(self, x, y, lengths, h0, dx_mask, pool):
-        """Loss and gradients of one batch, split across threads when n_jobs > 1.
+    def _step(self, x, y, lengths, h0, dx_mask):
+        """Loss and gradients of one batch (one kernel call; inputs built by fit, so only
+        the kernel's O(1) layout checks run), split across n_jobs worker threads.
 
         dx_mask: None, or (B, T) bool: the steps whose dLoss/dx is wanted (grads["x"])."""
-        input_grad = False if dx_mask is None else dx_mask
-        n_parts = min(self.n_jobs or 1, len(x))
+        mask = None if dx_mask is None else np.ascontiguousarray(dx_mask).view(np.uint8)
+        n_parts = min(self._threads(), len(x))
+
+        def part(s):
+            return _rnn.loss_and_grads(self.params_, x[s], y[s], lengths[s], self._task,
+                                       None if h0 is None else h0[s], mask is not None,
+                                       None if mask is None else mask[s])
+
         if n_parts == 1:
-            return functional.rnn_loss_and_grads(self.params_, x, y, lengths, self._task, h0,
-                                                 input_grad=input_grad)
+            return part(slice(None))
         bounds = np.linspace(0, len(x), n_parts + 1).astype(int)
         parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        results = list(pool.map(
-            lambda s: functional.rnn_loss_and_grads(
-                self.params_, x[s], y[s], lengths[s], self._task,
-                None if h0 is None else h0[s],
-                input_grad=False if dx_mask is None else dx_mask[s]), parts))
+        results = [None] * n_parts
+
+        def worker(i):
+            def go():
+                results[i] = part(parts[i])
+            return go
+
+        _workers.run([worker(i) for i in range(n_parts)])
         weights = [float(s.stop - s.start) / len(x) for s in parts]  # Python floats keep float32
         loss = sum(w * r[0] for w, r in zip(weights, results))
         grads = {k: sum(w * r[1][k] for w, r in zip(weights, results)) for k in self._PARAMS}
-        if dx_mask is not None:
+        if mask is not None:
             grads["x"] = np.concatenate([w * r[1]["x"] for w, r in zip(weights, results)])
         return loss, grads
+
+    def _forward(self, x, lengths):
+        """hs (B, T, H) of a batch fit or predict built (validated when it was read)."""
+        return _rnn.forward(x, self.params_["W_xh"], self.params_["W_hh"], self.params_["b_h"],
+                            None, lengths)
 
     def _truncate(self, x, lengths, ids):
         """Truncated BPTT: the last bptt_steps steps of each sequence, started from the
@@ -310,8 +217,7 @@ class _BaseRNN:
         k = self.bptt_steps
         if k is None or x.shape[1] <= k:
             return x, lengths, None, ids
-        hs = functional.rnn_forward(x, self.params_["W_xh"], self.params_["W_hh"],
-                                    self.params_["b_h"], None, lengths)
+        hs = self._forward(x, lengths)
         B = len(x)
         start = np.maximum(lengths - k, 0)
         h0 = np.where((start > 0)[:, None], hs[np.arange(B), np.maximum(start - 1, 0)], 0)
@@ -319,10 +225,10 @@ class _BaseRNN:
         cols = np.minimum(start[:, None] + np.arange(k)[None, :], x.shape[1] - 1)
         ids = None if ids is None else ids[rows, cols]
         return (np.ascontiguousarray(x[rows, cols]), np.minimum(lengths, k),
-                h0.astype(x.dtype), ids)
+                np.ascontiguousarray(h0, dtype=x.dtype), ids)
 
-    def _apply(self, grads, emb_grad_rows, state):
-        """Weight decay, clipping by global norm, then an Adam or SGD step, in place.
+    def _apply(self, grads, emb_grad_rows, optimizer):
+        """Weight decay, clipping by global norm, then one optimiser step, in place.
 
         Returns the gradient's global norm before clipping."""
         if self.weight_decay:
@@ -332,37 +238,24 @@ class _BaseRNN:
         if emb_grad_rows is not None:
             total += float(np.vdot(emb_grad_rows[1], emb_grad_rows[1]))
         norm = math.sqrt(total)
+        if not math.isfinite(norm):
+            raise FloatingPointError("the gradient is not finite: training diverged; lower "
+                                     "learning_rate or set clip_norm")
         scale = 1.0
         if self.clip_norm is not None and norm > self.clip_norm:
             scale = self.clip_norm / norm
-        items = [(self.params_[k], grads[k], None, k) for k in self._PARAMS]
+        updates = [(k, self.params_[k], grads[k], None) for k in self._PARAMS]
         if emb_grad_rows is not None and len(emb_grad_rows[0]):
             rows, g = emb_grad_rows
             # the compiled update reads int64 row ids (intp is int32 on 32-bit builds)
-            items.append((self.embedding_, g, rows.astype(np.int64, copy=False), "embedding"))
-        state["step"] += 1
-        for param, g, rows, name in items:
-            if self.optimizer == "sgd":
-                if rows is None:
-                    param -= (self.learning_rate * scale) * g
-                else:
-                    param[rows] -= (self.learning_rate * scale) * g
-                continue
-            if name not in state:
-                state[name] = (np.zeros_like(param), np.zeros_like(param))
-                # checked once: later steps pass the same arrays and fresh gradients
-                # of the kernel's making straight to the compiled update
-                _checks.check_adam(param, g, *state[name], rows, self.learning_rate,
-                                   *_ADAM_BETAS_EPS, state["step"], scale)
-            m, v = state[name]
-            _optim.adam(param, g, m, v, rows, self.learning_rate, *_ADAM_BETAS_EPS,
-                        state["step"], scale)
+            updates.append(("embedding", self.embedding_, g, rows.astype(np.int64, copy=False)))
+        optimizer.step(updates, scale)
         return norm
 
     def fit(self, X, y):
         """Train on sequences X and targets y; returns self."""
         self._check_hyperparameters()
-        data = self._prepare(X, fitting=True)
+        data = self._fit_inputs(X)
         targets = self._encode_targets(y, len(data), fitting=True)
         rng = np.random.default_rng(self.seed)
         n = len(data)
@@ -380,9 +273,11 @@ class _BaseRNN:
         y_train, y_val = targets[train_idx], targets[val_idx]
         O = 1 if targets.ndim == 1 else targets.shape[1]
         self.params_ = self._init_params(self.n_features_in_, O, rng)
-        train_embedding = data.tokens
+        probe = np.arange(min(len(train), 64))
+        x, lengths, _ = train.batch(probe, self.embedding_, self.dtype)
+        _checks.check_loss(self.params_, x, y_train[probe], lengths, self._task, None)
         emb_trainable = None
-        if train_embedding:
+        if data.tokens:
             emb_trainable = np.ones(len(self.embedding_), bool)
             if self.freeze_embedding:
                 emb_trainable[:] = False
@@ -390,56 +285,52 @@ class _BaseRNN:
         self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
         self.best_validation_score_ = None
         best_params, since_best = None, 0
-        state = {"step": 0}
-        probe = np.arange(min(len(train), 64))
-        pool = concurrent.futures.ThreadPoolExecutor(self.n_jobs) if (self.n_jobs or 1) > 1 \
-            else None
-        try:
-            for epoch in range(self.epochs):
-                start = time.perf_counter()
-                losses, weights = [], []
-                for batch in self._batches(train.lengths, rng):
-                    x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
-                    x, lengths, h0, ids = self._truncate(x, lengths, ids)
-                    # dLoss/dx only at the steps whose token has a trainable vector
-                    dx_mask = None
-                    if train_embedding:
-                        dx_mask = emb_trainable[ids]
-                        dx_mask &= np.arange(ids.shape[1]) < lengths[:, None]
-                        if not dx_mask.any():
-                            dx_mask = None
-                    loss, grads = self._step(x, y_train[batch], lengths, h0, dx_mask, pool)
-                    emb = None
-                    if dx_mask is not None:
-                        at = np.flatnonzero(dx_mask)
-                        dx = grads.pop("x")
-                        emb = sum_rows_by_id(ids.ravel()[at], dx.reshape(-1, dx.shape[-1]), at)
-                    self._apply(grads, emb, state)
-                    losses.append(loss)
-                    weights.append(len(batch))
-                self.loss_curve_.append(float(np.average(losses, weights=weights)))
-                self.grad_norms_.append(self._probe_gradient_norms(train, y_train, probe))
-                message = f"epoch {epoch + 1}/{self.epochs}  loss {self.loss_curve_[-1]:.5f}"
-                if len(val):
-                    score = self._score_data(val, y_val)
-                    self.validation_scores_.append(score)
-                    message += f"  validation score {score:.5f}"
-                    if self.best_validation_score_ is None or \
-                            score > self.best_validation_score_ + self.tol:
-                        self.best_validation_score_ = score
-                        best_params = self._snapshot()
-                        since_best = 0
-                    else:
-                        since_best += 1
-                if self.verbose:
-                    print(f"{message}  {time.perf_counter() - start:.2f}s", flush=True)
-                if self.early_stopping and since_best >= self.n_iter_no_change:
-                    if self.verbose:
-                        print(f"early stop: no improvement for {since_best} epochs", flush=True)
-                    break
-        finally:
-            if pool is not None:
-                pool.shutdown()
+        optimizer = make_optimizer(self.optimizer, self.learning_rate)
+        report = Progress("rnn", len(train), "sequences", printer() if self.verbose else None,
+                          self.epochs)
+        for epoch in range(self.epochs):
+            losses, weights = [], []
+            for batch in self._batches(train.lengths, rng):
+                x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
+                x, lengths, h0, ids = self._truncate(x, lengths, ids)
+                # dLoss/dx only at the steps whose token has a trainable vector
+                dx_mask = None
+                if data.tokens:
+                    dx_mask = emb_trainable[ids]
+                    dx_mask &= np.arange(ids.shape[1]) < lengths[:, None]
+                    if not dx_mask.any():
+                        dx_mask = None
+                loss, grads = self._step(x, y_train[batch], lengths, h0, dx_mask)
+                emb = None
+                if dx_mask is not None:
+                    at = np.flatnonzero(dx_mask)
+                    dx = grads.pop("x")
+                    emb = sum_rows_by_id(ids.ravel()[at], dx.reshape(-1, dx.shape[-1]), at)
+                self._apply(grads, emb, optimizer)
+                losses.append(loss)
+                weights.append(len(batch))
+                report.update(epoch * len(train) + sum(weights), epoch,
+                              loss=float(np.average(losses, weights=weights)))
+            self.loss_curve_.append(float(np.average(losses, weights=weights)))
+            self.grad_norms_.append(self._probe_gradient_norms(train, y_train, probe))
+            score = None
+            if len(val):
+                score = self._score_data(val, y_val)
+                self.validation_scores_.append(score)
+                if self.best_validation_score_ is None or \
+                        score > self.best_validation_score_ + self.tol:
+                    self.best_validation_score_ = score
+                    best_params = self._snapshot()
+                    since_best = 0
+                else:
+                    since_best += 1
+            stopping = self.early_stopping and since_best >= self.n_iter_no_change
+            report.update((epoch + 1) * len(train), epoch, force=True,
+                          loss=self.loss_curve_[-1], validation_score=score,
+                          early_stop=f"no improvement for {since_best} epochs" if stopping
+                          else None)
+            if stopping:
+                break
         if self.early_stopping and best_params is not None:
             self.params_, self.embedding_ = best_params
         self.n_epochs_ = len(self.loss_curve_)
@@ -464,8 +355,7 @@ class _BaseRNN:
         for i in range(0, len(order), step):
             index = order[i:i + step]
             x, lengths, _ = data.batch(index, self.embedding_, self.dtype)
-            hs = functional.rnn_forward(x, self.params_["W_xh"], self.params_["W_hh"],
-                                        self.params_["b_h"], None, lengths)
+            hs = self._forward(x, lengths)
             out[index] = hs[:, -1] @ self.params_["W_hy"].T + self.params_["b_y"]
         return out
 
@@ -475,24 +365,21 @@ class _BaseRNN:
         """Write the fitted model (arrays plus JSON metadata in one .npz), atomically."""
         self._check_fitted()
         hyper = {k: v for k, v in self.get_params().items() if k != "embedding"}
-        meta = {"format": "rnnfast." + type(self).__name__, "version": 1, "params": hyper,
-                "fitted": self._fitted_meta(), "n_features_in": self.n_features_in_,
-                "loss_curve": self.loss_curve_, "validation_scores": self.validation_scores_}
+        meta = {"params": hyper, "fitted": self._fitted_meta(),
+                "n_features_in": self.n_features_in_, "loss_curve": self.loss_curve_,
+                "validation_scores": self.validation_scores_}
         arrays = dict(self.params_)
         if self.embedding_ is not None:
             arrays["embedding"] = self.embedding_
             if self.key_to_index_ is not None:
                 arrays["words"] = np.array(list(self.key_to_index_), dtype=str)
                 arrays["word_ids"] = np.array(list(self.key_to_index_.values()), dtype=np.int64)
-        with atomic_write(path, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+        persist.save(path, "rnnfast." + type(self).__name__, FORMAT_VERSION, meta, arrays)
 
     @classmethod
     def load(cls, path):
         """Load a model written by `save`."""
-        from rnnfast.word2vec import _open_npz
-
-        with _open_npz(path, "rnnfast." + cls.__name__) as (data, meta):
+        with persist.load(path, "rnnfast." + cls.__name__, FORMAT_VERSION) as (data, meta):
             model = cls(**meta["params"])
             model.params_ = {k: data[k] for k in cls._PARAMS}
             model.n_features_in_ = meta["n_features_in"]
@@ -534,7 +421,7 @@ class RNNClassifier(_BaseRNN):
 
     def decision_function(self, X):
         """Logit of the positive class for each sequence, (n,)."""
-        return self._final_outputs(self._prepare(X, fitting=False))[:, 0]
+        return self._final_outputs(self._inputs(X))[:, 0]
 
     def predict_proba(self, X):
         """(n, 2): probabilities of classes_[0] and classes_[1]."""
@@ -588,7 +475,7 @@ class RNNRegressor(_BaseRNN):
 
     def predict(self, X):
         """Predicted targets, (n,) or (n, O) like the y given to fit."""
-        out = self._final_outputs(self._prepare(X, fitting=False)) * self.y_scale_ + self.y_mean_
+        out = self._final_outputs(self._inputs(X)) * self.y_scale_ + self.y_mean_
         return out[:, 0] if self._y_ndim == 1 else out
 
     def score(self, X, y):
@@ -615,17 +502,6 @@ def _r2(y, pred):
     ss_tot = np.sum((y2 - y2.mean(axis=0)) ** 2, axis=0)
     r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0.0)
     return float(np.mean(r2))
-
-
-def _looks_like_tokens(seq):
-    """True for a sequence of str or of ints (token ids), False for rows of floats."""
-    if isinstance(seq, np.ndarray):
-        return seq.ndim == 1 and seq.dtype.kind in "iuU"
-    try:
-        first = seq[0]
-    except (IndexError, TypeError, KeyError):
-        return False
-    return isinstance(first, (str, int, np.integer))
 
 
 def _same(a, b):

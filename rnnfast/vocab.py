@@ -5,8 +5,9 @@ import os
 
 import numpy as np
 
-from rnnfast import _checks
+from rnnfast import _checks, _workers
 from rnnfast.corpus import check_corpus_file, check_sentences
+from rnnfast.progress import Progress
 
 __all__ = ["Vocabulary"]
 
@@ -49,8 +50,8 @@ class Vocabulary:
         return cls([words[i] for i in order], counts[order], total_words, n_sentences)
 
     @classmethod
-    def from_sentences(cls, sentences, min_count=5, max_vocab_size=None):
-        """Count an iterable of token lists (read once)."""
+    def from_sentences(cls, sentences, min_count=5, max_vocab_size=None, progress=None):
+        """Count an iterable of token lists (read once); `progress` as for Progress."""
         min_count = _checks.check_index("min_count", min_count, low=1)
         if max_vocab_size is not None:
             max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1)
@@ -58,6 +59,7 @@ class Vocabulary:
         counts = collections.Counter()
         total = n_sentences = 0
         min_reduce = 1
+        report = Progress("vocabulary", None, "tokens", progress)
         for sentence in sentences:
             if isinstance(sentence, (str, bytes)) or not hasattr(sentence, "__len__"):
                 raise TypeError(f"each sentence must be a list of str tokens, got "
@@ -65,6 +67,8 @@ class Vocabulary:
             counts.update(sentence)
             total += len(sentence)
             n_sentences += 1
+            if not n_sentences % 1024:
+                report.update(total, sentences=n_sentences, words=len(counts))
             if max_vocab_size is not None and len(counts) > max_vocab_size:
                 # like the C tool: forget rare words while counting, raising the bar each time
                 counts = collections.Counter({w: c for w, c in counts.items() if c >= min_reduce})
@@ -76,7 +80,7 @@ class Vocabulary:
                                 n_sentences, "the corpus")
 
     @classmethod
-    def from_corpus_file(cls, path, min_count=5, max_vocab_size=None):
+    def from_corpus_file(cls, path, min_count=5, max_vocab_size=None, progress=None):
         """Count a text file in C (one sentence per line, whitespace-separated tokens)."""
         from rnnfast._vocab import TokenTable
 
@@ -85,13 +89,22 @@ class Vocabulary:
             max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1)
         path, size = check_corpus_file(path)
         table = TokenTable(1 << 16)
-        n_tokens, n_lines = table.count_file(os.fsencode(path), 0, size, max_vocab_size or 0)
+        totals = np.zeros(3, np.int64)  # tokens, sentences, bytes: written as C reads
+        stop = _workers.StopFlag()
+        report = Progress("vocabulary", size, "bytes", progress)
+
+        def count():
+            table.count_file(os.fsencode(path), 0, size, max_vocab_size or 0, totals,
+                             stop.array)
+
+        _workers.run([count], stop, lambda: report.update(int(totals[2]), tokens=int(totals[0])))
+        n_tokens, n_sentences = int(totals[0]), int(totals[1])
         raw_words, counts = table.items()
         try:
             words = [w.decode("utf-8") for w in raw_words]
         except UnicodeDecodeError as e:
             raise ValueError(f"corpus_file {path!r} is not UTF-8 text: {e}") from None
-        return cls._from_counts(words, counts, min_count, n_tokens, n_lines,
+        return cls._from_counts(words, counts, min_count, n_tokens, n_sentences,
                                 f"corpus_file {path!r}")
 
     def __len__(self):

@@ -5,38 +5,25 @@ replaces `from gensim.models import Word2Vec` (skip-gram only: `sg=1`).
 """
 
 import collections.abc
-import contextlib
-import itertools
-import json
 import os
-import queue
-import threading
-import zipfile
 
 import numpy as np
 
-from rnnfast import _checks
-from rnnfast._atomic import atomic_write
+from rnnfast import _checks, _workers, persist
 from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
 
-__all__ = ["Word2Vec", "default_workers"]
+__all__ = ["Word2Vec"]
 
 # Words per job handed to a worker thread when training from an iterable.
 JOB_WORDS = 10000
 # A window's rows must fit the kernel's fixed-size tables (RF_MAX_WINDOW_ROWS = 512).
 MAX_WINDOW = 256
 MAX_NEGATIVE = 511
-
-
-def default_workers():
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+# The layout of a saved model (persist checks it on load).
+FORMAT_VERSION = 1
 
 
 class Word2Vec:
@@ -59,23 +46,18 @@ class Word2Vec:
             raise ValueError("rnnfast trains skip-gram with negative sampling only "
                              "(sg=1, hs=0)")
         self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
-        self.window = _checks.check_index("window", window, low=1)
-        if self.window > MAX_WINDOW:
-            raise ValueError(f"window must be <= {MAX_WINDOW}, got {self.window}")
+        self.window = _checks.check_index("window", window, low=1, high=MAX_WINDOW)
         self.min_count = _checks.check_index("min_count", min_count, low=1)
         self.max_vocab_size = (None if max_vocab_size is None else
                                _checks.check_index("max_vocab_size", max_vocab_size, low=1))
-        self.negative = _checks.check_index("negative", negative, low=1)
-        if self.negative > MAX_NEGATIVE:
-            raise ValueError(f"negative must be <= {MAX_NEGATIVE}, got {self.negative}")
+        self.negative = _checks.check_index("negative", negative, low=1, high=MAX_NEGATIVE)
         self.epochs = _checks.check_index("epochs", epochs, low=1)
-        self.workers = (default_workers() if workers is None else
-                        _checks.check_index("workers", workers, low=1))
+        self.workers = _workers.check_workers(workers)
         self.seed = _checks.check_index("seed", seed, low=0)
-        self.sample = _check_number("sample", sample, low=0.0)
-        self.ns_exponent = _check_number("ns_exponent", ns_exponent)
-        self.alpha = _check_number("alpha", alpha, low=0.0)
-        self.min_alpha = _check_number("min_alpha", min_alpha, low=0.0)
+        self.sample = _checks.check_number("sample", sample, low=0.0)
+        self.ns_exponent = _checks.check_number("ns_exponent", ns_exponent)
+        self.alpha = _checks.check_number("alpha", alpha, low=0.0)
+        self.min_alpha = _checks.check_number("min_alpha", min_alpha, low=0.0)
         self.shrink_windows = bool(shrink_windows)
         self.callbacks = list(callbacks)
         self.progress = progress
@@ -85,7 +67,7 @@ class Word2Vec:
         self.context_vectors = None  # (V, d) float32, word2vec's "syn1neg"
         self.training_loss_ = []
         if sentences is not None and corpus_file is not None:
-            raise ValueError("give sentences or corpus_file, not both")
+            _checks.check_one_source(sentences, corpus_file)
         if isinstance(sentences, collections.abc.Iterator):
             raise TypeError("sentences is a one-shot iterator (a generator?), but building "
                             "the vocabulary and training take separate passes; pass a list "
@@ -98,14 +80,13 @@ class Word2Vec:
 
     def build_vocab(self, corpus_iterable=None, corpus_file=None):
         """Count the corpus, keep words seen min_count times, and initialise the vectors."""
-        if (corpus_iterable is None) == (corpus_file is None):
-            raise ValueError("build_vocab needs exactly one of corpus_iterable and corpus_file")
+        _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         if corpus_file is not None:
             self.vocab = Vocabulary.from_corpus_file(corpus_file, self.min_count,
-                                                     self.max_vocab_size)
+                                                     self.max_vocab_size, self.progress)
         else:
             self.vocab = Vocabulary.from_sentences(corpus_iterable, self.min_count,
-                                                   self.max_vocab_size)
+                                                   self.max_vocab_size, self.progress)
         V, d = len(self.vocab), self.vector_size
         rng = np.random.default_rng(self.seed)
         # as word2vec: input vectors uniform in [-0.5/d, 0.5/d), output vectors zero
@@ -121,12 +102,10 @@ class Word2Vec:
         """Train for `epochs` (default: the constructor's) over the corpus; returns self."""
         if self.vocab is None:
             raise RuntimeError("call build_vocab before train (or pass the corpus to Word2Vec)")
-        if (corpus_iterable is None) == (corpus_file is None):
-            raise ValueError("train needs exactly one of corpus_iterable and corpus_file")
+        _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         epochs = self.epochs if epochs is None else _checks.check_index("epochs", epochs, low=1)
         if corpus_file is not None:
-            path, size = check_corpus_file(corpus_file)
-            run_epoch = self._file_epoch_runner(path, size)
+            run_epoch = self._file_epoch_runner(*check_corpus_file(corpus_file))
         else:
             check_sentences(corpus_iterable, "corpus_iterable")
             if epochs > 1 and isinstance(corpus_iterable, collections.abc.Iterator):
@@ -134,15 +113,27 @@ class Word2Vec:
                                 f"training takes {epochs} passes; pass a list or a "
                                 "re-iterable object such as rnnfast.LineSentence")
             run_epoch = self._iterable_epoch_runner(corpus_iterable)
-        report = Progress("word2vec", self.vocab.total_words, epochs,
-                          progress if progress is not None else self.progress)
+        total = max(self.vocab.total_words, 1)
+        report = Progress("word2vec", total, "words",
+                          progress if progress is not None else self.progress, epochs)
         seeds = np.random.SeedSequence(self.seed).generate_state(self.workers, np.uint64)
         rng_states = [seeds[i:i + 1].copy() for i in range(self.workers)]
         model = self._kernel_model()
+        from rnnfast._sgns import STATS_DTYPE
         for epoch in range(epochs):
-            stats = np.zeros(self.workers, _sgns_stats_dtype())
-            stop = np.zeros(1, np.intc)
-            run_epoch(model, epoch, epochs, rng_states, stats, stop, report)
+            stats = np.zeros(self.workers, STATS_DTYPE)
+            alphas = (self._alpha_at(epoch / epochs), self._alpha_at((epoch + 1) / epochs))
+
+            def poll(epoch=epoch, stats=stats):
+                words, pairs = int(stats["words"].sum()), int(stats["pairs"].sum())
+                report.update(epoch * total + words, epoch,
+                              alpha=self._alpha_at((epoch + words / total) / epochs),
+                              loss=float(stats["loss"].sum()) / pairs if pairs else None)
+
+            try:
+                run_epoch(model, epoch, alphas, rng_states, stats, poll)
+            finally:
+                self.wv.vectors_changed()
             pairs = int(stats["pairs"].sum())
             self.training_loss_.append(float(stats["loss"].sum()) / pairs if pairs else float("nan"))
             for cb in self.callbacks:
@@ -150,8 +141,8 @@ class Word2Vec:
                     cb.on_epoch_end(self)
                 else:
                     cb(self, epoch)
-        report.update(epochs - 1, report.total, self._alpha_at(1.0), self.training_loss_[-1],
-                      force=True)
+        report.update(epochs * total, epochs - 1, force=True, alpha=self._alpha_at(1.0),
+                      loss=self.training_loss_[-1])
         return self
 
     def _alpha_at(self, fraction):
@@ -165,120 +156,60 @@ class Word2Vec:
         keep_below = np.where(keep >= 1.0, 0xFFFFFFFF,
                               np.minimum(keep * 2.0**32, 0xFFFFFFFE)).astype(np.uint32)
         accept, other = alias_tables(self.vocab.noise_weights(self.ns_exponent))
+        _checks.check_sgns_tables(self.wv.vectors, self.context_vectors)
         return SGNSModel(self.wv.vectors, self.context_vectors, keep_below, accept, other,
                          self.negative, self.window, self.shrink_windows)
 
-    def _run_threads(self, targets, epoch, epochs, stats, stop, report):
-        """Run one thread per target, reporting progress until all end; re-raise failures."""
-        errors = []
-        total = max(self.vocab.total_words, 1)
-
-        def guarded(fn):
-            def run():
-                try:
-                    fn()
-                except BaseException as e:  # noqa: BLE001 - handed to the main thread
-                    errors.append(e)
-                    stop[0] = 1
-            return run
-
-        threads = [threading.Thread(target=guarded(fn), daemon=True) for fn in targets]
-        for t in threads:
-            t.start()
-        try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(timeout=0.2)
-                    words = int(stats["words"].sum())
-                    pairs = int(stats["pairs"].sum())
-                    report.update(epoch, epoch * total + words,
-                                  self._alpha_at((epoch + words / total) / epochs),
-                                  float(stats["loss"].sum()) / pairs if pairs else None)
-        except KeyboardInterrupt:
-            stop[0] = 1
-            for t in threads:
-                t.join()
-            raise
-        if errors:
-            raise errors[0]
-
     def _file_epoch_runner(self, path, size):
+        """Each worker trains on its own byte range of the file, reading included."""
         from rnnfast._vocab import TokenTable
 
         table = TokenTable.from_words([w.encode("utf-8") for w in self.vocab.words])
         ranges = byte_ranges(size, self.workers)
         encoded_path = os.fsencode(path)
+        # the raw words a range holds, for its learning rate: all of them with one worker
+        expected = [self.vocab.total_words * (end - start) // max(size, 1)
+                    for start, end in ranges]
 
-        def run_epoch(model, epoch, epochs, rng_states, stats, stop, report):
-            a0, a1 = self._alpha_at(epoch / epochs), self._alpha_at((epoch + 1) / epochs)
+        def run_epoch(model, epoch, alphas, rng_states, stats, poll):
+            stop = _workers.StopFlag()
 
             def worker(i):
-                return lambda: model.train_file(table, encoded_path, ranges[i][0], ranges[i][1],
-                                                rng_states[i], a0, a1, stats, i, stop)
+                return lambda: model.train_file(table, encoded_path, *ranges[i], rng_states[i],
+                                                *alphas, expected[i], stats, i, stop.array)
 
-            self._run_threads([worker(i) for i in range(self.workers)], epoch, epochs, stats,
-                              stop, report)
+            _workers.run([worker(i) for i in range(self.workers)], stop, poll)
 
         return run_epoch
 
     def _iterable_epoch_runner(self, sentences):
+        """A producer thread turns the sentences into id batches for the workers."""
         key_to_index = self.vocab.key_to_index
-        total_words = max(self.vocab.total_words, 1)
+        total = self.vocab.total_words
 
-        def jobs(epoch, epochs):
-            """(ids, sentence_ends, alpha_start, alpha_end) chunks of about JOB_WORDS words."""
-            from rnnfast._sgns import encode_sentences
+        def run_epoch(model, epoch, alphas, rng_states, stats, poll):
+            stop = _workers.StopFlag()
+            words_before = [0]
+            jobs = _workers.id_batches(sentences, key_to_index, JOB_WORDS,
+                                       _max_sentence_length(sentences))
 
-            batch, batch_words, done_words, n_sentences = [], 0, 0, 0
-            for sentence in itertools.chain(sentences, [None]):
-                if sentence is not None:
-                    if isinstance(sentence, (str, bytes)):
-                        raise TypeError("each sentence must be a list of str tokens, got "
-                                        f"{type(sentence).__name__}")
-                    batch.append(sentence)
-                    batch_words += len(sentence)
-                    n_sentences += 1
-                    if batch_words < JOB_WORDS:
-                        continue
-                if batch:
-                    ids, ends, raw = encode_sentences(batch, key_to_index)
-                    yield (ids, ends,
-                           self._alpha_at((epoch + done_words / total_words) / epochs),
-                           self._alpha_at((epoch + (done_words + raw) / total_words) / epochs))
-                    done_words += raw
-                    batch, batch_words = [], 0
-            if n_sentences == 0:
-                raise ValueError(f"the corpus yielded no sentences in epoch {epoch + 1}; "
-                                 "a generator cannot be iterated twice: pass a list or "
-                                 "a re-iterable object such as rnnfast.LineSentence")
+            def numbered():
+                n_batches = 0
+                for ids, ends, raw_ends, raw in jobs:
+                    yield ids, ends, raw_ends, words_before[0]
+                    words_before[0] += raw
+                    n_batches += 1
+                if n_batches == 0:
+                    raise ValueError(f"the corpus yielded no sentences in epoch {epoch + 1}; "
+                                     "a generator cannot be iterated twice: pass a list or "
+                                     "a re-iterable object such as rnnfast.LineSentence")
 
-        def run_epoch(model, epoch, epochs, rng_states, stats, stop, report):
-            job_queue = queue.Queue(maxsize=2 * self.workers)
+            def consume(i, job):
+                ids, ends, raw_ends, before = job
+                model.train_ids(ids, ends, raw_ends, rng_states[i], *alphas, before, total,
+                                stats, i, stop.array)
 
-            def worker(i):
-                def run():
-                    while (job := job_queue.get()) is not None:
-                        if not stop[0]:
-                            model.train_ids(*job[:2], rng_states[i], *job[2:], stats, i, stop)
-                return run
-
-            def produce():
-                try:
-                    for job in jobs(epoch, epochs):
-                        while not stop[0]:
-                            try:
-                                job_queue.put(job, timeout=0.1)
-                                break
-                            except queue.Full:
-                                pass
-                        if stop[0]:
-                            break
-                finally:
-                    for _ in range(self.workers):
-                        job_queue.put(None)
-
-            self._run_threads([produce] + [worker(i) for i in range(self.workers)], epoch,
-                              epochs, stats, stop, report)
+            _workers.feed(numbered(), consume, self.workers, stop, poll)
 
         return run_epoch
 
@@ -292,19 +223,18 @@ class Word2Vec:
         """Save the whole model (vectors, context vectors, vocabulary, settings), atomically."""
         if self.vocab is None:
             raise RuntimeError("nothing to save: the model has no vocabulary yet")
-        meta = {"format": "rnnfast.Word2Vec", "version": 1,
-                "params": {k: getattr(self, k) for k in self._PARAMS},
+        meta = {"params": {k: getattr(self, k) for k in self._PARAMS},
                 "training_loss": self.training_loss_,
                 "total_words": self.vocab.total_words, "n_sentences": self.vocab.n_sentences}
-        with atomic_write(fname, "wb") as f:
-            np.savez(f, vectors=self.wv.vectors, context_vectors=self.context_vectors,
-                     words=np.array(self.vocab.words, dtype=str), counts=self.vocab.counts,
-                     meta=np.array(json.dumps(meta)))
+        persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta,
+                     {"vectors": self.wv.vectors, "context_vectors": self.context_vectors,
+                      "words": np.array(self.vocab.words, dtype=str),
+                      "counts": self.vocab.counts})
 
     @classmethod
     def load(cls, fname):
         """Load a model written by `save`; it can be trained further."""
-        with _open_npz(fname, "rnnfast.Word2Vec") as (data, meta):
+        with persist.load(fname, "rnnfast.Word2Vec", FORMAT_VERSION) as (data, meta):
             words, counts = data["words"].tolist(), data["counts"]
             vectors, context = data["vectors"], data["context_vectors"]
         model = cls(**meta["params"])
@@ -320,41 +250,7 @@ class Word2Vec:
                 f"negative={self.negative})")
 
 
-@contextlib.contextmanager
-def _open_npz(fname, kind):
-    """(arrays, metadata) of an .npz file that rnnfast saved as `kind`; ValueError otherwise."""
-    fname = os.fspath(fname)
-    if not os.path.exists(fname):
-        raise FileNotFoundError(f"{fname!r} does not exist")
-    try:
-        data = np.load(fname, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise ValueError(f"{fname!r} is not a readable {kind} file: {e}") from None
-    with data:
-        try:
-            meta = json.loads(str(data["meta"]))
-        except (KeyError, ValueError) as e:
-            raise ValueError(f"{fname!r} is not a readable {kind} file: {e}") from None
-        if meta.get("format") != kind:
-            raise ValueError(f"{fname!r} is not a saved {kind} (it holds {meta.get('format')!r})")
-        try:
-            yield data, meta
-        except KeyError as e:
-            raise ValueError(f"{fname!r} is missing {e} (a truncated or foreign file?)") from None
-
-
-def _sgns_stats_dtype():
-    from rnnfast._sgns import STATS_DTYPE
-    return STATS_DTYPE
-
-
-def _check_number(name, value, low=None):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return value
+def _max_sentence_length(sentences):
+    """The sentence cut of the corpus_file reader, or a LineSentence's own (smaller) one."""
+    from rnnfast._vocab import MAX_SENTENCE
+    return min(getattr(sentences, "max_sentence_length", MAX_SENTENCE), MAX_SENTENCE)

@@ -163,17 +163,17 @@ def test_float32_tanh_is_accurate_everywhere():
     np.testing.assert_allclose(z, exact, rtol=1e-15, atol=0)
 
 
-def test_all_finite():
-    from rnnfast._arrays import all_finite
+@pytest.mark.parametrize("block", [1, 3, 1 << 20])
+def test_all_finite(block):
+    from rnnfast._checks import all_finite
     for dtype in DTYPES:
-        a = np.arange(10, dtype=dtype)
-        assert all_finite(a) and all_finite(a[:0])
+        a = np.arange(10, dtype=dtype).reshape(2, 5)
+        assert all_finite(a, block) and all_finite(a[:0], block)
         for bad in (np.nan, np.inf, -np.inf):
-            b = a.copy()
-            b[7] = bad
-            assert not all_finite(b)
-    with pytest.raises(TypeError):
-        all_finite(np.arange(3))
+            for at in (0, 7, 9):  # first, inside a later block, last
+                b = a.copy()
+                b.flat[at] = bad
+                assert not all_finite(b, block)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -99,7 +99,7 @@ def test_one_sgd_step_on_tokens_matches_the_reference(token_task, monkeypatch, f
                     dtype="float64", seed=3)
     clf = RNNClassifier(**settings).fit(X, y)
     fresh = RNNClassifier(**settings)
-    data = fresh._prepare(X, fitting=True)  # the same ids and initial embedding table
+    data = fresh._fit_inputs(X)  # the same ids and initial embedding table
     emb_before = fresh.embedding_
     ids = np.zeros((len(X), data.lengths.max()), int)
     for row, seq in enumerate(data.seqs):

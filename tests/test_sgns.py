@@ -108,8 +108,8 @@ def test_bad_inputs(impl):
         ({"contexts": [1, 2]}, ValueError, r"contexts must have shape \(1,\)"),
         ({"negatives": [2]}, ValueError, "negatives must have 2 dimension"),
         ({"negatives": [[0.5]]}, TypeError, "negatives must hold integers"),
-        ({"alpha": float("nan")}, ValueError, "alpha must be a finite number"),
-        ({"alpha": -1}, ValueError, "alpha must be a finite number >= 0"),
+        ({"alpha": float("nan")}, ValueError, "alpha must be finite"),
+        ({"alpha": -1}, ValueError, "alpha must be >= 0"),
     ]
     for change, exc, match in cases:
         with pytest.raises(exc, match=match):

@@ -161,7 +161,7 @@ def test_bad_arguments(kwargs, exc, match):
 
 
 def test_bad_corpus_inputs(tmp_path, corpus):
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="got both"):
         Word2Vec(corpus, corpus_file="x.txt")
     with pytest.raises(ValueError, match="is empty"):
         train([[]] * 3)

@@ -1,0 +1,18 @@
+# Checked access to arrays of C structs (records), for kernels whose def takes them:
+# typed memoryviews cover plain numbers, this covers structured dtypes, so a wrong
+# dtype, layout or a read-only array raises instead of being read as garbage.
+
+cimport numpy as cnp
+
+
+cdef inline void *record_ptr(object a, object dtype, str name, bint write=False) except NULL:
+    if not isinstance(a, cnp.ndarray) or (<cnp.ndarray>a).dtype != dtype:
+        raise TypeError(f"{name} must be a numpy array of dtype {dtype}, got "
+                        f"{getattr(a, 'dtype', type(a).__name__)}")
+    if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+        raise ValueError(f"{name} must be C-contiguous")
+    if write and not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
+        raise ValueError(f"{name} must be writeable (it is written in place)")
+    if cnp.PyArray_SIZE(<cnp.ndarray>a) == 0:
+        return <void *>1  # never read; NULL is kept for errors
+    return cnp.PyArray_DATA(<cnp.ndarray>a)

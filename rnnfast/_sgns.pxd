@@ -1,0 +1,46 @@
+# The C contract of the word2vec kernels (csrc/rf_sgns.h), declared once.
+
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+
+from rnnfast._vocab cimport rf_vocab
+
+
+cdef extern from "rf_sgns.h" nogil:
+    ctypedef struct rf_sgns_model:
+        float *W_in
+        float *W_out
+        int32_t dim
+        int32_t vocab_size
+        int32_t negative
+        int32_t window
+        int32_t shrink_windows
+        const uint32_t *keep_below
+        const uint32_t *alias_accept
+        const int32_t *alias_other
+    ctypedef struct rf_sgns_stats:
+        double loss
+        int64_t pairs
+        int64_t words
+        int64_t kept
+    double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
+                         const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
+                         int32_t k, float alpha, float *work)
+    double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                           const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                           int32_t k1, float alpha, float *work)
+    void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+                           const int64_t *sentence_ends, const int64_t *raw_ends,
+                           int64_t n_sentences, float alpha_start, float alpha_end,
+                           int64_t words_before, int64_t words_total, rf_sgns_stats *stats,
+                           volatile const int *stop)
+    int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
+                           const char *path, int64_t start, int64_t end,
+                           float alpha_start, float alpha_end, int64_t words_total,
+                           rf_sgns_stats *stats, volatile const int *stop)
+    void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,
+                        double *scratch, int32_t *stack)
+
+
+cdef class SGNSModel:
+    cdef rf_sgns_model m
+    cdef object _arrays  # keeps the arrays behind m's pointers alive

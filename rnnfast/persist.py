@@ -1,0 +1,111 @@
+"""The one persistence module: every model saves as an .npz of arrays plus JSON metadata.
+
+The metadata always holds `kind` (what the file is, e.g. "rnnfast.Word2Vec") and
+`version` (of that kind's layout). `load` refuses another kind, or a version newer
+than this rnnfast reads, with a clear error; files are written atomically.
+"""
+
+import contextlib
+import json
+import os
+import secrets
+import sys
+import zipfile
+
+import numpy as np
+
+__all__ = ["save", "load", "atomic_write"]
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb", **open_kwargs):
+    """Open a temporary file beside `path`; on success it replaces `path` in one step.
+
+    On any error (or Ctrl-C, at any point) the temporary file is removed and `path`
+    is untouched. Temporary files that a killed process left for the same target
+    are removed first.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = f".tmp-{os.path.basename(path)}."
+    _remove_orphans(directory, prefix)
+    # the name is known before the file exists, so an interrupt at any point after
+    # this line still finds the file to remove
+    tmp = os.path.join(directory, f"{prefix}{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o644)
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _remove_orphans(directory, prefix):
+    """Remove `prefix<pid>.<random>` files whose writing process no longer runs."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(directory):
+            if not name.startswith(prefix):
+                continue
+            pid = name[len(prefix):].split(".")[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, name))
+
+
+def _alive(pid):
+    if not hasattr(os, "kill") or sys.platform == "win32":
+        return True  # no cheap test: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def save(path, kind, version, meta, arrays):
+    """Write `arrays` (name -> array) and `meta` (JSON-able dict) to `path`, atomically."""
+    header = {"kind": kind, "version": version, **meta}
+    with atomic_write(path, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(header)), **arrays)
+
+
+@contextlib.contextmanager
+def load(path, kind, version):
+    """(arrays, meta) of a file `save` wrote as `kind`, with a layout version up to
+    `version`; ValueError naming the file otherwise. A missing array is a
+    ValueError too (a truncated or foreign file)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path!r} does not exist")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path!r} is not a saved {kind} (a .npy array, not an .npz archive)")
+    with data:
+        try:
+            meta = json.loads(str(data["meta"]))
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
+        found = meta.get("kind", meta.get("format"))  # "format": files of rnnfast 0.1
+        if found != kind:
+            raise ValueError(f"{path!r} is not a saved {kind} (it holds {found!r})")
+        saved = meta.get("version")
+        if not isinstance(saved, int) or saved < 1:
+            raise ValueError(f"{path!r} has no valid format version ({saved!r})")
+        if saved > version:
+            raise ValueError(f"{path!r} was written in {kind} format version {saved}, newer "
+                             f"than this rnnfast reads ({version}): upgrade rnnfast")
+        try:
+            yield data, meta
+        except KeyError as e:
+            raise ValueError(f"{path!r} is missing {e} (a truncated or foreign file?)") from None

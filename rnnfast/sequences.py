@@ -1,0 +1,147 @@
+"""Inputs of the RNN estimators: sequences of vectors or of tokens, batched for the kernel.
+
+X is a 3-D array (n, T, D), a list of (T_i, D) float arrays, or a list of token
+sequences (str tokens, or int ids into an embedding table). `read` tells which;
+`vector_data` and `token_data` validate them once into a `SequenceData`, from
+which `SequenceData.batch` pads batches for the kernel.
+"""
+
+import numpy as np
+
+__all__ = ["SequenceData", "read", "vector_data", "token_data", "embedding_table"]
+
+
+class SequenceData:
+    """Sequences held as a list of arrays: float (T_i, D) steps, or int (T_i,) token ids.
+
+    Token sequences are also kept end to end in one id array, so that a batch's padded
+    id matrix is a single gather."""
+
+    def __init__(self, seqs, tokens):
+        self.seqs = seqs
+        self.tokens = tokens
+        self.lengths = np.array([len(s) for s in seqs], dtype=np.intp)
+        if tokens:
+            self.flat = np.concatenate(seqs) if seqs else np.zeros(0, np.intp)
+            self.starts = np.cumsum(self.lengths) - self.lengths
+
+    def __len__(self):
+        return len(self.seqs)
+
+    def subset(self, index):
+        return SequenceData([self.seqs[i] for i in index], self.tokens)
+
+    def batch(self, index, embedding, dtype):
+        """(x (B, T_max, D), lengths (B,), ids (B, T_max) or None) for the sequences at
+        `index`, C-contiguous; padding steps (past a sequence's length) hold id 0 / zeros."""
+        lengths = self.lengths[index]
+        T = int(lengths.max())
+        if self.tokens:
+            steps = np.arange(T)
+            valid = steps < lengths[:, None]
+            pos = np.where(valid, self.starts[index][:, None] + steps, 0)
+            ids = np.where(valid, self.flat[pos], 0)
+            return embedding.take(ids, axis=0).astype(dtype, copy=False), lengths, ids
+        D = self.seqs[index[0]].shape[1]
+        x = np.zeros((len(index), T, D), dtype=dtype)
+        for row, i in enumerate(index):
+            x[row, :lengths[row]] = self.seqs[i]
+        return x, lengths, None
+
+
+def read(X):
+    """(list of sequences, True if they hold tokens) from any accepted form of X."""
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iufb" and X.ndim == 3:
+        seqs = list(X)
+    else:
+        try:
+            seqs = list(X)
+        except TypeError:
+            raise TypeError(f"X must be a 3-D array or a list of sequences, "
+                            f"got {type(X).__name__}") from None
+    if not seqs:
+        raise ValueError("X is empty: it holds no sequences")
+    first = seqs[0]
+    tokens = (not isinstance(first, np.ndarray) or first.ndim == 1) and _looks_like_tokens(first)
+    return seqs, tokens
+
+
+def vector_data(seqs, n_features=None):
+    """SequenceData of float (T_i, D) sequences, all finite, D == n_features when given."""
+    arrays = []
+    D = n_features
+    for i, s in enumerate(seqs):
+        a = np.asarray(s)
+        if a.dtype.kind not in "iufb":
+            raise TypeError(f"X[{i}] must hold numbers, got dtype {a.dtype}")
+        if a.ndim != 2:
+            raise ValueError(f"X[{i}] must be 2-D (T_i, D), got shape {a.shape}")
+        if a.shape[0] == 0:
+            raise ValueError(f"X[{i}] is a zero-length sequence")
+        if D is None:
+            D = a.shape[1]
+        elif a.shape[1] != D:
+            what = "the model was fitted with" if n_features is not None else "X[0] has"
+            raise ValueError(f"X[{i}] has {a.shape[1]} features per step but {what} {D}")
+        a = a.astype(np.float64, copy=False)
+        if not np.isfinite(a).all():
+            raise ValueError(f"X[{i}] contains NaN or infinity")
+        arrays.append(a)
+    if D == 0:
+        raise ValueError("X has zero features per step")
+    return SequenceData(arrays, tokens=False)
+
+
+def token_data(seqs, key_to_index, unknown_id):
+    """SequenceData of token sequences as ids; tokens outside key_to_index (or, for int
+    ids without words, ids outside 0..unknown_id - 1: an error) map to unknown_id."""
+    out = []
+    for i, s in enumerate(seqs):
+        if isinstance(s, str):
+            raise TypeError(f"X[{i}] is a str; tokenize it first (rnnfast.simple_tokenize)")
+        if len(s) == 0:
+            raise ValueError(f"X[{i}] is a zero-length sequence")
+        if key_to_index is not None:
+            ids = [key_to_index.get(t, unknown_id) for t in s]
+        else:
+            ids = np.asarray(s)
+            if ids.dtype.kind not in "iu":
+                raise TypeError(f"X[{i}] must hold int ids for an embedding without words")
+            if ids.min() < 0 or ids.max() >= unknown_id:
+                raise ValueError(f"X[{i}] holds ids outside 0..{unknown_id - 1}")
+        out.append(np.asarray(ids, dtype=np.intp))
+    return SequenceData(out, tokens=True)
+
+
+def embedding_table(embedding):
+    """(matrix (V, d) float64, key_to_index dict or None) from an `embedding` argument:
+    a KeyedVectors, an (array, words) pair, or a (V, d) array for int ids."""
+    if hasattr(embedding, "vectors") and hasattr(embedding, "key_to_index"):
+        matrix, keys = np.asarray(embedding.vectors, dtype=np.float64), \
+            dict(embedding.key_to_index)
+    elif isinstance(embedding, tuple) and len(embedding) == 2:
+        matrix, words = embedding
+        matrix = np.asarray(matrix, dtype=np.float64)
+        words = list(words)
+        if len(words) != len(matrix):
+            raise ValueError(f"embedding: {len(words)} words for {len(matrix)} vectors")
+        keys = {k: i for i, k in enumerate(words)}
+    else:
+        matrix, keys = np.asarray(embedding, dtype=np.float64), None
+    if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[1] == 0:
+        raise ValueError(f"embedding must be a non-empty (V, d) matrix, got shape "
+                         f"{matrix.shape}")
+    if not np.isfinite(matrix).all():
+        raise ValueError("embedding contains NaN or infinity")
+    return matrix, keys
+
+
+def _looks_like_tokens(seq):
+    """True for a sequence of str or of ints (token ids), False for rows of floats."""
+    if isinstance(seq, np.ndarray):
+        return seq.ndim == 1 and seq.dtype.kind in "iuU"
+    try:
+        first = seq[0]
+    except (IndexError, TypeError, KeyError):
+        return False
+    return isinstance(first, (str, int, np.integer))
