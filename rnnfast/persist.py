@@ -108,4 +108,6 @@ def load(path, kind, version):
         try:
             yield data, meta
         except KeyError as e:
-            raise ValueError(f"{path!r} is missing {e} (a truncated or foreign file?)") from None
+            name = str(e.args[0]).split(" is not a file")[0] if e.args else "?"
+            raise ValueError(f"{path!r} has no array {name!r} (a truncated or foreign "
+                             f"file?)") from None

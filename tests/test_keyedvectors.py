@@ -145,3 +145,45 @@ def test_from_arrays_checks_shapes():
         KeyedVectors.from_arrays(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(ValueError, match="duplicates"):
         KeyedVectors.from_arrays(["a", "a"], np.zeros((2, 2)))
+
+
+def test_norms_follow_the_vectors(kv):
+    assert kv.most_similar("king", topn=1)[0][0] == "man"  # norms cached now
+    kv.vectors[2] = -kv.vectors[0]  # in place, same length: "man" now opposes "king"
+    kv.vectors_changed()
+    assert kv.most_similar("king", topn=1)[0][0] != "man"
+    np.testing.assert_allclose(kv.norms, np.linalg.norm(kv.vectors, axis=1))
+    kv.vectors = kv.vectors * 2  # assignment drops the cache as well
+    np.testing.assert_allclose(kv.norms, np.linalg.norm(kv.vectors, axis=1))
+
+
+def test_norms_after_further_training():
+    from rnnfast import Word2Vec
+    model = Word2Vec([["a", "b", "c", "d"] * 5] * 30, vector_size=8, min_count=1, epochs=1,
+                     workers=1, progress=lambda s: None)
+    model.wv.most_similar("a")
+    model.train([["a", "b", "c", "d"] * 5] * 30, epochs=2)
+    np.testing.assert_allclose(model.wv.norms, np.linalg.norm(model.wv.vectors, axis=1),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_datatype_is_honoured(kv, tmp_path, binary):
+    path = tmp_path / "v.bin"
+    kv.save_word2vec_format(path, binary=binary)
+    back = KeyedVectors.load_word2vec_format(path, binary=binary, datatype=np.float64)
+    assert back.vectors.dtype == np.float64
+    np.testing.assert_allclose(back.vectors, kv.vectors, rtol=1e-8)  # text: 9 digits
+    assert KeyedVectors.load_word2vec_format(path, binary=binary).vectors.dtype == np.float32
+
+
+def test_fvocab_is_the_second_argument_as_in_gensim(kv, tmp_path):
+    vectors, counts = tmp_path / "v.txt", tmp_path / "counts.txt"
+    kv.save_word2vec_format(vectors, counts)  # gensim's positional call: fvocab, not binary
+    assert vectors.read_text().startswith("6 2\nking ")  # text, not binary
+    assert counts.read_text().splitlines()[:2] == ["king 6", "queen 5"]
+    back = KeyedVectors.load_word2vec_format(vectors, counts)
+    np.testing.assert_array_equal(back.expandos["count"], [6, 5, 4, 3, 2, 1])
+    bare = KeyedVectors.from_arrays(["a"], np.ones((1, 2)))
+    with pytest.raises(ValueError, match="no counts"):
+        bare.save_word2vec_format(tmp_path / "b.txt", tmp_path / "b.counts")
