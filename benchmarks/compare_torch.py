@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rnn_data import DATA, load_sms, split, word_vectors  # noqa: E402
 
-from rnnfast import RNNClassifier  # noqa: E402
+from rnnfast import RNNClassifier, sequences  # noqa: E402
 
 
 def run_rnnfast(kv, X_train, y_train, X_test, y_test, args, seed):
@@ -62,7 +62,7 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
     start = time.perf_counter()
     template = RNNClassifier(hidden_size=args.hidden, embedding=kv, batch_size=args.batch,
                              seed=seed)
-    data = template._prepare(X_train, fitting=True)   # the same embedding table and ids
+    data = template._fit_inputs(X_train)   # the same embedding table and ids
     init = template._init_params(kv.vector_size, 1, np.random.default_rng(seed))
     template.params_ = init
     rng = np.random.default_rng(seed)
@@ -127,7 +127,7 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
             for opt in optimizers:
                 opt.step()
     seconds = (time.perf_counter() - start) / args.epochs
-    test = template._prepare(X_test, fitting=False)
+    test = sequences.token_data(X_test, template.key_to_index_, len(template.embedding_) - 1)
     with torch.no_grad():
         scores = np.concatenate([logits(test, np.arange(i, min(i + 256, len(test)))).numpy()
                                  for i in range(0, len(test), 256)])

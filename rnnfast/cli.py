@@ -122,9 +122,10 @@ def _cmd_glove(args):
     finally:
         progress.close()
     model.wv.save_word2vec_format(args.output, binary=args.binary)
-    print(f"{len(model.wv):,} words x {args.dim} dims, {model.cooccurrence_.nnz:,} "
-          f"co-occurring pairs; {time.perf_counter() - start:.1f}s; final cost "
-          f"{model.cost_[-1]:.6g}; wrote {args.output}")
+    pairs = model.cooccurrence_.nnz
+    print(f"{len(model.wv):,} words x {args.dim} dims, {pairs:,} co-occurring pairs; "
+          f"{time.perf_counter() - start:.1f}s; final cost {model.cost_[-1]:.6g} "
+          f"({model.cost_[-1] / pairs:.5g} per pair); wrote {args.output}")
     return 0
 
 

@@ -379,6 +379,7 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
             _count_file(counters, store, words, corpus_file, stop, poll)
         else:
             _count_sentences(counters, store, words, sentences, stop, poll)
+        report.update(sum(c.tokens for c in counters), force=True, spills=store.spills)
         dense = counters[0].dense
         for c in counters[1:]:
             dense += c.dense
@@ -386,10 +387,12 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         for part in _dense_records(dense, plan, V, bool(symmetric)):
             sink(part)   # block by block: the table is never copied whole
         del dense
-        report = Progress("merge", max(len(store.chunks or ()), 1), "partitions", progress)
+        parts = len(store.chunks or ())
+        report = Progress("merge", max(parts, 1), "partitions", progress)
         for done, part in enumerate(store.finish(), 1):
             sink(part)
             report.update(done, spills=store.spills)
+        report.update(max(parts, 1), force=True, spills=store.spills)
     except OSError as e:
         raise OSError(f"counting co-occurrences failed (is the temporary directory "
                       f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e

@@ -68,11 +68,12 @@ class Vocabulary:
             total += len(sentence)
             n_sentences += 1
             if not n_sentences % 1024:
-                report.update(total, sentences=n_sentences, words=len(counts))
+                report.update(total, sentences=n_sentences, distinct=len(counts))
             if max_vocab_size is not None and len(counts) > max_vocab_size:
                 # like the C tool: forget rare words while counting, raising the bar each time
                 counts = collections.Counter({w: c for w, c in counts.items() if c >= min_reduce})
                 min_reduce += 1
+        report.update(total, force=True, sentences=n_sentences, distinct=len(counts))
         for w in counts:
             if not isinstance(w, str):
                 raise TypeError(f"tokens must be str, got {type(w).__name__} ({w!r})")
@@ -99,6 +100,7 @@ class Vocabulary:
 
         _workers.run([count], stop, lambda: report.update(int(totals[2]), tokens=int(totals[0])))
         n_tokens, n_sentences = int(totals[0]), int(totals[1])
+        report.update(size, force=True, tokens=n_tokens, distinct=len(table))
         raw_words, counts = table.items()
         try:
             words = [w.decode("utf-8") for w in raw_words]
