@@ -49,8 +49,7 @@ def sum_rows_by_id(ids, values, at=None):
 
     ids: (n,) intp; values: C-contiguous float32 or float64 (m, d), with m = n unless
     `at` (n,) intp picks the row of values that goes with each id (values[at[i]]).
-    Rows with the same id are added in their order in `ids`. Arguments are trusted
-    (callers are internal): ids and at must be in range."""
+    Rows with the same id are added in their order in `ids`."""
     cdef cnp.ndarray id_arr = np.ascontiguousarray(ids, dtype=np.intp)
     cdef cnp.ndarray vals = np.ascontiguousarray(values)
     cdef cnp.ndarray at_arr = None if at is None else np.ascontiguousarray(at, dtype=np.intp)
@@ -58,6 +57,8 @@ def sum_rows_by_id(ids, values, at=None):
             or (at is not None and at_arr.shape[0] != id_arr.shape[0]):
         raise ValueError(f"sum_rows_by_id needs ids (n,), values (n, d) or (m, d) with at "
                          f"(n,), got {np.shape(ids)}, {np.shape(values)}, {np.shape(at)}")
+    if at is not None and len(at_arr) and (at_arr.min() < 0 or at_arr.max() >= vals.shape[0]):
+        raise ValueError(f"sum_rows_by_id: at must lie in 0..{vals.shape[0] - 1}")
     cdef cnp.ndarray order = np.argsort(id_arr, kind="stable").astype(np.intp, copy=False)
     cdef Py_ssize_t n = id_arr.shape[0], d = vals.shape[1]
     cdef Py_ssize_t k = 0 if n == 0 else int(np.count_nonzero(np.diff(id_arr[order]))) + 1

@@ -1,4 +1,5 @@
-# Row-major matrix products for float32 and float64 kernels.
+# Row-major matrix products and the C loops of csrc/rf_loops.h, for float32 and
+# float64 kernels: the one declaration of rf_loops.h.
 #
 # Every kernel reaches BLAS through this file only. Each product picks, by size,
 # either scipy's BLAS (called without the GIL through scipy.linalg.cython_blas)
@@ -22,6 +23,11 @@ cdef extern from "rf_loops.h" nogil:
                         const double *B, int ldb, double *C, int ldc)
     void rf_tanh_f(float *x, Py_ssize_t n)
     void rf_tanh_d(double *x, Py_ssize_t n)
+    void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
+                   double b1, double b2, double eps, double root_c2, double scale)
+    void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
+                   double lr_hat, double b1, double b2, double eps, double root_c2,
+                   double scale)
 
 cdef enum:
     # products with fewer multiply-adds than this use the C loops
@@ -88,3 +94,12 @@ cdef inline void tanh_inplace(floating *x, Py_ssize_t n) noexcept nogil:
     else:
         rf_tanh_d(x, n)
 
+
+cdef inline void adam_loop(floating *p, const floating *g, floating *m, floating *v,
+                           Py_ssize_t n, double lr_hat, double b1, double b2, double eps,
+                           double root_c2, double scale) noexcept nogil:
+    """One Adam step over n values (see rf_adam_f in csrc/rf_loops.h)."""
+    if floating is float:
+        rf_adam_f(p, g, m, v, n, lr_hat, b1, b2, eps, root_c2, scale)
+    else:
+        rf_adam_d(p, g, m, v, n, lr_hat, b1, b2, eps, root_c2, scale)

@@ -214,9 +214,9 @@ def check_index(name, value, low=0, high=None):
     return value
 
 
-def check_number(name, value, low=None, high=None, above=None):
-    """`value` as a finite float (numpy scalars are fine) with low <= value <= high and
-    value > above, each bound when given."""
+def check_number(name, value, low=None, high=None, above=None, below=None):
+    """`value` as a finite float (numpy scalars are fine) with low <= value <= high,
+    value > above and value < below, each bound when given."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} ({value!r})")
     value = float(value)
@@ -228,6 +228,8 @@ def check_number(name, value, low=None, high=None, above=None):
         raise ValueError(f"{name} must be <= {high}, got {value}")
     if above is not None and value <= above:
         raise ValueError(f"{name} must be > {above}, got {value}")
+    if below is not None and value >= below:
+        raise ValueError(f"{name} must be < {below}, got {value}")
     return value
 
 
@@ -255,19 +257,30 @@ def check_vocab_words(vocab):
     return words
 
 
+def inplace_array(name, a, dtype=None, shape=None):
+    """An array a kernel updates in place: a C-contiguous, writeable, finite float32 or
+    float64 numpy array (of `dtype` and `shape` when given); it is never copied."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array (it is updated in place), got "
+                        f"{type(a).__name__}")
+    if a.dtype not in _FLOAT_DTYPES or (dtype is not None and a.dtype != dtype):
+        want = "float32 or float64" if dtype is None else np.dtype(dtype).name
+        raise TypeError(f"{name} must have dtype {want}, got {a.dtype}")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {a.shape}")
+    if not (a.flags.c_contiguous and a.flags.writeable):
+        raise ValueError(f"{name} must be C-contiguous and writeable (it is updated in place)")
+    if not all_finite(a):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return a
+
+
 def check_sgns_tables(W_in, W_out):
     """The two float32 vector tables that SGNS updates in place."""
     for name, W in (("W_in", W_in), ("W_out", W_out)):
-        if not isinstance(W, np.ndarray):
-            raise TypeError(f"{name} must be a numpy array (it is updated in place)")
-        if W.dtype != np.float32:
-            raise TypeError(f"{name} must have dtype float32, got {W.dtype}")
+        inplace_array(name, W, np.float32)
         if W.ndim != 2 or W.shape[1] == 0:
             raise ValueError(f"{name} must have shape (V, d) with d >= 1, got {W.shape}")
-        if not (W.flags.c_contiguous and W.flags.writeable):
-            raise ValueError(f"{name} must be C-contiguous and writeable (it is updated in place)")
-        if not all_finite(W):
-            raise ValueError(f"{name} contains NaN or infinity")
     if W_in.shape != W_out.shape:
         raise ValueError(f"W_in and W_out must have the same shape, got {W_in.shape} and "
                          f"{W_out.shape}")
@@ -336,72 +349,53 @@ def _index_array(name, a, ndim, size):
 
 def check_adam(param, grad, m, v, rows, learning_rate, beta1, beta2, eps, step, grad_scale):
     """Validate an Adam step; param, m and v are updated in place."""
-    for name, a in (("param", param), ("m", m), ("v", v)):
-        if not isinstance(a, np.ndarray):
-            raise TypeError(f"{name} must be a numpy array (it is updated in place)")
-        if not (a.flags.c_contiguous and a.flags.writeable):
-            raise ValueError(f"{name} must be C-contiguous and writeable (it is updated in place)")
-    dtype = param.dtype
-    if dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"param must have dtype float32 or float64, got {dtype}")
-    for name, a in (("m", m), ("v", v)):
-        if a.dtype != dtype or a.shape != param.shape:
-            raise ValueError(f"{name} must match param: {param.shape} {dtype}, got "
-                             f"{a.shape} {a.dtype}")
+    param = inplace_array("param", param)
+    m = inplace_array("m", m, param.dtype, param.shape)
+    v = inplace_array("v", v, param.dtype, param.shape)
     if rows is None:
-        grad = float_array("grad", grad, param.ndim, dtype)
-        if grad.shape != param.shape:
-            raise ValueError(f"grad must have param's shape {param.shape}, got {grad.shape}")
+        grad = float_array("grad", grad, param.ndim, param.dtype)
+        _expect_shape("grad", grad, param.shape)
     else:
         if param.ndim != 2:
             raise ValueError(f"with rows, param must be a 2-D table, got shape {param.shape}")
         rows = _index_array("rows", rows, 1, param.shape[0]).astype(np.int64)
         if len(np.unique(rows)) != len(rows):
             raise ValueError("rows must not repeat (sum their gradients first)")
-        grad = float_array("grad", grad, 2, dtype)
-        if grad.shape != (len(rows), param.shape[1]):
-            raise ValueError(f"grad must have shape ({len(rows)}, {param.shape[1]}), got "
-                             f"{grad.shape}")
-    step = check_index("step", step, low=1)
-    for name, value, low, high in (("learning_rate", learning_rate, 0, np.inf),
-                                   ("beta1", beta1, 0, 1), ("beta2", beta2, 0, 1),
-                                   ("eps", eps, 0, np.inf), ("grad_scale", grad_scale, 0, np.inf)):
-        value = float(value)
-        if not (np.isfinite(value) and low <= value and (value < high or high == np.inf)):
-            raise ValueError(f"{name} must be finite and in [{low}, {high}), got {value}")
-    return (param, grad, m, v, rows, float(learning_rate), float(beta1), float(beta2), float(eps),
-            step, float(grad_scale))
+        grad = float_array("grad", grad, 2, param.dtype)
+        _expect_shape("grad", grad, (len(rows), param.shape[1]))
+    return (param, grad, m, v, rows, check_number("learning_rate", learning_rate, low=0),
+            check_number("beta1", beta1, low=0, below=1),
+            check_number("beta2", beta2, low=0, below=1),
+            check_number("eps", eps, low=0), check_index("step", step, low=1),
+            check_number("grad_scale", grad_scale, low=0))
 
 
 GLOVE_STATE = ("W", "W_ctx", "b", "b_ctx", "G_W", "G_ctx", "G_b", "G_bctx")
 
 
-def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_rate):
-    """Validate one GloVe epoch: `state` arrays are float32 and updated in place."""
+def check_glove_state(state, where="state"):
+    """The GloVe training state (GLOVE_STATE: float32 W, W_ctx (V, d), b, b_ctx (V,) and
+    their AdaGrad sums, positive), as a dict of arrays updated in place."""
     try:
         missing = [k for k in GLOVE_STATE if k not in state]
     except TypeError:
-        raise TypeError(f"state must be a dict with keys {GLOVE_STATE}") from None
+        raise TypeError(f"{where} must be a dict with keys {GLOVE_STATE}") from None
     if missing:
-        raise ValueError(f"state is missing {', '.join(missing)}")
-    W = state["W"]
-    for k in GLOVE_STATE:
-        a = state[k]
-        if not isinstance(a, np.ndarray) or a.dtype != np.float32:
-            raise TypeError(f"state[{k!r}] must be a float32 numpy array")
-        if not (a.flags.c_contiguous and a.flags.writeable):
-            raise ValueError(f"state[{k!r}] must be C-contiguous and writeable")
-        want = W.shape if k in ("W", "W_ctx", "G_W", "G_ctx") else W.shape[:1]
-        if a.ndim != len(want) or a.shape != want:
-            raise ValueError(f"state[{k!r}] must have shape {want}, got {a.shape}")
-        if not all_finite(a):
-            raise ValueError(f"state[{k!r}] contains NaN or infinity")
+        raise ValueError(f"{where} is missing {', '.join(missing)}")
+    W = inplace_array(f"{where}['W']", state["W"], np.float32)
     if W.ndim != 2 or W.shape[1] == 0:
-        raise ValueError(f"state['W'] must be (V, d) with d >= 1, got {W.shape}")
-    for k in ("G_W", "G_ctx", "G_b", "G_bctx"):
-        if state[k].size and state[k].min() <= 0:
-            raise ValueError(f"state[{k!r}] must be positive (AdaGrad sums start at 1)")
-    V = W.shape[0]
+        raise ValueError(f"{where}['W'] must be (V, d) with d >= 1, got {W.shape}")
+    for k in GLOVE_STATE:
+        inplace_array(f"{where}[{k!r}]", state[k], np.float32,
+                      W.shape if k in ("W", "W_ctx", "G_W", "G_ctx") else W.shape[:1])
+        if k.startswith("G_") and state[k].size and state[k].min() <= 0:
+            raise ValueError(f"{where}[{k!r}] must be positive (AdaGrad sums start at 1)")
+    return W.shape
+
+
+def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_rate):
+    """Validate one GloVe epoch: `state` arrays are float32 and updated in place."""
+    V = check_glove_state(state)[0]
     rows = _index_array("rows", rows, 1, V)
     cols = _index_array("cols", cols, 1, V)
     counts = np.ascontiguousarray(counts, dtype=np.float64)
@@ -414,8 +408,6 @@ def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_r
     if order.dtype.kind not in "iu" or order.shape != rows.shape or \
             (order.size and not np.array_equal(np.sort(order), np.arange(len(order)))):
         raise ValueError("order must be a permutation of range(len(rows))")
-    for name, value in (("x_max", x_max), ("alpha", alpha), ("learning_rate", learning_rate)):
-        if not (np.isfinite(float(value)) and float(value) > 0):
-            raise ValueError(f"{name} must be a finite number > 0, got {value}")
     return (state, rows, cols, counts, np.ascontiguousarray(order, dtype=np.int64),
-            float(x_max), float(alpha), float(learning_rate))
+            check_number("x_max", x_max, above=0), check_number("alpha", alpha, above=0),
+            check_number("learning_rate", learning_rate, above=0))

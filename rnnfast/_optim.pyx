@@ -3,26 +3,9 @@
 cimport numpy as cnp
 from libc.math cimport sqrt
 
-from rnnfast._blas cimport floating
+from rnnfast._blas cimport adam_loop, floating
 
 cnp.import_array()
-
-
-cdef extern from "rf_loops.h" nogil:
-    void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
-                   double b1, double b2, double eps, double root_c2, double scale)
-    void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
-                   double lr_hat, double b1, double b2, double eps, double root_c2,
-                   double scale)
-
-
-cdef inline void _adam(floating *p, const floating *g, floating *m, floating *v, Py_ssize_t n,
-                       double lr_hat, double b1, double b2, double eps, double root_c2,
-                       double scale) noexcept nogil:
-    if floating is float:
-        rf_adam_f(p, g, m, v, n, lr_hat, b1, b2, eps, root_c2, scale)
-    else:
-        rf_adam_d(p, g, m, v, n, lr_hat, b1, b2, eps, root_c2, scale)
 
 
 cdef void _adam_entry(floating *dummy, cnp.ndarray param, cnp.ndarray grad, cnp.ndarray m,
@@ -36,7 +19,7 @@ cdef void _adam_entry(floating *dummy, cnp.ndarray param, cnp.ndarray grad, cnp.
     cdef const long long *row_ids
     if rows is None:
         with nogil:
-            _adam(p, g, mp, vp, cnp.PyArray_SIZE(param), lr_hat, b1, b2, eps, root_c2, scale)
+            adam_loop(p, g, mp, vp, cnp.PyArray_SIZE(param), lr_hat, b1, b2, eps, root_c2, scale)
         return
     width = cnp.PyArray_DIM(param, 1)
     n_rows = cnp.PyArray_DIM(rows, 0)
@@ -44,13 +27,32 @@ cdef void _adam_entry(floating *dummy, cnp.ndarray param, cnp.ndarray grad, cnp.
     with nogil:
         for r in range(n_rows):
             off = row_ids[r] * width
-            _adam(p + off, g + r * width, mp + off, vp + off, width, lr_hat, b1, b2, eps,
-                  root_c2, scale)
+            adam_loop(p + off, g + r * width, mp + off, vp + off, width, lr_hat, b1, b2, eps,
+                      root_c2, scale)
 
 
 def adam(param, grad, m, v, rows, double learning_rate, double beta1, double beta2,
          double eps, long step, double grad_scale):
-    """Kernel behind functional.adam_step; arguments already validated."""
+    """Kernel behind functional.adam_step; values already validated. Checks, in O(1)
+    but for the rows' range, every layout it relies on."""
+    if not isinstance(param, np.ndarray) or param.dtype not in (np.float32, np.float64):
+        raise TypeError("param must be a float32 or float64 array")
+    for name, a in (("param", param), ("grad", grad), ("m", m), ("v", v)):
+        if not isinstance(a, np.ndarray) or a.dtype != param.dtype or \
+                not a.flags.c_contiguous or (name != "grad" and a.shape != param.shape):
+            raise TypeError(f"{name} must be a C-contiguous {param.dtype} array shaped "
+                            f"like param")
+    if not (param.flags.writeable and m.flags.writeable and v.flags.writeable):
+        raise ValueError("param, m and v must be writeable (they are updated in place)")
+    if rows is None:
+        if grad.shape != param.shape:
+            raise ValueError(f"grad must have param's shape {param.shape}, got {grad.shape}")
+    elif not isinstance(rows, np.ndarray) or rows.dtype != np.int64 or rows.ndim != 1 or \
+            not rows.flags.c_contiguous or param.ndim != 2 or \
+            grad.shape != (len(rows), param.shape[1]) or \
+            (len(rows) and (rows.min() < 0 or rows.max() >= param.shape[0])):
+        raise ValueError("rows must be C-contiguous int64 ids of param's rows, with grad "
+                         "(len(rows), param.shape[1])")
     lr_hat = learning_rate / (1 - beta1 ** step)
     root_c2 = sqrt(1 - beta2 ** step)
     if param.dtype == np.float32:

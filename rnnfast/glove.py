@@ -130,6 +130,11 @@ class GloVe:
         elif not resume or self.state_ is None:
             self.state_ = self._initial_state(V)
             self.cost_, self.skipped_ = [], []
+        # checked once per fit: a resumed or assigned state is read by the kernels unchecked
+        where = f"checkpoint {self.checkpoint!r}" if resume and self.checkpoint else "state_"
+        if _checks.check_glove_state(self.state_, where) != (V, self.vector_size):
+            raise ValueError(f"{where} holds vectors of shape {self.state_['W'].shape}, not "
+                             f"({V}, {self.vector_size}) for this vocabulary and vector_size")
         # The pairs are shuffled once; each epoch then visits blocks of them in a fresh
         # random order, each block as it lies. That is a fresh order per epoch at the
         # cost of a permutation of n / PAIR_BLOCK numbers (a full permutation of the

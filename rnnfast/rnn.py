@@ -289,7 +289,7 @@ class _BaseRNN:
         report = Progress("rnn", len(train), "sequences", printer() if self.verbose else None,
                           self.epochs)
         for epoch in range(self.epochs):
-            losses, weights = [], []
+            loss_sum, seen = 0.0, 0  # the epoch's running mean loss, by sequence
             for batch in self._batches(train.lengths, rng):
                 x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
                 x, lengths, h0, ids = self._truncate(x, lengths, ids)
@@ -307,11 +307,10 @@ class _BaseRNN:
                     dx = grads.pop("x")
                     emb = sum_rows_by_id(ids.ravel()[at], dx.reshape(-1, dx.shape[-1]), at)
                 self._apply(grads, emb, optimizer)
-                losses.append(loss)
-                weights.append(len(batch))
-                report.update(epoch * len(train) + sum(weights), epoch,
-                              loss=float(np.average(losses, weights=weights)))
-            self.loss_curve_.append(float(np.average(losses, weights=weights)))
+                loss_sum += float(loss) * len(batch)
+                seen += len(batch)
+                report.update(epoch * len(train) + seen, epoch, loss=loss_sum / seen)
+            self.loss_curve_.append(loss_sum / seen)
             self.grad_norms_.append(self._probe_gradient_norms(train, y_train, probe))
             score = None
             if len(val):

@@ -119,3 +119,26 @@ def test_a_killed_save_leaves_nothing_the_next_save_keeps(tmp_path):
         f.write(b"new")
     assert target.read_bytes() == b"new"
     assert not orphan.exists() and mine.exists() and other.exists()
+
+
+def test_no_glove_thread_writes_after_an_interrupt():
+    import threading
+
+    from rnnfast import GloVe
+    rng = np.random.default_rng(0)
+    sentences = [[f"w{i}" for i in rng.integers(0, 200, 30)] for _ in range(3000)]
+    seen = []
+
+    def progress(status):  # runs in the calling thread, as a SIGINT's handler would
+        if status["task"] == "glove":
+            seen.append(status)
+            raise KeyboardInterrupt
+
+    model = GloVe(vector_size=8, epochs=50, min_count=1, workers=2, progress=progress)
+    before = threading.active_count()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(sentences)
+    assert seen and threading.active_count() == before
+    W = model.state_["W"].copy()
+    time.sleep(0.2)
+    assert np.array_equal(W, model.state_["W"])  # nothing is still training

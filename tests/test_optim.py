@@ -39,9 +39,9 @@ def test_first_adam_step_moves_each_weight_by_the_learning_rate():
 @pytest.mark.parametrize("impl", [functional, reference], ids=["functional", "reference"])
 def test_bad_adam_inputs(impl):
     p, m, v = np.zeros((3, 2)), np.zeros((3, 2)), np.zeros((3, 2))
-    with pytest.raises(ValueError, match="m must match param"):
+    with pytest.raises(ValueError, match=r"m must have shape \(3, 2\), got \(2, 2\)"):
         impl.adam_step(p, np.zeros((3, 2)), np.zeros((2, 2)), v)
-    with pytest.raises(ValueError, match="grad must have param's shape"):
+    with pytest.raises(ValueError, match=r"grad must have shape \(3, 2\)"):
         impl.adam_step(p, np.zeros((2, 2)), m, v)
     with pytest.raises(ValueError, match="rows must not repeat"):
         impl.adam_step(p, np.zeros((2, 2)), m, v, [1, 1])
@@ -49,7 +49,7 @@ def test_bad_adam_inputs(impl):
         impl.adam_step(p, np.zeros((1, 2)), m, v, [3])
     with pytest.raises(ValueError, match="grad contains NaN"):
         impl.adam_step(p, np.full((3, 2), np.nan), m, v)
-    with pytest.raises(ValueError, match="beta1 must be finite and in"):
+    with pytest.raises(ValueError, match="beta1 must be < 1"):
         impl.adam_step(p, np.zeros((3, 2)), m, v, beta1=1.0)
     with pytest.raises(ValueError, match="step must be >= 1"):
         impl.adam_step(p, np.zeros((3, 2)), m, v, step=0)

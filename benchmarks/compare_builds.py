@@ -1,0 +1,149 @@
+"""Two builds of rnnfast side by side: the same jobs, interleaved, medians and ratios.
+
+    python setup.py build_ext --inplace          # in each source tree
+    taskset -c 0 python benchmarks/compare_builds.py OLD_TREE NEW_TREE [CORPUS]
+        [--jobs word2vec-file,word2vec-iter,cooccur,glove,rnn] [--rounds 5] [--workers 1]
+
+Each job runs in a fresh interpreter with PYTHONPATH set to one tree, old and new
+alternating round by round (the machine's drift hits both alike), and prints one
+figure (higher is better). CORPUS defaults to the first 5M tokens of corpus17m.
+Jobs use only the API both builds share.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from compare_gensim import DATA, plain_copy  # noqa: E402
+
+PRELUDE = """
+import json, os, sys, time
+corpus, workers, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+quiet = lambda status: None
+def report(value, unit):
+    print(json.dumps({"value": value, "unit": unit}))
+"""
+
+JOBS = {
+    "word2vec-file": """
+from rnnfast import Word2Vec
+m = Word2Vec(vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
+m.build_vocab(corpus_file=corpus)
+start = time.perf_counter(); m.train(corpus_file=corpus)
+report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+""",
+    "word2vec-iter": """
+from rnnfast import LineSentence, Word2Vec
+s = LineSentence(corpus)
+m = Word2Vec(vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
+m.build_vocab(s)
+start = time.perf_counter(); m.train(s)
+report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+""",
+    "cooccur": """
+from rnnfast import Vocabulary
+from rnnfast.cooccur import cooccurrence_to_file
+v = Vocabulary.from_corpus_file(corpus, 5)
+start = time.perf_counter()
+cooccurrence_to_file(v, os.path.join(work, "counts.bin"), corpus_file=corpus, window=10,
+                     memory_limit="500MB", workers=workers)
+report(v.total_words / (time.perf_counter() - start), "tokens/s")
+""",
+    "glove": """
+from rnnfast import GloVe, Vocabulary
+from rnnfast.cooccur import cooccurrence_to_file
+counts, words = os.path.join(work, "glove-counts.bin"), os.path.join(work, "glove-words.txt")
+if not os.path.exists(counts):
+    v = Vocabulary.from_corpus_file(corpus, 5)
+    cooccurrence_to_file(v, counts, corpus_file=corpus, window=10, workers=workers)
+    open(words, "w").write("\\n".join(v.words))
+ends = []
+g = GloVe(vector_size=100, epochs=4, workers=workers, progress=quiet,
+          callbacks=[lambda model, epoch: ends.append(time.perf_counter())])
+g.fit_cooccurrence(counts, open(words).read().split("\\n"))
+report(1 / ((ends[-1] - ends[0]) / (len(ends) - 1)), "epochs/s")
+""",
+    "rnn": """
+import numpy as np
+sys.path.insert(0, os.environ["RNNFAST_BENCH_DIR"])
+from rnn_data import load_sms, split
+from rnnfast import KeyedVectors, RNNClassifier
+vectors = os.path.join(work, "sms-vectors.txt")
+if not os.path.exists(vectors):
+    from rnnfast import Word2Vec
+    Word2Vec(corpus_file=corpus, vector_size=50, epochs=1, workers=workers,
+             progress=quiet).wv.save_word2vec_format(vectors)
+kv = KeyedVectors.load_word2vec_format(vectors)
+X, y = load_sms()
+train, _ = split(len(X))
+clf = RNNClassifier(hidden_size=128, embedding=kv, epochs=2, batch_size=32, seed=0)
+start = time.perf_counter(); clf.fit([X[i] for i in train], y[train])
+report(2 / (time.perf_counter() - start), "epochs/s")
+""",
+}
+
+
+def run(tree, job, corpus, workers, work):
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree), RNNFAST_BENCH_DIR=HERE)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    out = subprocess.run([sys.executable, "-c", PRELUDE + JOBS[job], corpus, str(workers),
+                          work], env=env, cwd=work, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{job} under {tree} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def default_corpus(work):
+    """The first 5M tokens of corpus17m, as plain text."""
+    path = os.path.join(work, "corpus5m.txt")
+    full, tmp = plain_copy(os.path.join(DATA, "corpus17m.txt.xz"))
+    words = 0
+    with open(full) as src, open(path, "w") as dst:
+        for line in src:
+            dst.write(line)
+            words += line.count(" ") + 1
+            if words >= 5_000_000:
+                break
+    if tmp:
+        os.unlink(tmp)
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old")
+    parser.add_argument("new")
+    parser.add_argument("corpus", nargs="?")
+    parser.add_argument("--jobs", default=",".join(JOBS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as work:
+        corpus = args.corpus or default_corpus(work)
+        print(f"{args.old} (old) vs {args.new} (new), {args.rounds} interleaved rounds, "
+              f"{args.workers} worker(s), corpus {corpus}")
+        for job in args.jobs.split(","):
+            run(args.new, job, corpus, args.workers, work)  # warm caches, build inputs
+            figures = {"old": [], "new": []}
+            for r in range(args.rounds):
+                order = ("old", "new") if r % 2 == 0 else ("new", "old")
+                for side in order:
+                    result = run(getattr(args, side), job, corpus, args.workers, work)
+                    figures[side].append(result["value"])
+            old, new = (statistics.median(figures[s]) for s in ("old", "new"))
+            spread = {s: f"{min(v):,.4g}..{max(v):,.4g}" for s, v in figures.items()}
+            print(f"  {job:<14} old {old:>12,.4g}  new {new:>12,.4g} {result['unit']:<9} "
+                  f"new/old {new / old:5.3f}   (ranges: old {spread['old']}, "
+                  f"new {spread['new']})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
