@@ -336,6 +336,23 @@ out:
     return rc;
 }
 
+void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t vocab_size,
+                        int32_t dim, int32_t negative, int32_t window, int32_t shrink_windows,
+                        const uint32_t *keep_below, const uint32_t *alias_accept,
+                        const int32_t *alias_other)
+{
+    m->W_in = W_in;
+    m->W_out = W_out;
+    m->vocab_size = vocab_size;
+    m->dim = dim;
+    m->negative = negative;
+    m->window = window;
+    m->shrink_windows = shrink_windows;
+    m->keep_below = keep_below;
+    m->alias_accept = alias_accept;
+    m->alias_other = alias_other;
+}
+
 void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,
                     double *scaled, int32_t *stack)
 {

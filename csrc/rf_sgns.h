@@ -25,6 +25,12 @@ typedef struct {
     const int32_t *alias_other;  /* (V,) */
 } rf_sgns_model;
 
+/* Set every field of m; the arrays are the caller's and must outlive it. */
+void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t vocab_size,
+                        int32_t dim, int32_t negative, int32_t window, int32_t shrink_windows,
+                        const uint32_t *keep_below, const uint32_t *alias_accept,
+                        const int32_t *alias_other);
+
 /* Added to as training goes, so that another thread can read progress from it. */
 typedef struct {
     double loss;      /* summed loss of the trained pairs */

@@ -6,22 +6,19 @@ from rnnfast._vocab cimport rf_vocab
 
 
 cdef extern from "rf_sgns.h" nogil:
+    enum:
+        RF_MAX_WINDOW_ROWS
     ctypedef struct rf_sgns_model:
-        float *W_in
-        float *W_out
-        int32_t dim
-        int32_t vocab_size
-        int32_t negative
-        int32_t window
-        int32_t shrink_windows
-        const uint32_t *keep_below
-        const uint32_t *alias_accept
-        const int32_t *alias_other
+        pass
     ctypedef struct rf_sgns_stats:
         double loss
         int64_t pairs
         int64_t words
         int64_t kept
+    void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t vocab_size,
+                            int32_t dim, int32_t negative, int32_t window,
+                            int32_t shrink_windows, const uint32_t *keep_below,
+                            const uint32_t *alias_accept, const int32_t *alias_other)
     double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
                          const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                          int32_t k, float alpha, float *work)

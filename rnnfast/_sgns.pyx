@@ -83,7 +83,8 @@ cdef class SGNSModel:
     """The arrays a training pass reads and writes, gathered in one C struct.
 
     W_in, W_out: (V, d) float32, updated in place; keep_below, alias_accept: (V,)
-    uint32; alias_other: (V,) int32 in 0..V-1 (checked by the caller)."""
+    uint32; alias_other: (V,) int32 in 0..V-1; 1 <= negative < RF_MAX_WINDOW_ROWS and
+    1 <= window <= RF_MAX_WINDOW_ROWS / 2 (the kernel's fixed-size window tables)."""
 
     def __init__(self, float[:, ::1] W_in, float[:, ::1] W_out, const uint32_t[::1] keep_below,
                  const uint32_t[::1] alias_accept, const int32_t[::1] alias_other,
@@ -96,17 +97,16 @@ cdef class SGNSModel:
                              f"got V = {V}, W_out ({W_out.shape[0]}, {W_out.shape[1]}), tables "
                              f"{keep_below.shape[0]}, {alias_accept.shape[0]}, "
                              f"{alias_other.shape[0]}")
+        if not (1 <= negative < RF_MAX_WINDOW_ROWS and 1 <= window <= RF_MAX_WINDOW_ROWS // 2):
+            raise ValueError(f"SGNSModel: negative must be in 1..{RF_MAX_WINDOW_ROWS - 1} and "
+                             f"window in 1..{RF_MAX_WINDOW_ROWS // 2}")
+        other = np.asarray(alias_other)
+        if other.min() < 0 or other.max() >= V:
+            raise ValueError(f"SGNSModel: alias_other must lie in 0..{V - 1}")
         self._arrays = (W_in, W_out, keep_below, alias_accept, alias_other)
-        self.m.W_in = &W_in[0, 0]
-        self.m.W_out = &W_out[0, 0]
-        self.m.dim = W_in.shape[1]
-        self.m.vocab_size = V
-        self.m.negative = negative
-        self.m.window = window
-        self.m.shrink_windows = shrink_windows
-        self.m.keep_below = &keep_below[0]
-        self.m.alias_accept = &alias_accept[0]
-        self.m.alias_other = &alias_other[0]
+        rf_sgns_model_init(&self.m, &W_in[0, 0], &W_out[0, 0], V, W_in.shape[1], negative,
+                           window, shrink_windows, &keep_below[0], &alias_accept[0],
+                           &alias_other[0])
 
     def train_ids(self, const int32_t[::1] ids, const int64_t[::1] sentence_ends,
                   const int64_t[::1] raw_ends, uint64_t[::1] rng_state, float alpha_start,
