@@ -198,8 +198,11 @@ def _check_targets(y, task, dtype, B, O):
     return y
 
 
-def check_index(name, value, low=0, high=None):
-    """`value` as an int in [low, high] (sizes, counts); numpy integers are fine."""
+def check_index(name, value, low=0, high=None, optional=False):
+    """`value` as an int in [low, high] (sizes, counts); numpy integers are fine; None
+    stays None when `optional`."""
+    if value is None and optional:
+        return None
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer, got bool")
     try:

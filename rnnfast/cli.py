@@ -79,24 +79,30 @@ def _load_vectors(path, binary, no_header):
     return KeyedVectors.load_word2vec_format(path, binary=binary, no_header=no_header)
 
 
-def _cmd_word2vec(args):
+def _train(args, make_model):
+    """Train with a live progress line, write the vectors; returns (model, seconds)."""
     import time
-
-    from rnnfast import Word2Vec
 
     corpus = _corpus_source(args.corpus)
     progress = _live_progress()
     start = time.perf_counter()
     try:
-        model = Word2Vec(**corpus, vector_size=args.dim, window=args.window,
-                         negative=args.negative, min_count=args.min_count, sample=args.sample,
-                         epochs=args.epochs, workers=args.workers, seed=args.seed,
-                         alpha=args.alpha, max_vocab_size=args.max_vocab_size,
-                         progress=progress)
+        model = make_model(corpus, progress)
     finally:
         progress.close()
     seconds = time.perf_counter() - start
     model.wv.save_word2vec_format(args.output, binary=args.binary)
+    return model, seconds
+
+
+def _cmd_word2vec(args):
+    from rnnfast import Word2Vec
+
+    model, seconds = _train(args, lambda corpus, progress: Word2Vec(
+        **corpus, vector_size=args.dim, window=args.window, negative=args.negative,
+        min_count=args.min_count, sample=args.sample, epochs=args.epochs,
+        workers=args.workers, seed=args.seed, alpha=args.alpha,
+        max_vocab_size=args.max_vocab_size, progress=progress))
     words = model.vocab.total_words * args.epochs
     print(f"{len(model.vocab):,} words x {args.dim} dims from {model.vocab.total_words:,} tokens; "
           f"{seconds:.1f}s ({words / seconds:,.0f} words/s); final loss "
@@ -105,26 +111,17 @@ def _cmd_word2vec(args):
 
 
 def _cmd_glove(args):
-    import time
-
     from rnnfast import GloVe
 
-    corpus = _corpus_source(args.corpus)
-    progress = _live_progress()
-    start = time.perf_counter()
-    try:
-        model = GloVe(vector_size=args.dim, window=args.window, min_count=args.min_count,
-                      x_max=args.x_max, alpha=args.alpha, learning_rate=args.learning_rate,
-                      epochs=args.epochs, memory_limit=args.memory_limit,
-                      workers=args.workers, seed=args.seed, max_vocab_size=args.max_vocab_size,
-                      checkpoint=args.checkpoint, progress=progress).fit(**corpus,
-                                                                         resume=args.resume)
-    finally:
-        progress.close()
-    model.wv.save_word2vec_format(args.output, binary=args.binary)
+    model, seconds = _train(args, lambda corpus, progress: GloVe(
+        vector_size=args.dim, window=args.window, min_count=args.min_count, x_max=args.x_max,
+        alpha=args.alpha, learning_rate=args.learning_rate, epochs=args.epochs,
+        memory_limit=args.memory_limit, workers=args.workers, seed=args.seed,
+        max_vocab_size=args.max_vocab_size, checkpoint=args.checkpoint,
+        progress=progress).fit(**corpus, resume=args.resume))
     pairs = model.cooccurrence_.nnz
     print(f"{len(model.wv):,} words x {args.dim} dims, {pairs:,} co-occurring pairs; "
-          f"{time.perf_counter() - start:.1f}s; final cost {model.cost_[-1]:.6g} "
+          f"{seconds:.1f}s; final cost {model.cost_[-1]:.6g} "
           f"({model.cost_[-1] / pairs:.5g} per pair); wrote {args.output}")
     return 0
 

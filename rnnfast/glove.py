@@ -51,8 +51,8 @@ class GloVe:
         self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
         self.window = _checks.check_index("window", window, low=1)
         self.min_count = _checks.check_index("min_count", min_count, low=1)
-        self.max_vocab_size = (None if max_vocab_size is None else
-                               _checks.check_index("max_vocab_size", max_vocab_size, low=1))
+        self.max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1,
+                                                  optional=True)
         self.epochs = _checks.check_index("epochs", epochs, low=1)
         self.workers = _workers.check_workers(workers)
         self.seed = _checks.check_index("seed", seed, low=0)

@@ -88,8 +88,7 @@ class _BaseRNN:
         _checks.check_index("epochs", self.epochs, low=1)
         _checks.check_index("batch_size", self.batch_size, low=1)
         _checks.check_index("n_iter_no_change", self.n_iter_no_change, low=1)
-        if self.bptt_steps is not None:
-            _checks.check_index("bptt_steps", self.bptt_steps, low=1)
+        _checks.check_index("bptt_steps", self.bptt_steps, low=1, optional=True)
         if self.n_jobs is not None and self.n_jobs != -1:
             _checks.check_index("n_jobs", self.n_jobs, low=1)
         make_optimizer(self.optimizer, 0.0)

@@ -52,9 +52,7 @@ class Vocabulary:
     @classmethod
     def from_sentences(cls, sentences, min_count=5, max_vocab_size=None, progress=None):
         """Count an iterable of token lists (read once); `progress` as for Progress."""
-        min_count = _checks.check_index("min_count", min_count, low=1)
-        if max_vocab_size is not None:
-            max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1)
+        min_count, max_vocab_size = _check_limits(min_count, max_vocab_size)
         check_sentences(sentences)
         counts = collections.Counter()
         total = n_sentences = 0
@@ -85,9 +83,7 @@ class Vocabulary:
         """Count a text file in C (one sentence per line, whitespace-separated tokens)."""
         from rnnfast._vocab import TokenTable
 
-        min_count = _checks.check_index("min_count", min_count, low=1)
-        if max_vocab_size is not None:
-            max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1)
+        min_count, max_vocab_size = _check_limits(min_count, max_vocab_size)
         path, size = check_corpus_file(path)
         table = TokenTable(1 << 16)
         totals = np.zeros(3, np.int64)  # tokens, sentences, bytes: written as C reads
@@ -133,3 +129,8 @@ class Vocabulary:
     def noise_weights(self, exponent):
         """Unnormalised noise distribution counts ** exponent (float64)."""
         return self.counts.astype(np.float64) ** exponent
+
+
+def _check_limits(min_count, max_vocab_size):
+    return (_checks.check_index("min_count", min_count, low=1),
+            _checks.check_index("max_vocab_size", max_vocab_size, low=1, optional=True))
