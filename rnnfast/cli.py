@@ -1,6 +1,7 @@
 """The `rnnfast` command line."""
 
 import argparse
+import functools
 import os
 import sys
 
@@ -79,10 +80,24 @@ def _load_vectors(path, binary, no_header):
     return KeyedVectors.load_word2vec_format(path, binary=binary, no_header=no_header)
 
 
+def _check_output(path):
+    """Refuse, before any training, an output the run could not write at its end."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"-o {path!r} is a directory; give a file name")
+    if not os.path.isdir(directory):
+        raise ValueError(f"-o {path!r}: the directory {directory!r} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(f"-o {path!r}: the directory {directory!r} is not writable")
+
+
 def _train(args, make_model):
     """Train with a live progress line, write the vectors; returns (model, seconds)."""
     import time
 
+    _check_output(args.output)
+    if getattr(args, "resume", False) and not args.checkpoint:
+        raise ValueError("--resume needs --checkpoint FILE (the state to continue from)")
     corpus = _corpus_source(args.corpus)
     progress = _live_progress()
     start = time.perf_counter()
@@ -174,13 +189,15 @@ def _add_training_args(p, window, epochs):
     p.add_argument("corpus", help="text, one sentence per line (.gz/.bz2/.xz streamed)")
     p.add_argument("-o", "--output", required=True, help="vectors file to write")
     p.add_argument("--binary", action="store_true", help="write word2vec's binary format")
-    p.add_argument("--dim", type=_positive_int, default=100)
-    p.add_argument("--window", type=_positive_int, default=window)
-    p.add_argument("--min-count", type=_positive_int, default=5)
-    p.add_argument("--max-vocab-size", type=_positive_int, default=None)
-    p.add_argument("--epochs", type=_positive_int, default=epochs)
-    p.add_argument("--workers", type=_positive_int, default=None)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dim", type=_positive_int, default=100, help="vector size")
+    p.add_argument("--window", type=_positive_int, default=window, help="context words each side")
+    p.add_argument("--min-count", type=_positive_int, default=5, help="drop rarer words")
+    p.add_argument("--max-vocab-size", type=_positive_int, default=None,
+                   help="prune rare words while counting past this many; None: never")
+    p.add_argument("--epochs", type=_positive_int, default=epochs, help="passes over the data")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="threads; None: every core")
+    p.add_argument("--seed", type=int, default=1, help="random seed")
 
 
 def _corpus_source(path):
@@ -193,35 +210,44 @@ def _corpus_source(path):
 
 
 def build_parser():
+    from rnnfast import __version__
+
     parser = argparse.ArgumentParser(prog="rnnfast", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"rnnfast {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    # every subcommand's --help shows its defaults
+    sub.add_parser = functools.partial(sub.add_parser,
+                                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
     p = sub.add_parser("bench", help="time the RNN kernels against the NumPy reference")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
-    p.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="precision")
+    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("demo", help="train word2vec on a built-in corpus and show what it learnt")
-    p.add_argument("--sentences", type=_positive_int, default=50000)
-    p.add_argument("--epochs", type=_positive_int, default=10)
-    p.add_argument("--workers", type=_positive_int, default=None)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--sentences", type=_positive_int, default=50000,
+                   help="size of the toy corpus")
+    p.add_argument("--epochs", type=_positive_int, default=10, help="passes over the data")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="threads; None: every core")
+    p.add_argument("--seed", type=int, default=1, help="random seed")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("word2vec", help="train skip-gram word vectors on a text corpus")
     _add_training_args(p, window=5, epochs=5)
-    p.add_argument("--negative", type=_positive_int, default=5)
-    p.add_argument("--sample", type=float, default=1e-3)
-    p.add_argument("--alpha", type=float, default=0.025)
+    p.add_argument("--negative", type=_positive_int, default=5, help="noise words per pair")
+    p.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold")
+    p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate")
     p.set_defaults(func=_cmd_word2vec)
 
     p = sub.add_parser("glove", help="train GloVe word vectors on a text corpus")
     _add_training_args(p, window=10, epochs=25)
-    p.add_argument("--x-max", type=float, default=100.0)
-    p.add_argument("--alpha", type=float, default=0.75)
-    p.add_argument("--learning-rate", type=float, default=0.05)
+    p.add_argument("--x-max", type=float, default=100.0, help="count where weights reach 1")
+    p.add_argument("--alpha", type=float, default=0.75, help="exponent of the weighting")
+    p.add_argument("--learning-rate", type=float, default=0.05, help="AdaGrad's rate")
     p.add_argument("--memory-limit", default=None, help="e.g. 500MB or 2GB, for counting")
     p.add_argument("--checkpoint", default=None, help="save the state here after every epoch")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
@@ -231,16 +257,17 @@ def build_parser():
                            ("neighbors", "print the nearest neighbours of words")):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("vectors", help="word2vec text/binary file, GloVe text, or .npz")
-        p.add_argument("--binary", action="store_true")
+        p.add_argument("--binary", action="store_true", help="word2vec's binary format")
         p.add_argument("--no-header", action="store_true", help="GloVe's text format")
         if name == "evaluate":
             p.add_argument("--analogies", help="questions-words.txt style file")
             p.add_argument("--similarity", help="word<TAB>word<TAB>score file, e.g. WordSim-353")
-            p.add_argument("--restrict-vocab", type=_positive_int, default=300000)
+            p.add_argument("--restrict-vocab", type=_positive_int, default=300000,
+                           help="only the most frequent words")
             p.set_defaults(func=_cmd_evaluate)
         else:
             p.add_argument("words", nargs="+")
-            p.add_argument("--topn", type=_positive_int, default=10)
+            p.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word")
             p.set_defaults(func=_cmd_neighbors)
     return parser
 

@@ -81,3 +81,31 @@ def test_glove_command(tmp_path, corpus_file, capsys):
     assert KeyedVectors.load_word2vec_format(out).vector_size == 8
     assert main(["glove", str(corpus_file), "-o", str(out), "--memory-limit", "1MB"]) == 2
     assert "too small to hold even one buffer" in capsys.readouterr().err
+
+
+def test_version_and_defaults_in_help(capsys):
+    from rnnfast import __version__
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"rnnfast {__version__}"
+    with pytest.raises(SystemExit):
+        main(["glove", "--help"])
+    text = capsys.readouterr().out
+    assert "(default: 25)" in text and "(default: 0.05)" in text
+
+
+def test_output_and_resume_are_checked_before_training(tmp_path, corpus_file, capsys):
+    reports = []
+    import rnnfast.cli as cli
+    original = cli._live_progress
+    cli._live_progress = lambda: reports.append(1) or original()
+    try:
+        assert main(["word2vec", str(corpus_file), "-o", str(tmp_path / "no" / "v.txt")]) == 2
+        assert "does not exist" in capsys.readouterr().err
+        assert main(["glove", str(corpus_file), "-o", str(tmp_path), "--epochs", "1"]) == 2
+        assert "is a directory" in capsys.readouterr().err
+        assert main(["glove", str(corpus_file), "-o", str(tmp_path / "v.txt"), "--resume"]) == 2
+        assert "--resume needs --checkpoint" in capsys.readouterr().err
+    finally:
+        cli._live_progress = original
+    assert reports == []  # no run started
