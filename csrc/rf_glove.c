@@ -80,7 +80,7 @@ static int rf_cooc_fill(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     }
     while (n < c->block_capacity) {
         int status = rf_reader_next(r, token, &len);
-        if (status < 0) return -2;
+        if (status < 0) return status == -3 ? RF_NUL_BYTE : -2;
         if (status == 0) {
             c->at_end = 1;
             break;
@@ -150,7 +150,8 @@ int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
             c->block_live = 0;
         }
         if (c->at_end) return 0;
-        if (rf_cooc_fill(c, r, vocab) != 0) return -2;
+        int rc = rf_cooc_fill(c, r, vocab);
+        if (rc != 0) return rc;
     }
 }
 

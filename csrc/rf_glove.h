@@ -63,7 +63,7 @@ int rf_cooc_ids(rf_cooc *c, const int32_t *ids, const int64_t *ends, int64_t n_s
 
 /* Count the lines of an open reader (tokens looked up in `vocab`, unknown ones
  * dropped). Returns 1 when the buffer filled, 0 at the end, 3 once *stop is set
- * (checked every block of ids), -2 on a read error. Call rf_cooc_restart before
+ * (checked every block of ids), -2 on a read error, RF_NUL_BYTE at a NUL byte. Call rf_cooc_restart before
  * the first call on a reader. */
 int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab);
 

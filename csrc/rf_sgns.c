@@ -324,7 +324,7 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
         stats->words += raw;
         n = raw = 0;
     }
-    if (status < 0) rc = -2;
+    if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
     rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
                 work, scratch, stats);
     stats->words += raw;

@@ -69,7 +69,7 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
 
 /* One pass over the lines that start in [start, end) of a text file, each line
  * a sentence of whitespace-separated tokens, unknown tokens dropped.
- * Returns 0, -1 when out of memory, -2 on a read error. */
+ * Returns 0, -1 when out of memory, -2 on a read error, RF_NUL_BYTE at a NUL byte. */
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
                        float alpha_start, float alpha_end, int64_t words_total,

@@ -214,6 +214,7 @@ int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
         if (!r->line_started_in_range) return 0;
         int c = rf_getc(r);
         if (c == -2) return -1;
+        if (c == 0) return -3;  /* text holds no NUL: this is binary data */
         if (c == -1 || rf_is_space(c)) {
             if (n > 0) {
                 /* hand out the token now; a newline after it is seen next call */
@@ -266,7 +267,7 @@ int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
     }
     totals[1] += (line_tokens + RF_MAX_SENTENCE - 1) / RF_MAX_SENTENCE;
     if (rc == 0) totals[2] = end - start;
-    if (status < 0) rc = -2;
+    if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
     rf_reader_close(&r);
     return rc;
 }

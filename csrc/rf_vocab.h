@@ -17,6 +17,8 @@
  * RF_MAX_SENTENCE tokens is read as several sentences of at most that many. */
 #define RF_MAX_TOKEN 1000
 #define RF_MAX_SENTENCE 10000
+/* What the file readers return when the text holds a NUL byte. */
+#define RF_NUL_BYTE (-4)
 
 typedef struct {
     char *word;      /* NUL-terminated, owned by the table */
@@ -57,14 +59,16 @@ typedef struct {
 int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end);
 void rf_reader_close(rf_reader *r);
 /* Next token into out (NUL-terminated, *len bytes). Returns 1 for a token,
- * 2 at the end of a line (no token), 0 at the end of the range, -1 on a read error. */
+ * 2 at the end of a line (no token), 0 at the end of the range, -1 on a read error,
+ * -3 at a NUL byte (the file is binary, not text). */
 int rf_reader_next(rf_reader *r, char *out, uint32_t *len);
 
 /* Count the tokens of [start, end) of a file into v, pruning when the table
  * exceeds max_size (0 = never). totals[0], [1] and [2] count the tokens, the
  * sentences (before pruning) and the bytes as they are read, for another thread
  * to watch.
- * Returns 0, -1 on out of memory, -2 on a read error, -3 once *stop is set. */
+ * Returns 0, -1 on out of memory, -2 on a read error, -3 once *stop is set,
+ * RF_NUL_BYTE at a NUL byte. */
 int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
                   size_t max_size, volatile int64_t *totals, volatile const int *stop);
 

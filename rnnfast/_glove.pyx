@@ -12,6 +12,8 @@ from rnnfast._vocab cimport TokenTable, rf_reader_open, rf_reader_close
 
 import numpy as np
 
+from rnnfast._vocab import check_read
+
 cnp.import_array()
 
 
@@ -68,8 +70,7 @@ cdef class CoocCounter:
             raise RuntimeError("count_file: call open_file first")
         with nogil:
             rc = rf_cooc_file(&self.c, &self.reader, &table.table)
-        if rc == -2:
-            raise OSError(f"could not read {self._path.decode(errors='replace')!r}")
+        check_read(rc, self._path)
         if rc != 1:
             rf_reader_close(&self.reader)
             self.reader_open = False

@@ -11,6 +11,7 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
+from rnnfast._vocab import check_read
 from rnnfast._buffers cimport record_ptr
 from rnnfast._vocab cimport TokenTable
 
@@ -143,5 +144,4 @@ cdef class SGNSModel:
                                     alpha_start, alpha_end, words_total, st + slot, &stop[0])
         if rc == -1:
             raise MemoryError("out of memory in a training worker")
-        if rc == -2:
-            raise OSError(f"could not read {path.decode(errors='replace')!r}")
+        check_read(rc, path)

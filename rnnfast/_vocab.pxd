@@ -7,6 +7,7 @@ cdef extern from "rf_vocab.h" nogil:
     enum:
         RF_MAX_TOKEN
         RF_MAX_SENTENCE
+        RF_NUL_BYTE
     ctypedef struct rf_entry:
         char *word
         uint32_t len

@@ -44,8 +44,7 @@ cdef class TokenTable:
             rc = rf_count_file(&self.table, cpath, start, end, max_size, &totals[0], &stop[0])
         if rc == -1:
             raise MemoryError("out of memory while counting the corpus")
-        if rc == -2:
-            raise OSError(f"could not read {path.decode(errors='replace')!r}")
+        check_read(rc, path)
         return rc != -3
 
     def items(self):
@@ -70,6 +69,16 @@ cdef class TokenTable:
         return self.table.size
 
 
+
+
+def check_read(int rc, bytes path):
+    """Raise for what a C file reader returned: -2 a read error, RF_NUL_BYTE binary data."""
+    name = path.decode(errors="replace")
+    if rc == -2:
+        raise OSError(f"could not read corpus_file {name!r}")
+    if rc == RF_NUL_BYTE:
+        raise ValueError(f"corpus_file {name!r} holds a NUL byte: it is binary data, not "
+                         f"UTF-8 text with one sentence per line")
 
 
 MAX_SENTENCE = RF_MAX_SENTENCE

@@ -54,6 +54,8 @@ class LineSentence:
             raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
         self.max_sentence_length = max_sentence_length
         self.limit = limit
+        if os.path.isdir(self.source):
+            raise ValueError(f"LineSentence reads one file; {self.source!r} is a directory")
         if not os.path.isfile(self.source):
             raise FileNotFoundError(f"corpus file {self.source!r} does not exist")
 
@@ -95,6 +97,9 @@ def check_corpus_file(path):
     try:
         with open(path, "rb") as f:
             head = f.read(1 << 16)
+            blank = not head.strip()
+            while blank and (block := f.read(1 << 20)):  # leading whitespace is not empty
+                blank = not block.strip()
     except OSError as e:
         raise OSError(f"corpus_file {path!r} cannot be read: {e}") from None
     for magic, kind in _COMPRESSED.items():
@@ -105,8 +110,8 @@ def check_corpus_file(path):
         raise ValueError(f"corpus_file {path!r} looks binary (it contains NUL bytes); "
                          f"expected UTF-8 text, one sentence per line")
     size = os.path.getsize(path)
-    if size == 0 or not head.strip():
-        raise ValueError(f"corpus_file {path!r} is empty")
+    if blank:
+        raise ValueError(f"corpus_file {path!r} is empty: it holds no token")
     return path, size
 
 

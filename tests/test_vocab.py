@@ -139,3 +139,35 @@ def test_keep_probabilities_follow_word2vec():
     expected = [(np.sqrt(c / threshold) + 1) * threshold / c for c in (900, 100)]
     np.testing.assert_allclose(keep, np.minimum(expected, 1))
     assert (vocab.keep_probabilities(0) == 1).all()
+
+
+def test_a_nul_byte_anywhere_is_refused_by_every_reader(tmp_path):
+    from rnnfast import GloVe, Word2Vec, cooccurrence
+    text = ("a b c d\n" * 20000).encode()  # 160 KB: past the first 64 KiB that is sniffed
+    path = write(tmp_path, "late-nul.txt", text + b"e f\x00g\n")
+    quiet = {"progress": lambda status: None}
+    with pytest.raises(ValueError, match="holds a NUL byte"):
+        Vocabulary.from_corpus_file(path, min_count=1)
+    vocab = Vocabulary.from_sentences([["a", "b", "c", "d"]], min_count=1)
+    with pytest.raises(ValueError, match="holds a NUL byte"):
+        cooccurrence(vocab, corpus_file=path, workers=2)
+    model = Word2Vec(vector_size=4, min_count=1, workers=2, **quiet)
+    model.build_vocab([["a", "b", "c", "d"]])
+    with pytest.raises(ValueError, match="holds a NUL byte"):
+        model.train(corpus_file=path)
+    with pytest.raises(ValueError, match="NUL byte"):
+        list(LineSentence(path))
+    with pytest.raises(ValueError, match="holds a NUL byte"):
+        GloVe(vector_size=4, min_count=1, workers=1, **quiet).fit(corpus_file=path)
+
+
+def test_leading_whitespace_is_not_an_empty_file(tmp_path):
+    path = write(tmp_path, "spaced.txt", " " * 70000 + "\n" * 10 + "a b a\n")
+    assert Vocabulary.from_corpus_file(path, min_count=1).words == ["a", "b"]
+    with pytest.raises(ValueError, match="is empty: it holds no token"):
+        Vocabulary.from_corpus_file(write(tmp_path, "blank.txt", " \n" * 50000))
+
+
+def test_line_sentence_names_a_directory(tmp_path):
+    with pytest.raises(ValueError, match="is a directory"):
+        LineSentence(tmp_path)
