@@ -2,6 +2,7 @@
 #include "rf_common.h"
 #include "rf_math.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,6 +360,13 @@ void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t 
     /* Walker/Vose: small ones (scaled < 1) at the bottom of `stack`, large at the top */
     double total = 0;
     for (int32_t i = 0; i < n; i++) total += weights[i];
+    if (!(total > 0) || total > DBL_MAX) {  /* no usable weights: draw uniformly */
+        for (int32_t i = 0; i < n; i++) {
+            accept[i] = 0xffffffffu;
+            other[i] = i;
+        }
+        return;
+    }
     int32_t n_small = 0, n_large = 0;
     for (int32_t i = 0; i < n; i++) {
         scaled[i] = weights[i] * n / total;

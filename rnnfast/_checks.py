@@ -26,6 +26,9 @@ _INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
 TASKS = ("binary", "regression")
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
+# Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
+# and room for 2 * window records per token; no corpus needs more).
+MAX_COOC_WINDOW = 10000
 
 
 def all_finite(a, block=1 << 20):

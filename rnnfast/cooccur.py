@@ -25,7 +25,7 @@ from scipy import sparse
 from rnnfast import _checks, _workers
 from rnnfast._glove import (GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, mirror, partition,
                             sort_combine)
-from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
+from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences, check_unchanged
 from rnnfast.persist import atomic_write
 from rnnfast.progress import Progress
 
@@ -64,15 +64,21 @@ def parse_memory(limit):
                         f"got {type(limit).__name__}")
     if value <= 0:
         raise ValueError(f"memory_limit must be positive, got {limit!r}")
+    if value > _machine_memory():
+        raise ValueError(f"memory_limit {limit!r} is more than this machine's memory "
+                         f"({_machine_memory() / 1e9:.1f} GB); give at most that")
     return value
 
 
-def _default_memory():
+def _machine_memory():
     try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
-        total = 8 << 30
-    return min(4 << 30, total // 4)
+        return 8 << 30
+
+
+def _default_memory():
+    return min(4 << 30, _machine_memory() // 4)
 
 
 class _Plan:
@@ -354,7 +360,7 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
 
     words = _checks.check_vocab_words(vocab)
     V = len(words)
-    window = _checks.check_index("window", window, low=1)
+    window = _checks.check_index("window", window, low=1, high=_checks.MAX_COOC_WINDOW)
     workers = _workers.check_workers(workers)
     _checks.check_one_source(sentences, corpus_file)
     if V > 2**31 - 1 or V * V >= 2**63:
@@ -436,6 +442,7 @@ def _count_file(counters, store, words, corpus_file, stop, poll):
         return go
 
     _workers.run([worker(c, s, e) for c, (s, e) in zip(counters, ranges)], stop, poll)
+    check_unchanged(path, size)
 
 
 def _count_sentences(counters, store, words, sentences, stop, poll):

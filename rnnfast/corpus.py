@@ -11,7 +11,8 @@ import lzma
 import os
 import re
 
-__all__ = ["LineSentence", "split_line", "check_corpus_file", "check_sentences", "byte_ranges"]
+__all__ = ["LineSentence", "split_line", "check_corpus_file", "check_sentences",
+           "check_unchanged", "byte_ranges"]
 
 # The tokenising contract of the C reader (csrc/rf_vocab.h), kept here too: this
 # module must not import compiled code.
@@ -126,6 +127,15 @@ def check_sentences(sentences, name="sentences"):
         raise TypeError(f"{name} must be an iterable of token lists, "
                         f"got {type(sentences).__name__}")
     return sentences
+
+
+def check_unchanged(path, size):
+    """A corpus file that changed under a pass was read in part: refuse its result."""
+    now = os.path.getsize(path) if os.path.exists(path) else None
+    if now != size:
+        raise ValueError(f"corpus_file {path!r} changed during training ({size:,} bytes, now "
+                         f"{'gone' if now is None else f'{now:,} bytes'}); train on a file that "
+                         f"stays as it is")
 
 
 def byte_ranges(size, parts):

@@ -49,7 +49,7 @@ class GloVe:
                  memory_limit=None, workers=None, seed=1, max_vocab_size=None, output="sum",
                  clip=100.0, checkpoint=None, callbacks=(), progress=None, tmp_dir=None):
         self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
-        self.window = _checks.check_index("window", window, low=1)
+        self.window = _checks.check_index("window", window, low=1, high=_checks.MAX_COOC_WINDOW)
         self.min_count = _checks.check_index("min_count", min_count, low=1)
         self.max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1,
                                                   optional=True)
@@ -126,6 +126,12 @@ class GloVe:
             if saved.words_ != words or saved.vector_size != self.vector_size:
                 raise ValueError(f"checkpoint {self.checkpoint!r} belongs to another vocabulary "
                                  f"or vector size")
+            changed = [f"{k}={getattr(saved, k)!r} there, {getattr(self, k)!r} here" for k in
+                       ("seed", "learning_rate", "x_max", "alpha", "clip")
+                       if getattr(saved, k) != getattr(self, k)]
+            if changed:
+                raise ValueError(f"checkpoint {self.checkpoint!r} was trained with other "
+                                 f"settings ({'; '.join(changed)}): resume with the same ones")
             self.state_, self.cost_, self.skipped_ = saved.state_, saved.cost_, saved.skipped_
         elif not resume or self.state_ is None:
             self.state_ = self._initial_state(V)
@@ -147,6 +153,12 @@ class GloVe:
             # one stream per epoch, so that a resumed run visits pairs as an unbroken one
             blocks = np.random.default_rng([self.seed, epoch]).permutation(n_blocks)
             cost, skipped = self._epoch(pairs, blocks, report, epoch)
+            if not np.isfinite(cost) or skipped == len(pairs) or \
+                    not all(_checks.all_finite(self.state_[k]) for k in ("W", "W_ctx")):
+                raise FloatingPointError(
+                    f"training diverged in epoch {epoch + 1} (cost {cost}, {skipped:,} of "
+                    f"{len(pairs):,} pairs skipped for a non-finite score); lower "
+                    f"learning_rate ({self.learning_rate}) or clip ({self.clip})")
             self.cost_.append(cost)
             self.skipped_.append(skipped)
             report.update((epoch + 1) * len(counts), epoch, force=True, cost=cost,

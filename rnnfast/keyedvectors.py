@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from rnnfast import persist
+from rnnfast import _checks, persist
 from rnnfast.persist import atomic_write
 
 __all__ = ["KeyedVectors"]
@@ -153,7 +153,7 @@ class KeyedVectors:
         topn=None, the similarity array over the (restricted) vocabulary instead.
         """
         query, used = self._weighted_query(positive, negative)
-        limit = len(self) if restrict_vocab is None else min(int(restrict_vocab), len(self))
+        limit = self._limit(restrict_vocab)
         sims = self.get_normed_vectors()[:limit] @ query.astype(np.float32)
         return self._top(sims, used, topn)
 
@@ -165,7 +165,7 @@ class KeyedVectors:
         positive, negative = _as_list(positive), _as_list(negative)
         if not positive and not negative:
             raise ValueError("give at least one key in positive or negative")
-        limit = len(self) if restrict_vocab is None else min(int(restrict_vocab), len(self))
+        limit = self._limit(restrict_vocab)
         normed = self.get_normed_vectors()[:limit]
         used = set()
 
@@ -184,7 +184,14 @@ class KeyedVectors:
         scores = np.prod(pos, axis=0) / (np.prod(neg, axis=0) + 1e-6) if neg else np.prod(pos, axis=0)
         return self._top(scores, used, topn)
 
+    def _limit(self, restrict_vocab):
+        """How many of the first keys a query may answer with."""
+        restrict_vocab = _checks.check_index("restrict_vocab", restrict_vocab, low=1,
+                                             optional=True)
+        return len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+
     def _top(self, scores, exclude, topn):
+        topn = _checks.check_index("topn", topn, low=0, optional=True)
         if topn is None:
             return scores
         order = np.argsort(-scores, kind="stable")[: topn + len(exclude)]
@@ -211,6 +218,7 @@ class KeyedVectors:
         Returns (accuracy, sections): sections is a list of dicts with "section",
         "correct" and "incorrect" (lists of 4-tuples), the last one "Total accuracy".
         """
+        restrict_vocab = self._limit(restrict_vocab)
         lookup = self._restricted_lookup(restrict_vocab, case_insensitive)
         normed = self.get_normed_vectors()[:restrict_vocab]
         sections, section, oov, n_questions = [], None, 0, 0
@@ -261,7 +269,7 @@ class KeyedVectors:
         """
         from scipy import stats
 
-        lookup = self._restricted_lookup(restrict_vocab, case_insensitive)
+        lookup = self._restricted_lookup(self._limit(restrict_vocab), case_insensitive)
         normed = self.get_normed_vectors()
         model_sims, human_sims, oov, n = [], [], 0, 0
         for line_no, line in enumerate(_read_lines(pairs, "pairs"), 1):
@@ -335,13 +343,17 @@ class KeyedVectors:
         as `datatype`; `fvocab` names a file of "key count" lines to take counts from.
         The arguments are gensim's, in gensim's order."""
         fname = os.fspath(fname)
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
+        limit = _checks.check_index("limit", limit, low=0, optional=True)
         with open(fname, "rb") as f:
             if binary:
                 if no_header:
                     raise ValueError("binary word2vec files always have a header")
                 n, d = _parse_header(f.readline(), fname)
+                room = os.fstat(f.fileno()).st_size - f.tell()
+                if min(n, limit if limit is not None else n) * (4 * d + 2) > room:
+                    raise ValueError(f"{fname!r}: the header promises {n:,} vectors of "
+                                     f"{d} floats, more than the file's {room:,} bytes hold "
+                                     f"(truncated, or not word2vec's binary format?)")
                 keys, vectors = _read_binary(f, n if limit is None else min(n, limit), d, fname,
                                              encoding, unicode_errors)
             else:

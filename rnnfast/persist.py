@@ -33,13 +33,22 @@ def atomic_write(path, mode="wb", **open_kwargs):
     # this line still finds the file to remove
     tmp = os.path.join(directory, f"{prefix}{os.getpid()}.{secrets.token_hex(4)}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o644)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o644)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if e.filename == tmp or (tmp in str(e) and path not in str(e)):
+            raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
+        raise
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -206,7 +206,7 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
 
     words = _checks.check_vocab_words(vocab)
     index = {w: i for i, w in enumerate(words)}
-    window = _checks.check_index("window", window, low=1)
+    window = _checks.check_index("window", window, low=1, high=_checks.MAX_COOC_WINDOW)
     _checks.check_one_source(sentences, corpus_file)
     if corpus_file is not None:
         sentences = LineSentence(corpus_file, max_sentence_length=2**62)

@@ -127,8 +127,16 @@ class Vocabulary:
         return np.minimum(1.0, (np.sqrt(c / threshold) + 1) * threshold / c)
 
     def noise_weights(self, exponent):
-        """Unnormalised noise distribution counts ** exponent (float64)."""
-        return self.counts.astype(np.float64) ** exponent
+        """Unnormalised noise distribution counts ** exponent (float64); ValueError when
+        the exponent makes them overflow or all vanish."""
+        with np.errstate(over="ignore", under="ignore"):
+            weights = self.counts.astype(np.float64) ** exponent
+            total = weights.sum()
+        if not (np.isfinite(total) and total > 0):
+            raise ValueError(f"ns_exponent={exponent} makes the noise weights counts ** "
+                             f"ns_exponent {'overflow' if total > 0 else 'all underflow to 0'}; "
+                             f"gensim's range is about -1..1 (0.75 is word2vec's)")
+        return weights
 
 
 def _check_limits(min_count, max_vocab_size):

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from rnnfast import _checks, _workers, persist
-from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences
+from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences, check_unchanged
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
@@ -134,6 +134,10 @@ class Word2Vec:
                 run_epoch(model, epoch, alphas, rng_states, stats, poll)
             finally:
                 self.wv.vectors_changed()
+            if not (_checks.all_finite(self.wv.vectors) and
+                    _checks.all_finite(self.context_vectors)):
+                raise FloatingPointError(f"training diverged in epoch {epoch + 1}: the vectors "
+                                         f"hold NaN or infinity; lower alpha (now {self.alpha})")
             pairs = int(stats["pairs"].sum())
             self.training_loss_.append(float(stats["loss"].sum()) / pairs if pairs else float("nan"))
             for cb in self.callbacks:
@@ -179,6 +183,7 @@ class Word2Vec:
                                                 *alphas, expected[i], stats, i, stop.array)
 
             _workers.run([worker(i) for i in range(self.workers)], stop, poll)
+            check_unchanged(path, size)
 
         return run_epoch
 
