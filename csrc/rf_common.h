@@ -14,10 +14,20 @@
  * inline helper is compiled for the baseline unless it is inlined, so the
  * functions that do the vector work carry the attribute themselves. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(RF_NO_CLONES)
+    && !defined(RF_NO_CLONES) && !defined(RF_PORTABLE)
 #define RF_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define RF_HOT
+#endif
+
+/* GCC's vector extensions and builtins (gcc and clang), else plain C loops that
+ * compute the same sums in the same order (MSVC and others). Defining RF_PORTABLE
+ * forces the plain paths, so a build that must take them is compiled and tested
+ * here too (tools/check_c.sh, RNNFAST_PORTABLE=1 pip install .). */
+#if defined(__GNUC__) && !defined(RF_PORTABLE)
+#define RF_GNU_C 1
+#else
+#define RF_GNU_C 0
 #endif
 
 #endif

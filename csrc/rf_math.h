@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rf_common.h"
+
 /* exp(x) for x in [-87, 88]: x = k ln2 + r with |r| <= ln2/2, e^r from its
  * Taylor polynomial to degree 7 (truncation error < 1e-8), 2^k built in the
  * exponent bits. Rounding to the nearest k uses the 1.5 * 2^23 trick, which
@@ -72,7 +74,7 @@ static inline float rf_min_nonneg(float x, float hi)
 
 /* Dot product with eight independent partial sums: a single running sum
  * would serialise on the add latency and cannot be vectorised. */
-#if defined(__GNUC__)
+#if RF_GNU_C
 typedef float rf_dot_v8 __attribute__((vector_size(32)));
 typedef float rf_dot_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 

@@ -29,7 +29,7 @@ static inline int32_t rf_draw_noise(const rf_sgns_model *m, uint64_t *s)
     return (uint32_t)r < m->alias_accept[i] ? (int32_t)i : m->alias_other[i];
 }
 
-#if defined(__GNUC__)
+#if RF_GNU_C
 typedef float rf_v8 __attribute__((vector_size(32)));
 typedef float rf_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #endif
@@ -103,7 +103,7 @@ static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inp
     for (int32_t a = 0; a < n; a++) rows_in[a] = W_in + (int64_t)inputs[a] * dim;
     for (int32_t b = 0; b < k1; b++) rows_out[b] = W_out + (int64_t)outputs[b] * dim;
     int32_t j0 = 0;
-#if defined(__GNUC__)
+#if RF_GNU_C
     for (; j0 + 8 <= dim; j0 += 8) {
         for (int32_t a = 0; a < n; a++) {
             rf_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -164,10 +164,10 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
     return loss;
 }
 
-#if defined(__GNUC__)
+#if RF_GNU_C
 #define RF_PREFETCH(p) __builtin_prefetch(p)
 #else
-#define RF_PREFETCH(p) ((void)0)
+#define RF_PREFETCH(p) ((void)(p))
 #endif
 
 static inline void rf_prefetch_row(const float *row, int32_t dim)

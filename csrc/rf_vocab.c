@@ -1,3 +1,5 @@
+/* fseeko is POSIX, not C11; 64-bit offsets on 32-bit systems too */
+#define _POSIX_C_SOURCE 200809L
 #define _FILE_OFFSET_BITS 64
 #include "rf_vocab.h"
 
