@@ -32,9 +32,10 @@ from rnnfast.progress import Progress
 __all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
            "load_cooccurrence"]
 
-# The interpreter, numpy, scipy and a counted vocabulary take about this much of the
-# budget before any buffer.
-BASE_MEMORY = 160 << 20
+# What the process holds before counting is measured; on top of it, room for the
+# interpreter's transients, and (where the resident size cannot be read) a guess.
+TRANSIENT_MEMORY = 40 << 20
+UNMEASURED_BASE = 160 << 20
 # The smallest record buffer a worker may get (16 bytes a record).
 MIN_BUFFER_RECORDS = 1 << 16
 PARTITIONS = 64
@@ -70,6 +71,15 @@ def parse_memory(limit):
     return value
 
 
+def _resident_memory():
+    """Bytes this process holds now (Linux); a fixed guess elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return UNMEASURED_BASE
+
+
 def _machine_memory():
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -86,13 +96,18 @@ class _Plan:
 
     def __init__(self, memory_limit, workers, vocab_size, symmetric):
         budget = memory_limit if memory_limit is not None else _default_memory()
-        usable = budget - BASE_MEMORY
-        # a worker's buffer and the scratch it is grouped into: 32 bytes a record
+        # the floor scales with the job: what the process already holds, the token
+        # table of the vocabulary (~100 bytes a word), and per worker its smallest
+        # buffer with the scratch it is grouped into (4 x 16 bytes a record)
+        base = _resident_memory() + TRANSIENT_MEMORY + 100 * vocab_size
+        usable = budget - base
         need = workers * MIN_BUFFER_RECORDS * 16 * 4
         if usable < need:
-            raise ValueError(f"memory_limit={budget:,} bytes is too small to hold even one "
-                             f"buffer per worker: with {workers} worker(s) at least "
-                             f"{math.ceil((need + BASE_MEMORY) / 1e6)} MB is needed")
+            raise ValueError(f"memory_limit={budget:,} bytes is too small for this job: "
+                             f"{base / 1e6:.0f} MB is in use or needed for the vocabulary "
+                             f"and {need / 1e6:.0f} MB for the buffers of {workers} worker(s); "
+                             f"give at least {math.ceil((need + base) / 1e6)} MB or fewer "
+                             f"workers")
         # shares of the usable memory: dense tables 22%, record buffers with their
         # grouping scratch 8%, partitions kept in memory 12%, and the final merge of
         # one partition (its records, the sort's scratch and the combined copy: about
@@ -233,6 +248,14 @@ class _PartitionStore:
         self.chunks = [[] for _ in self.chunks]
         self.bytes = 0
 
+    def records(self):
+        """How many records the partitions hold (before duplicates are combined)."""
+        if self.chunks is None:
+            return 0
+        if self.files is None:
+            return sum(len(c) for chunks in self.chunks for c in chunks)
+        return sum(f.tell() for f in self.files) // RECORD_DTYPE.itemsize
+
     def close(self):
         """Close and remove every temporary file (safe to call more than once); no
         later `add` can make new ones."""
@@ -324,8 +347,9 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
     Every line (or sentence) is its own document; tokens outside vocab are dropped
     before windowing. A pair at distance d = 1..window adds 1/d (or 1 without
     distance_weighting) to X[left, right], and with `symmetric` to X[right, left]
-    too. `memory_limit` (bytes, or "500MB", "2GB") bounds the counting; the
-    returned matrix needs 16 bytes per non-zero on top. Temporary files go to
+    too. `memory_limit` (bytes, or "500MB", "2GB") bounds the counting (the whole
+    process's memory, measured when counting starts); the returned matrix needs 16
+    bytes per non-zero on top, allocated once. Temporary files go to
     `tmp_dir` (default: the system's) and are removed whatever happens. `progress`:
     a callable for the progress reports (default: the "rnnfast" logger).
     """
@@ -338,20 +362,31 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
 
 def count_arrays(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
                  memory_limit, workers, tmp_dir, progress=None):
-    """The counts as arrays: (rows int32, cols int32, values float64), each pair once."""
-    parts = []
+    """The counts as arrays: (rows int32, cols int32, values float64), each pair once.
+
+    The arrays are allocated once, at an upper bound of the pairs known when counting
+    ends, and filled part by part: the pages past the last pair are never touched, so
+    the result costs its 16 bytes a pair once (no concatenated second copy)."""
+    V = len(_checks.check_vocab_words(vocab))
+    out = {}
+
+    def reserve(n):
+        out.update(rows=np.empty(n, np.int32), cols=np.empty(n, np.int32),
+                   values=np.empty(n, np.float64), n=0)
 
     def sink(records):
+        a, b = out["n"], out["n"] + len(records)
         keys = records["k"]
-        parts.append(((keys // V).astype(np.int32), (keys % V).astype(np.int32),
-                      records["v"].copy()))
+        np.floor_divide(keys, V, out=out["rows"][a:b], casting="unsafe")
+        np.remainder(keys, V, out=out["cols"][a:b], casting="unsafe")
+        out["values"][a:b] = records["v"]
+        out["n"] = b
 
-    V = len(_checks.check_vocab_words(vocab))
+    sink.reserve = reserve
     _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
            workers, tmp_dir, sink, progress)
-    if not parts:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
-    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+    n = out["n"]
+    return out["rows"][:n], out["cols"][:n], out["values"][:n]
 
 
 def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
@@ -390,6 +425,8 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         for c in counters[1:]:
             dense += c.dense
         del counters
+        if hasattr(sink, "reserve"):  # every pair the read-out can give, mirrored or not
+            sink.reserve((2 if symmetric else 1) * (np.count_nonzero(dense) + store.records()))
         for part in _dense_records(dense, plan, V, bool(symmetric)):
             sink(part)   # block by block: the table is never copied whole
         del dense

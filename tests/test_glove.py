@@ -32,7 +32,8 @@ def corpus_file(tmp_path, corpus):
 @pytest.fixture
 def tiny_budget(monkeypatch):
     """Shrink every buffer so that a small corpus spills, re-partitions and merges in rounds."""
-    monkeypatch.setattr(cooccur, "BASE_MEMORY", 0)
+    monkeypatch.setattr(cooccur, "_resident_memory", lambda: 0)
+    monkeypatch.setattr(cooccur, "TRANSIENT_MEMORY", 0)
     monkeypatch.setattr(cooccur, "MIN_BUFFER_RECORDS", 64)
     monkeypatch.setattr(cooccur, "PARTITIONS", 4)
     spills = []
@@ -241,7 +242,7 @@ def test_bad_inputs(corpus, tmp_path):
         GloVe(**QUIET).fit_cooccurrence(X, vocab.words[:-1])
     with pytest.raises(ValueError, match="all zeros"):
         GloVe(**QUIET).fit_cooccurrence(X * 0, vocab)
-    with pytest.raises(ValueError, match="too small to hold even one buffer"):
+    with pytest.raises(ValueError, match="too small for this job"):
         functional.cooccurrence(vocab, corpus, memory_limit="1MB")
     with pytest.raises(ValueError, match="not a size"):
         GloVe(memory_limit="lots")

