@@ -85,7 +85,7 @@ def test_cooccurrence_while_spilling(tmp_path, big_corpus):
             if status.get("spills"):
                 print("spilled", flush=True)
         cooccurrence_to_file(vocab, "counts.bin", corpus_file={str(big_corpus)!r}, window=15,
-                             memory_limit="100MB", workers=2, progress=progress)
+                             memory_limit="120MB", workers=2, progress=progress)
         """, "spilled")
     assert took < 2
     assert (tmp_path / "counts.bin").read_bytes() == b"an earlier result"
