@@ -369,7 +369,7 @@ void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t 
     }
     int32_t n_small = 0, n_large = 0;
     for (int32_t i = 0; i < n; i++) {
-        scaled[i] = weights[i] * n / total;
+        scaled[i] = weights[i] / total * n;  /* weights[i] * n may overflow */
         if (scaled[i] < 1.0) stack[n_small++] = i;
         else stack[n - 1 - n_large++] = i;
         other[i] = i;

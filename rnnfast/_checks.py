@@ -29,6 +29,7 @@ MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
 # Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
 # and room for 2 * window records per token; no corpus needs more).
 MAX_COOC_WINDOW = 10000
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def all_finite(a, block=1 << 20):

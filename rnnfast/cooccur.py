@@ -12,6 +12,7 @@ buffers of a large corpus hold mostly distinct pairs, so sorting them early woul
 be work done twice.
 """
 
+import errno
 import math
 import os
 import re
@@ -398,6 +399,8 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
     window = _checks.check_index("window", window, low=1, high=_checks.MAX_COOC_WINDOW)
     workers = _workers.check_workers(workers)
     _checks.check_one_source(sentences, corpus_file)
+    if corpus_file is not None:
+        check_corpus_file(corpus_file)  # its own errors, before any temporary file
     if V > 2**31 - 1 or V * V >= 2**63:
         raise ValueError(f"vocab of {V} words is too large")
     if tmp_dir is not None and not os.path.isdir(tmp_dir):
@@ -437,6 +440,11 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
             report.update(done, spills=store.spills)
         report.update(max(parts, 1), force=True, spills=store.spills)
     except OSError as e:
+        temp_root = os.path.abspath(tmp_dir or tempfile.gettempdir())
+        about_temp = e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)) or \
+            os.path.abspath(str(e.filename or "")).startswith(temp_root + os.sep)
+        if not about_temp:
+            raise  # the corpus's own error, already clear
         raise OSError(f"counting co-occurrences failed (is the temporary directory "
                       f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e
     finally:

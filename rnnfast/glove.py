@@ -58,8 +58,10 @@ class GloVe:
         self.seed = _checks.check_index("seed", seed, low=0)
         self.x_max = _checks.check_number("x_max", x_max, above=0.0)
         self.alpha = _checks.check_number("alpha", alpha, low=0.0)
-        self.learning_rate = _checks.check_number("learning_rate", learning_rate, above=0.0)
-        self.clip = _checks.check_number("clip", clip, above=0.0)
+        # the kernel computes in float32: larger values cannot even be represented
+        self.learning_rate = _checks.check_number("learning_rate", learning_rate, above=0.0,
+                                                  high=_checks.FLOAT32_MAX)
+        self.clip = _checks.check_number("clip", clip, above=0.0, high=_checks.FLOAT32_MAX)
         if output not in ("sum", "word"):
             raise ValueError(f"output must be 'sum' (W + W_ctx) or 'word' (W), got {output!r}")
         self.output = output
@@ -215,7 +217,7 @@ class GloVe:
             "max_vocab_size", "output", "clip")}
         persist.save(path, "rnnfast.GloVe", FORMAT_VERSION,
                      {"params": params, "cost": self.cost_, "skipped": self.skipped_},
-                     {"words": np.array(self.words_, dtype=str), **self.state_})
+                     {"words": persist.words_array(self.words_), **self.state_})
 
     @classmethod
     def load(cls, path):

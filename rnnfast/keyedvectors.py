@@ -365,7 +365,7 @@ class KeyedVectors:
 
     def save(self, fname):
         """Save to rnnfast's own format (an .npz archive), atomically; see `load`."""
-        arrays = {"vectors": self.vectors, "keys": np.array(self.index_to_key, dtype=str)}
+        arrays = {"vectors": self.vectors, "keys": persist.words_array(self.index_to_key)}
         if "count" in self.expandos:
             arrays["counts"] = self.expandos["count"]
         persist.save(fname, "rnnfast.KeyedVectors", FORMAT_VERSION,

@@ -11,10 +11,11 @@ import os
 import secrets
 import sys
 import zipfile
+import zlib
 
 import numpy as np
 
-__all__ = ["save", "load", "atomic_write"]
+__all__ = ["save", "load", "atomic_write", "words_array"]
 
 
 @contextlib.contextmanager
@@ -79,6 +80,21 @@ def _alive(pid):
     return True
 
 
+def words_array(words):
+    """Words as a numpy str array for `save`; a word with a NUL character is refused
+    (numpy would drop a trailing NUL, and the file would not load back the same)."""
+    words = list(words)
+    bad = next((w for w in words if not isinstance(w, str) or "\x00" in w), None)
+    if bad is not None:
+        raise ValueError(f"cannot save the word {bad!r}: words must be str without NUL "
+                         f"characters")
+    return np.array(words, dtype=str)
+
+
+# what reading a damaged archive raises, lazily, from any array it holds
+_DAMAGED = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError)
+
+
 def save(path, kind, version, meta, arrays):
     """Write `arrays` (name -> array) and `meta` (JSON-able dict) to `path`, atomically."""
     header = {"kind": kind, "version": version, **meta}
@@ -103,8 +119,11 @@ def load(path, kind, version):
     with data:
         try:
             meta = json.loads(str(data["meta"]))
-        except (KeyError, ValueError) as e:
+        except (KeyError, *_DAMAGED) as e:
             raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"{path!r} is not a readable {kind} file: its metadata is "
+                             f"not a JSON object")
         found = meta.get("kind", meta.get("format"))  # "format": files of rnnfast 0.1
         if found != kind:
             raise ValueError(f"{path!r} is not a saved {kind} (it holds {found!r})")
@@ -116,6 +135,9 @@ def load(path, kind, version):
                              f"than this rnnfast reads ({version}): upgrade rnnfast")
         try:
             yield data, meta
+        except _DAMAGED as e:  # an array that does not read back whole
+            raise ValueError(f"{path!r} is damaged (a truncated or altered file?): "
+                             f"{type(e).__name__}: {e}") from None
         except KeyError as e:
             name = str(e.args[0]).split(" is not a file")[0] if e.args else "?"
             raise ValueError(f"{path!r} has no array {name!r} (a truncated or foreign "

@@ -370,7 +370,7 @@ class _BaseRNN:
         if self.embedding_ is not None:
             arrays["embedding"] = self.embedding_
             if self.key_to_index_ is not None:
-                arrays["words"] = np.array(list(self.key_to_index_), dtype=str)
+                arrays["words"] = persist.words_array(self.key_to_index_)
                 arrays["word_ids"] = np.array(list(self.key_to_index_.values()), dtype=np.int64)
         persist.save(path, "rnnfast." + type(self).__name__, FORMAT_VERSION, meta, arrays)
 

@@ -56,8 +56,9 @@ class Word2Vec:
         self.seed = _checks.check_index("seed", seed, low=0)
         self.sample = _checks.check_number("sample", sample, low=0.0)
         self.ns_exponent = _checks.check_number("ns_exponent", ns_exponent)
-        self.alpha = _checks.check_number("alpha", alpha, low=0.0)
-        self.min_alpha = _checks.check_number("min_alpha", min_alpha, low=0.0)
+        self.alpha = _checks.check_number("alpha", alpha, low=0.0, high=_checks.FLOAT32_MAX)
+        self.min_alpha = _checks.check_number("min_alpha", min_alpha, low=0.0,
+                                              high=_checks.FLOAT32_MAX)
         self.shrink_windows = bool(shrink_windows)
         self.callbacks = list(callbacks)
         self.progress = progress
@@ -233,7 +234,7 @@ class Word2Vec:
                 "total_words": self.vocab.total_words, "n_sentences": self.vocab.n_sentences}
         persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta,
                      {"vectors": self.wv.vectors, "context_vectors": self.context_vectors,
-                      "words": np.array(self.vocab.words, dtype=str),
+                      "words": persist.words_array(self.vocab.words),
                       "counts": self.vocab.counts})
 
     @classmethod
