@@ -32,8 +32,9 @@ for arg in "$@"; do
 done
 if [ ${#targets[@]} -eq 0 ]; then
     for minor in 10 11 12 13; do
-        for candidate in "python3.$minor" "$HOME"/.pyenv/versions/3."$minor".*/bin/python; do
-            if command -v "$candidate" >/dev/null 2>&1; then
+        for candidate in "$HOME"/.pyenv/versions/3."$minor".*/bin/python "python3.$minor"; do
+            # a pyenv shim is found but may not run: try it
+            if "$candidate" -c "" >/dev/null 2>&1; then
                 targets+=("$candidate")
                 break
             fi
