@@ -76,7 +76,7 @@ def test_bench_table():
 def test_glove_command(tmp_path, corpus_file, capsys):
     out = tmp_path / "glove.txt"
     assert main(["glove", str(corpus_file), "-o", str(out), "--dim", "8", "--epochs", "2",
-                 "--min-count", "1", "--workers", "1", "--memory-limit", "300MB"]) == 0
+                 "--min-count", "1", "--workers", "1", "--memory-limit", "2GB"]) == 0
     assert "co-occurring pairs" in capsys.readouterr().out
     assert KeyedVectors.load_word2vec_format(out).vector_size == 8
     assert main(["glove", str(corpus_file), "-o", str(out), "--memory-limit", "1MB"]) == 2
