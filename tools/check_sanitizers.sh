@@ -6,17 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-# Build from a copy of the tracked files: a build in the tree would leave C that
-# Cython generated against one numpy for the next build against another to reuse.
-src="$work/src"
-mkdir -p "$src"
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git ls-files -z | xargs -0 cp --parents -t "$src"
-else
-    cp -r . "$src"
-fi
+# shellcheck source=tools/tracked_copy.sh
+source tools/tracked_copy.sh
 "$python" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --upgrade pip
 RNNFAST_SANITIZE=1 "$work/venv/bin/python" -m pip install --quiet "$src[test]"

@@ -1,0 +1,13 @@
+# Sourced by the check scripts: sets $work (a temporary directory removed on exit)
+# and $src, a copy of the tracked files to build from. A build in the tree would
+# leave C that Cython generated against one numpy for the next build against
+# another to reuse.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+src="$work/src"
+mkdir -p "$src"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -z | xargs -0 cp --parents -t "$src"
+else
+    cp -r . "$src"
+fi
