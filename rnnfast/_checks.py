@@ -23,7 +23,7 @@ import numpy as np
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
-TASKS = ("binary", "regression")
+TASKS = ("binary", "multiclass", "regression")
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
 # Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
@@ -142,8 +142,8 @@ def check_backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
     return x, hs, W_xh, W_hh, dhs, h0, check_lengths(lengths, B, T)
 
 
-def check_loss(params, x, y, lengths, task, h0):
-    """Validate a fused training step; returns (params, x, y, lengths, task, h0)."""
+def check_loss(params, x, y, lengths, task, h0, sample_weight=None):
+    """Validate a fused training step; returns (params, x, y, lengths, task, h0, sample_weight)."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     try:
@@ -161,12 +161,37 @@ def check_loss(params, x, y, lengths, task, h0):
         raise ValueError(f"W_hy must have shape (O, {H}) with O >= 1, got {W_hy.shape}")
     if task == "binary" and O != 1:
         raise ValueError(f"task='binary' needs W_hy of shape (1, {H}), got {W_hy.shape}")
+    if task == "multiclass" and O < 2:
+        raise ValueError(f"task='multiclass' needs W_hy of shape (K, {H}) with K >= 2 "
+                         f"classes, got {W_hy.shape}")
     b_y = check_bias("b_y", params["b_y"], dtype, O)
     x, B, T = check_inputs(x, dtype, D, allow_empty_batch=False)
     y = _check_targets(y, task, dtype, B, O)
     h0 = check_state("h0", h0, dtype, B, H)
     params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "W_hy": W_hy, "b_y": b_y}
-    return params, x, y, check_lengths(lengths, B, T), task, h0
+    return params, x, y, check_lengths(lengths, B, T), task, h0, \
+        check_sample_weight(sample_weight, B)
+
+
+def check_sample_weight(sample_weight, n):
+    """None, or float64 (n,) of finite weights >= 0 with a positive sum."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric, got dtype {w.dtype}")
+    if w.ndim == 0:
+        w = np.full(n, float(w))
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinity")
+    if (w < 0).any():
+        raise ValueError("sample_weight must be >= 0")
+    if not w.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    return w
 
 
 def check_input_grad(input_grad, B, T):
@@ -194,6 +219,14 @@ def _check_targets(y, task, dtype, B, O):
             raise ValueError(f"y must have shape ({B},) for task='binary', got {y.shape}")
         if not np.all((y == 0) | (y == 1)):
             raise ValueError("y must hold only 0 and 1 for task='binary'")
+    elif task == "multiclass":
+        if y.shape != (B,):
+            raise ValueError(f"y must have shape ({B},) for task='multiclass', got {y.shape}")
+        if y.dtype.kind not in "biu" and not np.all(np.isfinite(y) & (y == np.round(y))):
+            raise TypeError("y must hold integer class labels for task='multiclass'")
+        if y.min() < 0 or y.max() >= O:
+            raise ValueError(f"y must hold class labels in 0..{O - 1} for task='multiclass'")
+        return np.ascontiguousarray(y, dtype=np.intp)
     elif y.shape != (B, O):
         raise ValueError(f"y must have shape ({B}, {O}) for task='regression', got {y.shape}")
     y = np.ascontiguousarray(y, dtype=dtype)

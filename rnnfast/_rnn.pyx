@@ -10,7 +10,7 @@ recurrent product h_{t-1} W_hh^T and its transpose run step by step.
 """
 
 cimport numpy as cnp
-from libc.math cimport exp, log1p, fabs, sqrt
+from libc.math cimport exp, log, log1p, fabs, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
@@ -318,42 +318,71 @@ def backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
     return dx, dW_xh, dW_hh, db_h, dh0
 
 
-cdef double _head(int B, int T, int H, int O, bint binary, const floating *hs,
+cdef enum:
+    BINARY = 0
+    REGRESSION = 1
+    MULTICLASS = 2
+
+
+cdef double _head(int B, int T, int H, int O, int kind, const floating *hs,
                   const floating *W_hy, const floating *b_y, const floating *y,
+                  const Py_ssize_t *labels, const double *weights, double *z,
                   floating *dW_hy, floating *db_y, floating *dh) noexcept nogil:
-    """Loss of the head on each final state; its gradients, and dLoss/dh_T into dh (B, H)."""
+    """Weighted mean loss of the head on each final state; its gradients, and
+    dLoss/dh_T into dh (B, H). y: float targets (binary, regression) or labels
+    (multiclass, in 0..O-1); weights (B,) or NULL (all 1); z: O doubles of workspace."""
     cdef Py_ssize_t b, o, j
     cdef const floating *h_last
     cdef floating out_acc, dout
-    cdef double z, loss = 0, sig, n = <double>B * O
+    cdef double loss = 0, sig, w, total = 0, zmax, norm
     for b in range(B):
+        total += 1 if weights == NULL else weights[b]
+    if kind == REGRESSION:
+        total *= O
+    for b in range(B):
+        w = 1 if weights == NULL else weights[b]
         h_last = hs + (<Py_ssize_t>b * T + T - 1) * H
         memset(dh + b * H, 0, H * sizeof(floating))
         for o in range(O):
             out_acc = 0
             for j in range(H):
                 out_acc = out_acc + h_last[j] * W_hy[o * H + j]
-            z = <double>(out_acc + b_y[o])
-            if binary:
-                loss += (z if z > 0 else 0) - z * y[b] + log1p(exp(-fabs(z)))
-                if z >= 0:
-                    sig = 1 / (1 + exp(-z))
+            z[o] = <double>(out_acc + b_y[o])
+        if kind == MULTICLASS:  # z becomes dLoss/dz: softmax minus the one-hot label
+            zmax = z[0]
+            for o in range(1, O):
+                if z[o] > zmax:
+                    zmax = z[o]
+            norm = 0
+            for o in range(O):
+                norm += exp(z[o] - zmax)
+            loss += w * (zmax + log(norm) - z[labels[b]])
+            for o in range(O):
+                z[o] = exp(z[o] - zmax) / norm - (o == labels[b])
+        for o in range(O):
+            if kind == BINARY:
+                loss += w * ((z[o] if z[o] > 0 else 0) - z[o] * y[b] + log1p(exp(-fabs(z[o]))))
+                if z[o] >= 0:
+                    sig = 1 / (1 + exp(-z[o]))
                 else:
-                    sig = exp(z) / (1 + exp(z))
-                dout = <floating>((sig - y[b]) / B)
+                    sig = exp(z[o]) / (1 + exp(z[o]))
+                dout = <floating>(w * (sig - y[b]) / total)
+            elif kind == REGRESSION:
+                z[o] = z[o] - y[b * O + o]
+                loss += w * z[o] * z[o]
+                dout = <floating>(w * 2 * z[o] / total)
             else:
-                z = z - y[b * O + o]
-                loss += z * z
-                dout = <floating>(2 * z / n)
+                dout = <floating>(w * z[o] / total)
             db_y[o] += dout
             for j in range(H):
                 dW_hy[o * H + j] += dout * h_last[j]
                 dh[b * H + j] += dout * W_hy[o * H + j]
-    return loss / n
+    return loss / total
 
 
-cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray y,
-                        cnp.ndarray lengths, cnp.ndarray h0, cnp.ndarray dx_mask,
+cdef double _loss_entry(floating *dummy, int kind, cnp.ndarray x, cnp.ndarray y,
+                        cnp.ndarray weights, cnp.ndarray lengths, cnp.ndarray h0,
+                        cnp.ndarray dx_mask,
                         cnp.ndarray W_xh,
                         cnp.ndarray W_hh, cnp.ndarray b_h, cnp.ndarray W_hy, cnp.ndarray b_y,
                         cnp.ndarray dx, cnp.ndarray dW_xh, cnp.ndarray dW_hh,
@@ -362,9 +391,11 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
     cdef int O = W_hy.shape[0]
     cdef size_t n_state = <size_t>B * T * H
     cdef size_t n_xh = <size_t>(B * T + H) * (D + H)
-    cdef floating *work = <floating *>_alloc(
-        (2 * n_state + n_xh + <size_t>B * H + <size_t>D * H + <size_t>H * H)
-        * sizeof(floating))
+    cdef size_t n_float = 2 * n_state + n_xh + <size_t>B * H + <size_t>D * H + <size_t>H * H
+    # the head's O doubles go after the floats, at the next 8-byte boundary
+    cdef size_t z_at = (n_float * sizeof(floating) + 7) // 8 * 8
+    cdef floating *work = <floating *>_alloc(z_at + <size_t>O * sizeof(double))
+    cdef double *z = <double *>(<char *>work + z_at)
     cdef floating *hs = work
     cdef floating *da = hs + n_state
     cdef floating *dh = da + n_state
@@ -372,10 +403,12 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
     cdef floating *W_hhT = W_xhT + <Py_ssize_t>D * H
     cdef floating *xh = W_hhT + <Py_ssize_t>H * H
     cdef floating *dW = xh + <size_t>B * T * (D + H)
+    cdef const double *wp = <const double *>_data(weights)
+    cdef const Py_ssize_t *labels = <const Py_ssize_t *>_data(y) if kind == MULTICLASS else NULL
+    cdef const floating *yp = NULL if kind == MULTICLASS else <const floating *>_data(y)
     cdef const unsigned char *mask = <const unsigned char *>_data(dx_mask)
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
-    cdef const floating *yp = <const floating *>_data(y)
     cdef const floating *h0p = <const floating *>_data(h0)
     cdef const floating *wxh = <const floating *>_data(W_xh)
     cdef const floating *whh = <const floating *>_data(W_hh)
@@ -395,16 +428,20 @@ cdef double _loss_entry(floating *dummy, bint binary, cnp.ndarray x, cnp.ndarray
         _transpose(wxh, H, D, W_xhT)
         _transpose(whh, H, H, W_hhT)
         _forward(B, T, D, H, xp, W_xhT, W_hhT, bh, h0p, lens, min_len, hs)
-        loss = _head(B, T, H, O, binary, hs, why, by, yp, dwhy, dby, dh)
+        loss = _head(B, T, H, O, kind, hs, why, by, yp, labels, wp, z, dwhy, dby, dh)
         _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, mask, dh, da, xh,
                   dW, dxp, dwxh, dwhh, dbh, NULL)
     free(work)
     return loss
 
 
-def loss_and_grads(params, x, y, lengths, task, h0, input_grad, dx_mask):
+_KINDS = {"binary": BINARY, "regression": REGRESSION, "multiclass": MULTICLASS}
+
+
+def loss_and_grads(params, x, y, lengths, task, h0, input_grad, dx_mask, sample_weight=None):
     """Kernel behind functional.rnn_loss_and_grads; values already validated
-    (dx_mask: None, or a (B, T) uint8 array when input_grad is true)."""
+    (dx_mask: None, or a (B, T) uint8 array when input_grad is true; y: intp labels
+    for task="multiclass"; sample_weight: None or float64 (B,), >= 0, positive sum)."""
     dt = x.dtype
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     W_hy, b_y = params["W_hy"], params["b_y"]
@@ -412,28 +449,35 @@ def loss_and_grads(params, x, y, lengths, task, h0, input_grad, dx_mask):
     if not isinstance(W_hy, np.ndarray) or W_hy.ndim != 2:
         raise TypeError("W_hy must be an (O, H) array")
     O = W_hy.shape[0]
-    if task not in ("binary", "regression") or B < 1 or O < 1 or \
-            (task == "binary" and O != 1):
+    if task not in _KINDS or B < 1 or O < 1 or (task == "binary" and O != 1):
         raise ValueError("loss_and_grads: unknown task, empty batch or wrong head size")
+    kind = _KINDS[task]
     _expect(b_h, "b_h", dt, (H,))
     _expect(W_hy, "W_hy", dt, (O, H))
     _expect(b_y, "b_y", dt, (O,))
-    _expect(y, "y", dt, (B,) if task == "binary" else (B, O))
+    if kind == MULTICLASS:
+        _expect(y, "y", np.dtype(np.intp), (B,))
+        if y.min() < 0 or y.max() >= O:  # labels index the head's outputs
+            raise ValueError(f"y must hold labels in 0..{O - 1}")
+    else:
+        _expect(y, "y", dt, (B,) if kind == BINARY else (B, O))
+    _expect(sample_weight, "sample_weight", np.dtype(np.float64), (B,), True)
+    if sample_weight is not None and not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
     if input_grad:
         _expect(dx_mask, "dx_mask", np.dtype(np.uint8), (B, T), True)
     grads = {"W_xh": np.zeros(W_xh.shape, dt), "W_hh": np.zeros(W_hh.shape, dt),
              "b_h": np.zeros(b_h.shape, dt), "W_hy": np.zeros(W_hy.shape, dt),
              "b_y": np.zeros(b_y.shape, dt)}
     dx = np.zeros(x.shape, dt) if input_grad else None
-    binary = task == "binary"
     if dt == np.float32:
-        loss = _loss_entry[float](NULL, binary, x, y, lengths, h0, dx_mask, W_xh, W_hh, b_h,
-                                W_hy, b_y, dx, grads["W_xh"], grads["W_hh"], grads["b_h"],
-                                grads["W_hy"], grads["b_y"])
+        loss = _loss_entry[float](NULL, kind, x, y, sample_weight, lengths, h0, dx_mask, W_xh,
+                                  W_hh, b_h, W_hy, b_y, dx, grads["W_xh"], grads["W_hh"],
+                                  grads["b_h"], grads["W_hy"], grads["b_y"])
     else:
-        loss = _loss_entry[double](NULL, binary, x, y, lengths, h0, dx_mask, W_xh, W_hh, b_h,
-                                W_hy, b_y, dx, grads["W_xh"], grads["W_hh"], grads["b_h"],
-                                grads["W_hy"], grads["b_y"])
+        loss = _loss_entry[double](NULL, kind, x, y, sample_weight, lengths, h0, dx_mask, W_xh,
+                                   W_hh, b_h, W_hy, b_y, dx, grads["W_xh"], grads["W_hh"],
+                                   grads["b_h"], grads["W_hy"], grads["b_y"])
     if input_grad:
         grads["x"] = dx
     return loss, grads

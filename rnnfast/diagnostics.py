@@ -10,7 +10,7 @@ jumps, which clipping by global norm tames).
 
 import numpy as np
 
-from rnnfast import _checks, functional
+from rnnfast import _checks, functional, reference
 
 __all__ = ["gradient_norms", "spectral_radius", "plot_gradient_norms"]
 
@@ -23,7 +23,7 @@ def spectral_radius(W_hh):
     return float(np.max(np.abs(np.linalg.eigvals(W_hh.astype(np.float64)))))
 
 
-def gradient_norms(params, x, y, lengths=None, task="binary", h0=None):
+def gradient_norms(params, x, y, lengths=None, task="binary", h0=None, sample_weight=None):
     """Mean over the batch of ||dLoss/dh_t|| for each step t: array (T,), float64.
 
     Arguments as for `rnn_loss_and_grads`. Steps past a sequence's end carry
@@ -32,16 +32,12 @@ def gradient_norms(params, x, y, lengths=None, task="binary", h0=None):
     """
     from rnnfast import _rnn
 
-    params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+    params, x, y, lengths, task, h0, sample_weight = _checks.check_loss(
+        params, x, y, lengths, task, h0, sample_weight)
     W_hy = params["W_hy"].astype(np.float64)
     hs = functional.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
-    B, T, _ = hs.shape
     out = hs[:, -1].astype(np.float64) @ W_hy.T + params["b_y"]
-    if task == "binary":
-        dout = (1 / (1 + np.exp(-out[:, 0])) - y) / B
-        dout = dout[:, None]
-    else:
-        dout = 2 * (out - y) / out.size
+    _, dout = reference.head_loss(out, y, task, sample_weight)
     # the recurrence of the backward kernel, for its per-step norms of dLoss/dh_t
     # (in the parameters' dtype, summed in float64)
     dhs = np.zeros_like(hs)

@@ -24,10 +24,11 @@ def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None):
 
 
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
-                       input_grad=False):
-    params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+                       input_grad=False, sample_weight=None):
+    params, x, y, lengths, task, h0, sample_weight = _checks.check_loss(
+        params, x, y, lengths, task, h0, sample_weight)
     wanted, mask = _checks.check_input_grad(input_grad, x.shape[0], x.shape[1])
-    return _rnn.loss_and_grads(params, x, y, lengths, task, h0, wanted, mask)
+    return _rnn.loss_and_grads(params, x, y, lengths, task, h0, wanted, mask, sample_weight)
 
 
 def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):

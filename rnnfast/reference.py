@@ -68,34 +68,30 @@ def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None):
 
 
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
-                       input_grad=False):
+                       input_grad=False, sample_weight=None):
     """One training step: forward, head on the final state, loss and full BPTT.
 
-    params: dict of W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (O, H), b_y (O,).
-    task="binary": O = 1, y (B,) of 0/1, loss = mean binary cross-entropy of
-    sigmoid(h_T W_hy^T + b_y). task="regression": y (B, O), loss = mean of
-    (h_T W_hy^T + b_y - y)^2 over all B*O elements.
+    params: dict of W_xh (H, D), W_hh (H, H), b_h (H,), W_hy (O, H), b_y (O,);
+    out = h_T W_hy^T + b_y (B, O).
+    task="binary": O = 1, y (B,) of 0/1, loss = binary cross-entropy of sigmoid(out).
+    task="multiclass": O = K >= 2 classes, y (B,) int labels in 0..K-1, loss =
+    cross-entropy of softmax(out). task="regression": y (B, O), loss = squared
+    error summed over the O outputs and divided by O.
+    The loss is the mean over the batch, weighted by sample_weight (B,) when given
+    (sum_b w_b loss_b / sum_b w_b; weights >= 0 with a positive sum).
     Returns (loss: float, grads: dict with params' keys and shapes), plus
     grads["x"] = dLoss/dx (B, T, D) when input_grad is true. input_grad may
     also be a (B, T) bool mask: grads["x"] then holds dLoss/dx at its true
     steps and zeros elsewhere (the kernel skips the work for the others).
     """
-    params, x, y, lengths, task, h0 = _checks.check_loss(params, x, y, lengths, task, h0)
+    params, x, y, lengths, task, h0, sample_weight = _checks.check_loss(
+        params, x, y, lengths, task, h0, sample_weight)
     wanted, mask = _checks.check_input_grad(input_grad, x.shape[0], x.shape[1])
     hs = rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
     h_last = hs[:, -1]
     out = h_last @ params["W_hy"].T + params["b_y"]
-    B = x.shape[0]
-    if task == "binary":
-        z = out[:, 0].astype(np.float64)
-        # log(1 + e^z) - y z, written so that no exp can overflow
-        loss = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-        sig = np.exp(-np.logaddexp(0.0, -z))
-        dout = ((sig - y) / B)[:, None].astype(x.dtype)
-    else:
-        diff = out.astype(np.float64) - y
-        loss = np.mean(diff ** 2)
-        dout = (2 * diff / diff.size).astype(x.dtype)
+    loss, dout = head_loss(out.astype(np.float64), y, task, sample_weight)
+    dout = dout.astype(x.dtype)
     dhs = np.zeros_like(hs)
     dhs[:, -1] = dout @ params["W_hy"]
     dx, dW_xh, dW_hh, db_h, _ = rnn_backward(
@@ -105,6 +101,30 @@ def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
     if wanted:
         grads["x"] = dx if mask is None else dx * mask[:, :, None].astype(dx.dtype)
     return float(loss), grads
+
+
+def head_loss(out, y, task, sample_weight=None):
+    """(loss, dLoss/dout (B, O)) of the head outputs out (B, O) float64, for the
+    validated targets of `rnn_loss_and_grads`."""
+    B, O = out.shape
+    w = np.ones(B) if sample_weight is None else sample_weight
+    if task == "binary":
+        z = out[:, 0]
+        # log(1 + e^z) - y z, written so that no exp can overflow
+        losses = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        dz = (np.exp(-np.logaddexp(0.0, -z)) - y)[:, None]
+    elif task == "multiclass":
+        shifted = out - out.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        losses = -log_p[np.arange(B), y]
+        dz = np.exp(log_p)
+        dz[np.arange(B), y] -= 1
+    else:
+        diff = out - y
+        losses = (diff ** 2).sum(axis=1) / O
+        dz = 2 * diff / O
+    total = w.sum()
+    return float(w @ losses / total), dz * (w / total)[:, None]
 
 
 def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):

@@ -36,6 +36,20 @@ def make_rnn_case(rng, B, T, D, H, dtype, O=1, with_h0=True, ragged=True, scale=
     return params, x, h0, lengths
 
 
+def make_targets(rng, task, B, O):
+    """Random targets of `task` for a batch of B and a head of O outputs."""
+    if task == "binary":
+        return rng.integers(0, 2, B)
+    if task == "multiclass":
+        return rng.integers(0, O, B)
+    return rng.standard_normal((B, O))
+
+
+def head_size(rng, task):
+    """A random head size that suits `task`."""
+    return {"binary": 1, "multiclass": int(rng.integers(2, 6))}.get(task, int(rng.integers(1, 4)))
+
+
 @pytest.fixture(params=[reference, functional], ids=["reference", "functional"])
 def impl(request):
     """Each implementation in turn: both must accept and refuse the same inputs."""

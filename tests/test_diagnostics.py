@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import make_rnn_case
+from conftest import make_rnn_case, make_targets
 from rnnfast import reference
 from rnnfast.diagnostics import gradient_norms, spectral_radius
 from test_reference import numeric_grad
@@ -13,17 +13,19 @@ def head_loss(params, h, y, task):
     z = h @ params["W_hy"].T + params["b_y"]
     if task == "binary":
         return float(np.mean(np.logaddexp(0, z[:, 0]) - y * z[:, 0]))
+    if task == "multiclass":
+        return float(np.mean(np.logaddexp.reduce(z, axis=1) - z[np.arange(len(y)), y]))
     return float(np.mean((z - y) ** 2))
 
 
-@pytest.mark.parametrize("task", ["binary", "regression"])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_gradient_norms_match_finite_differences(task):
     # dLoss/dh_t is the gradient of the loss of the steps after t, started from h_t
     rng = np.random.default_rng(3)
     B, T, D, H = 3, 5, 2, 4
-    params, x, _, _ = make_rnn_case(rng, B, T, D, H, np.float64, O=1 if task == "binary" else 2,
-                                    scale=1.5)
-    y = rng.integers(0, 2, B) if task == "binary" else rng.standard_normal((B, 2))
+    O = 1 if task == "binary" else 3
+    params, x, _, _ = make_rnn_case(rng, B, T, D, H, np.float64, O=O, scale=1.5)
+    y = make_targets(rng, task, B, O)
     norms = gradient_norms(params, x, y, task=task)
     assert norms.shape == (T,) and norms.dtype == np.float64
     hs = reference.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"])

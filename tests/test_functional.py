@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import assert_close, make_rnn_case
+from conftest import assert_close, head_size, make_rnn_case, make_targets
 from rnnfast import functional, reference
 
 DTYPES = [np.float64, np.float32]
@@ -15,7 +15,10 @@ DTYPES = [np.float64, np.float32]
 shapes = st.tuples(st.integers(0, 4), st.integers(1, 7), st.integers(1, 5), st.integers(1, 6))
 
 
-def _compare_all(params, x, h0, lengths, dtype, rng, task="binary"):
+TASKS = ["binary", "multiclass", "regression"]
+
+
+def _compare_all(params, x, h0, lengths, dtype, rng, task="binary", weighted=False):
     W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
     hs = functional.rnn_forward(x, W_xh, W_hh, b_h, h0, lengths)
     assert hs.dtype == dtype
@@ -32,10 +35,15 @@ def _compare_all(params, x, h0, lengths, dtype, rng, task="binary"):
     if B == 0:
         return
     O = params["W_hy"].shape[0]
-    y = rng.integers(0, 2, B) if task == "binary" else rng.standard_normal((B, O))
-    loss, grads = functional.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=True)
+    y = make_targets(rng, task, B, O)
+    # weights with zeros among them (but a positive sum)
+    w = np.where(rng.random(B) < 0.3, 0.0, rng.random(B) * 3) if weighted else None
+    if w is not None:
+        w[rng.integers(B)] = 0.5
+    loss, grads = functional.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=True,
+                                                sample_weight=w)
     ref_loss, ref_grads = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0,
-                                                        input_grad=True)
+                                                        input_grad=True, sample_weight=w)
     assert isinstance(loss, float)
     assert loss == pytest.approx(ref_loss, rel=10 * {np.float64: 1e-10, np.float32: 1e-5}[dtype])
     assert set(grads) == set(ref_grads)
@@ -48,9 +56,9 @@ def _compare_all(params, x, h0, lengths, dtype, rng, task="binary"):
     for density in (0.3, 0.9):
         mask = rng.random(x.shape[:2]) < density
         _, masked = functional.rnn_loss_and_grads(params, x, y, lengths, task, h0,
-                                                  input_grad=mask)
+                                                  input_grad=mask, sample_weight=w)
         _, ref_masked = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0,
-                                                     input_grad=mask)
+                                                     input_grad=mask, sample_weight=w)
         assert_close(masked["x"], ref_masked["x"], dtype, "masked dx")
         assert_close(masked["x"][mask], grads["x"][mask], dtype, "masked dx vs full dx")
         assert not masked["x"][~mask].any()
@@ -58,14 +66,14 @@ def _compare_all(params, x, h0, lengths, dtype, rng, task="binary"):
 
 @settings(max_examples=150, deadline=None)
 @given(shape=shapes, dtype=st.sampled_from(DTYPES), with_h0=st.booleans(),
-       ragged=st.booleans(), task=st.sampled_from(["binary", "regression"]),
+       ragged=st.booleans(), task=st.sampled_from(TASKS), weighted=st.booleans(),
        seed=st.integers(0, 2**32 - 1))
-def test_kernels_match_reference_on_random_shapes(shape, dtype, with_h0, ragged, task, seed):
+def test_kernels_match_reference_on_random_shapes(shape, dtype, with_h0, ragged, task, weighted,
+                                                  seed):
     rng = np.random.default_rng(seed)
-    O = 1 if task == "binary" else int(rng.integers(1, 4))
-    params, x, h0, lengths = make_rnn_case(rng, *shape, dtype, O=O, with_h0=with_h0,
-                                           ragged=ragged, scale=1.2)
-    _compare_all(params, x, h0, lengths, dtype, rng, task)
+    params, x, h0, lengths = make_rnn_case(rng, *shape, dtype, O=head_size(rng, task),
+                                           with_h0=with_h0, ragged=ragged, scale=1.2)
+    _compare_all(params, x, h0, lengths, dtype, rng, task, weighted)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -80,7 +88,10 @@ def test_kernels_match_reference_on_fixed_shapes(B, T, D, H, dtype):
     rng = np.random.default_rng(B * 1000 + H)
     params, x, h0, lengths = make_rnn_case(rng, B, T, D, H, dtype)
     _compare_all(params, x, h0, lengths, dtype, rng)
-    _compare_all(params, x, None, np.ones(B, int), dtype, rng, "regression")
+    _compare_all(params, x, None, np.ones(B, int), dtype, rng, "regression", weighted=True)
+    params["W_hy"] = rng.standard_normal((7, H)).astype(dtype)
+    params["b_y"] = rng.standard_normal(7).astype(dtype)
+    _compare_all(params, x, h0, lengths, dtype, rng, "multiclass", weighted=True)
 
 
 def test_empty_batch_gives_empty_states_and_zero_gradients(impl):

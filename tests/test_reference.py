@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import make_rnn_case
+from conftest import make_rnn_case, make_targets
 from rnnfast import reference
 
 EPS = 1e-6
@@ -23,18 +23,21 @@ def numeric_grad(f, a):
     return g
 
 
-@pytest.mark.parametrize("task", ["binary", "regression"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 @pytest.mark.parametrize("B,T,D,H", [(3, 4, 2, 3), (1, 1, 1, 1), (2, 5, 3, 1)])
-def test_loss_gradients_match_finite_differences(task, B, T, D, H):
+def test_loss_gradients_match_finite_differences(task, weighted, B, T, D, H):
     rng = np.random.default_rng(B * 100 + T)
-    O = 1 if task == "binary" else 2
+    O = {"binary": 1, "multiclass": 3}.get(task, 2)
     params, x, h0, lengths = make_rnn_case(rng, B, T, D, H, np.float64, O=O, scale=1.5)
-    y = rng.integers(0, 2, B) if task == "binary" else rng.standard_normal((B, O))
+    y = make_targets(rng, task, B, O)
+    w = rng.random(B) + 0.1 if weighted else None
 
     def loss():
-        return reference.rnn_loss_and_grads(params, x, y, lengths, task, h0)[0]
+        return reference.rnn_loss_and_grads(params, x, y, lengths, task, h0, sample_weight=w)[0]
 
-    _, grads = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=True)
+    _, grads = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=True,
+                                            sample_weight=w)
     for name, value in params.items():
         np.testing.assert_allclose(grads[name], numeric_grad(loss, value), rtol=1e-6,
                                    atol=1e-9, err_msg=name)
@@ -89,3 +92,29 @@ def test_binary_loss_is_stable_for_huge_logits():
     loss, grads = reference.rnn_loss_and_grads(params, x, np.array([1, 0]))
     assert np.isfinite(loss) and loss == pytest.approx(400.0)  # (0 + 800) / 2
     assert grads["b_y"][0] == pytest.approx(0.5)
+
+
+def test_weighted_loss_is_the_weighted_mean_of_single_losses():
+    rng = np.random.default_rng(3)
+    params, x, h0, lengths = make_rnn_case(rng, 4, 3, 2, 3, np.float64, O=3)
+    y = rng.integers(0, 3, 4)
+    w = np.array([0.0, 1.0, 2.0, 5.0])
+    single = [reference.rnn_loss_and_grads(params, x[b:b + 1], y[b:b + 1], lengths[b:b + 1],
+                                           "multiclass", h0[b:b + 1])[0] for b in range(4)]
+    loss, _ = reference.rnn_loss_and_grads(params, x, y, lengths, "multiclass", h0,
+                                           sample_weight=w)
+    assert loss == pytest.approx(np.dot(w, single) / w.sum(), rel=1e-12)
+    # integer weights act as repeated samples
+    rep = np.repeat(np.arange(4), w.astype(int))
+    loss_rep, _ = reference.rnn_loss_and_grads(params, x[rep], y[rep], lengths[rep],
+                                               "multiclass", h0[rep])
+    assert loss == pytest.approx(loss_rep, rel=1e-12)
+
+
+def test_multiclass_loss_is_stable_for_huge_logits():
+    params = {"W_xh": np.zeros((1, 1)), "W_hh": np.zeros((1, 1)), "b_h": np.zeros(1),
+              "W_hy": np.zeros((3, 1)), "b_y": np.array([900.0, 0.0, -900.0])}
+    loss, grads = reference.rnn_loss_and_grads(params, np.zeros((2, 1, 1)), np.array([0, 1]),
+                                               task="multiclass")
+    assert loss == pytest.approx(450.0)  # (0 + 900) / 2
+    np.testing.assert_allclose(grads["b_y"], [0.5, -0.5, 0.0], atol=1e-12)

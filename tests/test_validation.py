@@ -98,7 +98,22 @@ def test_bad_backward_arrays(impl, case):
 def test_bad_task_params_and_targets(impl, case):
     params, x, _, _, y = case
     with pytest.raises(ValueError, match="task must be one of"):
+        impl.rnn_loss_and_grads(params, x, y, task="softmax")
+    with pytest.raises(ValueError, match=r"task='multiclass' needs W_hy of shape \(K, 5\)"):
         impl.rnn_loss_and_grads(params, x, y, task="multiclass")
+    three = dict(params, W_hy=np.zeros((3, 5), x.dtype), b_y=np.zeros(3, x.dtype))
+    with pytest.raises(ValueError, match=r"class labels in 0\.\.2"):
+        impl.rnn_loss_and_grads(three, x, np.array([0, 3, 1]), task="multiclass")
+    with pytest.raises(TypeError, match="integer class labels"):
+        impl.rnn_loss_and_grads(three, x, np.array([0, 0.5, 1]), task="multiclass")
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(3,\)"):
+        impl.rnn_loss_and_grads(params, x, y, sample_weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match="sample_weight must be >= 0"):
+        impl.rnn_loss_and_grads(params, x, y, sample_weight=[1.0, -2.0, 1.0])
+    with pytest.raises(ValueError, match="sample_weight must have a positive sum"):
+        impl.rnn_loss_and_grads(params, x, y, sample_weight=[0, 0, 0])
+    with pytest.raises(ValueError, match="sample_weight contains NaN"):
+        impl.rnn_loss_and_grads(params, x, y, sample_weight=[1.0, np.nan, 1.0])
     with pytest.raises(ValueError, match="params is missing W_hy, b_y"):
         impl.rnn_loss_and_grads({k: params[k] for k in ("W_xh", "W_hh", "b_h")}, x, y)
     with pytest.raises(TypeError, match="params must be a dict"):
