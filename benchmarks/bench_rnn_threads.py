@@ -33,7 +33,7 @@ def main(argv=None):
         for _ in range(args.rounds):
             for jobs in (1, 2):
                 clf = RNNClassifier(hidden_size=args.hidden, batch_size=batch, epochs=2,
-                                    n_jobs=jobs, seed=0)
+                                    n_jobs=jobs, random_state=0)
                 start = time.perf_counter()
                 clf.fit(X, y)
                 times[jobs].append((time.perf_counter() - start) / 2)

@@ -82,7 +82,7 @@ if not os.path.exists(vectors):
 kv = KeyedVectors.load_word2vec_format(vectors)
 X, y = load_sms()
 train, _ = split(len(X))
-clf = RNNClassifier(hidden_size=128, embedding=kv, epochs=2, batch_size=32, seed=0)
+clf = RNNClassifier(hidden_size=128, embedding=kv, epochs=2, batch_size=32, random_state=0)
 start = time.perf_counter(); clf.fit([X[i] for i in train], y[train])
 report(2 / (time.perf_counter() - start), "epochs/s")
 """,

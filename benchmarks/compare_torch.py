@@ -37,7 +37,7 @@ from rnnfast import RNNClassifier, sequences  # noqa: E402
 def run_rnnfast(kv, X_train, y_train, X_test, y_test, args, seed):
     clf = RNNClassifier(hidden_size=args.hidden, embedding=kv, freeze_embedding=args.freeze,
                         epochs=args.epochs, batch_size=args.batch, learning_rate=args.lr,
-                        clip_norm=5.0, seed=seed)
+                        clip_norm=5.0, random_state=seed)
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     seconds = (time.perf_counter() - start) / args.epochs
@@ -61,9 +61,11 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
     # timed like rnnfast's fit(): from token lists to trained weights, setup included
     start = time.perf_counter()
     template = RNNClassifier(hidden_size=args.hidden, embedding=kv, batch_size=args.batch,
-                             seed=seed)
-    data = template._fit_inputs(X_train)   # the same embedding table and ids
-    init = template._init_params(kv.vector_size, 1, np.random.default_rng(seed))
+                             random_state=seed)
+    # the same embedding table, ids and initial weights, drawn as fit draws them
+    init_rng = np.random.default_rng(seed)
+    data = template._fit_inputs(X_train, init_rng)
+    init = template._init_params(kv.vector_size, 1, init_rng)
     template.params_ = init
     rng = np.random.default_rng(seed)
     table = torch.from_numpy(template.embedding_.astype(np.float32))

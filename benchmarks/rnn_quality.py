@@ -52,7 +52,7 @@ def sunspots(args):
     preds = []
     for seed in range(args.seed, args.seed + 3):
         reg = RNNRegressor(hidden_size=4, epochs=400, batch_size=16, learning_rate=3e-3,
-                           seed=seed, dtype="float64")
+                           random_state=seed, dtype="float64")
         reg.fit((X_train - center) / scale, y_train)
         preds.append(reg.predict((X_test - center) / scale))
     rmse = lambda pred: float(np.sqrt(np.mean((pred - y_test) ** 2)))  # noqa: E731

@@ -190,7 +190,7 @@ def check_sample_weight(sample_weight, n):
     if (w < 0).any():
         raise ValueError("sample_weight must be >= 0")
     if not w.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
+        raise ValueError("sample_weight is all zero: some weight must be positive")
     return w
 
 

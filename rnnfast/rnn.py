@@ -1,46 +1,50 @@
-"""RNNClassifier and RNNRegressor: Elman RNNs with scikit-learn's estimator conventions.
+"""RNNClassifier and RNNRegressor: Elman RNNs as scikit-learn estimators.
 
 A sequence (a text, a time series) is read step by step and its final hidden
-state h_T feeds a head: sigmoid for binary classification (binary
-cross-entropy), linear for regression (mean squared error). Each training step
-is one call of the fused kernel behind `functional.rnn_loss_and_grads`.
+state h_T feeds a head: sigmoid for two classes (binary cross-entropy), softmax
+for more (cross-entropy), linear for regression (mean squared error). Each
+training step is one call of the fused kernel behind
+`functional.rnn_loss_and_grads`. With scikit-learn installed the estimators are
+scikit-learn's (`rnnfast._sklearn`); they work the same without it.
 
 This module holds the estimators and their fit loop; `rnnfast.sequences` reads and
 batches the inputs, `rnnfast.optimizers` holds SGD and Adam.
 """
 
-import inspect
 import math
+import numbers
+import warnings
 
 import numpy as np
 
 from rnnfast import _checks, _rnn, _workers, persist, sequences
 from rnnfast._arrays import sum_rows_by_id
+from rnnfast._sklearn import (BaseEstimator, ClassifierMixin, DataConversionWarning,
+                              NotFittedError, RegressorMixin, r2_score)
 from rnnfast.optimizers import make_optimizer
 from rnnfast.progress import Progress, printer
 
 __all__ = ["RNNClassifier", "RNNRegressor", "NotFittedError"]
 
-# The layout of a saved estimator (persist checks it on load).
-FORMAT_VERSION = 1
+# The layout of a saved estimator (persist checks it on load). Version 2 added input
+# standardisation, multi-class heads and random_state (version 1 files still load).
+FORMAT_VERSION = 2
 
 
-class NotFittedError(ValueError, AttributeError):
-    """The estimator is used before `fit`."""
-
-
-class _BaseRNN:
+class _BaseRNN(BaseEstimator):
     _task = None
+    _one_target = True  # y is (n,); a column vector is raveled
     _PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
-    def __init__(self, hidden_size=64, embedding=None, freeze_embedding=False, epochs=10,
-                 batch_size=32, optimizer="adam", learning_rate=1e-3, clip_norm=5.0,
+    def __init__(self, hidden_size=64, embedding=None, freeze_embedding=False, standardize=True,
+                 epochs=10, batch_size=32, optimizer="adam", learning_rate=1e-3, clip_norm=5.0,
                  bptt_steps=None, weight_decay=0.0, validation_fraction=0.0,
-                 early_stopping=False, n_iter_no_change=5, tol=1e-4, n_jobs=None, seed=0,
-                 verbose=False, dtype="float32"):
+                 early_stopping=False, n_iter_no_change=5, tol=1e-4, warm_start=False,
+                 n_jobs=None, random_state=0, verbose=False, dtype="float32"):
         self.hidden_size = hidden_size
         self.embedding = embedding
         self.freeze_embedding = freeze_embedding
+        self.standardize = standardize
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -52,35 +56,21 @@ class _BaseRNN:
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
         self.n_jobs = n_jobs
-        self.seed = seed
+        self.random_state = random_state
         self.verbose = verbose
         self.dtype = dtype
 
     # --- scikit-learn conventions ----------------------------------------------------
 
-    @classmethod
-    def _param_names(cls):
-        return [p for p in inspect.signature(_BaseRNN.__init__).parameters if p != "self"]
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # (n, T, D) sequences; sparse input is refused
+        return tags
 
-    def get_params(self, deep=True):
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for {type(self).__name__}; "
-                                 f"valid ones: {', '.join(valid)}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        changed = {k: v for k, v in self.get_params().items()
-                   if not _same(v, inspect.signature(_BaseRNN.__init__).parameters[k].default)}
-        args = ", ".join(f"{k}={'<embedding>' if k == 'embedding' else repr(v)}"
-                         for k, v in changed.items())
-        return f"{type(self).__name__}({args})"
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "params_")
 
     def _check_hyperparameters(self):
         """Every hyperparameter, checked once per fit (scikit-learn sets them unchecked)."""
@@ -102,21 +92,39 @@ class _BaseRNN:
                              f"{self.validation_fraction!r}")
         if np.dtype(self.dtype) not in (np.float32, np.float64):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        self._rng()
+
+    def _rng(self):
+        """A NumPy Generator from random_state: None (fresh entropy), an int, a
+        Generator or a RandomState."""
+        state = self.random_state
+        if state is None or isinstance(state, numbers.Integral) and not isinstance(state, bool):
+            return np.random.default_rng(None if state is None else int(state) & (2**63 - 1))
+        if isinstance(state, np.random.Generator):
+            return state
+        if isinstance(state, np.random.RandomState):
+            return np.random.default_rng(state.randint(2**31 - 1))
+        raise ValueError(f"random_state must be None, an int, a numpy Generator or a "
+                         f"RandomState, got {state!r}")
 
     def _threads(self):
         return _workers.default_workers() if self.n_jobs == -1 else (self.n_jobs or 1)
 
     # --- inputs ----------------------------------------------------------------------
 
-    def _fit_inputs(self, X):
+    def _fit_inputs(self, X, rng):
         """X as SequenceData; sets the fitted input attributes (n_features_in_,
-        embedding_ with the learned unknown-token vector last, key_to_index_)."""
-        seqs, tokens = sequences.read(X)
-        if not tokens:
+        embedding_ with the learned unknown-token vector last, key_to_index_,
+        x_mean_ and x_scale_ None: fit sets them); not yet standardised."""
+        seqs, kind = sequences.read(X, token_ids=self.embedding is not None)
+        self._input_kind = kind
+        self.x_mean_ = self.x_scale_ = None
+        if kind != "tokens":
             if self.embedding is not None:
                 raise ValueError("an embedding was given but X holds float vectors, not tokens")
             data = sequences.vector_data(seqs)
-            self.n_features_in_ = data.seqs[0].shape[1]
+            # a table's features are its columns (scikit-learn's view); else per step
+            self.n_features_in_ = len(seqs[0]) if kind == "table" else data.seqs[0].shape[1]
             self.embedding_ = self.key_to_index_ = None
             return data
         if self.embedding is None:
@@ -124,19 +132,26 @@ class _BaseRNN:
                              "array, or (array, words)) to turn them into vectors")
         matrix, self.key_to_index_ = sequences.embedding_table(self.embedding)
         scale = float(np.std(matrix)) or 0.1
-        unknown = np.random.default_rng(self.seed).normal(0, scale, (1, matrix.shape[1]))
+        unknown = rng.normal(0, scale, (1, matrix.shape[1]))
         self.embedding_ = np.vstack([matrix, unknown]).astype(self.dtype)
         self.n_features_in_ = matrix.shape[1]
         return sequences.token_data(seqs, self.key_to_index_, len(self.embedding_) - 1)
 
-    def _inputs(self, X):
-        """X as SequenceData for a fitted model."""
+    def _inputs(self, X, scaled=True):
+        """X as SequenceData for a fitted model (standardised as in fit if `scaled`)."""
         self._check_fitted()
-        seqs, tokens = sequences.read(X)
-        if not tokens:
+        seqs, kind = sequences.read(X, token_ids=self.embedding_ is not None)
+        if kind != "tokens":
             if self.embedding_ is not None:
                 raise ValueError("this model was fitted on tokens; give token sequences")
-            return sequences.vector_data(seqs, self.n_features_in_)
+            if kind == "table" and self._input_kind == "table" and \
+                    len(seqs[0]) != self.n_features_in_:
+                raise ValueError(f"X has {len(seqs[0])} features, but {type(self).__name__} "
+                                 f"is expecting {self.n_features_in_} features as input")
+            data = sequences.vector_data(seqs, self.params_["W_xh"].shape[1])
+            if scaled and self.x_mean_ is not None:
+                data = data.scaled(self.x_mean_, self.x_scale_)
+            return data
         if self.embedding_ is None:
             raise ValueError("this model was fitted on float vectors; X holds tokens")
         if self.embedding is not None:
@@ -148,7 +163,22 @@ class _BaseRNN:
 
     def _check_fitted(self):
         if not hasattr(self, "params_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit first")
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: "
+                                 f"call 'fit' first")
+
+    def _check_y(self, y, n):
+        """y as an array of n targets (a column vector is raveled with a warning)."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             f"target y is None")
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1 and self._one_target:
+            warnings.warn("A column-vector y was passed when a 1d array was expected; it "
+                          "is raveled", DataConversionWarning, stacklevel=3)
+            y = y.ravel()
+        if len(y) != n:
+            raise ValueError(f"X has {n} sequences but y has {len(y)} targets")
+        return y
 
     # --- training --------------------------------------------------------------------
 
@@ -171,18 +201,20 @@ class _BaseRNN:
         rng.shuffle(batches)
         return batches
 
-    def _step(self, x, y, lengths, h0, dx_mask):
+    def _step(self, x, y, lengths, h0, dx_mask, weights):
         """Loss and gradients of one batch (one kernel call; inputs built by fit, so only
         the kernel's O(1) layout checks run), split across n_jobs worker threads.
 
-        dx_mask: None, or (B, T) bool: the steps whose dLoss/dx is wanted (grads["x"])."""
+        dx_mask: None, or (B, T) bool: the steps whose dLoss/dx is wanted (grads["x"]).
+        weights: None, or float64 (B,) positive sample weights."""
         mask = None if dx_mask is None else np.ascontiguousarray(dx_mask).view(np.uint8)
         n_parts = min(self._threads(), len(x))
 
         def part(s):
             return _rnn.loss_and_grads(self.params_, x[s], y[s], lengths[s], self._task,
                                        None if h0 is None else h0[s], mask is not None,
-                                       None if mask is None else mask[s])
+                                       None if mask is None else mask[s],
+                                       None if weights is None else weights[s])
 
         if n_parts == 1:
             return part(slice(None))
@@ -196,11 +228,19 @@ class _BaseRNN:
             return go
 
         _workers.run([worker(i) for i in range(n_parts)])
-        weights = [float(s.stop - s.start) / len(x) for s in parts]  # Python floats keep float32
-        loss = sum(w * r[0] for w, r in zip(weights, results))
-        grads = {k: sum(w * r[1][k] for w, r in zip(weights, results)) for k in self._PARAMS}
+        # each part's loss is its own (weighted) mean: parts count by their share of the
+        # batch (fit drops zero weights, so every part has some); Python floats keep
+        # float32 gradients float32
+        if weights is None:
+            shares = [float(s.stop - s.start) / len(x) for s in parts]
+        else:
+            shares = [float(weights[s].sum() / weights.sum()) for s in parts]
+        loss = sum(w * r[0] for w, r in zip(shares, results))
+        grads = {k: sum(w * r[1][k] for w, r in zip(shares, results)) for k in self._PARAMS}
         if mask is not None:
-            grads["x"] = np.concatenate([w * r[1]["x"] for w, r in zip(weights, results)])
+            grads["x"] = np.zeros(x.shape, x.dtype)
+            for w, s, r in zip(shares, parts, results):
+                grads["x"][s] = w * r[1]["x"]
         return loss, grads
 
     def _forward(self, x, lengths):
@@ -251,27 +291,62 @@ class _BaseRNN:
         optimizer.step(updates, scale)
         return norm
 
-    def fit(self, X, y):
-        """Train on sequences X and targets y; returns self."""
+    def fit(self, X, y, sample_weight=None):
+        """Train on sequences X and targets y (weighted by sample_weight (n,) if given);
+        with warm_start, training goes on from the fitted state. Returns self."""
         self._check_hyperparameters()
-        data = self._fit_inputs(X)
-        targets = self._encode_targets(y, len(data), fitting=True)
-        rng = np.random.default_rng(self.seed)
+        warm = self.warm_start and hasattr(self, "params_")
+        self._train(X, y, sample_weight, self.epochs, first=not warm, classes=None,
+                    validate=True)
+        return self
+
+    def _partial_fit(self, X, y, sample_weight, classes):
+        self._check_hyperparameters()
+        self._train(X, y, sample_weight, 1, first=not hasattr(self, "params_"), classes=classes,
+                    validate=False)
+        return self
+
+    def _train(self, X, y, sample_weight, epochs, first, classes, validate):
+        """`epochs` passes over (X, y); `first`: a new model (inputs and targets are
+        fitted, the weights drawn), otherwise training goes on from the fitted state."""
+        rng = self._rng()
+        data = self._fit_inputs(X, rng) if first else self._inputs(X, scaled=False)
+        y = self._check_y(y, len(data))
+        # zero weights drop their sequences before anything is fitted to the data
+        weights = _checks.check_sample_weight(sample_weight, len(data))
+        data, y, weights = _nonzero(data, y, weights)
+        targets = self._encode_targets(y, fitting=first, classes=classes)
+        class_w = self._class_weights(y)
+        if class_w is not None:
+            weights = _checks.check_sample_weight(
+                class_w if weights is None else weights * class_w, len(data))
+            data, targets, weights = _nonzero(data, targets, weights)
+        if not data.tokens:
+            if first and self.standardize:
+                self.x_mean_, self.x_scale_ = sequences.feature_scaling(data)
+            if self.x_mean_ is not None:
+                data = data.scaled(self.x_mean_, self.x_scale_)
         n = len(data)
         val_fraction = self.validation_fraction or (0.1 if self.early_stopping else 0.0)
-        if val_fraction:
+        val_idx, train_idx = np.array([], int), np.arange(n)
+        if validate and val_fraction:
             perm = rng.permutation(n)
             n_val = max(1, int(round(val_fraction * n)))
             if n_val >= n:
                 raise ValueError(f"validation_fraction={val_fraction} leaves no training data "
                                  f"out of {n} sequences")
             val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-        else:
-            val_idx, train_idx = np.array([], int), np.arange(n)
         train, val = data.subset(train_idx), data.subset(val_idx)
         y_train, y_val = targets[train_idx], targets[val_idx]
-        O = 1 if targets.ndim == 1 else targets.shape[1]
-        self.params_ = self._init_params(self.n_features_in_, O, rng)
+        w_train = None if weights is None else weights[train_idx]
+        w_val = None if weights is None else weights[val_idx]
+        if first:
+            D = self.n_features_in_ if data.tokens else data.seqs[0].shape[1]
+            self.params_ = self._init_params(D, self._n_outputs(targets), rng)
+            self._optimizer = make_optimizer(self.optimizer, self.learning_rate)
+            self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
+            self.n_iter_ = 0
+        self._optimizer.learning_rate = self.learning_rate
         probe = np.arange(min(len(train), 64))
         x, lengths, _ = train.batch(probe, self.embedding_, self.dtype)
         _checks.check_loss(self.params_, x, y_train[probe], lengths, self._task, None)
@@ -281,14 +356,12 @@ class _BaseRNN:
             if self.freeze_embedding:
                 emb_trainable[:] = False
                 emb_trainable[-1] = True  # the unknown-token vector is always learned
-        self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
         self.best_validation_score_ = None
         best_params, since_best = None, 0
-        optimizer = make_optimizer(self.optimizer, self.learning_rate)
         report = Progress("rnn", len(train), "sequences", printer() if self.verbose else None,
-                          self.epochs)
-        for epoch in range(self.epochs):
-            loss_sum, seen = 0.0, 0  # the epoch's running mean loss, by sequence
+                          epochs)
+        for epoch in range(epochs):
+            loss_sum, mass, done = 0.0, 0.0, 0  # the epoch's running (weighted) mean loss
             for batch in self._batches(train.lengths, rng):
                 x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
                 x, lengths, h0, ids = self._truncate(x, lengths, ids)
@@ -299,21 +372,25 @@ class _BaseRNN:
                     dx_mask &= np.arange(ids.shape[1]) < lengths[:, None]
                     if not dx_mask.any():
                         dx_mask = None
-                loss, grads = self._step(x, y_train[batch], lengths, h0, dx_mask)
+                w = None if w_train is None else w_train[batch]
+                loss, grads = self._step(x, y_train[batch], lengths, h0, dx_mask, w)
                 emb = None
                 if dx_mask is not None:
                     at = np.flatnonzero(dx_mask)
                     dx = grads.pop("x")
                     emb = sum_rows_by_id(ids.ravel()[at], dx.reshape(-1, dx.shape[-1]), at)
-                self._apply(grads, emb, optimizer)
-                loss_sum += float(loss) * len(batch)
-                seen += len(batch)
-                report.update(epoch * len(train) + seen, epoch, loss=loss_sum / seen)
-            self.loss_curve_.append(loss_sum / seen)
+                self._apply(grads, emb, self._optimizer)
+                batch_mass = len(batch) if w is None else float(w.sum())
+                loss_sum += float(loss) * batch_mass
+                mass += batch_mass
+                done += len(batch)
+                report.update(epoch * len(train) + done, epoch, loss=loss_sum / mass)
+            self.loss_curve_.append(loss_sum / mass)
+            self.n_iter_ += 1
             self.grad_norms_.append(self._probe_gradient_norms(train, y_train, probe))
             score = None
             if len(val):
-                score = self._score_data(val, y_val)
+                score = self._score_data(val, y_val, w_val)
                 self.validation_scores_.append(score)
                 if self.best_validation_score_ is None or \
                         score > self.best_validation_score_ + self.tol:
@@ -331,8 +408,9 @@ class _BaseRNN:
                 break
         if self.early_stopping and best_params is not None:
             self.params_, self.embedding_ = best_params
-        self.n_epochs_ = len(self.loss_curve_)
-        return self
+
+    def _class_weights(self, y):
+        return None
 
     def _snapshot(self):
         emb = None if self.embedding_ is None else self.embedding_.copy()
@@ -363,10 +441,15 @@ class _BaseRNN:
         """Write the fitted model (arrays plus JSON metadata in one .npz), atomically."""
         self._check_fitted()
         hyper = {k: v for k, v in self.get_params().items() if k != "embedding"}
+        if not isinstance(hyper["random_state"], (int, type(None))):
+            hyper["random_state"] = None  # a Generator or RandomState is not saved
         meta = {"params": hyper, "fitted": self._fitted_meta(),
-                "n_features_in": self.n_features_in_, "loss_curve": self.loss_curve_,
-                "validation_scores": self.validation_scores_}
+                "n_features_in": self.n_features_in_, "input_kind": self._input_kind,
+                "loss_curve": self.loss_curve_, "validation_scores": self.validation_scores_,
+                "n_iter": self.n_iter_}
         arrays = dict(self.params_)
+        if self.x_mean_ is not None:
+            arrays["x_mean"], arrays["x_scale"] = self.x_mean_, self.x_scale_
         if self.embedding_ is not None:
             arrays["embedding"] = self.embedding_
             if self.key_to_index_ is not None:
@@ -376,67 +459,142 @@ class _BaseRNN:
 
     @classmethod
     def load(cls, path):
-        """Load a model written by `save`."""
+        """Load a model written by `save` (this version's or an earlier one's)."""
         with persist.load(path, "rnnfast." + cls.__name__, FORMAT_VERSION) as (data, meta):
-            model = cls(**meta["params"])
+            params = dict(meta["params"])
+            if "seed" in params:  # format version 1
+                params["random_state"] = params.pop("seed")
+                params["standardize"] = False
+            model = cls(**params)
             model.params_ = {k: data[k] for k in cls._PARAMS}
             model.n_features_in_ = meta["n_features_in"]
             model.embedding_ = data["embedding"] if "embedding" in data.files else None
+            model._input_kind = meta.get("input_kind",
+                                         "vectors" if model.embedding_ is None else "tokens")
+            model.x_mean_ = data["x_mean"] if "x_mean" in data.files else None
+            model.x_scale_ = data["x_scale"] if "x_scale" in data.files else None
             model.key_to_index_ = None
             if "words" in data.files:
                 model.key_to_index_ = dict(zip(data["words"].tolist(),
                                                data["word_ids"].tolist()))
             model.loss_curve_ = meta["loss_curve"]
             model.validation_scores_ = meta["validation_scores"]
+            model.n_iter_ = meta.get("n_iter", len(model.loss_curve_))
             model._load_fitted_meta(meta["fitted"])
         return model
 
 
-class RNNClassifier(_BaseRNN):
-    """Binary sequence classifier: sigmoid(W_hy h_T + b_y), trained with binary cross-entropy.
+class RNNClassifier(ClassifierMixin, _BaseRNN):
+    """Sequence classifier: softmax(W_hy h_T + b_y) over the classes, trained with
+    cross-entropy; with two classes, one sigmoid output (binary cross-entropy).
 
-    X: (n, T, D) floats, a list of (T_i, D) float arrays, or (with `embedding`) a list
-    of token sequences. y: n labels of exactly two classes (any values; `classes_`
-    holds them sorted, the second is the "positive" one).
+    X: (n, T) univariate series, (n, T, D) or a list of (T_i, D) float arrays, or
+    (with `embedding`) a list of token sequences. y: n labels of two or more
+    classes (any values; `classes_` holds them sorted). class_weight: None,
+    "balanced" (n / (K * count of each class)) or a dict label -> weight;
+    multiplied into sample_weight.
     """
 
-    _task = "binary"
+    def __init__(self, hidden_size=64, embedding=None, freeze_embedding=False, standardize=True,
+                 epochs=10, batch_size=32, optimizer="adam", learning_rate=1e-3, clip_norm=5.0,
+                 bptt_steps=None, weight_decay=0.0, validation_fraction=0.0,
+                 early_stopping=False, n_iter_no_change=5, tol=1e-4, warm_start=False,
+                 n_jobs=None, random_state=0, verbose=False, dtype="float32", class_weight=None):
+        common = dict(locals())
+        del common["self"], common["class_weight"]
+        _BaseRNN.__init__(self, **common)
+        self.class_weight = class_weight
 
-    def _encode_targets(self, y, n, fitting):
-        y = np.asarray(y)
+    @property
+    def _task(self):
+        return "binary" if len(self.classes_) == 2 else "multiclass"
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y) from the current state; `classes` (every label that
+        will ever appear) is required on the first call. Returns self."""
+        if not hasattr(self, "params_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    def _encode_targets(self, y, fitting, classes=None):
+        """Targets for the kernel: 0/1 (dtype) for two classes, int labels for more."""
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (n,), got shape {y.shape}")
-        if len(y) != n:
-            raise ValueError(f"X has {n} sequences but y has {len(y)} labels")
-        if y.dtype.kind == "f" and not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity")
-        classes = np.unique(y)
-        if len(classes) != 2:
-            raise ValueError(f"RNNClassifier needs exactly two classes in y, got "
-                             f"{len(classes)}: {classes[:5].tolist()}")
-        self.classes_ = classes
-        return (y == classes[1]).astype(self.dtype)
+        if y.dtype.kind == "f":
+            if not np.isfinite(y).all():
+                raise ValueError("y contains NaN or infinity")
+            if not np.all(y == np.round(y)):
+                raise ValueError("Unknown label type: continuous. RNNClassifier needs class "
+                                 "labels; use RNNRegressor for real-valued targets")
+        if y.dtype.kind == "O":
+            kinds = {type(v) for v in y}
+            if len(kinds) > 1:
+                raise ValueError(f"Unknown label type: y mixes {sorted(k.__name__ for k in kinds)}")
+        if fitting:
+            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            k = len(self.classes_)
+            if k < 2:
+                raise ValueError(f"RNNClassifier needs at least two classes in y, got {k} "
+                                 f"class{'' if k == 1 else 'es'}: {self.classes_.tolist()}")
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, len(self.classes_) - 1)
+        unseen = self.classes_[index] != y
+        if unseen.any():
+            raise ValueError(f"y holds labels not in classes_ {self.classes_.tolist()[:10]}: "
+                             f"{np.unique(y[unseen]).tolist()[:10]}")
+        if self._task == "binary":
+            return index.astype(self.dtype)
+        return index.astype(np.intp)
+
+    def _n_outputs(self, targets):
+        return 1 if self._task == "binary" else len(self.classes_)
+
+    def _class_weights(self, y):
+        cw = self.class_weight
+        if cw is None:
+            return None
+        index = np.searchsorted(self.classes_, y)
+        if isinstance(cw, str) and cw == "balanced":
+            counts = np.bincount(index, minlength=len(self.classes_))
+            per_class = len(y) / (len(self.classes_) * np.maximum(counts, 1))
+        elif isinstance(cw, dict):
+            unknown = [k for k in cw if k not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(f"class_weight has labels not in y's classes: {unknown[:10]}")
+            per_class = np.array([cw.get(c, 1.0) for c in self.classes_.tolist()], np.float64)
+        else:
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict of label -> "
+                             f"weight, got {cw!r}")
+        return per_class[index]
 
     def decision_function(self, X):
-        """Logit of the positive class for each sequence, (n,)."""
-        return self._final_outputs(self._inputs(X))[:, 0]
+        """Scores: (n,) the positive class's logit for two classes, (n, K) logits for more."""
+        out = self._final_outputs(self._inputs(X))
+        return out[:, 0] if self._task == "binary" else out
+
+    def predict_log_proba(self, X):
+        """(n, K): log-probabilities of the classes in classes_ order."""
+        out = self._final_outputs(self._inputs(X))
+        if self._task == "binary":
+            z = out[:, 0]
+            return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
+        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
 
     def predict_proba(self, X):
-        """(n, 2): probabilities of classes_[0] and classes_[1]."""
-        p = 1 / (1 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1 - p, p])
+        """(n, K): probabilities of the classes in classes_ order."""
+        return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
         """The predicted class of each sequence, (n,), from classes_."""
-        positive = self.decision_function(X) > 0
-        return self.classes_[positive.astype(int)]
+        out = self._final_outputs(self._inputs(X))
+        return self.classes_[self._predicted_index(out)]
 
-    def score(self, X, y):
-        """Accuracy."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+    def _predicted_index(self, out):
+        return (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
 
-    def _score_data(self, data, y01):
-        return float(np.mean((self._final_outputs(data)[:, 0] > 0) == (y01 > 0.5)))
+    def _score_data(self, data, targets, weights):
+        hits = self._predicted_index(self._final_outputs(data)) == targets
+        return float(np.average(hits, weights=weights))
 
     def _fitted_meta(self):
         return {"classes": self.classes_.tolist()}
@@ -445,43 +603,58 @@ class RNNClassifier(_BaseRNN):
         self.classes_ = np.array(meta["classes"])
 
 
-class RNNRegressor(_BaseRNN):
+class RNNRegressor(RegressorMixin, _BaseRNN):
     """Sequence regressor: W_hy h_T + b_y, trained with mean squared error.
 
-    X as for RNNClassifier; y: (n,) or (n, O) numbers. `score` is R^2.
+    X as for RNNClassifier; y: (n,) or (n, O) numbers (standardised for training,
+    predictions mapped back). `score` is R^2.
     """
 
     _task = "regression"
+    _one_target = False
 
-    def _encode_targets(self, y, n, fitting):
-        y = np.asarray(y)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y) from the current state. Returns self."""
+        return self._partial_fit(X, y, sample_weight, None)
+
+    def _encode_targets(self, y, fitting, classes=None):
+        if y.dtype == object:
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise TypeError("y must hold numbers") from None
         if y.dtype.kind not in "iufb":
             raise TypeError(f"y must be numeric, got dtype {y.dtype}")
         if y.ndim not in (1, 2):
             raise ValueError(f"y must be (n,) or (n, O), got shape {y.shape}")
-        if len(y) != n:
-            raise ValueError(f"X has {n} sequences but y has {len(y)} targets")
         y = y.astype(np.float64)
         if not np.isfinite(y).all():
             raise ValueError("y contains NaN or infinity")
-        self._y_ndim = y.ndim
         y2 = y[:, None] if y.ndim == 1 else y
-        # targets are standardised for training; predictions are mapped back
-        self.y_mean_ = y2.mean(axis=0)
-        self.y_scale_ = np.where(y2.std(axis=0) > 0, y2.std(axis=0), 1.0)
+        if fitting:
+            self._y_ndim = y.ndim
+            self.y_mean_ = y2.mean(axis=0)
+            self.y_scale_ = np.where(y2.std(axis=0) > 0, y2.std(axis=0), 1.0)
+        elif y2.shape[1] != len(self.y_mean_):
+            raise ValueError(f"y has {y2.shape[1]} outputs but the model was fitted with "
+                             f"{len(self.y_mean_)}")
         return ((y2 - self.y_mean_) / self.y_scale_).astype(self.dtype)
+
+    def _n_outputs(self, targets):
+        return targets.shape[1]
 
     def predict(self, X):
         """Predicted targets, (n,) or (n, O) like the y given to fit."""
         out = self._final_outputs(self._inputs(X)) * self.y_scale_ + self.y_mean_
         return out[:, 0] if self._y_ndim == 1 else out
 
-    def score(self, X, y):
-        """R^2, averaged over outputs."""
-        return _r2(np.asarray(y, dtype=np.float64), self.predict(X))
-
-    def _score_data(self, data, y_std):
-        return _r2(y_std.astype(np.float64), self._final_outputs(data))
+    def _score_data(self, data, y_std, weights):
+        return r2_score(y_std, self._final_outputs(data), weights)
 
     def _fitted_meta(self):
         return {"y_mean": self.y_mean_.tolist(), "y_scale": self.y_scale_.tolist(),
@@ -493,17 +666,9 @@ class RNNRegressor(_BaseRNN):
         self._y_ndim = meta["y_ndim"]
 
 
-def _r2(y, pred):
-    y2 = y[:, None] if y.ndim == 1 else y
-    p2 = pred.reshape(y2.shape)
-    ss_res = np.sum((y2 - p2) ** 2, axis=0)
-    ss_tot = np.sum((y2 - y2.mean(axis=0)) ** 2, axis=0)
-    r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), 0.0)
-    return float(np.mean(r2))
-
-
-def _same(a, b):
-    try:
-        return bool(a is b or a == b)
-    except Exception:  # noqa: BLE001 - arrays and other objects without plain equality
-        return False
+def _nonzero(data, y, weights):
+    """(data, y, weights) without the sequences of weight 0."""
+    if weights is None or weights.all():
+        return data, y, weights
+    keep = np.flatnonzero(weights)
+    return data.subset(keep), y[keep], weights[keep]

@@ -1,14 +1,16 @@
 """Inputs of the RNN estimators: sequences of vectors or of tokens, batched for the kernel.
 
-X is a 3-D array (n, T, D), a list of (T_i, D) float arrays, or a list of token
-sequences (str tokens, or int ids into an embedding table). `read` tells which;
+X is a 2-D array (n, T) of n univariate sequences, a 3-D array (n, T, D), a list
+of (T_i, D) or (T_i,) float arrays, or a list of token sequences (str tokens, or
+int ids into an embedding table). `read` tells which;
 `vector_data` and `token_data` validate them once into a `SequenceData`, from
 which `SequenceData.batch` pads batches for the kernel.
 """
 
 import numpy as np
 
-__all__ = ["SequenceData", "read", "vector_data", "token_data", "embedding_table"]
+__all__ = ["SequenceData", "read", "vector_data", "token_data", "embedding_table",
+           "feature_scaling"]
 
 
 class SequenceData:
@@ -31,6 +33,10 @@ class SequenceData:
     def subset(self, index):
         return SequenceData([self.seqs[i] for i in index], self.tokens)
 
+    def scaled(self, mean, scale):
+        """Float sequences as (x - mean) / scale, per feature."""
+        return SequenceData([(s - mean) / scale for s in self.seqs], self.tokens)
+
     def batch(self, index, embedding, dtype):
         """(x (B, T_max, D), lengths (B,), ids (B, T_max) or None) for the sequences at
         `index`, C-contiguous; padding steps (past a sequence's length) hold id 0 / zeros."""
@@ -49,21 +55,69 @@ class SequenceData:
         return x, lengths, None
 
 
-def read(X):
-    """(list of sequences, True if they hold tokens) from any accepted form of X."""
-    if isinstance(X, np.ndarray) and X.dtype.kind in "iufb" and X.ndim == 3:
+def read(X, token_ids=False):
+    """(sequences, kind) from any accepted form of X; kind is "table" for a 2-D numeric
+    array (n univariate sequences of its T columns, as (T, 1) arrays), "vectors" for
+    float (T_i, D) sequences, "tokens" for token sequences. With `token_ids`, a 2-D
+    integer array is n sequences of token ids instead of a table. Errors are worded as
+    scikit-learn's, whose checks look for them."""
+    if X is None:
+        raise ValueError("X is None: give a 2-D array (n, T), a 3-D array (n, T, D) or "
+                         "a list of sequences")
+    if hasattr(X, "tocsr") or hasattr(X, "todense"):
+        raise TypeError("X is a sparse matrix, but sparse data is not supported: give "
+                        "a dense array")
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__"):
+        arr = np.asarray(X)
+        if arr.dtype == object and arr.ndim >= 2:
+            arr = arr.astype(np.float64)  # numbers stored as objects; anything else raises
+        if arr.dtype.kind == "c":
+            raise ValueError("Complex data not supported")
+        if arr.dtype.kind in "biuf":
+            return _read_array(arr, token_ids)
+        X = arr
+    try:
         seqs = list(X)
-    else:
-        try:
-            seqs = list(X)
-        except TypeError:
-            raise TypeError(f"X must be a 3-D array or a list of sequences, "
-                            f"got {type(X).__name__}") from None
+    except TypeError:
+        raise TypeError(f"X must be an array or a list of sequences, "
+                        f"got {type(X).__name__}") from None
     if not seqs:
-        raise ValueError("X is empty: it holds no sequences")
+        raise ValueError("Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 "
+                         "is required: X holds no sequences")
     first = seqs[0]
+    if isinstance(first, (list, tuple)) and first and isinstance(first[0], float):
+        # rows of floats as lists: a table, like the array they make (ragged rows
+        # stay univariate sequences of their own lengths)
+        try:
+            arr = np.asarray(seqs, dtype=np.float64)
+        except ValueError:
+            arr = None
+        if arr is not None and arr.ndim == 2:
+            return _read_array(arr, token_ids)
     tokens = (not isinstance(first, np.ndarray) or first.ndim == 1) and _looks_like_tokens(first)
-    return seqs, tokens
+    return seqs, "tokens" if tokens else "vectors"
+
+
+def _read_array(arr, token_ids):
+    shape = arr.shape
+    if arr.ndim == 1:
+        raise ValueError(f"Expected 2D array, got 1D array instead (shape {shape}): X "
+                         f"must be (n, T) univariate sequences or (n, T, D). Reshape your "
+                         f"data: X.reshape(1, -1) for one sequence, X.reshape(-1, 1) for "
+                         f"n sequences of one step")
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"X must be a 2-D (n, T) or 3-D (n, T, D) array, got shape {shape}")
+    if shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={shape}) while a minimum "
+                         f"of 1 is required.")
+    if arr.ndim == 2 and shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={shape}) while a minimum "
+                         f"of 1 is required.")
+    if arr.ndim == 2 and token_ids and arr.dtype.kind in "iu":
+        return list(arr), "tokens"
+    if arr.ndim == 2:
+        return list(arr.astype(np.float64, copy=False)[:, :, None]), "table"
+    return list(arr), "vectors"
 
 
 def vector_data(seqs, n_features=None):
@@ -74,15 +128,18 @@ def vector_data(seqs, n_features=None):
         a = np.asarray(s)
         if a.dtype.kind not in "iufb":
             raise TypeError(f"X[{i}] must hold numbers, got dtype {a.dtype}")
+        if a.ndim == 1:  # a univariate sequence
+            a = a[:, None]
         if a.ndim != 2:
-            raise ValueError(f"X[{i}] must be 2-D (T_i, D), got shape {a.shape}")
+            raise ValueError(f"X[{i}] must be 2-D (T_i, D) or 1-D (T_i,), got shape "
+                             f"{a.shape}")
         if a.shape[0] == 0:
             raise ValueError(f"X[{i}] is a zero-length sequence")
         if D is None:
             D = a.shape[1]
         elif a.shape[1] != D:
             what = "the model was fitted with" if n_features is not None else "X[0] has"
-            raise ValueError(f"X[{i}] has {a.shape[1]} features per step but {what} {D}")
+            raise ValueError(f"X[{i}] has {a.shape[1]} features per step, but {what} {D}")
         a = a.astype(np.float64, copy=False)
         if not np.isfinite(a).all():
             raise ValueError(f"X[{i}] contains NaN or infinity")
@@ -90,6 +147,14 @@ def vector_data(seqs, n_features=None):
     if D == 0:
         raise ValueError("X has zero features per step")
     return SequenceData(arrays, tokens=False)
+
+
+def feature_scaling(data):
+    """(mean (D,), scale (D,)) of the steps of float SequenceData: the standard deviation,
+    or 1 where a feature is constant."""
+    steps = np.concatenate(data.seqs)
+    mean, std = steps.mean(axis=0), steps.std(axis=0)
+    return mean, np.where(std > 0, std, 1.0)
 
 
 def token_data(seqs, key_to_index, unknown_id):

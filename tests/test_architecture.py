@@ -13,7 +13,7 @@ LAYERS = [
     {"word2vec", "glove", "cooccur", "rnn", "diagnostics", "datasets"},
     {"keyedvectors", "vocab", "corpus", "text", "sequences", "optimizers", "functional",
      "reference"},
-    {"_workers", "_checks", "progress", "persist"},
+    {"_workers", "_checks", "progress", "persist", "_sklearn"},
 ]
 COMPILED = {p.name.split(".")[0] for p in PACKAGE.iterdir() if p.suffix in (".pyx", ".so", ".pyd")}
 
@@ -72,7 +72,7 @@ def test_no_import_cycle():
 
 
 def test_reference_and_checks_import_no_compiled_code():
-    for name in ("reference", "_checks", "corpus"):
+    for name in ("reference", "_checks", "corpus", "_sklearn"):
         deps = imports_of(PACKAGE / f"{name}.py")
         assert not deps & COMPILED, (name, deps & COMPILED)
         # nor through the pure modules they use

@@ -110,7 +110,7 @@ def test_bad_task_params_and_targets(impl, case):
         impl.rnn_loss_and_grads(params, x, y, sample_weight=[1.0, 2.0])
     with pytest.raises(ValueError, match="sample_weight must be >= 0"):
         impl.rnn_loss_and_grads(params, x, y, sample_weight=[1.0, -2.0, 1.0])
-    with pytest.raises(ValueError, match="sample_weight must have a positive sum"):
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
         impl.rnn_loss_and_grads(params, x, y, sample_weight=[0, 0, 0])
     with pytest.raises(ValueError, match="sample_weight contains NaN"):
         impl.rnn_loss_and_grads(params, x, y, sample_weight=[1.0, np.nan, 1.0])
