@@ -37,6 +37,13 @@ def load_sunspots(path=os.path.join(DATA, "rnn", "sm_sunspots_yearly.csv")):
     return np.array([float(r[1]) for r in rows])
 
 
+def load_monthly_sunspots(path=os.path.join(DATA, "rnn", "r_sunspot.month.csv")):
+    """Monthly sunspot numbers 1749-2013, float64 (3177,)."""
+    with open(path) as f:
+        rows = list(csv.reader(f))[1:]
+    return np.array([float(r[2]) for r in rows])
+
+
 def word_vectors(corpus, cache, epochs=5, workers=2):
     """KeyedVectors trained by rnnfast on `corpus` (a text file), cached in `cache` (.npz)."""
     from rnnfast import KeyedVectors, LineSentence, Word2Vec

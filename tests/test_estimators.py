@@ -232,3 +232,22 @@ def test_fallback_r2_matches_scikit_learn():
     y[:, 2] = 1.0
     for pred in (p, y):
         assert r2_score(y, pred, w) == pytest.approx(metrics.r2_score(y, pred, sample_weight=w))
+
+
+@pytest.mark.parametrize("horizon", [1, 3])
+def test_differenced_windows_rebuild_the_series(horizon):
+    from rnnfast import sliding_windows
+    rng = np.random.default_rng(0)
+    series = 300 + np.arange(40) * 0.5 + rng.standard_normal(40)
+    X, change = sliding_windows(series, 6, horizon, difference=True)
+    m = 40 - 6 - horizon
+    assert X.shape == (m, 6, 1) and change.shape == (m,)
+    for i in (0, m - 1):
+        np.testing.assert_allclose(X[i, :, 0], np.diff(series[i:i + 7]))
+    last = series[6:6 + m]
+    np.testing.assert_allclose(last + change, series[6 + horizon:])
+    # a straight line: every difference is the slope
+    X, change = sliding_windows(np.arange(10.0) * 2, 3, horizon, difference=True)
+    assert np.all(X == 2) and np.all(change == 2 * horizon)
+    with pytest.raises(ValueError, match="at least 2 values"):
+        sliding_windows([1.0], 1, difference=True)
