@@ -42,6 +42,114 @@ void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,            
 RF_DEFINE_MM(f, float)
 RF_DEFINE_MM(d, double)
 
+/* The packed product works on blocks of 4 rows of A by one panel: 4 x PANEL
+ * sums held in registers while k runs, each step one panel row times 4
+ * broadcast values of A. With GCC's vector types the sums are eight named
+ * vector variables (the compiler keeps them in registers, which it does not do
+ * for arrays of sums); the plain path is the same arithmetic on arrays. */
+#define RF_DEFINE_PACK(SUFFIX, T, PANEL)                                           \
+ptrdiff_t rf_packed_len_##SUFFIX(int k, int n)                                     \
+{                                                                                  \
+    return (ptrdiff_t)k * ((n + PANEL - 1) / PANEL) * PANEL;                       \
+}                                                                                  \
+void rf_pack_##SUFFIX(int k, int n, const T *B, int ldb, T *packed)                \
+{                                                                                  \
+    for (int q = 0; q * PANEL < n; q++) {                                          \
+        int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;                  \
+        T *panel = packed + (ptrdiff_t)q * k * PANEL;                              \
+        for (int p = 0; p < k; p++) {                                              \
+            const T *b = B + (ptrdiff_t)p * ldb + q * PANEL;                       \
+            for (int j = 0; j < PANEL; j++) panel[p * PANEL + j] = j < cols ? b[j] : 0;  \
+        }                                                                          \
+    }                                                                              \
+}
+
+/* one row of A times a panel, added to c[0..cols) (the rows past a multiple of 4) */
+#define RF_PACKED_ROW(T, PANEL)                                                    \
+    do {                                                                           \
+        T s0[PANEL] = {0};                                                         \
+        for (int p = 0; p < k; p++) {                                              \
+            const T *RF_RESTRICT w = panel + (ptrdiff_t)p * PANEL;                 \
+            const T x0 = a0[p];                                                    \
+            for (int j = 0; j < PANEL; j++) s0[j] += x0 * w[j];                    \
+        }                                                                          \
+        for (int j = 0; j < cols; j++) c[j] += s0[j];                              \
+    } while (0)
+
+#if RF_GNU_C
+/* V: a vector type of PANEL / 2 elements of T */
+#define RF_DEFINE_PACKED(SUFFIX, T, PANEL, V)                                      \
+RF_HOT                                                                             \
+void rf_mm_packed_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,           \
+                               const T *packed, T *C, int ldc)                     \
+{                                                                                  \
+    const int half = PANEL / 2;                                                    \
+    for (int q = 0; q * PANEL < n; q++) {                                          \
+        const T *panel = packed + (ptrdiff_t)q * k * PANEL;                        \
+        int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;                  \
+        int i = 0;                                                                 \
+        for (; i + 4 <= m; i += 4) {                                               \
+            const T *a0 = A + (ptrdiff_t)i * lda, *a1 = a0 + lda;                  \
+            const T *a2 = a1 + lda, *a3 = a2 + lda;                                \
+            V s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0};                          \
+            V s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};                          \
+            for (int p = 0; p < k; p++) {                                          \
+                V w0, w1;                                                          \
+                memcpy(&w0, panel + (ptrdiff_t)p * PANEL, sizeof w0);              \
+                memcpy(&w1, panel + (ptrdiff_t)p * PANEL + half, sizeof w1);       \
+                V x = -(V){0} + a0[p]; /* -0 + a == a: a bare broadcast */         \
+                s00 += x * w0; s01 += x * w1;                                      \
+                x = -(V){0} + a1[p];                                               \
+                s10 += x * w0; s11 += x * w1;                                      \
+                x = -(V){0} + a2[p];                                               \
+                s20 += x * w0; s21 += x * w1;                                      \
+                x = -(V){0} + a3[p];                                               \
+                s30 += x * w0; s31 += x * w1;                                      \
+            }                                                                      \
+            T out[4][PANEL];                                                       \
+            memcpy(out[0], &s00, sizeof s00); memcpy(out[0] + half, &s01, sizeof s01);  \
+            memcpy(out[1], &s10, sizeof s10); memcpy(out[1] + half, &s11, sizeof s11);  \
+            memcpy(out[2], &s20, sizeof s20); memcpy(out[2] + half, &s21, sizeof s21);  \
+            memcpy(out[3], &s30, sizeof s30); memcpy(out[3] + half, &s31, sizeof s31);  \
+            for (int r = 0; r < 4; r++) {                                          \
+                T *c = C + (ptrdiff_t)(i + r) * ldc + q * PANEL;                   \
+                for (int j = 0; j < cols; j++) c[j] += out[r][j];                  \
+            }                                                                      \
+        }                                                                          \
+        for (; i < m; i++) {                                                       \
+            const T *a0 = A + (ptrdiff_t)i * lda;                                  \
+            T *c = C + (ptrdiff_t)i * ldc + q * PANEL;                             \
+            RF_PACKED_ROW(T, PANEL);                                               \
+        }                                                                          \
+    }                                                                              \
+}
+typedef float rf_v8f __attribute__((vector_size(32)));
+typedef double rf_v4d __attribute__((vector_size(32)));
+RF_DEFINE_PACK(f, float, RF_PANEL_F)
+RF_DEFINE_PACK(d, double, RF_PANEL_D)
+RF_DEFINE_PACKED(f, float, RF_PANEL_F, rf_v8f)
+RF_DEFINE_PACKED(d, double, RF_PANEL_D, rf_v4d)
+#else
+#define RF_DEFINE_PACKED(SUFFIX, T, PANEL)                                         \
+void rf_mm_packed_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,           \
+                               const T *packed, T *C, int ldc)                     \
+{                                                                                  \
+    for (int q = 0; q * PANEL < n; q++) {                                          \
+        const T *panel = packed + (ptrdiff_t)q * k * PANEL;                        \
+        int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;                  \
+        for (int i = 0; i < m; i++) {                                              \
+            const T *a0 = A + (ptrdiff_t)i * lda;                                  \
+            T *c = C + (ptrdiff_t)i * ldc + q * PANEL;                             \
+            RF_PACKED_ROW(T, PANEL);                                               \
+        }                                                                          \
+    }                                                                              \
+}
+RF_DEFINE_PACK(f, float, RF_PANEL_F)
+RF_DEFINE_PACK(d, double, RF_PANEL_D)
+RF_DEFINE_PACKED(f, float, RF_PANEL_F)
+RF_DEFINE_PACKED(d, double, RF_PANEL_D)
+#endif
+
 RF_HOT
 void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
 {

@@ -23,6 +23,23 @@ void rf_mm_tn_acc_f(int m, int n, int k, const float *A, int lda,
 void rf_mm_tn_acc_d(int m, int n, int k, const double *A, int lda,
                     const double *B, int ldb, double *C, int ldc);
 
+/* A right-hand matrix B (k, n) packed once for many products C += A @ B with
+ * small A (the recurrent weights, used at every step): panels of RF_PANEL
+ * columns (zero-padded), each stored row after row, so the product streams
+ * through it with no per-call packing (BLAS packs B again at every call).
+ * rf_packed_len is the number of elements the packed copy needs. */
+#define RF_PANEL_F 16
+#define RF_PANEL_D 8
+ptrdiff_t rf_packed_len_f(int k, int n);
+ptrdiff_t rf_packed_len_d(int k, int n);
+void rf_pack_f(int k, int n, const float *B, int ldb, float *packed);
+void rf_pack_d(int k, int n, const double *B, int ldb, double *packed);
+/* C[m, n] += A[m, k] @ B, B packed by rf_pack */
+void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda, const float *packed,
+                        float *C, int ldc);
+void rf_mm_packed_acc_d(int m, int n, int k, const double *A, int lda, const double *packed,
+                        double *C, int ldc);
+
 /* x[i] = tanh(x[i]) for i < n. The float version is a vectorisable
  * approximation with a relative error below 5e-7; the double one calls libm. */
 void rf_tanh_f(float *x, ptrdiff_t n);

@@ -21,6 +21,14 @@ cdef extern from "rf_loops.h" nogil:
                         const float *B, int ldb, float *C, int ldc)
     void rf_mm_tn_acc_d(int m, int n, int k, const double *A, int lda,
                         const double *B, int ldb, double *C, int ldc)
+    Py_ssize_t rf_packed_len_f(int k, int n)
+    Py_ssize_t rf_packed_len_d(int k, int n)
+    void rf_pack_f(int k, int n, const float *B, int ldb, float *packed)
+    void rf_pack_d(int k, int n, const double *B, int ldb, double *packed)
+    void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda,
+                            const float *packed, float *C, int ldc)
+    void rf_mm_packed_acc_d(int m, int n, int k, const double *A, int lda,
+                            const double *packed, double *C, int ldc)
     void rf_tanh_f(float *x, Py_ssize_t n)
     void rf_tanh_d(double *x, Py_ssize_t n)
     void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
@@ -86,6 +94,34 @@ cdef inline void mm_tn_acc(int m, int n, int k, const floating *a, int lda,
             rf_mm_tn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
     else:
         _gemm(True, False, m, n, k, a, lda, b, ldb, 1, c, ldc)
+
+
+cdef inline Py_ssize_t packed_len(floating *dummy, int k, int n) noexcept nogil:
+    """Elements a packed copy of a (k, n) matrix needs (dummy only picks the type)."""
+    if floating is float:
+        return rf_packed_len_f(k, n)
+    else:
+        return rf_packed_len_d(k, n)
+
+
+cdef inline void pack(int k, int n, const floating *b, int ldb, floating *packed) noexcept nogil:
+    """B (k, n) into panels for mm_packed_acc."""
+    if floating is float:
+        rf_pack_f(k, n, b, ldb, packed)
+    else:
+        rf_pack_d(k, n, b, ldb, packed)
+
+
+cdef inline void mm_packed_acc(int m, int n, int k, const floating *a, int lda,
+                               const floating *packed, floating *c, int ldc) noexcept nogil:
+    """C[m, n] += A[m, k] @ B, B packed by `pack`: for the recurrent products, whose B is
+    the same at every step (BLAS would pack it again at each call)."""
+    if m <= 0 or n <= 0 or k <= 0:
+        return
+    if floating is float:
+        rf_mm_packed_acc_f(m, n, k, a, lda, packed, c, ldc)
+    else:
+        rf_mm_packed_acc_d(m, n, k, a, lda, packed, c, ldc)
 
 
 cdef inline void tanh_inplace(floating *x, Py_ssize_t n) noexcept nogil:

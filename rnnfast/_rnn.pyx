@@ -14,7 +14,8 @@ from libc.math cimport exp, log, log1p, fabs, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
-from rnnfast._blas cimport floating, mm_nn_acc, mm_tn_acc, tanh_inplace
+from rnnfast._blas cimport (floating, mm_nn_acc, mm_packed_acc, mm_tn_acc, pack, packed_len,
+                            tanh_inplace)
 
 import numpy as np
 
@@ -29,10 +30,11 @@ cdef inline void _transpose(const floating *a, int rows, int cols, floating *out
 
 
 cdef void _forward(int B, int T, int D, int H, const floating *x,
-                   const floating *W_xhT, const floating *W_hhT, const floating *b_h,
+                   const floating *W_xhT, const floating *W_hhT_packed, const floating *b_h,
                    const floating *h0, const Py_ssize_t *lengths, int min_len,
                    floating *hs) noexcept nogil:
-    """hs (B, T, H) from x (B, T, D); W_xhT (D, H) and W_hhT (H, H) are transposed copies."""
+    """hs (B, T, H) from x (B, T, D); W_xhT (D, H) is W_xh transposed, W_hhT_packed is
+    W_hh transposed and packed by `pack`."""
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
     cdef Py_ssize_t r, b, t
     cdef floating *h_t
@@ -44,10 +46,10 @@ cdef void _forward(int B, int T, int D, int H, const floating *x,
     for t in range(T):
         if t == 0:
             if h0 != NULL:
-                mm_nn_acc(B, H, H, h0, H, W_hhT, H, hs, <int>row_stride)
+                mm_packed_acc(B, H, H, h0, H, W_hhT_packed, hs, <int>row_stride)
         else:
-            mm_nn_acc(B, H, H, hs + (t - 1) * H, <int>row_stride, W_hhT, H,
-                      hs + t * H, <int>row_stride)
+            mm_packed_acc(B, H, H, hs + (t - 1) * H, <int>row_stride, W_hhT_packed,
+                          hs + t * H, <int>row_stride)
         for b in range(B):
             h_t = hs + b * row_stride + t * H
             if t < min_len or t < lengths[b]:
@@ -57,13 +59,14 @@ cdef void _forward(int B, int T, int D, int H, const floating *x,
 
 
 cdef void _backward(int B, int T, int D, int H, const floating *x, const floating *hs,
-                    const floating *W_xh, const floating *W_hh, const floating *dhs,
+                    const floating *W_xh, const floating *W_hh_packed, const floating *dhs,
                     const floating *h0, const Py_ssize_t *lengths, int min_len,
                     const unsigned char *dx_mask, floating *dh, floating *da,
                     floating *xh, floating *dW, floating *dx,
                     floating *dW_xh, floating *dW_hh, floating *db_h,
                     double *dh_norms) noexcept nogil:
     """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
+    W_hh_packed is W_hh packed by `pack`.
 
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
     dx_mask (B, T) may be NULL (all steps); otherwise dx must start zeroed, and it
@@ -99,7 +102,7 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
         if dh_norms != NULL:
             dh_norms[t] = norm_sum / B if B > 0 else 0
         # rows of da past their sequence's end are zero and leave dh as it was
-        mm_nn_acc(B, H, H, da + t * H, <int>row_stride, W_hh, H, dh, H)
+        mm_packed_acc(B, H, H, da + t * H, <int>row_stride, W_hh_packed, dh, H)
     if dW_xh == NULL:  # only dh (and dh_norms) wanted
         return
     for r in range(<Py_ssize_t>B * T):
@@ -182,9 +185,12 @@ cdef void *_alloc(size_t nbytes) except NULL:
 cdef void _forward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray W_xh, cnp.ndarray W_hh,
                          cnp.ndarray b_h, cnp.ndarray h0, cnp.ndarray lengths, cnp.ndarray hs):
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
-    cdef floating *work = <floating *>_alloc((<size_t>D * H + <size_t>H * H) * sizeof(floating))
+    cdef size_t n_packed = packed_len(dummy, H, H)
+    cdef floating *work = <floating *>_alloc(
+        (<size_t>D * H + <size_t>H * H + n_packed) * sizeof(floating))
     cdef floating *W_xhT = work
     cdef floating *W_hhT = work + <Py_ssize_t>D * H
+    cdef floating *W_hhT_packed = W_hhT + <Py_ssize_t>H * H
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *wxh = <const floating *>_data(W_xh)
@@ -197,7 +203,8 @@ cdef void _forward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray W_xh, cnp.n
         _min_length(lens, B, T, &min_len)
         _transpose(wxh, H, D, W_xhT)
         _transpose(whh, H, H, W_hhT)
-        _forward(B, T, D, H, xp, W_xhT, W_hhT, bp, h0p, lens, min_len, hsp)
+        pack(H, H, W_hhT, H, W_hhT_packed)
+        _forward(B, T, D, H, xp, W_xhT, W_hhT_packed, bp, h0p, lens, min_len, hsp)
     free(work)
 
 
@@ -255,10 +262,12 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     # dW_xh None: only the per-step norms into dh_norms
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
     cdef size_t n_state = <size_t>B * T * H
+    cdef size_t n_packed = packed_len(dummy, H, H)
     cdef floating *da = <floating *>_alloc(
-        (n_state + <size_t>(B * T + H) * (D + H)) * sizeof(floating))
+        (n_state + <size_t>(B * T + H) * (D + H) + n_packed) * sizeof(floating))
     cdef floating *xh = da + n_state
     cdef floating *dW = xh + <size_t>B * T * (D + H)
+    cdef floating *W_hh_packed = dW + <size_t>H * (D + H)
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *hsp = <const floating *>_data(hs)
@@ -275,7 +284,8 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     cdef int min_len
     with nogil:
         _min_length(lens, B, T, &min_len)
-        _backward(B, T, D, H, xp, hsp, wxh, whh, dhsp, h0p, lens, min_len,
+        pack(H, H, whh, H, W_hh_packed)
+        _backward(B, T, D, H, xp, hsp, wxh, W_hh_packed, dhsp, h0p, lens, min_len,
                   NULL, dh, da, xh, dW, dxp, dwxh, dwhh, dbh, norms)
     free(da)
 
@@ -391,7 +401,9 @@ cdef double _loss_entry(floating *dummy, int kind, cnp.ndarray x, cnp.ndarray y,
     cdef int O = W_hy.shape[0]
     cdef size_t n_state = <size_t>B * T * H
     cdef size_t n_xh = <size_t>(B * T + H) * (D + H)
-    cdef size_t n_float = 2 * n_state + n_xh + <size_t>B * H + <size_t>D * H + <size_t>H * H
+    cdef size_t n_packed = packed_len(dummy, H, H)
+    cdef size_t n_float = 2 * n_state + n_xh + <size_t>B * H + <size_t>D * H + <size_t>H * H \
+        + 2 * n_packed
     # the head's O doubles go after the floats, at the next 8-byte boundary
     cdef size_t z_at = (n_float * sizeof(floating) + 7) // 8 * 8
     cdef floating *work = <floating *>_alloc(z_at + <size_t>O * sizeof(double))
@@ -403,6 +415,8 @@ cdef double _loss_entry(floating *dummy, int kind, cnp.ndarray x, cnp.ndarray y,
     cdef floating *W_hhT = W_xhT + <Py_ssize_t>D * H
     cdef floating *xh = W_hhT + <Py_ssize_t>H * H
     cdef floating *dW = xh + <size_t>B * T * (D + H)
+    cdef floating *W_hhT_packed = dW + <size_t>H * (D + H)
+    cdef floating *W_hh_packed = W_hhT_packed + n_packed
     cdef const double *wp = <const double *>_data(weights)
     cdef const Py_ssize_t *labels = <const Py_ssize_t *>_data(y) if kind == MULTICLASS else NULL
     cdef const floating *yp = NULL if kind == MULTICLASS else <const floating *>_data(y)
@@ -427,10 +441,12 @@ cdef double _loss_entry(floating *dummy, int kind, cnp.ndarray x, cnp.ndarray y,
         _min_length(lens, B, T, &min_len)
         _transpose(wxh, H, D, W_xhT)
         _transpose(whh, H, H, W_hhT)
-        _forward(B, T, D, H, xp, W_xhT, W_hhT, bh, h0p, lens, min_len, hs)
+        pack(H, H, W_hhT, H, W_hhT_packed)
+        pack(H, H, whh, H, W_hh_packed)
+        _forward(B, T, D, H, xp, W_xhT, W_hhT_packed, bh, h0p, lens, min_len, hs)
         loss = _head(B, T, H, O, kind, hs, why, by, yp, labels, wp, z, dwhy, dby, dh)
-        _backward(B, T, D, H, xp, hs, wxh, whh, NULL, h0p, lens, min_len, mask, dh, da, xh,
-                  dW, dxp, dwxh, dwhh, dbh, NULL)
+        _backward(B, T, D, H, xp, hs, wxh, W_hh_packed, NULL, h0p, lens, min_len, mask, dh,
+                  da, xh, dW, dxp, dwxh, dwhh, dbh, NULL)
     free(work)
     return loss
 

@@ -83,6 +83,7 @@ def test_kernels_match_reference_on_random_shapes(shape, dtype, with_h0, ragged,
     (5, 1, 4, 3),      # T = 1
     (8, 9, 40, 64),    # large enough to take the BLAS paths
     (33, 6, 17, 48),   # odd sizes on the BLAS path
+    (6, 5, 3, 37),     # several packed panels, the last one partial; rows past a block of 4
 ])
 def test_kernels_match_reference_on_fixed_shapes(B, T, D, H, dtype):
     rng = np.random.default_rng(B * 1000 + H)

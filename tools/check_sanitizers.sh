@@ -8,10 +8,7 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 # shellcheck source=tools/tracked_copy.sh
 source tools/tracked_copy.sh
-"$python" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install --quiet --upgrade pip
-RNNFAST_SANITIZE=1 "$work/venv/bin/python" -m pip install --quiet "$src[test]"
-cp -r tests "$work/tests"
+install_copy RNNFAST_SANITIZE=1
 cd "$work"
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so)"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1

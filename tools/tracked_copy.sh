@@ -11,3 +11,13 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
     cp -r . "$src"
 fi
+
+# install_copy [VAR=value ...]: a fresh virtual environment in $work/venv with the
+# copy installed (test extras) under those build settings, and the tests beside it
+# in $work/tests.
+install_copy() {
+    "${python:-python3}" -m venv "$work/venv"
+    "$work/venv/bin/python" -m pip install --quiet --upgrade pip
+    env "$@" "$work/venv/bin/python" -m pip install --quiet "$src[test]"
+    cp -r "$src/tests" "$work/tests"
+}
