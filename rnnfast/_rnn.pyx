@@ -418,8 +418,12 @@ cdef double _loss_entry(floating *dummy, int kind, cnp.ndarray x, cnp.ndarray y,
     cdef floating *W_hhT_packed = dW + <size_t>H * (D + H)
     cdef floating *W_hh_packed = W_hhT_packed + n_packed
     cdef const double *wp = <const double *>_data(weights)
-    cdef const Py_ssize_t *labels = <const Py_ssize_t *>_data(y) if kind == MULTICLASS else NULL
-    cdef const floating *yp = NULL if kind == MULTICLASS else <const floating *>_data(y)
+    cdef const Py_ssize_t *labels = NULL
+    cdef const floating *yp = NULL
+    if kind == MULTICLASS:
+        labels = <const Py_ssize_t *>_data(y)
+    else:
+        yp = <const floating *>_data(y)
     cdef const unsigned char *mask = <const unsigned char *>_data(dx_mask)
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
