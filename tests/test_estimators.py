@@ -190,7 +190,7 @@ def test_random_state_forms():
         RNNClassifier(random_state="seven").fit(X, y)
 
 
-def test_fallback_bases_work_without_scikit_learn():
+def test_fallback_bases_work_without_scikit_learn(tmp_path):
     # a fresh interpreter in which scikit-learn cannot be imported
     code = textwrap.dedent("""
         import sys
@@ -219,7 +219,8 @@ def test_fallback_bases_work_without_scikit_learn():
             assert "Invalid parameter 'hidden'" in str(e)
         print("ok")
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path)  # not the source tree: the installed package
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
 
