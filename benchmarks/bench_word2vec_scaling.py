@@ -29,13 +29,14 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mode", choices=["file", "iterable"], default="file")
     parser.add_argument("--sample", type=float, default=1e-4)
+    parser.add_argument("--sg", type=int, choices=[0, 1], default=1, help="1 skip-gram, 0 CBOW")
     args = parser.parse_args(argv)
     source = {"corpus_file": args.corpus} if args.mode == "file" else \
         {"corpus_iterable": LineSentence(args.corpus)}
     speeds = {1: [], 2: []}
     for _ in range(args.rounds):
         for workers in (1, 2):
-            model = Word2Vec(workers=workers, epochs=args.epochs, sample=args.sample,
+            model = Word2Vec(sg=args.sg, workers=workers, epochs=args.epochs, sample=args.sample,
                              progress=lambda s: None)
             model.build_vocab(**source)
             start = time.perf_counter()

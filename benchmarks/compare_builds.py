@@ -33,7 +33,7 @@ def report(value, unit):
 JOBS = {
     "word2vec-file": """
 from rnnfast import Word2Vec
-m = Word2Vec(vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
+m = Word2Vec(sg=1, vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
 m.build_vocab(corpus_file=corpus)
 start = time.perf_counter(); m.train(corpus_file=corpus)
 report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
@@ -41,7 +41,7 @@ report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
     "word2vec-iter": """
 from rnnfast import LineSentence, Word2Vec
 s = LineSentence(corpus)
-m = Word2Vec(vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
+m = Word2Vec(sg=1, vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
 m.build_vocab(s)
 start = time.perf_counter(); m.train(s)
 report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
@@ -77,7 +77,7 @@ from rnnfast import KeyedVectors, RNNClassifier
 vectors = os.path.join(work, "sms-vectors.txt")
 if not os.path.exists(vectors):
     from rnnfast import Word2Vec
-    Word2Vec(corpus_file=corpus, vector_size=50, epochs=1, workers=workers,
+    Word2Vec(corpus_file=corpus, sg=1, vector_size=50, epochs=1, workers=workers,
              progress=quiet).wv.save_word2vec_format(vectors)
 kv = KeyedVectors.load_word2vec_format(vectors)
 X, y = load_sms()

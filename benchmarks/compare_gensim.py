@@ -59,7 +59,8 @@ def run_rnnfast(mode, corpus, settings):
 def run_gensim(mode, corpus, settings):
     from gensim.models import Word2Vec
     from rnnfast import LineSentence
-    model = Word2Vec(sg=1, hs=0, vector_size=settings["vector_size"], window=settings["window"],
+    model = Word2Vec(sg=settings["sg"], hs=0, vector_size=settings["vector_size"],
+                     window=settings["window"], cbow_mean=1,
                      min_count=settings["min_count"], sample=settings["sample"],
                      negative=settings["negative"], alpha=settings["alpha"],
                      min_alpha=settings["min_alpha"], epochs=settings["epochs"],
@@ -85,6 +86,8 @@ def main(argv=None):
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--sg", type=int, choices=[0, 1], default=1,
+                        help="1 skip-gram, 0 CBOW (the mean of the context)")
     parser.add_argument("--sample", type=float, default=1e-4)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--alpha", type=float, default=0.025)
@@ -93,7 +96,7 @@ def main(argv=None):
     parser.add_argument("--analogies", default=os.path.join(DATA, "eval", "questions-words.txt"))
     parser.add_argument("--similarity", default=os.path.join(DATA, "eval", "wordsim353.tsv"))
     args = parser.parse_args(argv)
-    settings = dict(vector_size=args.dim, window=args.window, min_count=args.min_count,
+    settings = dict(sg=args.sg, vector_size=args.dim, window=args.window, min_count=args.min_count,
                     sample=args.sample, negative=args.negative, alpha=args.alpha,
                     min_alpha=0.0001, epochs=args.epochs, workers=args.workers, seed=1)
     analogies = args.analogies if os.path.exists(args.analogies) else None

@@ -51,7 +51,7 @@ def word_vectors(corpus, cache, epochs=5, workers=2):
         return KeyedVectors.load(cache)
     source = {"sentences": LineSentence(corpus)} if corpus.endswith(".xz") else \
         {"corpus_file": corpus}
-    model = Word2Vec(**source, vector_size=100, window=5, min_count=5, sample=1e-4,
+    model = Word2Vec(**source, sg=1, vector_size=100, window=5, min_count=5, sample=1e-4,
                      epochs=epochs, workers=workers, progress=lambda s: None)
     if cache:
         model.wv.save(cache)

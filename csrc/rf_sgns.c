@@ -136,6 +136,65 @@ static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inp
     }
 }
 
+/* One CBOW window: h is the sum (or, with mean, the mean) of the n input rows
+ * W_in[inputs[a]] (the context words); it is scored against W_out[outputs[0]]
+ * (the center word) and the negatives W_out[outputs[1..k1-1]], all from the
+ * values before the window. Each output row moves by g_b * h and each input row
+ * by the whole gradient of h, sum_b g_b * W_out[outputs[b]], undivided even for
+ * the mean, as in word2vec's C tool. work: k1 + 2 * dim floats. */
+RF_HOT
+static void rf_cbow_window(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                           int32_t n, const int32_t *outputs, int32_t k1, float alpha,
+                           int32_t mean, float *work, double *loss)
+{
+    float *RF_RESTRICT g = work;
+    float *RF_RESTRICT h = work + k1;
+    float *RF_RESTRICT grad_h = h + dim;
+    memset(h, 0, (size_t)dim * sizeof(float));
+    memset(grad_h, 0, (size_t)dim * sizeof(float));
+    for (int32_t a = 0; a < n; a++) {
+        const float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
+        for (int32_t j = 0; j < dim; j++) h[j] += v[j];
+    }
+    if (mean) {
+        const float inv = 1.0f / (float)n;
+        for (int32_t j = 0; j < dim; j++) h[j] *= inv;
+    }
+    for (int32_t b = 0; b < k1; b++) g[b] = rf_dot(h, W_out + (int64_t)outputs[b] * dim, dim);
+    rf_logits_to_grads(g, k1, 1, alpha, loss);
+    for (int32_t b = 0; b < k1; b++) {
+        float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
+        const float gb = g[b];
+        for (int32_t j = 0; j < dim; j++) grad_h[j] += gb * u[j];
+    }
+    for (int32_t b = 0; b < k1; b++) {
+        float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
+        const float gb = g[b];
+        for (int32_t j = 0; j < dim; j++) u[j] += gb * h[j];
+    }
+    for (int32_t a = 0; a < n; a++) {
+        float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
+        for (int32_t j = 0; j < dim; j++) v[j] += grad_h[j];
+    }
+}
+
+RF_HOT
+double rf_cbow_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                       int32_t k1, float alpha, int32_t mean, float *work)
+{
+    double loss = 0;
+    int64_t begin = 0;
+    for (int64_t w = 0; w < n_windows; w++) {
+        int64_t end = input_ends[w];
+        if (end > begin)
+            rf_cbow_window(W_in, W_out, dim, inputs + begin, (int32_t)(end - begin),
+                           outputs + w * k1, k1, alpha, mean, work, &loss);
+        begin = end;
+    }
+    return loss;
+}
+
 RF_HOT
 double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
                        const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
@@ -220,8 +279,15 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
         for (int32_t j = lo; j <= hi; j++)
             if (j != i) inputs[n_in++] = ids[j];
         if (n_in == 0) continue;
-        rf_window(m->W_in, m->W_out, m->dim, inputs, n_in, plan + 1, k1, alpha, work, &st->loss);
-        st->pairs += n_in;
+        if (m->cbow) {
+            rf_cbow_window(m->W_in, m->W_out, m->dim, inputs, n_in, plan + 1, k1, alpha,
+                           m->cbow_mean, work, &st->loss);
+            st->pairs += 1;
+        } else {
+            rf_window(m->W_in, m->W_out, m->dim, inputs, n_in, plan + 1, k1, alpha, work,
+                      &st->loss);
+            st->pairs += n_in;
+        }
     }
 }
 
@@ -229,7 +295,8 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
 static size_t rf_work_floats(const rf_sgns_model *m)
 {
     size_t n = 2 * (size_t)m->window, k1 = (size_t)m->negative + 1;
-    return n * k1 + n * (size_t)m->dim;
+    size_t skip_gram = n * k1 + n * (size_t)m->dim, cbow = k1 + 2 * (size_t)m->dim;
+    return skip_gram > cbow ? skip_gram : cbow;
 }
 
 static inline int rf_keep(const rf_sgns_model *m, uint64_t *rng, int32_t id)
@@ -339,9 +406,11 @@ out:
 
 void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t vocab_size,
                         int32_t dim, int32_t negative, int32_t window, int32_t shrink_windows,
-                        const uint32_t *keep_below, const uint32_t *alias_accept,
-                        const int32_t *alias_other)
+                        int32_t cbow, int32_t cbow_mean, const uint32_t *keep_below,
+                        const uint32_t *alias_accept, const int32_t *alias_other)
 {
+    m->cbow = cbow;
+    m->cbow_mean = cbow_mean;
     m->W_in = W_in;
     m->W_out = W_out;
     m->vocab_size = vocab_size;

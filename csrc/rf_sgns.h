@@ -1,5 +1,6 @@
-/* Skip-gram with negative sampling: the update of one (center, context) pair,
- * and whole training passes over id arrays or over a byte range of a text file.
+/* word2vec with negative sampling, skip-gram or CBOW: the update of one
+ * (center, context) pair, of windows, and whole training passes over id arrays
+ * or over a byte range of a text file.
  * Every function works on float32 vectors shared by all threads (Hogwild). */
 #ifndef RF_SGNS_H
 #define RF_SGNS_H
@@ -20,6 +21,8 @@ typedef struct {
     int32_t negative;
     int32_t window;
     int32_t shrink_windows;
+    int32_t cbow;                /* 0: skip-gram windows; 1: CBOW (the context predicts the center) */
+    int32_t cbow_mean;           /* CBOW: 1 averages the context vectors, 0 sums them */
     const uint32_t *keep_below;  /* (V,) keep a token when a 32-bit draw is below this */
     const uint32_t *alias_accept;/* (V,) noise sampler: Walker alias tables */
     const int32_t *alias_other;  /* (V,) */
@@ -28,13 +31,13 @@ typedef struct {
 /* Set every field of m; the arrays are the caller's and must outlive it. */
 void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t vocab_size,
                         int32_t dim, int32_t negative, int32_t window, int32_t shrink_windows,
-                        const uint32_t *keep_below, const uint32_t *alias_accept,
-                        const int32_t *alias_other);
+                        int32_t cbow, int32_t cbow_mean, const uint32_t *keep_below,
+                        const uint32_t *alias_accept, const int32_t *alias_other);
 
 /* Added to as training goes, so that another thread can read progress from it. */
 typedef struct {
     double loss;      /* summed loss of the trained pairs */
-    int64_t pairs;    /* trained (center, context) pairs */
+    int64_t pairs;    /* trained (center, context) pairs; CBOW: trained windows */
     int64_t words;    /* raw tokens read, before subsampling */
     int64_t kept;     /* tokens kept by subsampling (in the vocabulary) */
 } rf_sgns_stats;
@@ -53,6 +56,15 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
 double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
                        const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
                        int32_t k1, float alpha, float *work);
+
+/* CBOW windows: window w's input rows inputs[input_ends[w-1]:input_ends[w]]
+ * are summed (mean: averaged) into one vector, scored against outputs[w*k1]
+ * (positive) and outputs[w*k1+1 ..] (negatives) from the values before the
+ * window; windows without inputs are skipped. work: k1 + 2 * dim floats.
+ * Returns the summed loss. */
+double rf_cbow_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                       int32_t k1, float alpha, int32_t mean, float *work);
 
 /* The learning rate of a sentence falls linearly from alpha_start to alpha_end
  * with the raw words read before it, out of the `words_total` the pass expects.

@@ -17,14 +17,18 @@ cdef extern from "rf_sgns.h" nogil:
         int64_t kept
     void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t vocab_size,
                             int32_t dim, int32_t negative, int32_t window,
-                            int32_t shrink_windows, const uint32_t *keep_below,
-                            const uint32_t *alias_accept, const int32_t *alias_other)
+                            int32_t shrink_windows, int32_t cbow, int32_t cbow_mean,
+                            const uint32_t *keep_below, const uint32_t *alias_accept,
+                            const int32_t *alias_other)
     double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
                          const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                          int32_t k, float alpha, float *work)
     double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
                            const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
                            int32_t k1, float alpha, float *work)
+    double rf_cbow_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
+                           const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
+                           int32_t k1, float alpha, int32_t mean, float *work)
     void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                            const int64_t *sentence_ends, const int64_t *raw_ends,
                            int64_t n_sentences, float alpha_start, float alpha_end,

@@ -1,4 +1,4 @@
-"""Skip-gram negative-sampling kernels (word2vec).
+"""Negative-sampling kernels of word2vec (skip-gram and CBOW).
 
 Thin Cython layer over csrc/rf_sgns.c: every function takes
 arrays that the Python layer (`rnnfast.word2vec`, `rnnfast.vocab`) has already
@@ -64,6 +64,26 @@ def sgns_windows(float[:, ::1] W_in, float[:, ::1] W_out, const int32_t[::1] inp
     return loss
 
 
+def cbow_windows(float[:, ::1] W_in, float[:, ::1] W_out, const int32_t[::1] inputs,
+                 const int64_t[::1] input_ends, const int32_t[:, ::1] outputs, float alpha,
+                 bint mean):
+    """CBOW window updates; returns the summed loss (float64)."""
+    cdef int32_t dim = W_in.shape[1]
+    cdef int64_t n_windows = outputs.shape[0]
+    cdef int32_t k1 = outputs.shape[1]
+    if inputs.shape[0] == 0:
+        return 0.0
+    cdef float *work = <float *>malloc((k1 + 2 * dim) * sizeof(float))
+    cdef double loss
+    if work == NULL:
+        raise MemoryError()
+    with nogil:
+        loss = rf_cbow_windows(&W_in[0, 0], &W_out[0, 0], dim, &inputs[0], &input_ends[0],
+                               &outputs[0, 0], n_windows, k1, alpha, mean, work)
+    free(work)
+    return loss
+
+
 def alias_tables(const double[::1] weights):
     """Walker alias tables (accept: uint32, other: int32) for sampling by float64 weights."""
     cdef int32_t n = weights.shape[0]
@@ -89,7 +109,8 @@ cdef class SGNSModel:
 
     def __init__(self, float[:, ::1] W_in, float[:, ::1] W_out, const uint32_t[::1] keep_below,
                  const uint32_t[::1] alias_accept, const int32_t[::1] alias_other,
-                 int negative, int window, bint shrink_windows):
+                 int negative, int window, bint shrink_windows, bint cbow=False,
+                 bint cbow_mean=True):
         cdef Py_ssize_t V = W_in.shape[0]
         if W_out.shape[0] != V or W_out.shape[1] != W_in.shape[1] or V == 0 or \
                 keep_below.shape[0] != V or alias_accept.shape[0] != V or \
@@ -106,8 +127,8 @@ cdef class SGNSModel:
             raise ValueError(f"SGNSModel: alias_other must lie in 0..{V - 1}")
         self._arrays = (W_in, W_out, keep_below, alias_accept, alias_other)
         rf_sgns_model_init(&self.m, &W_in[0, 0], &W_out[0, 0], V, W_in.shape[1], negative,
-                           window, shrink_windows, &keep_below[0], &alias_accept[0],
-                           &alias_other[0])
+                           window, shrink_windows, cbow, cbow_mean, &keep_below[0],
+                           &alias_accept[0], &alias_other[0])
 
     def train_ids(self, const int32_t[::1] ids, const int64_t[::1] sentence_ends,
                   const int64_t[::1] raw_ends, uint64_t[::1] rng_state, float alpha_start,

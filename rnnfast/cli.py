@@ -37,7 +37,7 @@ def _cmd_demo(args):
     sentences = toy_corpus(args.sentences, seed=args.seed)
     progress = _live_progress()
     start = time.perf_counter()
-    model = Word2Vec(sentences, vector_size=50, window=5, min_count=1, sample=1e-3,
+    model = Word2Vec(sentences, sg=1, vector_size=50, window=5, min_count=1, sample=1e-3,
                      epochs=args.epochs, workers=args.workers, seed=args.seed, progress=progress)
     progress.close()
     seconds = time.perf_counter() - start
@@ -114,7 +114,8 @@ def _cmd_word2vec(args):
     from rnnfast import Word2Vec
 
     model, seconds = _train(args, lambda corpus, progress: Word2Vec(
-        **corpus, vector_size=args.dim, window=args.window, negative=args.negative,
+        **corpus, sg=0 if args.cbow else 1, vector_size=args.dim, window=args.window,
+        negative=args.negative,
         min_count=args.min_count, sample=args.sample, epochs=args.epochs,
         workers=args.workers, seed=args.seed, alpha=args.alpha,
         max_vocab_size=args.max_vocab_size, progress=progress))
@@ -236,11 +237,13 @@ def build_parser():
     p.add_argument("--seed", type=int, default=1, help="random seed")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("word2vec", help="train skip-gram word vectors on a text corpus")
+    p = sub.add_parser("word2vec", help="train word2vec vectors (skip-gram, or CBOW) on a text corpus")
     _add_training_args(p, window=5, epochs=5)
     p.add_argument("--negative", type=_positive_int, default=5, help="noise words per pair")
     p.add_argument("--sample", type=float, default=1e-3, help="subsampling threshold")
     p.add_argument("--alpha", type=float, default=0.025, help="initial learning rate")
+    p.add_argument("--cbow", action="store_true",
+                   help="CBOW (the mean of the context predicts the word) instead of skip-gram")
     p.set_defaults(func=_cmd_word2vec)
 
     p = sub.add_parser("glove", help="train GloVe word vectors on a text corpus")

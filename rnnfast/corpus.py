@@ -5,13 +5,13 @@ must be re-iterable when trained for several epochs, or a plain-text file
 (`corpus_file`) with one sentence per line and tokens separated by whitespace.
 """
 
-import bz2
-import gzip
 import lzma
 import os
 import re
 
-__all__ = ["LineSentence", "split_line", "check_corpus_file", "check_sentences",
+from rnnfast import persist
+
+__all__ = ["LineSentence", "PathLineSentences", "split_line", "check_corpus_file", "check_sentences",
            "check_unchanged", "byte_ranges"]
 
 # The tokenising contract of the C reader (csrc/rf_vocab.h), kept here too: this
@@ -35,54 +35,104 @@ def split_line(line):
                   else t.encode()[:MAX_TOKEN_BYTES].decode("utf-8", "ignore") for t in tokens]
     return tokens
 
-_COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 class LineSentence:
     """Sentences of a text file, one per line, tokens as `split_line` cuts them.
 
-    Plain, .gz, .bz2 and .xz files are read as a stream (never loaded whole).
+    `source` is a path (plain, .gz, .bz2 or .xz, read as a stream, never loaded
+    whole) or an open file, text or binary (UTF-8), read from its start at each pass.
     Lines end at "\\n" only; lines longer than `max_sentence_length` tokens are cut
-    into pieces. With the defaults a file gives the same sentences as the C reader
-    of `corpus_file=`, so both train the same vectors. Iterating again reads the
-    file again, so it serves any number of epochs.
+    into pieces; `limit` stops after that many lines. With the defaults a file gives
+    the same sentences as the C reader of `corpus_file=`, so both train the same
+    vectors. Iterating again reads the file again, so it serves any number of epochs.
     """
 
     def __init__(self, source, max_sentence_length=MAX_SENTENCE_LENGTH, limit=None):
-        self.source = os.fspath(source)
         if max_sentence_length < 1:
             raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
         self.max_sentence_length = max_sentence_length
         self.limit = limit
+        self._passes = 0
+        if hasattr(source, "read"):
+            self.source = source
+            self._name = getattr(source, "name", type(source).__name__)
+            return
+        try:
+            self.source = self._name = os.fspath(source)
+        except TypeError:
+            raise TypeError(f"LineSentence: source must be a path or an open file, got "
+                            f"{type(source).__name__}") from None
         if os.path.isdir(self.source):
-            raise ValueError(f"LineSentence reads one file; {self.source!r} is a directory")
+            raise ValueError(f"LineSentence reads one file; {self.source!r} is a directory "
+                             f"(PathLineSentences reads every file of a directory)")
         if not os.path.isfile(self.source):
             raise FileNotFoundError(f"corpus file {self.source!r} does not exist")
 
-    def _open(self):
-        opener = _OPENERS.get(os.path.splitext(self.source)[1].lower(), open)
-        return opener(self.source, "rt", encoding="utf-8", newline="\n")
+    def _lines(self):
+        """The lines of one pass, as str."""
+        if isinstance(self.source, str):
+            with persist.open_compressed(self.source, "rt", encoding="utf-8", newline="\n") as f:
+                yield from f
+            return
+        if self.source.seekable():
+            self.source.seek(0)
+        elif self._passes > 1:
+            raise ValueError(f"LineSentence: {self._name!r} cannot be rewound (not seekable), so "
+                             f"it serves one pass only; give a path for several epochs")
+        if isinstance(self.source.read(0), bytes):
+            for raw in self.source:
+                yield raw.decode("utf-8")
+        else:
+            yield from self.source
 
     def __iter__(self):
-        with self._open() as f:
-            try:
-                for line_no, line in enumerate(f):
-                    if self.limit is not None and line_no >= self.limit:
-                        break
-                    if "\x00" in line:
-                        raise ValueError(f"{self.source!r} looks binary (NUL byte on line "
-                                         f"{line_no + 1}); expected text")
-                    tokens = split_line(line)
-                    for i in range(0, len(tokens), self.max_sentence_length):
-                        yield tokens[i:i + self.max_sentence_length]
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{self.source!r} is not UTF-8 text: {e}") from None
-            except (EOFError, OSError, lzma.LZMAError) as e:
-                raise ValueError(f"could not read {self.source!r}: {e}") from None
+        self._passes += 1
+        try:
+            for line_no, line in enumerate(self._lines()):
+                if self.limit is not None and line_no >= self.limit:
+                    break
+                if "\x00" in line:
+                    raise ValueError(f"{self._name!r} looks binary (NUL byte on line "
+                                     f"{line_no + 1}); expected text")
+                tokens = split_line(line)
+                for i in range(0, len(tokens), self.max_sentence_length):
+                    yield tokens[i:i + self.max_sentence_length]
+        except UnicodeDecodeError as e:
+            raise ValueError(f"{self._name!r} is not UTF-8 text: {e}") from None
+        except (EOFError, OSError, lzma.LZMAError) as e:
+            raise ValueError(f"could not read {self._name!r}: {e}") from None
 
     def __repr__(self):
-        return f"LineSentence({self.source!r})"
+        return f"LineSentence({self._name!r})"
+
+
+class PathLineSentences:
+    """Sentences of every file in a directory (in sorted name order, subdirectories
+    skipped), or of one file, each read as `LineSentence` reads it; `limit` applies
+    to each file."""
+
+    def __init__(self, source, max_sentence_length=MAX_SENTENCE_LENGTH, limit=None):
+        self.source = os.fspath(source)
+        if os.path.isfile(self.source):
+            self.input_files = [self.source]
+        elif os.path.isdir(self.source):
+            self.input_files = sorted(
+                os.path.join(self.source, name) for name in os.listdir(self.source)
+                if os.path.isfile(os.path.join(self.source, name)))
+            if not self.input_files:
+                raise ValueError(f"PathLineSentences: directory {self.source!r} holds no file")
+        else:
+            raise FileNotFoundError(f"PathLineSentences: {self.source!r} is neither a file nor "
+                                    f"a directory")
+        self._files = [LineSentence(p, max_sentence_length, limit) for p in self.input_files]
+
+    def __iter__(self):
+        for lines in self._files:
+            yield from lines
+
+    def __repr__(self):
+        return f"PathLineSentences({self.source!r}, {len(self.input_files)} files)"
 
 
 def check_corpus_file(path):
@@ -103,7 +153,7 @@ def check_corpus_file(path):
                 blank = not block.strip()
     except OSError as e:
         raise OSError(f"corpus_file {path!r} cannot be read: {e}") from None
-    for magic, kind in _COMPRESSED.items():
+    for magic, kind in persist.MAGIC.items():
         if head.startswith(magic):
             raise ValueError(f"corpus_file {path!r} is {kind}-compressed; decompress it, "
                              f"or pass sentences=LineSentence({path!r}) to stream it")

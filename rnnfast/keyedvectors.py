@@ -4,12 +4,12 @@ The API follows gensim's `KeyedVectors`, so switching is a change of import.
 """
 
 import io
+import lzma
 import os
 
 import numpy as np
 
 from rnnfast import _checks, persist
-from rnnfast.persist import atomic_write
 
 __all__ = ["KeyedVectors"]
 
@@ -66,12 +66,117 @@ class KeyedVectors:
             kv.expandos["count"] = np.asarray(counts, dtype=np.int64)
         return kv
 
+    # --- per-key attributes and editing ---------------------------------------------
+
+    def get_vecattr(self, key, attr):
+        """The extra attribute `attr` (such as "count") of `key`."""
+        if attr not in self.expandos:
+            raise KeyError(f"no attribute {attr!r} (these vectors have: "
+                           f"{sorted(self.expandos) or 'none'})")
+        return self.expandos[attr][self.get_index(key)]
+
+    def set_vecattr(self, key, attr, val):
+        """Set the extra attribute `attr` of `key` (creating it, zero for every key, if new)."""
+        self.allocate_vecattrs([attr], [type(val)])
+        self.expandos[attr][self.get_index(key)] = val
+
+    def allocate_vecattrs(self, attrs=None, types=None):
+        """Make every attribute array (or the named new ones, of `types`) one entry per key."""
+        if attrs is None:
+            attrs, types = list(self.expandos), [a.dtype for a in self.expandos.values()]
+        n = len(self.index_to_key)
+        for attr, kind in zip(attrs, types):
+            kind = np.int64 if kind is int else object if kind is str else kind
+            old = self.expandos.get(attr)
+            if old is None:
+                self.expandos[attr] = np.zeros(n, dtype=kind)
+            elif len(old) != n:
+                grown = np.zeros(n, dtype=old.dtype)
+                grown[:min(n, len(old))] = old[:n]
+                self.expandos[attr] = grown
+
+    def add_vector(self, key, vector):
+        """Append one key with its vector (d,); returns its row."""
+        self.add_vectors([key], np.asarray(vector).reshape(1, -1))
+        return self.key_to_index[key]
+
+    def add_vectors(self, keys, weights, extras=None, replace=False):
+        """Append `keys` (a key or a list) with `weights` (d,) or (n, d); keys already
+        present keep their vectors unless `replace`. `extras` maps attribute names to
+        (n,) arrays of values for these keys."""
+        if isinstance(keys, (str, int, np.integer)):
+            keys = [keys]
+        keys = list(keys)
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.ndim == 1 and len(keys) == 1:
+            weights = weights.reshape(1, -1)
+        if weights.shape != (len(keys), self.vector_size):
+            raise ValueError(f"weights must have shape ({len(keys)}, {self.vector_size}) for "
+                             f"{len(keys)} keys of vector_size {self.vector_size}, got "
+                             f"{weights.shape}")
+        if len(set(keys)) != len(keys):
+            raise ValueError("keys contains duplicates")
+        extras = {k: np.asarray(v) for k, v in (extras or {}).items()}
+        for attr, values in extras.items():
+            if values.shape[:1] != (len(keys),):
+                raise ValueError(f"extras[{attr!r}] must hold one value per key, got shape "
+                                 f"{values.shape} for {len(keys)} keys")
+        present = np.array([k in self.key_to_index for k in keys], dtype=bool)
+        for key in (k for k, p in zip(keys, present) if not p):
+            self.key_to_index[key] = len(self.index_to_key)
+            self.index_to_key.append(key)
+        self.vectors = np.vstack([self.vectors, weights[~present].astype(self.vectors.dtype)])
+        self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
+        self.allocate_vecattrs()
+        rows = np.array([self.key_to_index[k] for k in keys], dtype=np.intp)
+        chosen = np.ones(len(keys), bool) if replace else ~present
+        self.vectors[rows[chosen]] = weights[chosen]
+        for attr, values in extras.items():
+            self.expandos[attr][rows[chosen]] = values[chosen]
+
+    def __setitem__(self, keys, weights):
+        """kv[key] = vector, or kv[[keys]] = vectors: add or replace."""
+        if not isinstance(keys, list):
+            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
+        self.add_vectors(keys, weights, replace=True)
+
+    def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
+        """A new KeyedVectors of those `keys` present here (deduplicated, in the order
+        given), with their attributes if `copy_vecattrs`."""
+        chosen = list(dict.fromkeys(k for k in keys if k in self.key_to_index))
+        rows = [self.key_to_index[k] for k in chosen]
+        kv = type(self)(self.vector_size, 0, dtype=self.vectors.dtype)
+        kv.vectors = self.vectors[rows].copy()
+        kv.index_to_key = chosen
+        kv.key_to_index = {k: i for i, k in enumerate(chosen)}
+        if copy_vecattrs:
+            kv.expandos = {attr: values[rows].copy() for attr, values in self.expandos.items()}
+        return kv
+
+    def unit_normalize_all(self):
+        """Scale every vector to unit length in place (zero vectors stay zero)."""
+        self.vectors = self.get_normed_vectors().astype(self.vectors.dtype)
+
+    def sort_by_descending_frequency(self):
+        """Reorder the keys by descending "count" (ties keep their order)."""
+        if "count" not in self.expandos:
+            raise ValueError("these vectors carry no counts to sort by")
+        order = np.argsort(-self.expandos["count"], kind="stable")
+        self.index_to_key = [self.index_to_key[i] for i in order]
+        self.key_to_index = {k: i for i, k in enumerate(self.index_to_key)}
+        self.vectors = self.vectors[order]
+        self.expandos = {attr: values[order] for attr, values in self.expandos.items()}
+
     # --- lookups -------------------------------------------------------------------
 
     def __len__(self):
         return len(self.index_to_key)
 
     def __contains__(self, key):
+        return key in self.key_to_index
+
+    def has_index_for(self, key):
+        """Whether `key` has a row of its own."""
         return key in self.key_to_index
 
     def __repr__(self):
@@ -120,8 +225,11 @@ class KeyedVectors:
     # --- similarity ----------------------------------------------------------------
 
     def similarity(self, w1, w2):
-        """Cosine similarity of two keys."""
-        return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
+        """Cosine similarity of two keys (exactly 1 for a key with itself, unless zero)."""
+        i, j = self.get_index(w1), self.get_index(w2)
+        if i == j:
+            return float(self.norms[i] > 0)
+        return float(np.dot(self.get_vector(i, norm=True), self.get_vector(j, norm=True)))
 
     def _weighted_query(self, positive, negative):
         positive = _as_list(positive)
@@ -137,7 +245,7 @@ class KeyedVectors:
                 else:
                     sign_w = sign
                 if isinstance(item, np.ndarray):
-                    parts.append(sign_w * item)
+                    parts.append(sign_w * self._query_vector(item, "positive/negative"))
                 else:
                     index = self.get_index(item)
                     used.add(index)
@@ -196,6 +304,115 @@ class KeyedVectors:
             return scores
         order = np.argsort(-scores, kind="stable")[: topn + len(exclude)]
         return [(self.index_to_key[i], float(scores[i])) for i in order if i not in exclude][:topn]
+
+    def similar_by_word(self, word, topn=10, restrict_vocab=None):
+        """most_similar(word)."""
+        return self.most_similar(word, topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_key = similar_by_word
+
+    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
+        """The keys closest by cosine to `vector` (d,)."""
+        return self.most_similar(positive=[self._query_vector(vector, "vector")], topn=topn,
+                                 restrict_vocab=restrict_vocab)
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False,
+                        ignore_missing=True):
+        """The mean (d,) of the vectors of `keys` (keys or (d,) arrays), weighted by
+        `weights` and divided by the sum of their absolute values; unit vectors first
+        if `pre_normalize`, a unit result if `post_normalize`. Missing keys are skipped
+        unless not `ignore_missing` (KeyError)."""
+        keys = list(keys) if not isinstance(keys, (str, np.ndarray)) else [keys]
+        if not keys:
+            raise ValueError("get_mean_vector: keys is empty")
+        weights = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(keys),):
+            raise ValueError(f"weights must hold one number per key ({len(keys)}), got shape "
+                             f"{weights.shape}")
+        total = np.zeros(self.vector_size)
+        weight_sum = 0.0
+        for key, weight in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                vector = self._query_vector(key, "keys")
+            elif key in self.key_to_index or isinstance(key, (int, np.integer)):
+                vector = self.get_vector(key, norm=pre_normalize)
+            elif ignore_missing:
+                continue
+            else:
+                raise KeyError(f"Key '{key}' not present")
+            total += weight * vector
+            weight_sum += abs(weight)
+        mean = total / weight_sum if weight_sum > 0 else total
+        if post_normalize:
+            mean = mean / (np.linalg.norm(mean) or 1)
+        return mean.astype(self.vectors.dtype)
+
+    def _query_vector(self, vector, name):
+        vector = np.asarray(vector, dtype=np.float64)
+        if vector.shape != (self.vector_size,):
+            raise ValueError(f"{name}: a vector must have shape ({self.vector_size},), got "
+                             f"{vector.shape}")
+        return vector
+
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all):
+        """Cosine of `vector_1` (d,) with each row of `vectors_all` (n, d); 0 for zero vectors."""
+        vector_1, vectors_all = np.asarray(vector_1), np.asarray(vectors_all)
+        norms = np.linalg.norm(vectors_all, axis=-1) * np.linalg.norm(vector_1)
+        dots = vectors_all @ vector_1
+        return np.divide(dots, norms, out=np.zeros_like(dots, dtype=np.result_type(dots, 1.0)),
+                         where=norms > 0)
+
+    def distances(self, word_or_vector, other_words=()):
+        """1 - cosine of a key or vector (d,) with `other_words` (every key if empty), (n,)."""
+        if isinstance(word_or_vector, np.ndarray):
+            query = self._query_vector(word_or_vector, "word_or_vector")
+        else:
+            query = self.get_vector(word_or_vector)
+        others = self.vectors if not len(other_words) else self[list(other_words)]
+        return 1 - self.cosine_similarities(query, others)
+
+    def distance(self, w1, w2):
+        """1 - cosine similarity of two keys."""
+        return 1 - self.similarity(w1, w2)
+
+    def n_similarity(self, ws1, ws2):
+        """Cosine of the means of the unit vectors of two non-empty lists of keys."""
+        if not len(ws1) or not len(ws2):
+            raise ValueError("n_similarity: both lists of keys must be non-empty")
+        a = np.mean([self.get_vector(k, norm=True) for k in ws1], axis=0)
+        b = np.mean([self.get_vector(k, norm=True) for k in ws2], axis=0)
+        return float(self.cosine_similarities(a, b[None, :])[0])
+
+    def doesnt_match(self, words):
+        """The key of `words` furthest from the mean of their unit vectors (unknown keys ignored)."""
+        known = [w for w in words if w in self.key_to_index]
+        if not known:
+            raise ValueError("doesnt_match: none of the words has a vector")
+        vectors = np.array([self.get_vector(w, norm=True) for w in known])
+        mean = vectors.mean(axis=0)
+        return known[int(np.argmin(vectors @ (mean / (np.linalg.norm(mean) or 1))))]
+
+    def closer_than(self, key1, key2):
+        """Keys closer to `key1` than `key2` is, `key1` itself left out."""
+        index = self.get_index(key1)
+        sims = self.get_normed_vectors() @ self.get_vector(key1, norm=True)
+        threshold = sims[self.get_index(key2)]
+        return [self.index_to_key[i] for i in np.flatnonzero(sims > threshold) if i != index]
+
+    def rank(self, key1, key2):
+        """Position of `key2` among the keys nearest `key1` (1 = nearest)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def most_similar_to_given(self, key1, keys_list):
+        """The key of `keys_list` most similar to `key1`."""
+        return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
+
+    def relative_cosine_similarity(self, wa, wb, topn=10):
+        """similarity(wa, wb) over the sum of `wa`'s top-n similarities (Leeuwenberg et al., 2016)."""
+        top = self.most_similar(wa, topn=topn)
+        total = sum(s for _, s in top)
+        return self.similarity(wa, wb) / total if total else 0.0
 
     # --- evaluation ----------------------------------------------------------------
 
@@ -307,8 +524,9 @@ class KeyedVectors:
     # --- word2vec file format ------------------------------------------------------
 
     def save_word2vec_format(self, fname, fvocab=None, binary=False, write_header=True):
-        """Write the vectors in word2vec's C format (text or binary), atomically; with
-        `fvocab`, also each key's count ("key count" lines) to that file, as gensim does."""
+        """Write the vectors in word2vec's C format (text or binary), atomically,
+        compressed if `fname` ends in .gz, .bz2 or .xz; with `fvocab`, also each key's
+        count ("key count" lines) to that file, as gensim does."""
         for key in self.index_to_key:
             if not isinstance(key, str) or not key or any(ch.isspace() for ch in key):
                 raise ValueError(f"key {key!r} cannot be written in word2vec format "
@@ -316,7 +534,7 @@ class KeyedVectors:
         if fvocab is not None and "count" not in self.expandos:
             raise ValueError("fvocab: these vectors carry no counts to write")
         vectors = self.vectors.astype(np.float32, copy=False)
-        with atomic_write(fname, "wb") as f:
+        with persist.atomic_write_compressed(fname) as f:
             if write_header:
                 f.write(f"{len(self)} {self.vector_size}\n".encode())
             if binary:
@@ -331,25 +549,43 @@ class KeyedVectors:
                 text.flush()
                 text.detach()
         if fvocab is not None:
-            with atomic_write(fvocab, "w", encoding="utf-8", newline="\n") as f:
-                for key, count in zip(self.index_to_key, self.expandos["count"].tolist()):
-                    f.write(f"{key} {count}\n")
+            with persist.atomic_write_compressed(fvocab) as f:
+                f.write("".join(f"{key} {count}\n" for key, count in
+                                zip(self.index_to_key, self.expandos["count"].tolist()))
+                        .encode("utf-8"))
 
     @classmethod
     def load_word2vec_format(cls, fname, fvocab=None, binary=False, encoding="utf8",
                              unicode_errors="strict", limit=None, datatype=np.float32,
                              no_header=False):
         """Read vectors written by word2vec's C tool, gensim or GloVe (no_header=True),
-        as `datatype`; `fvocab` names a file of "key count" lines to take counts from.
-        The arguments are gensim's, in gensim's order."""
+        decompressing .gz, .bz2 and .xz files, as `datatype`. `fvocab` names a file of
+        "key count" lines to take the "count" attribute from; without it the counts are
+        len(file)..1 in file order, as gensim gives. The arguments are gensim's, in order."""
         fname = os.fspath(fname)
         limit = _checks.check_index("limit", limit, low=0, optional=True)
-        with open(fname, "rb") as f:
+        try:
+            keys, vectors = cls._read_vectors(fname, binary, no_header, limit, encoding,
+                                              unicode_errors)
+        except (EOFError, lzma.LZMAError, OSError) as e:
+            if isinstance(e, FileNotFoundError):
+                raise
+            raise ValueError(f"{fname!r} cannot be read as a word2vec file: {e}") from None
+        if fvocab is None:  # the file's order as counts, as gensim does: sorting keeps it
+            counts = np.arange(len(keys), 0, -1, dtype=np.int64)
+        else:
+            counts = _read_counts(fvocab, keys, encoding, unicode_errors)
+        return cls.from_arrays(keys, vectors, counts, dtype=datatype)
+
+    @staticmethod
+    def _read_vectors(fname, binary, no_header, limit, encoding, unicode_errors):
+        with persist.open_compressed(fname, "rb") as f:
             if binary:
                 if no_header:
                     raise ValueError("binary word2vec files always have a header")
                 n, d = _parse_header(f.readline(), fname)
-                room = os.fstat(f.fileno()).st_size - f.tell()
+                room = (os.path.getsize(fname) - f.tell() if persist.compression_of(fname) is None
+                        else float("inf"))  # a compressed file's size says nothing
                 if min(n, limit if limit is not None else n) * (4 * d + 2) > room:
                     raise ValueError(f"{fname!r}: the header promises {n:,} vectors of "
                                      f"{d} floats, more than the file's {room:,} bytes hold "
@@ -358,8 +594,7 @@ class KeyedVectors:
                                              encoding, unicode_errors)
             else:
                 keys, vectors = _read_text(f, no_header, limit, fname, encoding, unicode_errors)
-        counts = None if fvocab is None else _read_counts(fvocab, keys)
-        return cls.from_arrays(keys, vectors, counts, dtype=datatype)
+        return keys, vectors
 
     # --- native format -------------------------------------------------------------
 
@@ -393,9 +628,9 @@ class _SpearmanResult(tuple):
 def _as_list(x):
     if x is None:
         return []
-    if isinstance(x, (str, np.ndarray)):
+    if isinstance(x, (str, int, np.integer)) or (isinstance(x, np.ndarray) and x.ndim == 1):
         return [x]
-    return list(x)
+    return list(x)  # a 2-D array: one query vector per row
 
 
 def _read_lines(source, name):
@@ -459,31 +694,33 @@ def _read_text(f, no_header, limit, fname, encoding, unicode_errors):
 
 
 def _read_binary(f, n, d, fname, encoding, unicode_errors):
+    """n (key, vector) records "key<space><d little-endian float32>", each perhaps
+    after newlines; read in blocks (a compressed stream is slow byte by byte)."""
     keys = []
     vectors = np.empty((n, d), dtype=np.float32)
     width = 4 * d
+    buf, pos = b"", 0
     for i in range(n):
-        word = bytearray()
         while True:
-            ch = f.read(1)
-            if not ch:
-                raise ValueError(f"{fname!r}: file ends inside vector {i} of {n} (truncated?)")
-            if ch == b" ":
+            while pos < len(buf) and buf[pos] == 10:  # a newline may end the previous vector
+                pos += 1
+            space = buf.find(b" ", pos)
+            if space >= 0 and len(buf) - space - 1 >= width:
                 break
-            if ch != b"\n" or word:  # a newline may end the previous vector
-                word += ch
-        data = f.read(width)
-        if len(data) != width:
-            raise ValueError(f"{fname!r}: file ends inside vector {i} of {n} (truncated?)")
-        keys.append(word.decode(encoding, errors=unicode_errors))
-        vectors[i] = np.frombuffer(data, dtype="<f4")
+            block = f.read(max(1 << 16, width + 1))
+            if not block:
+                raise ValueError(f"{fname!r}: file ends inside vector {i} of {n} (truncated?)")
+            buf, pos = buf[pos:] + block, 0
+        keys.append(buf[pos:space].decode(encoding, errors=unicode_errors))
+        vectors[i] = np.frombuffer(buf, dtype="<f4", count=d, offset=space + 1)
+        pos = space + 1 + width
     return keys, vectors
 
 
-def _read_counts(fvocab, keys):
+def _read_counts(fvocab, keys, encoding, unicode_errors):
     """Counts of `keys` from a file of "key count" lines (keys it lacks count 0)."""
     found = {}
-    with open(fvocab, encoding="utf-8") as f:
+    with persist.open_compressed(fvocab, "rt", encoding=encoding, errors=unicode_errors) as f:
         for line_no, line in enumerate(f, 1):
             parts = line.split()
             if not parts:

@@ -5,8 +5,11 @@ The metadata always holds `kind` (what the file is, e.g. "rnnfast.Word2Vec") and
 than this rnnfast reads, with a clear error; files are written atomically.
 """
 
+import bz2
 import contextlib
+import gzip
 import json
+import lzma
 import os
 import secrets
 import sys
@@ -15,7 +18,13 @@ import zlib
 
 import numpy as np
 
-__all__ = ["save", "load", "atomic_write", "words_array"]
+__all__ = ["save", "load", "atomic_write", "atomic_write_compressed", "open_compressed",
+           "compression_of", "words_array"]
+
+# Streams compressed by the file name's suffix (and these magic bytes, to name what a
+# reader that needs plain text was given).
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 
 
 @contextlib.contextmanager
@@ -54,6 +63,30 @@ def atomic_write(path, mode="wb", **open_kwargs):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def compression_of(path):
+    """The compressed suffix of `path` (".gz", ".bz2", ".xz") or None."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    return suffix if suffix in _OPENERS else None
+
+
+def open_compressed(path, mode="rb", **open_kwargs):
+    """Open `path` for reading, decompressing as its suffix says (plain otherwise)."""
+    suffix = compression_of(path)
+    return (_OPENERS[suffix] if suffix else open)(path, mode, **open_kwargs)
+
+
+@contextlib.contextmanager
+def atomic_write_compressed(path):
+    """`atomic_write(path, "wb")`, compressed as the suffix of `path` says."""
+    suffix = compression_of(path)
+    with atomic_write(path, "wb") as f:
+        if suffix is None:
+            yield f
+        else:
+            with _OPENERS[suffix](f, "wb") as packed:  # closing it leaves f open
+                yield packed
 
 
 def _remove_orphans(directory, prefix):

@@ -15,7 +15,7 @@ import numpy as np
 from rnnfast import _checks
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
+           "sgns_train_windows", "cbow_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -184,6 +184,42 @@ def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
         np.add.at(W_in, ins, grads @ B)
         np.add.at(W_out, outs, grads.T @ A)
     return loss / len(inputs) if len(inputs) else 0.0
+
+
+def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mean=True):
+    """CBOW with negative sampling: the update `Word2Vec(sg=0)` training uses.
+
+    Window w's context rows W_in[inputs[input_ends[w-1]:input_ends[w]]] are summed
+    into h (averaged when cbow_mean), and h is scored against W_out[outputs[w, 0]]
+    (the center word, label 1) and W_out[outputs[w, 1:]] (negatives, label 0), all
+    with the values from before the window. Each output row moves by its gradient
+    g_b h; each context row by the whole gradient of h, sum_b g_b W_out[b] (not
+    divided by the window's size for the mean, as in word2vec's C tool). Windows
+    without inputs are skipped. Arguments as for `sgns_train_windows`. Returns the
+    mean loss per window with inputs, counting its K+1 terms (float).
+    """
+    W_in, W_out, inputs, input_ends, outputs, alpha = _checks.check_sgns_windows(
+        W_in, W_out, inputs, input_ends, outputs, alpha)
+    loss, begin, trained = 0.0, 0, 0
+    labels = np.zeros(outputs.shape[1], np.float32)
+    labels[0] = 1
+    for end, outs in zip(input_ends, outputs):
+        ins = inputs[begin:end]
+        begin = end
+        if not len(ins):
+            continue
+        h = W_in[ins].sum(axis=0, dtype=np.float32)
+        if cbow_mean:
+            h = h * np.float32(1 / len(ins))
+        B = W_out[outs]                               # a copy: the values before the window
+        logits = B @ h
+        z = np.where(labels == 1, -logits, logits).astype(np.float64)
+        loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+        grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha).astype(np.float32)
+        np.add.at(W_out, outs, grads[:, None] * h)
+        np.add.at(W_in, ins, grads @ B)
+        trained += 1
+    return loss / trained if trained else 0.0
 
 
 def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, beta2=0.999,

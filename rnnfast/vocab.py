@@ -9,7 +9,10 @@ from rnnfast import _checks, _workers
 from rnnfast.corpus import check_corpus_file, check_sentences
 from rnnfast.progress import Progress
 
-__all__ = ["Vocabulary"]
+__all__ = ["Vocabulary", "RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP"]
+
+# What a trim_rule(word, count, min_count) returns, as in gensim.utils.
+RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
 
 
 class Vocabulary:
@@ -104,6 +107,34 @@ class Vocabulary:
             raise ValueError(f"corpus_file {path!r} is not UTF-8 text: {e}") from None
         return cls._from_counts(words, counts, min_count, n_tokens, n_sentences,
                                 f"corpus_file {path!r}")
+
+    def pruned(self, min_count, trim_rule=None, max_final_vocab=None, allow_empty=False):
+        """The words kept by min_count (raised, as gensim does, until at most
+        max_final_vocab words are left) or by trim_rule(word, count, min_count), which
+        returns RULE_KEEP, RULE_DISCARD or RULE_DEFAULT (the min_count test); same
+        order, same corpus totals."""
+        if max_final_vocab is not None and max_final_vocab < len(self):
+            # counts are sorted: the count just past the limit is one too few
+            min_count = max(min_count, int(self.counts[max_final_vocab]) + 1)
+        keep = self.counts >= min_count
+        if trim_rule is not None:
+            for i, (word, count) in enumerate(zip(self.words, self.counts.tolist())):
+                rule = trim_rule(word, count, min_count)
+                if rule == RULE_KEEP:
+                    keep[i] = True
+                elif rule == RULE_DISCARD:
+                    keep[i] = False
+                elif rule != RULE_DEFAULT:
+                    raise ValueError(f"trim_rule returned {rule!r} for {word!r}; it must "
+                                     f"return RULE_DEFAULT, RULE_DISCARD or RULE_KEEP")
+        if not keep.any() and not allow_empty:
+            top = int(self.counts.max(initial=0))
+            raise ValueError(f"no word of the corpus is kept with min_count={min_count}"
+                             f"{' and the trim_rule' if trim_rule is not None else ''} (the "
+                             f"most frequent occurs {top} times in {self.total_words} "
+                             f"tokens); lower min_count")
+        return Vocabulary([w for w, k in zip(self.words, keep) if k], self.counts[keep],
+                          self.total_words, self.n_sentences)
 
     def __len__(self):
         return len(self.words)

@@ -1,7 +1,8 @@
-"""Word2Vec: skip-gram with negative sampling, trained by C kernels on many threads.
+"""Word2Vec: CBOW or skip-gram with negative sampling, trained by C kernels on many threads.
 
-The arguments follow gensim's `Word2Vec`, so `from rnnfast import Word2Vec`
-replaces `from gensim.models import Word2Vec` (skip-gram only: `sg=1`).
+The arguments, defaults and training API follow gensim 4's `Word2Vec`, so
+`from rnnfast import Word2Vec` replaces `from gensim.models import Word2Vec`
+(hierarchical softmax, `hs=1`, is not implemented yet).
 """
 
 import collections.abc
@@ -27,46 +28,69 @@ FORMAT_VERSION = 1
 
 
 class Word2Vec:
-    """Skip-gram word2vec with negative sampling.
+    """word2vec with negative sampling: CBOW (`sg=0`, gensim's default) or skip-gram
+    (`sg=1`).
 
     Give `sentences` (a re-iterable of token lists) or `corpus_file` (a text
     file, one sentence per line, tokens separated by whitespace) to build the
     vocabulary and train at once; or call `build_vocab` and `train` yourself.
 
-    After training: `wv` (KeyedVectors of the input vectors), `training_loss_`
-    (mean pair loss per epoch), `vocab` (the Vocabulary). With `workers=1` and a
-    fixed `seed` two runs give bit-identical vectors.
+    After training: `wv` (KeyedVectors of the input vectors), `syn1neg` (the output
+    vectors), `training_loss_` (mean loss per epoch: per (center, context) pair for
+    skip-gram, per window for CBOW, summed in float64), `vocab` (the Vocabulary),
+    `corpus_count` and `corpus_total_words`. With `workers=1` and a fixed `seed`
+    two runs give bit-identical vectors.
     """
 
-    def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5,
-                 max_vocab_size=None, sample=1e-3, negative=5, ns_exponent=0.75, alpha=0.025,
-                 min_alpha=0.0001, epochs=5, workers=None, seed=1, shrink_windows=True,
-                 sg=1, hs=0, callbacks=(), progress=None):
-        if sg != 1 or hs != 0:
-            raise ValueError("rnnfast trains skip-gram with negative sampling only "
-                             "(sg=1, hs=0)")
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025,
+                 window=5, min_count=5, max_vocab_size=None, sample=1e-3, seed=1,
+                 workers=None, min_alpha=0.0001, sg=0, hs=0, negative=5, ns_exponent=0.75,
+                 cbow_mean=1, epochs=5, trim_rule=None, sorted_vocab=1, batch_words=JOB_WORDS,
+                 compute_loss=False, callbacks=(), max_final_vocab=None, shrink_windows=True,
+                 progress=None):
+        if sg not in (0, 1, False, True):
+            raise ValueError(f"sg must be 0 (CBOW) or 1 (skip-gram), got {sg!r}")
+        if hs:
+            raise ValueError("hierarchical softmax (hs=1) is not implemented yet; train with "
+                             "negative sampling (hs=0, negative > 0)")
+        if not negative:
+            raise ValueError("negative=0 needs hierarchical softmax (hs=1), which is not "
+                             "implemented yet; give negative > 0")
+        if sorted_vocab != 1:
+            raise ValueError("only sorted_vocab=1 is supported: the vocabulary is always "
+                             "sorted by descending count")
         self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
         self.window = _checks.check_index("window", window, low=1, high=MAX_WINDOW)
-        self.min_count = _checks.check_index("min_count", min_count, low=1)
+        self.min_count = _checks.check_index("min_count", min_count, low=0)
         self.max_vocab_size = _checks.check_index("max_vocab_size", max_vocab_size, low=1,
                                                   optional=True)
+        self.max_final_vocab = _checks.check_index("max_final_vocab", max_final_vocab, low=1,
+                                                   optional=True)
         self.negative = _checks.check_index("negative", negative, low=1, high=MAX_NEGATIVE)
         self.epochs = _checks.check_index("epochs", epochs, low=1)
         self.workers = _workers.check_workers(workers)
         self.seed = _checks.check_index("seed", seed, low=0)
+        self.batch_words = _checks.check_index("batch_words", batch_words, low=1)
         self.sample = _checks.check_number("sample", sample, low=0.0)
         self.ns_exponent = _checks.check_number("ns_exponent", ns_exponent)
         self.alpha = _checks.check_number("alpha", alpha, low=0.0, high=_checks.FLOAT32_MAX)
         self.min_alpha = _checks.check_number("min_alpha", min_alpha, low=0.0,
                                               high=_checks.FLOAT32_MAX)
+        if trim_rule is not None and not callable(trim_rule):
+            raise TypeError("trim_rule must be a function (word, count, min_count) -> "
+                            "RULE_DISCARD, RULE_KEEP or RULE_DEFAULT")
+        self.trim_rule = trim_rule
         self.shrink_windows = bool(shrink_windows)
+        self.sg, self.hs, self.cbow_mean = int(sg), 0, int(bool(cbow_mean))
+        self.sorted_vocab = 1
+        self.compute_loss = bool(compute_loss)
         self.callbacks = list(callbacks)
         self.progress = progress
-        self.sg, self.hs = 1, 0
         self.vocab = None
         self.wv = None
-        self.context_vectors = None  # (V, d) float32, word2vec's "syn1neg"
+        self.syn1neg = None  # (V, d) float32 output vectors
         self.training_loss_ = []
+        self.running_training_loss = 0.0
         if sentences is not None and corpus_file is not None:
             _checks.check_one_source(sentences, corpus_file)
         if isinstance(sentences, collections.abc.Iterator):
@@ -74,33 +98,99 @@ class Word2Vec:
                             "the vocabulary and training take separate passes; pass a list "
                             "or a re-iterable object such as rnnfast.LineSentence")
         if sentences is not None or corpus_file is not None:
-            self.build_vocab(sentences, corpus_file)
-            self.train(sentences, corpus_file)
+            self.build_vocab(sentences, corpus_file, trim_rule=trim_rule)
+            self.train(sentences, corpus_file, total_examples=self.corpus_count,
+                       epochs=self.epochs, callbacks=self.callbacks)
+
+    @property
+    def corpus_count(self):
+        """Sentences in the corpus the vocabulary was built from (last build_vocab)."""
+        return self.vocab.n_sentences if self.vocab is not None else 0
+
+    @property
+    def corpus_total_words(self):
+        """Raw tokens in that corpus, counted or not."""
+        return self.vocab.total_words if self.vocab is not None else 0
+
+    def get_latest_training_loss(self):
+        """The summed loss of the latest `train` call (gensim's figure; `training_loss_`
+        gives the mean per epoch)."""
+        return self.running_training_loss
 
     # --- vocabulary ------------------------------------------------------------------
 
-    def build_vocab(self, corpus_iterable=None, corpus_file=None):
-        """Count the corpus, keep words seen min_count times, and initialise the vectors."""
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False,
+                    progress_per=10000, trim_rule=None, **kwargs):
+        """Count the corpus and keep words seen min_count times (or as trim_rule says),
+        then initialise the vectors. With update=True, new words are added to a trained
+        model (their vectors initialised; known words keep theirs, their counts grow).
+        `progress_per` is accepted for gensim's signature (progress is time based)."""
+        if kwargs:
+            raise TypeError(f"build_vocab got unexpected arguments: {', '.join(kwargs)}")
         _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
+        trim_rule = self.trim_rule if trim_rule is None else trim_rule
         if corpus_file is not None:
-            self.vocab = Vocabulary.from_corpus_file(corpus_file, self.min_count,
-                                                     self.max_vocab_size, self.progress)
+            counted = Vocabulary.from_corpus_file(corpus_file, 1, self.max_vocab_size,
+                                                  self.progress)
         else:
-            self.vocab = Vocabulary.from_sentences(corpus_iterable, self.min_count,
-                                                   self.max_vocab_size, self.progress)
+            counted = Vocabulary.from_sentences(corpus_iterable, 1, self.max_vocab_size,
+                                                self.progress)
+        if update:
+            if self.vocab is None:
+                raise RuntimeError("build_vocab(update=True) needs a model with a vocabulary; "
+                                   "call build_vocab first")
+            return self._update_vocab(counted, trim_rule)
+        self.vocab = counted.pruned(self.min_count, trim_rule, self.max_final_vocab)
         V, d = len(self.vocab), self.vector_size
-        rng = np.random.default_rng(self.seed)
-        # as word2vec: input vectors uniform in [-0.5/d, 0.5/d), output vectors zero
-        vectors = ((rng.random((V, d), dtype=np.float32) - 0.5) / d).astype(np.float32)
-        self.context_vectors = np.zeros((V, d), np.float32)
-        self.wv = KeyedVectors.from_arrays(self.vocab.words, vectors, self.vocab.counts)
+        self.wv = KeyedVectors.from_arrays(self.vocab.words, self._initial_vectors(0, V),
+                                           self.vocab.counts)
+        self.syn1neg = np.zeros((V, d), np.float32)
         self.training_loss_ = []
+        return self
+
+    def _initial_vectors(self, start, stop):
+        """word2vec's initial input vectors for rows start..stop-1: uniform in
+        [-0.5/d, 0.5/d), from the seed (the rows of a fresh model, then of each update)."""
+        d = self.vector_size
+        rng = np.random.default_rng([self.seed, start])
+        return ((rng.random((stop - start, d), dtype=np.float32) - 0.5) / d).astype(np.float32)
+
+    def _update_vocab(self, counted, trim_rule):
+        """Add counted's new words to the vocabulary (after the known ones) and add their
+        counts to the known words'."""
+        old = self.vocab
+        known = np.array([w in old.key_to_index for w in counted.words], bool)
+        counts = old.counts.copy()
+        for w, c in zip(counted.words, counted.counts):
+            i = old.key_to_index.get(w)
+            if i is not None:
+                counts[i] += c
+        new = Vocabulary([w for w, k in zip(counted.words, known) if not k],
+                         counted.counts[~known], counted.total_words, counted.n_sentences)
+        new = new.pruned(self.min_count, trim_rule, None, allow_empty=True)
+        V0, V = len(old), len(old) + len(new)
+        self.vocab = Vocabulary(old.words + new.words, np.concatenate([counts, new.counts]),
+                                counted.total_words, counted.n_sentences)
+        vectors = np.concatenate([self.wv.vectors, self._initial_vectors(V0, V)])
+        self.wv = KeyedVectors.from_arrays(self.vocab.words, vectors, self.vocab.counts)
+        self.syn1neg = np.concatenate([self.syn1neg, np.zeros((V - V0, self.vector_size),
+                                                              np.float32)])
         return self
 
     # --- training --------------------------------------------------------------------
 
-    def train(self, corpus_iterable=None, corpus_file=None, epochs=None, progress=None):
-        """Train for `epochs` (default: the constructor's) over the corpus; returns self."""
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None,
+              total_words=None, epochs=None, start_alpha=None, end_alpha=None, word_count=0,
+              queue_factor=2, report_delay=1.0, compute_loss=False, callbacks=(),
+              progress=None):
+        """Train for `epochs` (default: the constructor's) over the corpus; returns self.
+
+        total_examples (sentences) or total_words (raw tokens) size one epoch for the
+        learning-rate schedule and progress (default: the counts build_vocab saw);
+        start_alpha and end_alpha replace alpha and min_alpha for this call. The
+        loss is always computed (`compute_loss` is accepted for gensim's signature).
+        Callbacks get on_train_begin, on_epoch_begin, on_epoch_end and on_train_end.
+        """
         if self.vocab is None:
             raise RuntimeError("call build_vocab before train (or pass the corpus to Word2Vec)")
         _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
@@ -114,45 +204,76 @@ class Word2Vec:
                                 f"training takes {epochs} passes; pass a list or a "
                                 "re-iterable object such as rnnfast.LineSentence")
             run_epoch = self._iterable_epoch_runner(corpus_iterable)
-        total = max(self.vocab.total_words, 1)
+        total = self._epoch_words(total_examples, total_words)
+        start = self.alpha if start_alpha is None else _checks.check_number(
+            "start_alpha", start_alpha, low=0.0, high=_checks.FLOAT32_MAX)
+        end = self.min_alpha if end_alpha is None else _checks.check_number(
+            "end_alpha", end_alpha, low=0.0, high=_checks.FLOAT32_MAX)
+        callbacks = list(callbacks) or self.callbacks
         report = Progress("word2vec", total, "words",
                           progress if progress is not None else self.progress, epochs)
         seeds = np.random.SeedSequence(self.seed).generate_state(self.workers, np.uint64)
         rng_states = [seeds[i:i + 1].copy() for i in range(self.workers)]
         model = self._kernel_model()
         from rnnfast._sgns import STATS_DTYPE
+        self.running_training_loss = 0.0
+        _call(callbacks, "on_train_begin", self)
         for epoch in range(epochs):
+            _call(callbacks, "on_epoch_begin", self)
             stats = np.zeros(self.workers, STATS_DTYPE)
-            alphas = (self._alpha_at(epoch / epochs), self._alpha_at((epoch + 1) / epochs))
+            alphas = (_alpha_at(start, end, epoch / epochs),
+                      _alpha_at(start, end, (epoch + 1) / epochs))
 
             def poll(epoch=epoch, stats=stats):
                 words, pairs = int(stats["words"].sum()), int(stats["pairs"].sum())
                 report.update(epoch * total + words, epoch,
-                              alpha=self._alpha_at((epoch + words / total) / epochs),
+                              alpha=_alpha_at(start, end, (epoch + words / total) / epochs),
                               loss=float(stats["loss"].sum()) / pairs if pairs else None)
 
             try:
-                run_epoch(model, epoch, alphas, rng_states, stats, poll)
+                run_epoch(model, epoch, alphas, rng_states, stats, poll, total)
             finally:
                 self.wv.vectors_changed()
-            if not (_checks.all_finite(self.wv.vectors) and
-                    _checks.all_finite(self.context_vectors)):
+            if not (_checks.all_finite(self.wv.vectors) and _checks.all_finite(self.syn1neg)):
                 raise FloatingPointError(f"training diverged in epoch {epoch + 1}: the vectors "
-                                         f"hold NaN or infinity; lower alpha (now {self.alpha})")
+                                         f"hold NaN or infinity; lower alpha (now {start})")
             pairs = int(stats["pairs"].sum())
+            self.running_training_loss += float(stats["loss"].sum())
             self.training_loss_.append(float(stats["loss"].sum()) / pairs if pairs else float("nan"))
-            for cb in self.callbacks:
+            for cb in callbacks:
                 if hasattr(cb, "on_epoch_end"):
                     cb.on_epoch_end(self)
-                else:
+                elif callable(cb) and not hasattr(cb, "on_train_begin"):
                     cb(self, epoch)
-        report.update(epochs * total, epochs - 1, force=True, alpha=self._alpha_at(1.0),
+        report.update(epochs * total, epochs - 1, force=True, alpha=_alpha_at(start, end, 1.0),
                       loss=self.training_loss_[-1])
+        _call(callbacks, "on_train_end", self)
         return self
 
-    def _alpha_at(self, fraction):
-        """The learning rate when `fraction` of all epochs' words are done."""
-        return self.alpha - (self.alpha - self.min_alpha) * min(max(fraction, 0.0), 1.0)
+    def _epoch_words(self, total_examples, total_words):
+        """The raw words one epoch is expected to read (the learning rate falls with them)."""
+        if total_words is not None:
+            return max(_checks.check_index("total_words", total_words, low=0), 1)
+        if total_examples is not None:
+            examples = _checks.check_index("total_examples", total_examples, low=0)
+            if self.corpus_count and examples != self.corpus_count:
+                return max(round(self.corpus_total_words * examples / self.corpus_count), 1)
+        return max(self.corpus_total_words, 1)
+
+    def predict_output_word(self, context_words_list, topn=10):
+        """The topn most probable center words given the context words, as (word,
+        probability) pairs, from the output vectors (softmax over the vocabulary of
+        syn1neg . mean of the context vectors); None if no context word is known."""
+        ids = [self.vocab.key_to_index[w] for w in context_words_list
+               if w in self.vocab.key_to_index]
+        if not ids:
+            return None
+        h = self.wv.vectors[ids].mean(axis=0, dtype=np.float64)
+        scores = self.syn1neg.astype(np.float64) @ h
+        probs = np.exp(scores - scores.max())
+        probs /= probs.sum()
+        top = np.argsort(-probs, kind="stable")[:topn]
+        return [(self.vocab.words[i], float(probs[i])) for i in top]
 
     def _kernel_model(self):
         from rnnfast._sgns import SGNSModel, alias_tables
@@ -161,9 +282,10 @@ class Word2Vec:
         keep_below = np.where(keep >= 1.0, 0xFFFFFFFF,
                               np.minimum(keep * 2.0**32, 0xFFFFFFFE)).astype(np.uint32)
         accept, other = alias_tables(self.vocab.noise_weights(self.ns_exponent))
-        _checks.check_sgns_tables(self.wv.vectors, self.context_vectors)
-        return SGNSModel(self.wv.vectors, self.context_vectors, keep_below, accept, other,
-                         self.negative, self.window, self.shrink_windows)
+        _checks.check_sgns_tables(self.wv.vectors, self.syn1neg)
+        return SGNSModel(self.wv.vectors, self.syn1neg, keep_below, accept, other,
+                         self.negative, self.window, self.shrink_windows, cbow=not self.sg,
+                         cbow_mean=bool(self.cbow_mean))
 
     def _file_epoch_runner(self, path, size):
         """Each worker trains on its own byte range of the file, reading included."""
@@ -172,11 +294,10 @@ class Word2Vec:
         table = TokenTable.from_words([w.encode("utf-8") for w in self.vocab.words])
         ranges = byte_ranges(size, self.workers)
         encoded_path = os.fsencode(path)
-        # the raw words a range holds, for its learning rate: all of them with one worker
-        expected = [self.vocab.total_words * (end - start) // max(size, 1)
-                    for start, end in ranges]
 
-        def run_epoch(model, epoch, alphas, rng_states, stats, poll):
+        def run_epoch(model, epoch, alphas, rng_states, stats, poll, total):
+            # the raw words a range holds, for its learning rate: all with one worker
+            expected = [total * (end - start) // max(size, 1) for start, end in ranges]
             stop = _workers.StopFlag()
 
             def worker(i):
@@ -191,12 +312,11 @@ class Word2Vec:
     def _iterable_epoch_runner(self, sentences):
         """A producer thread turns the sentences into id batches for the workers."""
         key_to_index = self.vocab.key_to_index
-        total = self.vocab.total_words
 
-        def run_epoch(model, epoch, alphas, rng_states, stats, poll):
+        def run_epoch(model, epoch, alphas, rng_states, stats, poll, total):
             stop = _workers.StopFlag()
             words_before = [0]
-            jobs = _workers.id_batches(sentences, key_to_index, JOB_WORDS,
+            jobs = _workers.id_batches(sentences, key_to_index, self.batch_words,
                                        _max_sentence_length(sentences))
 
             def numbered():
@@ -223,7 +343,7 @@ class Word2Vec:
 
     _PARAMS = ("vector_size", "window", "min_count", "max_vocab_size", "sample", "negative",
                "ns_exponent", "alpha", "min_alpha", "epochs", "workers", "seed",
-               "shrink_windows")
+               "shrink_windows", "sg", "cbow_mean", "batch_words", "max_final_vocab")
 
     def save(self, fname):
         """Save the whole model (vectors, context vectors, vocabulary, settings), atomically."""
@@ -233,7 +353,7 @@ class Word2Vec:
                 "training_loss": self.training_loss_,
                 "total_words": self.vocab.total_words, "n_sentences": self.vocab.n_sentences}
         persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta,
-                     {"vectors": self.wv.vectors, "context_vectors": self.context_vectors,
+                     {"vectors": self.wv.vectors, "context_vectors": self.syn1neg,
                       "words": persist.words_array(self.vocab.words),
                       "counts": self.vocab.counts})
 
@@ -243,17 +363,32 @@ class Word2Vec:
         with persist.load(fname, "rnnfast.Word2Vec", FORMAT_VERSION) as (data, meta):
             words, counts = data["words"].tolist(), data["counts"]
             vectors, context = data["vectors"], data["context_vectors"]
-        model = cls(**meta["params"])
+        params = dict(meta["params"])
+        params.setdefault("sg", 1)  # files from before CBOW are skip-gram models
+        model = cls(**params)
         model.vocab = Vocabulary(words, counts, meta["total_words"], meta["n_sentences"])
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
-        model.context_vectors = np.ascontiguousarray(context, dtype=np.float32)
+        model.syn1neg = np.ascontiguousarray(context, dtype=np.float32)
         model.training_loss_ = list(meta["training_loss"])
         return model
 
     def __repr__(self):
         size = len(self.vocab) if self.vocab is not None else 0
-        return (f"Word2Vec(vocab={size}, vector_size={self.vector_size}, window={self.window}, "
-                f"negative={self.negative})")
+        return (f"Word2Vec<vocab={size}, vector_size={self.vector_size}, "
+                f"{'sg' if self.sg else 'cbow'}, window={self.window}, "
+                f"negative={self.negative}, alpha={self.alpha}>")
+
+
+def _alpha_at(start, end, fraction):
+    """The learning rate when `fraction` of all epochs' words are done."""
+    return start - (start - end) * min(max(fraction, 0.0), 1.0)
+
+
+def _call(callbacks, hook, model):
+    for cb in callbacks:
+        method = getattr(cb, hook, None)
+        if method is not None:
+            method(model)
 
 
 def _max_sentence_length(sentences):

@@ -21,7 +21,7 @@ def test_word2vec_arrays_of_the_wrong_shape_dtype_or_layout_are_refused(tmp_path
     model = Word2Vec(SENTENCES, **SMALL)
     model.save(tmp_path / "m.npz")
     loaded = Word2Vec.load(tmp_path / "m.npz")
-    loaded.context_vectors = loaded.context_vectors[:2].copy()  # fewer rows than words
+    loaded.syn1neg = loaded.syn1neg[:2].copy()  # fewer rows than words
     with pytest.raises(ValueError, match="W_in and W_out must have the same shape"):
         loaded.train(SENTENCES)
     model.wv.vectors = model.wv.vectors.astype(np.float64)

@@ -187,3 +187,186 @@ def test_fvocab_is_the_second_argument_as_in_gensim(kv, tmp_path):
     bare = KeyedVectors.from_arrays(["a"], np.ones((1, 2)))
     with pytest.raises(ValueError, match="no counts"):
         bare.save_word2vec_format(tmp_path / "b.txt", tmp_path / "b.counts")
+
+
+# --- the rest of gensim's KeyedVectors API (gensim's test_keyedvectors.py as the spec) ---
+
+@pytest.fixture
+def random_kv():
+    rng = np.random.default_rng(3)
+    keys = [f"w{i}" for i in range(40)]
+    return KeyedVectors.from_arrays(keys, rng.standard_normal((40, 8)),
+                                    counts=np.arange(40, 0, -1) * 3)
+
+
+def brute_sims(kv, query):
+    normed = kv.vectors / np.linalg.norm(kv.vectors, axis=1, keepdims=True)
+    return normed @ (query / np.linalg.norm(query))
+
+
+def test_query_arguments_in_all_their_forms(random_kv):
+    kv = random_kv
+    forms = [kv.most_similar("w1", "w2", topn=5), kv.most_similar(["w1"], ["w2"], topn=5),
+             kv.most_similar(positive="w1", negative="w2", topn=5),
+             kv.most_similar(positive=[1], negative=[np.int64(2)], topn=5)]
+    assert all(f == forms[0] for f in forms)
+    cosmul = [kv.most_similar_cosmul("w1", "w2", topn=5), kv.most_similar_cosmul(["w1"], ["w2"], topn=5)]
+    assert cosmul[0] == cosmul[1]
+    # a vector is a query of its own, not excluded from the answers
+    by_vector = kv.most_similar([kv["w3"]], topn=3)
+    assert by_vector[0][0] == "w3" and by_vector[0][1] == pytest.approx(1, abs=1e-6)
+    assert kv.similar_by_vector(kv["w3"], topn=3) == by_vector
+    assert kv.similar_by_word("w3", topn=4) == kv.similar_by_key("w3", topn=4) == \
+        kv.most_similar("w3", topn=4)
+    # a 2-D array is one query vector per row
+    rows = kv.vectors[:3]
+    assert kv.most_similar(rows, topn=4) == kv.most_similar(list(rows), topn=4)
+    assert [len(kv.most_similar("w3", topn=n)) for n in (0, np.uint8(0), 5)] == [0, 0, 5]
+    assert len(kv.most_similar("w3", topn=None)) == len(kv)
+    assert {w for w, _ in kv.most_similar("w3", topn=5, restrict_vocab=6)} == \
+        set(kv.index_to_key[:6]) - {"w3"}
+    with pytest.raises(KeyError):
+        kv.most_similar("absent")
+    with pytest.raises(ValueError, match=r"shape \(8,\)"):
+        kv.similar_by_vector(np.ones(3))
+
+
+def test_distances_ranks_and_neighbours(random_kv):
+    kv = random_kv
+    assert kv.distance("w4", "w4") == 0 and kv.similarity("w4", "w4") == 1
+    assert kv.distance("w4", "w9") == pytest.approx(1 - kv.similarity("w4", "w9"))
+    sims = brute_sims(kv, kv["w4"].astype(np.float64))
+    np.testing.assert_allclose(kv.distances("w4"), 1 - sims, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kv.distances(kv["w4"], ["w1", "w2"]), 1 - sims[[1, 2]], rtol=1e-5)
+    np.testing.assert_allclose(KeyedVectors.cosine_similarities(kv["w4"], kv.vectors), sims,
+                               rtol=1e-5, atol=1e-6)
+    order = [kv.index_to_key[i] for i in np.argsort(-sims) if i != 4]
+    assert kv.closer_than("w4", "w4") == [] and kv.rank("w4", "w4") == 1
+    assert set(kv.closer_than("w4", order[3])) == set(order[:3])
+    assert kv.rank("w4", order[3]) == 4
+    assert kv.most_similar_to_given("w4", [order[5], order[0], order[2]]) == order[0]
+    top = kv.most_similar("w4", topn=10)
+    assert kv.relative_cosine_similarity("w4", order[1], 10) == pytest.approx(
+        kv.similarity("w4", order[1]) / sum(s for _, s in top))
+
+
+def test_doesnt_match_and_n_similarity():
+    kv = KeyedVectors.from_arrays(["a", "b", "c", "odd"],
+                                  [[1, 0.1], [1, -0.1], [0.9, 0], [-1, 1]])
+    assert kv.doesnt_match(["a", "b", "odd", "unknown"]) == "odd"
+    with pytest.raises(ValueError, match="none of the words"):
+        kv.doesnt_match(["x", "y"])
+    mean_a = (kv.get_vector("a", norm=True) + kv.get_vector("b", norm=True)) / 2
+    assert kv.n_similarity(["a", "b"], ["c"]) == pytest.approx(cosine(mean_a, kv["c"]), rel=1e-6)
+    with pytest.raises(ValueError, match="non-empty"):
+        kv.n_similarity([], ["a"])
+
+
+def test_get_mean_vector(random_kv):
+    kv = random_kv
+    keys, weights = ["w1", "w2", "w3", "missing"], [1.0, 2.0, -3.0, 5.0]
+    unit = [kv.get_vector(k, norm=True).astype(np.float64) for k in keys[:3]]
+    np.testing.assert_allclose(kv.get_mean_vector(keys), np.mean(unit, axis=0), rtol=1e-5)
+    expected = (unit[0] + 2 * unit[1] - 3 * unit[2]) / 6
+    np.testing.assert_allclose(kv.get_mean_vector(keys, weights[:3] + [5.0]), expected, rtol=1e-5)
+    raw = kv[keys[:3]].astype(np.float64).mean(axis=0)
+    np.testing.assert_allclose(kv.get_mean_vector(keys, pre_normalize=False), raw, rtol=1e-5)
+    post = kv.get_mean_vector(keys, post_normalize=True)
+    assert np.linalg.norm(post) == pytest.approx(1, rel=1e-6)
+    np.testing.assert_allclose(kv.get_mean_vector([np.ones(8), "w1"], pre_normalize=False),
+                               (1 + kv["w1"]) / 2, rtol=1e-5)
+    with pytest.raises(KeyError):
+        kv.get_mean_vector(keys, ignore_missing=False)
+    with pytest.raises(ValueError, match="one number per key"):
+        kv.get_mean_vector(keys, weights=[1, 2])
+    with pytest.raises(ValueError, match="empty"):
+        kv.get_mean_vector([])
+
+
+def test_adding_and_assigning_vectors(random_kv):
+    kv = random_kv
+    rng = np.random.default_rng(1)
+    n = len(kv)
+    before = kv.most_similar("w0", topn=3)  # fills the norm cache
+    new = rng.standard_normal((3, 8))
+    kv.add_vectors(["x", "y", "w0"], new)  # w0 is present: kept without replace
+    assert len(kv) == n + 2 and kv.vectors.dtype == np.float32
+    np.testing.assert_allclose(kv["y"], new[1], rtol=1e-6)
+    assert kv.most_similar("w0", topn=3)[0] != before[0] or kv["w0"] is not None
+    assert kv.get_vecattr("x", "count") == 0 and len(kv.expandos["count"]) == len(kv)
+    kv.add_vectors(["w0"], new[2:], replace=True)
+    np.testing.assert_allclose(kv["w0"], new[2], rtol=1e-6)
+    # norms follow every change: the cached unit vectors are never stale
+    np.testing.assert_allclose(kv.get_vector("w0", norm=True), new[2] / np.linalg.norm(new[2]),
+                               rtol=1e-5)
+    kv["z"] = np.ones(8)
+    kv["w1"] = np.full(8, 2.0)
+    kv[["w2", "q"]] = [np.full(8, 3.0), np.full(8, 4.0)]
+    assert len(kv) == n + 4
+    assert [kv[k][0] for k in ("z", "w1", "w2", "q")] == [1, 2, 3, 4]
+    assert kv.most_similar(positive=[np.ones(8)], topn=1)[0][1] == pytest.approx(1, abs=1e-6)
+    assert kv.add_vector("single", np.arange(8.0)) == len(kv) - 1 and kv.has_index_for("single")
+    kv.add_vectors(["e"], [np.ones(8)], extras={"count": np.array([99])})
+    assert kv.get_vecattr("e", "count") == 99
+    empty = KeyedVectors(8)
+    empty.add_vectors(["a", "b"], new[:2])
+    empty.add_vectors("c", new[2])
+    assert empty.index_to_key == ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"shape \(2, 8\)"):
+        empty.add_vectors(["d", "e"], np.ones((2, 3)))
+    with pytest.raises(ValueError, match="duplicates"):
+        empty.add_vectors(["d", "d"], np.ones((2, 8)))
+
+
+def test_vector_attributes_and_reordering(random_kv):
+    kv = random_kv
+    assert kv.get_vecattr("w2", "count") == 114
+    kv.set_vecattr("w2", "count", 1000)
+    kv.set_vecattr("w5", "tag", "noun")
+    assert kv.get_vecattr("w5", "tag") == "noun" and kv.get_vecattr("w6", "tag") == 0
+    with pytest.raises(KeyError, match="no attribute 'colour'"):
+        kv.get_vecattr("w1", "colour")
+    vector_of_w2 = kv["w2"].copy()
+    kv.sort_by_descending_frequency()
+    assert kv.index_to_key[0] == "w2" and kv.key_to_index["w2"] == 0
+    np.testing.assert_array_equal(kv["w2"], vector_of_w2)
+    assert kv.index_to_key[1:4] == ["w0", "w1", "w3"] and kv.get_vecattr("w5", "tag") == "noun"
+    subset = kv.vectors_for_all(["w3", "absent", "w1", "w3"], copy_vecattrs=True)
+    assert subset.index_to_key == ["w3", "w1"]
+    np.testing.assert_array_equal(subset["w1"], kv["w1"])
+    assert subset.get_vecattr("w1", "count") == kv.get_vecattr("w1", "count")
+    assert kv.vectors_for_all(["w1"]).expandos == {}
+    kv.unit_normalize_all()
+    np.testing.assert_allclose(np.linalg.norm(kv.vectors, axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(kv.norms, 1, rtol=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ""])
+@pytest.mark.parametrize("binary", [False, True])
+def test_compressed_vector_files(random_kv, tmp_path, suffix, binary):
+    path = tmp_path / f"vectors.{'bin' if binary else 'txt'}{suffix}"
+    random_kv.save_word2vec_format(path, tmp_path / f"vocab{suffix}", binary=binary)
+    if suffix:
+        with open(path, "rb") as f:
+            assert f.read(2) != b"40"  # really compressed
+    back = KeyedVectors.load_word2vec_format(path, tmp_path / f"vocab{suffix}", binary=binary)
+    assert back.index_to_key == random_kv.index_to_key
+    np.testing.assert_array_equal(back.vectors, random_kv.vectors)
+    np.testing.assert_array_equal(back.expandos["count"], random_kv.expandos["count"])
+    limited = KeyedVectors.load_word2vec_format(path, binary=binary, limit=7)
+    assert len(limited) == 7 and list(limited.expandos["count"]) == list(range(7, 0, -1))
+
+
+def test_binary_records_after_newlines_and_with_bad_bytes(tmp_path):
+    path = tmp_path / "v.bin"
+    with open(path, "wb") as f:
+        f.write(b"3 2\n")
+        for key, row in ((b"\nabc", (1, 2)), (b"caf\xc3", (3, 4)), (b"\n\nd", (5, 6))):
+            f.write(key + b" " + np.array(row, "<f4").tobytes())
+    with pytest.raises(UnicodeDecodeError):
+        KeyedVectors.load_word2vec_format(path, binary=True)
+    kv = KeyedVectors.load_word2vec_format(path, binary=True, unicode_errors="replace")
+    assert kv.index_to_key == ["abc", "caf\ufffd", "d"]
+    np.testing.assert_array_equal(kv.vectors, [[1, 2], [3, 4], [5, 6]])
+    kv = KeyedVectors.load_word2vec_format(path, binary=True, unicode_errors="ignore", limit=2)
+    assert kv.index_to_key == ["abc", "caf"]

@@ -60,6 +60,53 @@ def test_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, seed):
     assert_tables_close(fast, slow)
 
 
+@settings(max_examples=120, deadline=None)
+@given(V=st.integers(1, 12), d=st.integers(1, 37), n_windows=st.integers(0, 25),
+       max_inputs=st.integers(0, 10), K=st.integers(0, 6), mean=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_cbow_kernel_matches_reference(V, d, n_windows, max_inputs, K, mean, seed):
+    # windows of 0 inputs (skipped) among them; small V repeats rows
+    rng = np.random.default_rng(seed)
+    W_in, W_out = tables(rng, V, d)
+    sizes = rng.integers(0, max_inputs + 1, n_windows)
+    ends = np.cumsum(sizes)
+    inputs = rng.integers(0, V, int(sizes.sum()))
+    outputs = rng.integers(0, V, (n_windows, K + 1))
+    fast = (W_in.copy(), W_out.copy())
+    slow = (W_in.copy(), W_out.copy())
+    loss_fast = functional.cbow_train_windows(*fast, inputs, ends, outputs, 0.025, mean)
+    loss_slow = reference.cbow_train_windows(*slow, inputs, ends, outputs, 0.025, mean)
+    assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
+    assert_tables_close(fast, slow)
+
+
+def test_cbow_window_is_the_gradient_step_of_its_loss():
+    # one window, distinct rows: the update is -alpha times the gradient of the loss
+    # of sigmoid(h . u) (h the mean of the inputs) for the output rows, and the
+    # gradient with respect to h itself for each input row (word2vec's rule)
+    rng = np.random.default_rng(1)
+    W_in, W_out = tables(rng, 8, 5)
+    W_in, W_out = W_in.astype(np.float64), W_out.astype(np.float64)
+    ins, outs = [1, 2, 3], [4, 5, 6]
+    h = W_in[ins].mean(axis=0)
+    labels = np.array([1.0, 0.0, 0.0])
+    s = 1 / (1 + np.exp(-(W_out[outs] @ h)))
+    want_out = W_out[outs] + 0.1 * (labels - s)[:, None] * h
+    want_in = W_in[ins] + 0.1 * (labels - s) @ W_out[outs]
+    a, b = W_in.astype(np.float32), W_out.astype(np.float32)
+    loss = functional.cbow_train_windows(a, b, ins, [3], [outs], 0.1, True)
+    np.testing.assert_allclose(b[outs], want_out, rtol=1e-5)
+    np.testing.assert_allclose(a[ins], want_in, rtol=1e-5)
+    assert loss == pytest.approx(-np.log(s[0]) - np.log(1 - s[1:]).sum(), rel=1e-5)
+    # the sum: h is the sum of the inputs
+    a, b = W_in.astype(np.float32), W_out.astype(np.float32)
+    functional.cbow_train_windows(a, b, ins, [3], [outs], 0.1, False)
+    h = W_in[ins].sum(axis=0)
+    s = 1 / (1 + np.exp(-(W_out[outs] @ h)))
+    np.testing.assert_allclose(b[outs], W_out[outs] + 0.1 * (labels - s)[:, None] * h,
+                               rtol=1e-5)
+
+
 def test_one_window_equals_its_pairs_when_rows_are_distinct():
     # with distinct rows, sharing negatives over a window changes nothing but the sharing:
     # the window update equals the pairs' updates taken from the same starting values

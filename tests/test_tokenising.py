@@ -1,11 +1,13 @@
 """One tokenising contract: the C reader of corpus_file= and LineSentence cut a file alike."""
 
+import io
 import os
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from rnnfast import LineSentence, Vocabulary, Word2Vec
+from rnnfast import LineSentence, PathLineSentences, Vocabulary, Word2Vec
 from rnnfast._vocab import TokenTable
 
 QUIET = {"progress": lambda status: None}
@@ -68,15 +70,63 @@ def test_corpus_file_and_line_sentence_train_the_same_vectors(tmp_path):
     text = "\r\n".join(lines[:150]) + "\n" + "\n".join(lines[150:])
     path = tmp_path / "c.txt"
     path.write_bytes(text.encode("utf-8"))
-    settings = dict(vector_size=16, window=3, min_count=1, epochs=2, workers=1, seed=5, **QUIET)
-    from_file = Word2Vec(corpus_file=path, **settings)
-    from_lines = Word2Vec(sentences=LineSentence(path), **settings)
-    assert from_file.vocab.words == from_lines.vocab.words
-    assert from_file.vocab.total_words == from_lines.vocab.total_words
-    assert from_file.vocab.n_sentences == from_lines.vocab.n_sentences
-    assert np.array_equal(from_file.wv.vectors, from_lines.wv.vectors)
-    assert np.array_equal(from_file.context_vectors, from_lines.context_vectors)
-    assert from_file.training_loss_ == from_lines.training_loss_
+    for sg in (0, 1):
+        settings = dict(vector_size=16, window=3, min_count=1, epochs=2, workers=1, seed=5,
+                        sg=sg, **QUIET)
+        from_file = Word2Vec(corpus_file=path, **settings)
+        from_lines = Word2Vec(sentences=LineSentence(path), **settings)
+        assert from_file.vocab.words == from_lines.vocab.words
+        assert from_file.vocab.total_words == from_lines.vocab.total_words
+        assert from_file.vocab.n_sentences == from_lines.vocab.n_sentences
+        assert np.array_equal(from_file.wv.vectors, from_lines.wv.vectors)
+        assert np.array_equal(from_file.syn1neg, from_lines.syn1neg)
+        assert from_file.training_loss_ == from_lines.training_loss_
     # and a Vocabulary counted either way is the same
     assert Vocabulary.from_corpus_file(path, 1).words == \
         Vocabulary.from_sentences(LineSentence(path), 1).words
+
+
+def test_line_sentence_reads_open_files_text_or_binary(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes("a b c\nd\u00e9 e\n\nf\n".encode())
+    expected = list(LineSentence(path))
+    assert expected == [["a", "b", "c"], ["d\u00e9", "e"], ["f"]]  # a blank line is no sentence
+    with open(path, "rb") as binary, open(path, encoding="utf-8") as text:
+        for f in (binary, text):
+            sentences = LineSentence(f)
+            assert list(sentences) == expected
+            assert list(sentences) == expected  # each pass starts again from the top
+    assert list(LineSentence(io.BytesIO(path.read_bytes()), limit=2)) == expected[:2]
+
+    class OnePass(io.RawIOBase):  # a pipe: cannot seek
+        def __init__(self, data):
+            self.inner = io.BytesIO(data)
+
+        def readinto(self, b):
+            return self.inner.readinto(b)
+
+        def readable(self):
+            return True
+
+    once = LineSentence(io.BufferedReader(OnePass(path.read_bytes())))
+    assert list(once) == expected
+    with pytest.raises(ValueError, match="cannot be rewound"):
+        list(once)
+    with pytest.raises(TypeError, match="a path or an open file"):
+        LineSentence(42)
+
+
+def test_path_line_sentences_reads_a_directory_in_name_order(tmp_path):
+    (tmp_path / "b.txt").write_text("third line\n")
+    (tmp_path / "a.txt").write_text("first\nsecond\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "z.txt").write_text("skipped\n")
+    sentences = PathLineSentences(tmp_path)
+    assert list(sentences) == [["first"], ["second"], ["third", "line"]]
+    assert list(PathLineSentences(tmp_path, limit=1)) == [["first"], ["third", "line"]]
+    assert list(PathLineSentences(tmp_path / "b.txt")) == [["third", "line"]]
+    with pytest.raises(FileNotFoundError):
+        PathLineSentences(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="holds no file"):
+        PathLineSentences(tmp_path / "empty")

@@ -33,10 +33,11 @@ def train(sentences=None, corpus_file=None, **kw):
     return Word2Vec(sentences, corpus_file, **settings)
 
 
+@pytest.mark.parametrize("sg", [0, 1])
 @pytest.mark.parametrize("source", ["iterable", "file"])
-def test_learns_the_structure_of_the_toy_world(corpus, corpus_file, source):
-    model = train(corpus, epochs=8) if source == "iterable" else \
-        train(corpus_file=corpus_file, epochs=8)
+def test_learns_the_structure_of_the_toy_world(corpus, corpus_file, source, sg):
+    model = train(corpus, epochs=8, sg=sg) if source == "iterable" else \
+        train(corpus_file=corpus_file, epochs=8, sg=sg)
     accuracy, sections = model.wv.evaluate_word_analogies(toy_analogies())
     assert accuracy > 0.8, sections[-1]["incorrect"][:10]
     assert model.wv.most_similar("italian", topn=3)[0][0] in ("pasta", "espresso", "italy", "rome")
@@ -53,15 +54,19 @@ def test_iterable_and_file_build_the_same_vocabulary(corpus, corpus_file):
     np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)  # same seeded initialisation
 
 
+@pytest.mark.parametrize("sg", [0, 1])
 @pytest.mark.parametrize("source", ["iterable", "file"])
-def test_one_worker_is_bit_reproducible(corpus, corpus_file, source):
+def test_one_worker_is_bit_reproducible(corpus, corpus_file, source, sg):
     args = (corpus, None) if source == "iterable" else (None, corpus_file)
-    a, b = train(*args, epochs=2), train(*args, epochs=2)
+    a, b = train(*args, epochs=2, sg=sg), train(*args, epochs=2, sg=sg)
     np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
-    np.testing.assert_array_equal(a.context_vectors, b.context_vectors)
+    np.testing.assert_array_equal(a.syn1neg, b.syn1neg)
     assert a.training_loss_ == b.training_loss_
-    c = train(*args, epochs=2, seed=8)
+    c = train(*args, epochs=2, seed=8, sg=sg)
     assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+    if sg == 0:  # the mean and the sum of the context are different models
+        d = train(*args, epochs=2, cbow_mean=0)
+        assert not np.array_equal(a.wv.vectors, d.wv.vectors)
 
 
 def test_reproducible_whatever_the_hash_seed(corpus_file):
@@ -81,10 +86,11 @@ def test_reproducible_whatever_the_hash_seed(corpus_file):
     assert len(outputs) == 1
 
 
+@pytest.mark.parametrize("sg", [0, 1])
 @pytest.mark.parametrize("source", ["iterable", "file"])
-def test_two_workers_train_too(corpus, corpus_file, source):
-    model = train(corpus, workers=2, epochs=4) if source == "iterable" else \
-        train(corpus_file=corpus_file, workers=2, epochs=4)
+def test_two_workers_train_too(corpus, corpus_file, source, sg):
+    model = train(corpus, workers=2, epochs=4, sg=sg) if source == "iterable" else \
+        train(corpus_file=corpus_file, workers=2, epochs=4, sg=sg)
     assert np.isfinite(model.wv.vectors).all()
     assert model.wv.evaluate_word_analogies(toy_analogies())[0] > 0.6
 
@@ -145,15 +151,19 @@ def test_sentences_that_vanish_after_the_first_pass(corpus):
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"vector_size": 0}, ValueError, "vector_size must be >= 1"),
     ({"window": 0}, ValueError, "window must be >= 1"),
-    ({"negative": 0}, ValueError, "negative must be >= 1"),
+    ({"negative": 0}, ValueError, "negative=0 needs hierarchical softmax"),
+    ({"negative": -1}, ValueError, "negative must be >= 1"),
     ({"epochs": -1}, ValueError, "epochs must be >= 1"),
     ({"workers": 0}, ValueError, "workers must be >= 1"),
-    ({"min_count": 0}, ValueError, "min_count must be >= 1"),
+    ({"min_count": -1}, ValueError, "min_count must be >= 0"),
     ({"sample": -0.1}, ValueError, "sample must be >= 0"),
     ({"alpha": float("nan")}, ValueError, "alpha must be finite"),
     ({"alpha": "fast"}, TypeError, "alpha must be a number"),
     ({"vector_size": 2.5}, TypeError, "vector_size must be an integer"),
-    ({"sg": 0}, ValueError, "skip-gram"),
+    ({"sg": 2}, ValueError, "sg must be 0 .CBOW. or 1 .skip-gram."),
+    ({"hs": 1}, ValueError, "hierarchical softmax .hs=1. is not implemented"),
+    ({"sorted_vocab": 0}, ValueError, "only sorted_vocab=1"),
+    ({"trim_rule": 3}, TypeError, "trim_rule must be a function"),
 ])
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -169,7 +179,7 @@ def test_bad_corpus_inputs(tmp_path, corpus):
     empty.write_text("")
     with pytest.raises(ValueError, match="is empty"):
         train(corpus_file=str(empty))
-    with pytest.raises(ValueError, match="occurs min_count=1000000 times"):
+    with pytest.raises(ValueError, match="no word of the corpus is kept with min_count=1000000"):
         train(corpus, min_count=10**6)
     with pytest.raises(RuntimeError, match="call build_vocab before train"):
         Word2Vec(**QUIET).train(corpus)
@@ -183,7 +193,7 @@ def test_save_load_and_continue_training(tmp_path, corpus):
     model.save(path)
     loaded = Word2Vec.load(path)
     np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
-    np.testing.assert_array_equal(loaded.context_vectors, model.context_vectors)
+    np.testing.assert_array_equal(loaded.syn1neg, model.syn1neg)
     assert loaded.vocab.words == model.vocab.words and loaded.window == model.window
     assert loaded.training_loss_ == model.training_loss_
     loaded.progress = QUIET["progress"]

@@ -1,0 +1,165 @@
+"""Word2Vec's training API as gensim 4 has it (gensim's own snippets and tests as the spec)."""
+
+import numpy as np
+import pytest
+
+from rnnfast import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP, Word2Vec
+from rnnfast.datasets import toy_analogies, toy_corpus
+
+QUIET = dict(progress=lambda s: None)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return toy_corpus(3000, seed=5)
+
+
+def model(**kw):
+    settings = dict(vector_size=16, min_count=1, workers=1, epochs=3, **QUIET)
+    settings.update(kw)
+    return Word2Vec(**settings)
+
+
+def test_gensims_standard_snippet(corpus):
+    m = model()
+    m.build_vocab(corpus)
+    assert m.corpus_count == len(corpus)
+    assert m.corpus_total_words == sum(len(s) for s in corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=m.epochs)
+    assert len(m.training_loss_) == 3
+    # the defaults are gensim's: CBOW, the mean of the context, negative sampling
+    assert (m.sg, m.hs, m.negative, m.cbow_mean, m.alpha, m.window) == (0, 0, 5, 1, 0.025, 5)
+    assert m.wv.get_vecattr("italy", "count") == m.vocab.counts[m.wv.get_index("italy")]
+    assert m.syn1neg.shape == m.wv.vectors.shape
+
+
+def test_the_epoch_size_sets_the_learning_rate_schedule(corpus):
+    seen = []
+
+    class Alphas:
+        def on_epoch_end(self, m):
+            seen.append(m)
+
+    reports = []
+    m = model(epochs=1, progress=reports.append).build_vocab(corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=1, callbacks=[Alphas()])
+    assert reports[-1]["alpha"] == pytest.approx(m.min_alpha)
+    half = model(epochs=1, seed=4).build_vocab(corpus)
+    full = model(epochs=1, seed=4).build_vocab(corpus)
+    # telling train the epoch is twice as long keeps the rate higher: a different model
+    half.train(corpus, total_words=2 * half.corpus_total_words, epochs=1)
+    full.train(corpus, total_words=full.corpus_total_words, epochs=1)
+    assert not np.array_equal(half.wv.vectors, full.wv.vectors)
+    same = model(epochs=1, seed=4).build_vocab(corpus)
+    same.train(corpus, total_examples=2 * same.corpus_count, epochs=1)
+    np.testing.assert_array_equal(same.wv.vectors, half.wv.vectors)
+    # start_alpha = end_alpha = 0: nothing moves
+    frozen = model(epochs=1).build_vocab(corpus)
+    before = frozen.wv.vectors.copy()
+    frozen.train(corpus, epochs=1, start_alpha=0.0, end_alpha=0.0)
+    np.testing.assert_array_equal(frozen.wv.vectors, before)
+
+
+def test_all_four_callback_hooks_in_order(corpus):
+    events = []
+
+    class Hooks:
+        def on_train_begin(self, m):
+            events.append("train_begin")
+
+        def on_epoch_begin(self, m):
+            events.append("epoch_begin")
+
+        def on_epoch_end(self, m):
+            events.append(f"epoch_end {len(m.training_loss_)}")
+
+        def on_train_end(self, m):
+            events.append("train_end")
+
+    model(epochs=2, callbacks=[Hooks()]).build_vocab(corpus).train(corpus, epochs=2)
+    assert events == ["train_begin", "epoch_begin", "epoch_end 1", "epoch_begin",
+                      "epoch_end 2", "train_end"]
+
+
+def test_latest_training_loss_is_the_sum_of_the_call(corpus):
+    m = model(compute_loss=True).build_vocab(corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=2, compute_loss=True)
+    first = m.get_latest_training_loss()
+    assert first > 0 and np.isfinite(first)
+    m.train(corpus, total_examples=m.corpus_count, epochs=1)
+    assert 0 < m.get_latest_training_loss() < first  # one epoch, and a better model
+    assert len(m.training_loss_) == 3
+
+
+def test_update_adds_new_words_and_keeps_the_old_vectors(corpus):
+    m = model(epochs=2).build_vocab(corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=2)
+    old_words = list(m.wv.index_to_key)
+    italy = m.wv["italy"].copy()
+    count_before = m.wv.get_vecattr("italy", "count")
+    extra = [["zebra", "italy", "quagga"], ["zebra", "okapi"]] * 5
+    m.build_vocab(extra, update=True)
+    assert m.wv.index_to_key[:len(old_words)] == old_words
+    assert set(m.wv.index_to_key[len(old_words):]) == {"zebra", "quagga", "okapi"}
+    np.testing.assert_array_equal(m.wv["italy"], italy)
+    assert m.wv.get_vecattr("italy", "count") == count_before + 5
+    assert m.syn1neg.shape == m.wv.vectors.shape
+    assert m.corpus_count == len(extra)
+    m.train(extra, total_examples=m.corpus_count, epochs=2)
+    assert not np.array_equal(m.wv["italy"], italy)
+    assert np.isfinite(m.wv.vectors).all()
+    with pytest.raises(RuntimeError, match="needs a model with a vocabulary"):
+        model().build_vocab(extra, update=True)
+
+
+def test_trim_rule_max_final_vocab_and_min_count(corpus):
+    def rule(word, count, min_count):
+        if word == "italy":
+            return RULE_DISCARD
+        if word.startswith("x"):
+            return RULE_KEEP
+        return RULE_DEFAULT
+
+    extra = corpus + [["xylophone"]]
+    m = model(min_count=5, trim_rule=rule).build_vocab(extra)
+    assert "italy" not in m.wv and "xylophone" in m.wv
+    assert all(m.wv.get_vecattr(w, "count") >= 5 for w in m.wv.index_to_key if w != "xylophone")
+    per_call = model(min_count=5).build_vocab(extra, trim_rule=rule)
+    assert per_call.wv.index_to_key == m.wv.index_to_key
+    capped = model(max_final_vocab=10).build_vocab(corpus)
+    assert len(capped.wv) <= 10
+    counts = sorted(model().build_vocab(corpus).vocab.counts, reverse=True)
+    assert len(capped.wv) == sum(c > counts[10] for c in counts)
+    assert len(model(min_count=0).build_vocab(corpus).wv) == len(model().build_vocab(corpus).wv)
+    with pytest.raises(ValueError, match="trim_rule returned 7"):
+        model(trim_rule=lambda w, c, m: 7).build_vocab(corpus)
+
+
+def test_batch_words_do_not_change_a_one_worker_model(corpus):
+    a = model(batch_words=50).build_vocab(corpus)
+    a.train(corpus, epochs=1)
+    b = model(batch_words=100000).build_vocab(corpus)
+    b.train(corpus, epochs=1)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+
+
+def test_predict_output_word(corpus):
+    m = model(epochs=8, vector_size=24)
+    m.build_vocab(corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=8)
+    out = m.predict_output_word(["people", "in", "italy", "eat"], topn=5)
+    assert len(out) == 5 and all(isinstance(w, str) for w, _ in out)
+    probs = [p for _, p in out]
+    assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1
+    assert m.predict_output_word(["unheard", "unseen"]) is None
+
+
+def test_cbow_learns_and_saves_as_cbow(corpus, tmp_path):
+    m = model(epochs=8, vector_size=24, seed=3)
+    m.build_vocab(corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=8)
+    assert m.wv.evaluate_word_analogies(toy_analogies())[0] > 0.8
+    m.save(tmp_path / "m.npz")
+    back = Word2Vec.load(tmp_path / "m.npz")
+    assert back.sg == 0 and back.cbow_mean == 1
+    np.testing.assert_array_equal(back.syn1neg, m.syn1neg)
