@@ -25,6 +25,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "shared", "data")
 
 
+# The four trainings word2vec offers, as gensim's arguments.
+MODELS = {"sg-ns": dict(sg=1, hs=0), "cbow-ns": dict(sg=0, hs=0),
+          "sg-hs": dict(sg=1, hs=1, negative=0), "cbow-hs": dict(sg=0, hs=1, negative=0)}
+
+
 def plain_copy(path):
     """A plain-text path for `path`, decompressing .xz into a temporary file."""
     if not path.endswith(".xz"):
@@ -59,7 +64,7 @@ def run_rnnfast(mode, corpus, settings):
 def run_gensim(mode, corpus, settings):
     from gensim.models import Word2Vec
     from rnnfast import LineSentence
-    model = Word2Vec(sg=settings["sg"], hs=0, vector_size=settings["vector_size"],
+    model = Word2Vec(sg=settings["sg"], hs=settings["hs"], vector_size=settings["vector_size"],
                      window=settings["window"], cbow_mean=1,
                      min_count=settings["min_count"], sample=settings["sample"],
                      negative=settings["negative"], alpha=settings["alpha"],
@@ -86,8 +91,9 @@ def main(argv=None):
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--negative", type=int, default=5)
-    parser.add_argument("--sg", type=int, choices=[0, 1], default=1,
-                        help="1 skip-gram, 0 CBOW (the mean of the context)")
+    parser.add_argument("--models", default="sg-ns",
+                        help="comma-separated, of " + ", ".join(MODELS) + " (CBOW: the mean "
+                             "of the context; hs: hierarchical softmax, negative=0)")
     parser.add_argument("--sample", type=float, default=1e-4)
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--alpha", type=float, default=0.025)
@@ -96,7 +102,7 @@ def main(argv=None):
     parser.add_argument("--analogies", default=os.path.join(DATA, "eval", "questions-words.txt"))
     parser.add_argument("--similarity", default=os.path.join(DATA, "eval", "wordsim353.tsv"))
     args = parser.parse_args(argv)
-    settings = dict(sg=args.sg, vector_size=args.dim, window=args.window, min_count=args.min_count,
+    settings = dict(vector_size=args.dim, window=args.window, min_count=args.min_count,
                     sample=args.sample, negative=args.negative, alpha=args.alpha,
                     min_alpha=0.0001, epochs=args.epochs, workers=args.workers, seed=1)
     analogies = args.analogies if os.path.exists(args.analogies) else None
@@ -104,21 +110,24 @@ def main(argv=None):
     corpus, tmp = plain_copy(args.corpus)
     runners = {"gensim": run_gensim, "rnnfast": run_rnnfast}
     print(f"corpus {args.corpus}; settings {settings}", flush=True)
-    print(f"{'mode':<9} {'library':<8} {'train s':>8} {'words/s':>10} {'analogy':>8} "
+    print(f"{'model/mode':<15} {'library':<8} {'train s':>8} {'words/s':>10} {'analogy':>8} "
           f"{'ws353':>6}", flush=True)
     try:
-        for mode in args.modes.split(","):
-            speeds = {}
-            for lib in args.libs.split(","):
-                seconds, words, wv = runners[lib](mode, corpus, settings)
-                speeds[lib] = words * args.epochs / seconds
-                acc, rho = evaluate(wv, analogies, similarity)
-                print(f"{mode:<9} {lib:<8} {seconds:8.1f} {speeds[lib]:10,.0f} "
-                      f"{'' if acc is None else f'{100 * acc:7.1f}%'} "
-                      f"{'' if rho is None else f'{rho:6.3f}'}", flush=True)
-            if len(speeds) == 2:
-                print(f"{mode:<9} ratio rnnfast/gensim: {speeds['rnnfast'] / speeds['gensim']:.2f}x",
-                      flush=True)
+        for name in args.models.split(","):
+            model_settings = {**settings, **MODELS[name]}
+            for mode in args.modes.split(","):
+                speeds = {}
+                label = f"{name}/{mode}"
+                for lib in args.libs.split(","):
+                    seconds, words, wv = runners[lib](mode, corpus, model_settings)
+                    speeds[lib] = words * args.epochs / seconds
+                    acc, rho = evaluate(wv, analogies, similarity)
+                    print(f"{label:<15} {lib:<8} {seconds:8.1f} {speeds[lib]:10,.0f} "
+                          f"{'' if acc is None else f'{100 * acc:7.1f}%'} "
+                          f"{'' if rho is None else f'{rho:6.3f}'}", flush=True)
+                if len(speeds) == 2:
+                    print(f"{label:<15} ratio rnnfast/gensim: "
+                          f"{speeds['rnnfast'] / speeds['gensim']:.2f}x", flush=True)
     finally:
         if tmp:
             os.unlink(tmp)

@@ -75,40 +75,44 @@ static void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t center,
     for (int32_t j = 0; j < dim; j++) v[j] += grad_v[j];
 }
 
-/* One window with shared negatives (Ji et al. 2016): the n input rows
- * W_in[inputs[a]] are each scored against the positive W_out[outputs[0]] and
- * the negatives W_out[outputs[1..k1-1]]. All scores and gradients come from the
- * values before the window's update; repeated rows add their updates.
- * work: n * k1 + n * dim floats. */
+/* One block of a window update: the n rows rows_in[a] are scored against the k1
+ * rows W_out[outputs[b]], all from their values before the block. The labels
+ * are 1 for b == 0 and 0 after (negative sampling: the positive, then the noise
+ * words), or 1 - codes[b] (hierarchical softmax: the inner nodes on a word's
+ * path and the branch taken at each). Each output row moves by sum_a g[b, a]
+ * rows_in[a]; the rows' gradients sum_b g[b, a] W_out[outputs[b]] are written
+ * to grad_in (n, dim), or added to it when `add`. A row that occurs twice among
+ * the outputs gets both steps. g: n * k1 floats of scratch. */
 RF_HOT
-static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                      int32_t n, const int32_t *outputs, int32_t k1, float alpha,
-                      float *work, double *loss)
+static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32_t dim,
+                     const int32_t *outputs, int32_t k1, const uint8_t *codes, float alpha,
+                     float *RF_RESTRICT g, float *RF_RESTRICT grad_in, int add, double *loss)
 {
-    /* g[b * n + a]: output-major, so the n positive scores come first and the
-     * sigmoid pass runs over one contiguous array */
-    float *RF_RESTRICT g = work;
-    float *RF_RESTRICT grad_in = work + n * k1;   /* (n, dim) */
-    for (int32_t b = 0; b < k1; b++) {
-        const float *u = W_out + (int64_t)outputs[b] * dim;
-        for (int32_t a = 0; a < n; a++)
-            g[b * n + a] = rf_dot(W_in + (int64_t)inputs[a] * dim, u, dim);
-    }
-    rf_logits_to_grads(g, n * k1, n, alpha, loss);
-    /* every gradient is taken before any row moves, so a row that occurs twice
-     * gets two steps computed from the same values. Each loop keeps its
-     * destination in registers across the small inner sum and stores it once. */
-    const float *rows_in[RF_MAX_WINDOW_ROWS];
+    /* g[b * n + a]: output-major, so that each output's scores share one label
+     * and the sigmoid pass runs over contiguous runs */
     float *rows_out[RF_MAX_WINDOW_ROWS];
-    for (int32_t a = 0; a < n; a++) rows_in[a] = W_in + (int64_t)inputs[a] * dim;
-    for (int32_t b = 0; b < k1; b++) rows_out[b] = W_out + (int64_t)outputs[b] * dim;
+    for (int32_t b = 0; b < k1; b++) {
+        rows_out[b] = W_out + (int64_t)outputs[b] * dim;
+        for (int32_t a = 0; a < n; a++) g[b * n + a] = rf_dot(rows_in[a], rows_out[b], dim);
+    }
+    if (codes == NULL) {
+        rf_logits_to_grads(g, n * k1, n, alpha, loss);
+    } else {
+        for (int32_t b = 0; b < k1; b++)
+            rf_logits_to_grads(g + b * n, n, codes[b] ? 0 : n, alpha, loss);
+    }
+    /* column block by column block: the gradient of the inputs reads the output
+     * rows before they move. Each loop keeps its destination in registers across
+     * the small inner sum and stores it once. */
     int32_t j0 = 0;
 #if RF_GNU_C
     for (; j0 + 8 <= dim; j0 += 8) {
         for (int32_t a = 0; a < n; a++) {
+            rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
             rf_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+            if (add) acc = *dst;
             for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * *(const rf_v8u *)(rows_out[b] + j0);
-            *(rf_v8u *)(grad_in + (int64_t)a * dim + j0) = acc;
+            *dst = acc;
         }
         for (int32_t b = 0; b < k1; b++) {
             rf_v8 acc = *(const rf_v8u *)(rows_out[b] + j0);
@@ -119,7 +123,7 @@ static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inp
 #endif
     for (int32_t j = j0; j < dim; j++) {
         for (int32_t a = 0; a < n; a++) {
-            float acc = 0.0f;
+            float acc = add ? grad_in[(int64_t)a * dim + j] : 0.0f;
             for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * rows_out[b][j];
             grad_in[(int64_t)a * dim + j] = acc;
         }
@@ -129,84 +133,87 @@ static void rf_window(float *W_in, float *W_out, int32_t dim, const int32_t *inp
             rows_out[b][j] = acc;
         }
     }
+}
+
+/* One window: the n context rows W_in[inputs[a]] (skip-gram: each of them;
+ * CBOW: their sum, or mean, h) are trained to predict the center word, through
+ * negative sampling (the k1 rows m->W_out[outputs[b]], outputs[0] the center)
+ * and through hierarchical softmax (the n_nodes rows m->syn1[nodes[i]] on the
+ * center's path, branch codes[i]); either part may be empty (k1 or n_nodes 0).
+ * Every score comes from the values before the window (Ji et al. 2016 for
+ * skip-gram's shared negatives). Skip-gram moves each context row by its own
+ * gradient; CBOW moves each by the whole gradient of h, undivided even for the
+ * mean, as word2vec's C tool does. Windows without inputs change nothing.
+ * work: rf_window_floats(n, max(k1, n_nodes), dim) floats. */
+RF_HOT
+static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32_t n,
+                            const int32_t *outputs, int32_t k1, const int32_t *nodes,
+                            const uint8_t *codes, int32_t n_nodes, float alpha, float *work,
+                            double *loss)
+{
+    const int32_t dim = m->dim;
+    const float *rows_in[RF_MAX_WINDOW_ROWS];
+    float *grad_in, *g;
+    int32_t n_rows;
+    if (n == 0 || (k1 == 0 && n_nodes == 0)) return;
+    if (m->cbow) {
+        float *RF_RESTRICT h = work;
+        grad_in = h + dim;
+        g = grad_in + dim;
+        memset(h, 0, (size_t)dim * sizeof(float));
+        for (int32_t a = 0; a < n; a++) {
+            const float *RF_RESTRICT v = m->W_in + (int64_t)inputs[a] * dim;
+            for (int32_t j = 0; j < dim; j++) h[j] += v[j];
+        }
+        if (m->cbow_mean) {
+            const float inv = 1.0f / (float)n;
+            for (int32_t j = 0; j < dim; j++) h[j] *= inv;
+        }
+        rows_in[0] = h;
+        n_rows = 1;
+    } else {
+        for (int32_t a = 0; a < n; a++) rows_in[a] = m->W_in + (int64_t)inputs[a] * dim;
+        grad_in = work;
+        g = work + (int64_t)n * dim;
+        n_rows = n;
+    }
+    if (n_nodes > 0)
+        rf_block(rows_in, n_rows, m->syn1, dim, nodes, n_nodes, codes, alpha, g, grad_in, 0,
+                 loss);
+    if (k1 > 0)
+        rf_block(rows_in, n_rows, m->W_out, dim, outputs, k1, NULL, alpha, g, grad_in,
+                 n_nodes > 0, loss);
     for (int32_t a = 0; a < n; a++) {
-        float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
-        const float *RF_RESTRICT d = grad_in + (int64_t)a * dim;
+        float *RF_RESTRICT v = m->W_in + (int64_t)inputs[a] * dim;
+        const float *RF_RESTRICT d = grad_in + (m->cbow ? 0 : (int64_t)a * dim);
         for (int32_t j = 0; j < dim; j++) v[j] += d[j];
     }
 }
 
-/* One CBOW window: h is the sum (or, with mean, the mean) of the n input rows
- * W_in[inputs[a]] (the context words); it is scored against W_out[outputs[0]]
- * (the center word) and the negatives W_out[outputs[1..k1-1]], all from the
- * values before the window. Each output row moves by g_b * h and each input row
- * by the whole gradient of h, sum_b g_b * W_out[outputs[b]], undivided even for
- * the mean, as in word2vec's C tool. work: k1 + 2 * dim floats. */
-RF_HOT
-static void rf_cbow_window(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                           int32_t n, const int32_t *outputs, int32_t k1, float alpha,
-                           int32_t mean, float *work, double *loss)
+size_t rf_window_floats(int32_t n, int32_t k1, int32_t dim)
 {
-    float *RF_RESTRICT g = work;
-    float *RF_RESTRICT h = work + k1;
-    float *RF_RESTRICT grad_h = h + dim;
-    memset(h, 0, (size_t)dim * sizeof(float));
-    memset(grad_h, 0, (size_t)dim * sizeof(float));
-    for (int32_t a = 0; a < n; a++) {
-        const float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
-        for (int32_t j = 0; j < dim; j++) h[j] += v[j];
-    }
-    if (mean) {
-        const float inv = 1.0f / (float)n;
-        for (int32_t j = 0; j < dim; j++) h[j] *= inv;
-    }
-    for (int32_t b = 0; b < k1; b++) g[b] = rf_dot(h, W_out + (int64_t)outputs[b] * dim, dim);
-    rf_logits_to_grads(g, k1, 1, alpha, loss);
-    for (int32_t b = 0; b < k1; b++) {
-        float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
-        const float gb = g[b];
-        for (int32_t j = 0; j < dim; j++) grad_h[j] += gb * u[j];
-    }
-    for (int32_t b = 0; b < k1; b++) {
-        float *RF_RESTRICT u = W_out + (int64_t)outputs[b] * dim;
-        const float gb = g[b];
-        for (int32_t j = 0; j < dim; j++) u[j] += gb * h[j];
-    }
-    for (int32_t a = 0; a < n; a++) {
-        float *RF_RESTRICT v = W_in + (int64_t)inputs[a] * dim;
-        for (int32_t j = 0; j < dim; j++) v[j] += grad_h[j];
-    }
+    size_t sg = (size_t)n * (size_t)dim + (size_t)n * (size_t)k1;
+    size_t cbow = 2 * (size_t)dim + (size_t)k1;
+    return sg > cbow ? sg : cbow;
 }
 
 RF_HOT
-double rf_cbow_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
-                       int32_t k1, float alpha, int32_t mean, float *work)
+double rf_w2v_windows(const rf_sgns_model *m, const int32_t *inputs, const int64_t *input_ends,
+                      int64_t n_windows, const int32_t *outputs, int32_t k1,
+                      const int32_t *nodes, const uint8_t *codes, const int64_t *node_ends,
+                      float alpha, float *work)
 {
     double loss = 0;
-    int64_t begin = 0;
+    int64_t begin = 0, node_begin = 0;
     for (int64_t w = 0; w < n_windows; w++) {
         int64_t end = input_ends[w];
-        if (end > begin)
-            rf_cbow_window(W_in, W_out, dim, inputs + begin, (int32_t)(end - begin),
-                           outputs + w * k1, k1, alpha, mean, work, &loss);
+        int64_t node_end = node_ends ? node_ends[w] : 0;
+        rf_train_window(m, inputs + begin, (int32_t)(end - begin),
+                        k1 ? outputs + w * k1 : NULL, k1, nodes ? nodes + node_begin : NULL,
+                        codes ? codes + node_begin : NULL, (int32_t)(node_end - node_begin),
+                        alpha, work, &loss);
         begin = end;
-    }
-    return loss;
-}
-
-RF_HOT
-double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
-                       int32_t k1, float alpha, float *work)
-{
-    double loss = 0;
-    int64_t begin = 0;
-    for (int64_t w = 0; w < n_windows; w++) {
-        int64_t end = input_ends[w];
-        rf_window(W_in, W_out, dim, inputs + begin, (int32_t)(end - begin), outputs + w * k1,
-                  k1, alpha, work, &loss);
-        begin = end;
+        node_begin = node_end;
     }
     return loss;
 }
@@ -234,9 +241,9 @@ static inline void rf_prefetch_row(const float *row, int32_t dim)
     for (int32_t j = 0; j < dim; j += 16) RF_PREFETCH(row + j);
 }
 
-/* Draw window i's reach and negatives into plan (reach, then k1 outputs),
- * and start loading the rows it will touch: by the time that window is
- * trained they are in cache. Negatives are random rows of a large table, and
+/* Draw window i's reach and negatives into plan (reach, the center, then the
+ * negatives), and start loading the rows it will touch: by the time that window
+ * is trained they are in cache. Negatives are random rows of a large table, and
  * waiting for them was the largest single cost of training. */
 static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                   int32_t n, int32_t i, int32_t *plan)
@@ -253,19 +260,20 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
         for (int tries = 0; w == ids[i] && tries < 16; tries++) w = rf_draw_noise(m, rng);
         plan[1 + got] = w;
     }
-    for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
+    if (m->negative > 0)
+        for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
     if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
 }
 
 /* Train one (already subsampled) sentence, a window per center word: the
- * center is the positive output for its context words, which are the inputs,
- * as in word2vec's C tool. Window i + 1 is planned while window i trains.
+ * center is the word its context words, the inputs, predict (as in word2vec's
+ * C tool, for skip-gram too). Window i + 1 is planned while window i trains.
  * scratch: 2 * (k1 + 1) + 2 * window ints. */
 static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                int32_t n, float alpha, float *work, int32_t *scratch,
                                rf_sgns_stats *st)
 {
-    const int32_t k1 = m->negative + 1;
+    const int32_t k1 = m->negative + 1, k1_used = m->negative > 0 ? k1 : 0;
     int32_t *plans[2] = {scratch, scratch + k1 + 1};
     int32_t *inputs = scratch + 2 * (k1 + 1);   /* up to 2 * window */
     if (n > 0) rf_plan_window(m, rng, ids, n, 0, plans[0]);
@@ -279,24 +287,26 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
         for (int32_t j = lo; j <= hi; j++)
             if (j != i) inputs[n_in++] = ids[j];
         if (n_in == 0) continue;
-        if (m->cbow) {
-            rf_cbow_window(m->W_in, m->W_out, m->dim, inputs, n_in, plan + 1, k1, alpha,
-                           m->cbow_mean, work, &st->loss);
-            st->pairs += 1;
-        } else {
-            rf_window(m->W_in, m->W_out, m->dim, inputs, n_in, plan + 1, k1, alpha, work,
-                      &st->loss);
-            st->pairs += n_in;
+        const int32_t *nodes = NULL;
+        const uint8_t *codes = NULL;
+        int32_t n_nodes = 0;
+        if (m->hs) {
+            int64_t begin = ids[i] > 0 ? m->path_ends[ids[i] - 1] : 0;
+            nodes = m->path_nodes + begin;
+            codes = m->path_codes + begin;
+            n_nodes = (int32_t)(m->path_ends[ids[i]] - begin);
         }
+        rf_train_window(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes, alpha, work,
+                        &st->loss);
+        st->pairs += m->cbow ? 1 : n_in;
     }
 }
 
 /* Floats of workspace rf_sentence needs. */
 static size_t rf_work_floats(const rf_sgns_model *m)
 {
-    size_t n = 2 * (size_t)m->window, k1 = (size_t)m->negative + 1;
-    size_t skip_gram = n * k1 + n * (size_t)m->dim, cbow = k1 + 2 * (size_t)m->dim;
-    return skip_gram > cbow ? skip_gram : cbow;
+    int32_t rows = m->negative + 1 > m->max_path ? m->negative + 1 : m->max_path;
+    return rf_window_floats(2 * m->window, rows, m->dim);
 }
 
 static inline int rf_keep(const rf_sgns_model *m, uint64_t *rng, int32_t id)
@@ -409,6 +419,7 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
                         int32_t cbow, int32_t cbow_mean, const uint32_t *keep_below,
                         const uint32_t *alias_accept, const int32_t *alias_other)
 {
+    memset(m, 0, sizeof *m);   /* no hierarchical softmax until rf_sgns_model_set_hs */
     m->cbow = cbow;
     m->cbow_mean = cbow_mean;
     m->W_in = W_in;
@@ -421,6 +432,17 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
     m->keep_below = keep_below;
     m->alias_accept = alias_accept;
     m->alias_other = alias_other;
+}
+
+void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
+                          const uint8_t *path_codes, const int64_t *path_ends, int32_t max_path)
+{
+    m->hs = 1;
+    m->syn1 = syn1;
+    m->path_nodes = path_nodes;
+    m->path_codes = path_codes;
+    m->path_ends = path_ends;
+    m->max_path = max_path;
 }
 
 void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,

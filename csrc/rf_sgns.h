@@ -1,6 +1,6 @@
-/* word2vec with negative sampling, skip-gram or CBOW: the update of one
- * (center, context) pair, of windows, and whole training passes over id arrays
- * or over a byte range of a text file.
+/* word2vec, skip-gram or CBOW, with negative sampling and/or hierarchical
+ * softmax: the update of one (center, context) pair, of windows, and whole
+ * training passes over id arrays or over a byte range of a text file.
  * Every function works on float32 vectors shared by all threads (Hogwild). */
 #ifndef RF_SGNS_H
 #define RF_SGNS_H
@@ -18,11 +18,17 @@ typedef struct {
     float *W_out;                /* (V, dim) output ("context") vectors */
     int32_t dim;
     int32_t vocab_size;
-    int32_t negative;
+    int32_t negative;            /* noise words per window; 0: no negative sampling */
     int32_t window;
     int32_t shrink_windows;
     int32_t cbow;                /* 0: skip-gram windows; 1: CBOW (the context predicts the center) */
     int32_t cbow_mean;           /* CBOW: 1 averages the context vectors, 0 sums them */
+    int32_t hs;                  /* 1: hierarchical softmax too (or alone, negative = 0) */
+    float *syn1;                 /* (V, dim) inner-node vectors of the Huffman tree */
+    const int32_t *path_nodes;   /* word i's path: entries path_ends[i-1] .. path_ends[i]-1 */
+    const uint8_t *path_codes;   /* the branch (0 or 1) taken at each node of a path */
+    const int64_t *path_ends;    /* (V,) */
+    int32_t max_path;            /* the longest path, <= RF_MAX_WINDOW_ROWS */
     const uint32_t *keep_below;  /* (V,) keep a token when a 32-bit draw is below this */
     const uint32_t *alias_accept;/* (V,) noise sampler: Walker alias tables */
     const int32_t *alias_other;  /* (V,) */
@@ -33,6 +39,10 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
                         int32_t dim, int32_t negative, int32_t window, int32_t shrink_windows,
                         int32_t cbow, int32_t cbow_mean, const uint32_t *keep_below,
                         const uint32_t *alias_accept, const int32_t *alias_other);
+
+/* Turn on hierarchical softmax: syn1 and the paths are the caller's. */
+void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
+                          const uint8_t *path_codes, const int64_t *path_ends, int32_t max_path);
 
 /* Added to as training goes, so that another thread can read progress from it. */
 typedef struct {
@@ -48,23 +58,19 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
                      const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                      int32_t k, float alpha, float *work);
 
-/* Windows with shared negatives: window w trains the input rows
- * inputs[input_ends[w-1]:input_ends[w]] against outputs[w*k1] (positive) and
- * outputs[w*k1+1 .. w*k1+k1-1] (negatives), all from the values before the
- * window. work: max_n * k1 + max_n * dim floats (max_n: the largest window).
- * Returns the summed loss. This is the update the training passes use. */
-double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
-                       int32_t k1, float alpha, float *work);
-
-/* CBOW windows: window w's input rows inputs[input_ends[w-1]:input_ends[w]]
- * are summed (mean: averaged) into one vector, scored against outputs[w*k1]
- * (positive) and outputs[w*k1+1 ..] (negatives) from the values before the
- * window; windows without inputs are skipped. work: k1 + 2 * dim floats.
- * Returns the summed loss. */
-double rf_cbow_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                       const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
-                       int32_t k1, float alpha, int32_t mean, float *work);
+/* Windows as the training passes update them (see rf_train_window in
+ * rf_sgns.c): window w's context rows inputs[input_ends[w-1]:input_ends[w]]
+ * predict its center through negative sampling, outputs[w*k1] (the center)
+ * and outputs[w*k1+1 .. w*k1+k1-1] (noise words) in m->W_out, and through
+ * hierarchical softmax, the inner nodes nodes[node_ends[w-1]:node_ends[w]] in
+ * m->syn1 with their branch codes; k1 = 0 or node_ends = NULL leaves a part out.
+ * m->cbow and m->cbow_mean choose skip-gram or CBOW. work: rf_window_floats(
+ * largest window, max(k1, longest path), dim) floats. Returns the summed loss. */
+double rf_w2v_windows(const rf_sgns_model *m, const int32_t *inputs, const int64_t *input_ends,
+                      int64_t n_windows, const int32_t *outputs, int32_t k1,
+                      const int32_t *nodes, const uint8_t *codes, const int64_t *node_ends,
+                      float alpha, float *work);
+size_t rf_window_floats(int32_t n, int32_t k1, int32_t dim);
 
 /* The learning rate of a sentence falls linearly from alpha_start to alpha_end
  * with the raw words read before it, out of the `words_total` the pass expects.

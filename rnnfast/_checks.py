@@ -315,22 +315,9 @@ def inplace_array(name, a, dtype=None, shape=None):
     return a
 
 
-def check_sgns_tables(W_in, W_out):
-    """The two float32 vector tables that SGNS updates in place."""
-    for name, W in (("W_in", W_in), ("W_out", W_out)):
-        inplace_array(name, W, np.float32)
-        if W.ndim != 2 or W.shape[1] == 0:
-            raise ValueError(f"{name} must have shape (V, d) with d >= 1, got {W.shape}")
-    if W_in.shape != W_out.shape:
-        raise ValueError(f"W_in and W_out must have the same shape, got {W_in.shape} and "
-                         f"{W_out.shape}")
-    if np.shares_memory(W_in, W_out):
-        raise ValueError("W_in and W_out must not share memory")
-
-
 def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
     """Validate explicit skip-gram pairs; the vector tables are updated in place."""
-    check_sgns_tables(W_in, W_out)
+    check_w2v_tables(W_in, W_out, None, out_name="W_out")
     V = W_in.shape[0]
     centers = _index_array("centers", centers, 1, V)
     n = len(centers)
@@ -346,29 +333,87 @@ def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
 
 def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
     """Validate shared-negative windows (see reference.sgns_train_windows)."""
-    check_sgns_tables(W_in, W_out)
+    W_in, W_out, _, inputs, input_ends, outputs, _, _, _, alpha = check_w2v_windows(
+        W_in, W_out, None, inputs, input_ends, outputs, None, None, None, alpha, "W_out")
+    return W_in, W_out, inputs, input_ends, outputs, alpha
+
+
+def check_w2v_tables(W_in, syn1neg, syn1, out_name="syn1neg"):
+    """The float32 (V, d) tables a word2vec update writes in place (None: a part left out);
+    out_name is what the caller calls syn1neg."""
+    if syn1neg is None and syn1 is None:
+        raise ValueError("give syn1neg (negative sampling) or syn1 (hierarchical softmax), "
+                         "or both")
+    tables = [("W_in", W_in)] + [(n, W) for n, W in ((out_name, syn1neg), ("syn1", syn1))
+                                 if W is not None]
+    for name, W in tables:
+        inplace_array(name, W, np.float32)
+        if W.ndim != 2 or W.shape[1] == 0:
+            raise ValueError(f"{name} must have shape (V, d) with d >= 1, got {W.shape}")
+        if W.shape != W_in.shape:
+            raise ValueError(f"W_in and {name} must have the same shape, got {W_in.shape} and "
+                             f"{W.shape}")
+    for i, (name, W) in enumerate(tables):
+        for other, U in tables[i + 1:]:
+            if np.shares_memory(W, U):
+                raise ValueError(f"{name} and {other} must not share memory")
+
+
+def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
+                      node_ends, alpha, out_name="syn1neg"):
+    """Validate word2vec windows (see reference.word2vec_train_windows)."""
+    check_w2v_tables(W_in, syn1neg, syn1, out_name)
     V = W_in.shape[0]
     inputs = _index_array("inputs", inputs, 1, V)
-    outputs = _index_array("outputs", outputs, 2, V)
-    n_windows = outputs.shape[0]
-    input_ends = np.asarray(input_ends)
-    if input_ends.dtype.kind not in "iu" and not (input_ends.size == 0 and input_ends.dtype.kind == "f"):
-        raise TypeError(f"input_ends must hold integers, got dtype {input_ends.dtype}")
-    if input_ends.shape != (n_windows,):
-        raise ValueError(f"input_ends must have shape ({n_windows},) like outputs' first "
-                         f"dimension, got {input_ends.shape}")
-    input_ends = np.ascontiguousarray(input_ends, dtype=np.int64)
-    if n_windows and (input_ends[-1] != len(inputs) or np.any(np.diff(input_ends) < 0)
-                      or input_ends[0] < 0):
-        raise ValueError("input_ends must be non-decreasing and end at len(inputs)")
+    input_ends = _ends_array("input_ends", input_ends, len(inputs), "inputs")
+    n_windows = len(input_ends)
     if not n_windows and len(inputs):
         raise ValueError("inputs given without any window")
-    if not 1 <= outputs.shape[1] <= MAX_WINDOW_ROWS:
-        raise ValueError(f"outputs must have 1 to {MAX_WINDOW_ROWS} columns (the positive "
-                         f"output, then negatives), got {outputs.shape[1]}")
     if n_windows and np.max(np.diff(input_ends, prepend=0)) > MAX_WINDOW_ROWS:
         raise ValueError(f"a window has more than {MAX_WINDOW_ROWS} inputs")
-    return W_in, W_out, inputs, input_ends, outputs, check_number("alpha", alpha, low=0)
+    if syn1neg is not None:
+        outputs = _index_array("outputs", outputs, 2, V)
+        if outputs.shape[0] != n_windows:
+            raise ValueError(f"outputs must have {n_windows} rows, one per window (as "
+                             f"input_ends), got {outputs.shape[0]}")
+        if not 1 <= outputs.shape[1] <= MAX_WINDOW_ROWS:
+            raise ValueError(f"outputs must have 1 to {MAX_WINDOW_ROWS} columns (the positive "
+                             f"output, then negatives), got {outputs.shape[1]}")
+    elif outputs is not None:
+        raise ValueError(f"outputs given without {out_name}")
+    if syn1 is not None:
+        nodes = _index_array("nodes", nodes, 1, V)
+        codes = np.asarray(codes)
+        if codes.dtype.kind not in "iub" or codes.shape != nodes.shape or \
+                (codes.size and (codes.min() < 0 or codes.max() > 1)):
+            raise ValueError(f"codes must hold 0 or 1 for each of the {len(nodes)} nodes, got "
+                             f"dtype {codes.dtype}, shape {codes.shape}")
+        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        node_ends = _ends_array("node_ends", node_ends, len(nodes), "nodes")
+        if len(node_ends) != n_windows:
+            raise ValueError(f"node_ends must have shape ({n_windows},) like input_ends, got "
+                             f"({len(node_ends)},)")
+        if n_windows and np.max(np.diff(node_ends, prepend=0)) > MAX_WINDOW_ROWS:
+            raise ValueError(f"a path has more than {MAX_WINDOW_ROWS} nodes")
+    elif nodes is not None or codes is not None or node_ends is not None:
+        raise ValueError("nodes, codes and node_ends given without syn1")
+    return (W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends,
+            check_number("alpha", alpha, low=0))
+
+
+def _ends_array(name, ends, total, of):
+    """Non-decreasing int64 ends of consecutive slices of an array of `total` entries."""
+    ends = np.asarray(ends)
+    if ends.dtype.kind not in "iu" and not (ends.size == 0 and ends.dtype.kind == "f"):
+        raise TypeError(f"{name} must hold integers, got dtype {ends.dtype}")
+    if ends.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {ends.shape}")
+    ends = np.ascontiguousarray(ends, dtype=np.int64)
+    if len(ends) and (ends[-1] != total or np.any(np.diff(ends) < 0) or ends[0] < 0):
+        raise ValueError(f"{name} must be non-decreasing and end at len({of})")
+    if not len(ends) and total:
+        raise ValueError(f"{of} given without any window")
+    return ends
 
 
 def _index_array(name, a, ndim, size):

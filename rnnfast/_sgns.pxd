@@ -1,6 +1,6 @@
 # The C contract of the word2vec kernels (csrc/rf_sgns.h), declared once.
 
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 from rnnfast._vocab cimport rf_vocab
 
@@ -23,12 +23,14 @@ cdef extern from "rf_sgns.h" nogil:
     double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
                          const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                          int32_t k, float alpha, float *work)
-    double rf_sgns_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                           const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
-                           int32_t k1, float alpha, float *work)
-    double rf_cbow_windows(float *W_in, float *W_out, int32_t dim, const int32_t *inputs,
-                           const int64_t *input_ends, const int32_t *outputs, int64_t n_windows,
-                           int32_t k1, float alpha, int32_t mean, float *work)
+    void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
+                              const uint8_t *path_codes, const int64_t *path_ends,
+                              int32_t max_path)
+    double rf_w2v_windows(const rf_sgns_model *m, const int32_t *inputs,
+                          const int64_t *input_ends, int64_t n_windows, const int32_t *outputs,
+                          int32_t k1, const int32_t *nodes, const uint8_t *codes,
+                          const int64_t *node_ends, float alpha, float *work)
+    size_t rf_window_floats(int32_t n, int32_t k1, int32_t dim)
     void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                            const int64_t *sentence_ends, const int64_t *raw_ends,
                            int64_t n_sentences, float alpha_start, float alpha_end,

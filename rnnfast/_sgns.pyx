@@ -1,4 +1,4 @@
-"""Negative-sampling kernels of word2vec (skip-gram and CBOW).
+"""The kernels of word2vec (skip-gram and CBOW, negative sampling and hierarchical softmax).
 
 Thin Cython layer over csrc/rf_sgns.c: every function takes
 arrays that the Python layer (`rnnfast.word2vec`, `rnnfast.vocab`) has already
@@ -6,7 +6,7 @@ validated, and runs its loop with the GIL released.
 """
 
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, free
 
 import numpy as np
@@ -44,42 +44,48 @@ def sgns_pairs(float[:, ::1] W_in, float[:, ::1] W_out, const int32_t[::1] cente
     return loss
 
 
-def sgns_windows(float[:, ::1] W_in, float[:, ::1] W_out, const int32_t[::1] inputs,
-                 const int64_t[::1] input_ends, const int32_t[:, ::1] outputs, float alpha,
-                 int64_t max_n):
-    """Shared-negative window updates; returns the summed loss (float64)."""
-    cdef int32_t dim = W_in.shape[1]
-    cdef int64_t n_windows = outputs.shape[0]
-    cdef int32_t k1 = outputs.shape[1]
-    if inputs.shape[0] == 0:
+def train_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
+                  const int32_t[::1] inputs, const int64_t[::1] input_ends,
+                  const int32_t[:, ::1] outputs, const int32_t[::1] nodes,
+                  const uint8_t[::1] codes, const int64_t[::1] node_ends, float alpha,
+                  bint cbow, bint cbow_mean):
+    """Window updates (negative sampling through W_out and outputs, hierarchical
+    softmax through syn1 and the paths; None leaves a part out), on arrays
+    validated by _checks.check_w2v_windows; returns the summed loss (float64)."""
+    cdef rf_sgns_model m
+    cdef int64_t n_windows = input_ends.shape[0]
+    cdef int32_t k1 = outputs.shape[1] if W_out is not None and outputs is not None else 0
+    cdef int32_t longest = 0, path = 0
+    cdef int64_t w, begin = 0
+    cdef const int32_t *node_ptr = NULL
+    cdef const uint8_t *code_ptr = NULL
+    cdef const int64_t *node_end_ptr = NULL
+    if inputs.shape[0] == 0 or n_windows == 0:
         return 0.0
-    cdef float *work = <float *>malloc(max(max_n * (k1 + dim), 1) * sizeof(float))
+    for w in range(n_windows):
+        longest = max(longest, <int32_t>(input_ends[w] - begin))
+        begin = input_ends[w]
+    begin = 0
+    if syn1 is not None:
+        for w in range(n_windows):
+            path = max(path, <int32_t>(node_ends[w] - begin))
+            begin = node_ends[w]
+    rf_sgns_model_init(&m, &W_in[0, 0], &W_out[0, 0] if k1 else NULL, W_in.shape[0],
+                       W_in.shape[1], 0, 1, 0, cbow, cbow_mean, NULL, NULL, NULL)
+    if syn1 is not None:
+        node_ptr = &nodes[0] if nodes.shape[0] else NULL
+        code_ptr = &codes[0] if codes.shape[0] else NULL
+        node_end_ptr = &node_ends[0]
+        rf_sgns_model_set_hs(&m, &syn1[0, 0], node_ptr, code_ptr, node_end_ptr, path)
+    cdef float *work = <float *>malloc(rf_window_floats(longest, max(k1, path), W_in.shape[1])
+                                       * sizeof(float))
     cdef double loss
     if work == NULL:
         raise MemoryError()
     with nogil:
-        loss = rf_sgns_windows(&W_in[0, 0], &W_out[0, 0], dim, &inputs[0], &input_ends[0],
-                               &outputs[0, 0], n_windows, k1, alpha, work)
-    free(work)
-    return loss
-
-
-def cbow_windows(float[:, ::1] W_in, float[:, ::1] W_out, const int32_t[::1] inputs,
-                 const int64_t[::1] input_ends, const int32_t[:, ::1] outputs, float alpha,
-                 bint mean):
-    """CBOW window updates; returns the summed loss (float64)."""
-    cdef int32_t dim = W_in.shape[1]
-    cdef int64_t n_windows = outputs.shape[0]
-    cdef int32_t k1 = outputs.shape[1]
-    if inputs.shape[0] == 0:
-        return 0.0
-    cdef float *work = <float *>malloc((k1 + 2 * dim) * sizeof(float))
-    cdef double loss
-    if work == NULL:
-        raise MemoryError()
-    with nogil:
-        loss = rf_cbow_windows(&W_in[0, 0], &W_out[0, 0], dim, &inputs[0], &input_ends[0],
-                               &outputs[0, 0], n_windows, k1, alpha, mean, work)
+        loss = rf_w2v_windows(&m, &inputs[0], &input_ends[0], n_windows,
+                              &outputs[0, 0] if k1 else NULL, k1,
+                              node_ptr, code_ptr, node_end_ptr, alpha, work)
     free(work)
     return loss
 
@@ -103,32 +109,60 @@ def alias_tables(const double[::1] weights):
 cdef class SGNSModel:
     """The arrays a training pass reads and writes, gathered in one C struct.
 
-    W_in, W_out: (V, d) float32, updated in place; keep_below, alias_accept: (V,)
-    uint32; alias_other: (V,) int32 in 0..V-1; 1 <= negative < RF_MAX_WINDOW_ROWS and
-    1 <= window <= RF_MAX_WINDOW_ROWS / 2 (the kernel's fixed-size window tables)."""
+    W_in: (V, d) float32, updated in place; W_out: (V, d) float32, the negative
+    sampling output vectors (None when negative = 0); keep_below, alias_accept:
+    (V,) uint32; alias_other: (V,) int32 in 0..V-1; 0 <= negative < RF_MAX_WINDOW_ROWS
+    and 1 <= window <= RF_MAX_WINDOW_ROWS / 2 (the kernel's fixed-size window
+    tables). With syn1 ((V, d) float32) and the Huffman paths (vocab.huffman_paths:
+    nodes int32 in 0..V-2, codes uint8 0/1, ends int64 (V,)), hierarchical softmax
+    trains too."""
 
     def __init__(self, float[:, ::1] W_in, float[:, ::1] W_out, const uint32_t[::1] keep_below,
                  const uint32_t[::1] alias_accept, const int32_t[::1] alias_other,
                  int negative, int window, bint shrink_windows, bint cbow=False,
-                 bint cbow_mean=True):
+                 bint cbow_mean=True, float[:, ::1] syn1=None, const int32_t[::1] nodes=None,
+                 const uint8_t[::1] codes=None, const int64_t[::1] path_ends=None):
         cdef Py_ssize_t V = W_in.shape[0]
-        if W_out.shape[0] != V or W_out.shape[1] != W_in.shape[1] or V == 0 or \
-                keep_below.shape[0] != V or alias_accept.shape[0] != V or \
+        cdef int32_t longest = 0
+        if V == 0 or keep_below.shape[0] != V or alias_accept.shape[0] != V or \
                 alias_other.shape[0] != V:
-            raise ValueError("SGNSModel: W_in, W_out (V, d) and the (V,) tables must agree, "
-                             f"got V = {V}, W_out ({W_out.shape[0]}, {W_out.shape[1]}), tables "
-                             f"{keep_below.shape[0]}, {alias_accept.shape[0]}, "
+            raise ValueError("SGNSModel: W_in (V, d) and the (V,) tables must agree, got "
+                             f"V = {V}, tables {keep_below.shape[0]}, {alias_accept.shape[0]}, "
                              f"{alias_other.shape[0]}")
-        if not (1 <= negative < RF_MAX_WINDOW_ROWS and 1 <= window <= RF_MAX_WINDOW_ROWS // 2):
-            raise ValueError(f"SGNSModel: negative must be in 1..{RF_MAX_WINDOW_ROWS - 1} and "
+        for name, W in (("W_out", W_out), ("syn1", syn1)):
+            if W is not None and (W.shape[0] != V or W.shape[1] != W_in.shape[1]):
+                raise ValueError(f"SGNSModel: {name} must have W_in's shape ({V}, "
+                                 f"{W_in.shape[1]}), got ({W.shape[0]}, {W.shape[1]})")
+        if not (0 <= negative < RF_MAX_WINDOW_ROWS and 1 <= window <= RF_MAX_WINDOW_ROWS // 2):
+            raise ValueError(f"SGNSModel: negative must be in 0..{RF_MAX_WINDOW_ROWS - 1} and "
                              f"window in 1..{RF_MAX_WINDOW_ROWS // 2}")
+        if (negative > 0) != (W_out is not None) or (negative == 0 and syn1 is None):
+            raise ValueError("SGNSModel: W_out is needed exactly when negative > 0, and "
+                             "syn1 when negative = 0")
         other = np.asarray(alias_other)
         if other.min() < 0 or other.max() >= V:
             raise ValueError(f"SGNSModel: alias_other must lie in 0..{V - 1}")
-        self._arrays = (W_in, W_out, keep_below, alias_accept, alias_other)
-        rf_sgns_model_init(&self.m, &W_in[0, 0], &W_out[0, 0], V, W_in.shape[1], negative,
-                           window, shrink_windows, cbow, cbow_mean, &keep_below[0],
-                           &alias_accept[0], &alias_other[0])
+        if syn1 is not None:
+            ends = np.asarray(path_ends)
+            if ends.shape != (V,) or ends[0] < 0 or np.any(np.diff(ends) < 0) or \
+                    ends[V - 1] != nodes.shape[0] or codes.shape[0] != nodes.shape[0]:
+                raise ValueError("SGNSModel: path_ends must be (V,) non-decreasing and end "
+                                 "at len(nodes) == len(codes)")
+            longest = int(np.max(np.diff(ends, prepend=0)))
+            if nodes.shape[0] and (np.asarray(nodes).min() < 0 or np.asarray(nodes).max() >= V
+                                   or np.asarray(codes).max() > 1):
+                raise ValueError(f"SGNSModel: nodes must lie in 0..{V - 1}, codes in 0..1")
+            if longest > RF_MAX_WINDOW_ROWS:
+                raise ValueError(f"SGNSModel: a Huffman path is longer than "
+                                 f"{RF_MAX_WINDOW_ROWS}")
+        self._arrays = (W_in, W_out, keep_below, alias_accept, alias_other, syn1, nodes, codes,
+                        path_ends)
+        rf_sgns_model_init(&self.m, &W_in[0, 0], &W_out[0, 0] if W_out is not None else NULL,
+                           V, W_in.shape[1], negative, window, shrink_windows, cbow, cbow_mean,
+                           &keep_below[0], &alias_accept[0], &alias_other[0])
+        if syn1 is not None:
+            rf_sgns_model_set_hs(&self.m, &syn1[0, 0], &nodes[0] if nodes.shape[0] else NULL,
+                                 &codes[0] if codes.shape[0] else NULL, &path_ends[0], longest)
 
     def train_ids(self, const int32_t[::1] ids, const int64_t[::1] sentence_ends,
                   const int64_t[::1] raw_ends, uint64_t[::1] rng_state, float alpha_start,

@@ -10,7 +10,7 @@ import numpy as np
 from rnnfast import _checks, _glove, _optim, _rnn, _sgns, reference
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows", "cbow_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
+           "sgns_train_windows", "cbow_train_windows", "word2vec_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -39,21 +39,30 @@ def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
 
 
 def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
-    W_in, W_out, inputs, input_ends, outputs, alpha = _checks.check_sgns_windows(
-        W_in, W_out, inputs, input_ends, outputs, alpha)
-    if not len(inputs):
-        return 0.0
-    max_n = int(np.max(np.diff(input_ends, prepend=0)))
-    loss = _sgns.sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha, max_n)
-    return loss / len(inputs)
+    checked = _checks.check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha)
+    return _windows(*checked[:2], None, *checked[2:5], None, None, None, checked[5], True, True)
 
 
 def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mean=True):
-    W_in, W_out, inputs, input_ends, outputs, alpha = _checks.check_sgns_windows(
-        W_in, W_out, inputs, input_ends, outputs, alpha)
-    loss = _sgns.cbow_windows(W_in, W_out, inputs, input_ends, outputs, alpha, bool(cbow_mean))
-    trained = int(np.count_nonzero(np.diff(input_ends, prepend=0)))
-    return loss / trained if trained else 0.0
+    checked = _checks.check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha)
+    return _windows(*checked[:2], None, *checked[2:5], None, None, None, checked[5], False,
+                    cbow_mean)
+
+
+def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
+                           node_ends, alpha, sg=True, cbow_mean=True):
+    return _windows(*_checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends,
+                                               outputs, nodes, codes, node_ends, alpha),
+                    sg, cbow_mean)
+
+
+def _windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha,
+             sg, cbow_mean):
+    """The kernel on validated windows, its loss averaged as the reference does."""
+    loss = _sgns.train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
+                               node_ends, alpha, not sg, bool(cbow_mean))
+    pairs = len(inputs) if sg else int(np.count_nonzero(np.diff(input_ends, prepend=0)))
+    return loss / pairs if pairs else 0.0
 
 
 def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, beta2=0.999,

@@ -15,7 +15,7 @@ import numpy as np
 from rnnfast import _checks
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
-           "sgns_train_windows", "cbow_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
+           "sgns_train_windows", "cbow_train_windows", "word2vec_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
@@ -220,6 +220,65 @@ def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mea
         np.add.at(W_in, ins, grads @ B)
         trained += 1
     return loss / trained if trained else 0.0
+
+
+def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
+                           node_ends, alpha, sg=True, cbow_mean=True):
+    """The window update of every `Word2Vec` setting: skip-gram or CBOW, negative
+    sampling and/or hierarchical softmax.
+
+    Window w's context rows W_in[inputs[input_ends[w-1]:input_ends[w]]] predict its
+    center: through negative sampling, scoring syn1neg[outputs[w, 0]] (the center,
+    label 1) and syn1neg[outputs[w, 1:]] (noise words, label 0); through
+    hierarchical softmax, scoring syn1[p] for the inner nodes p of the center's
+    path nodes[node_ends[w-1]:node_ends[w]] with label 1 - code. Skip-gram scores
+    each context row; CBOW their sum h (the mean with cbow_mean). All scores use
+    the values from before the window; every output row moves by g h (or g v),
+    each context row by its gradient (CBOW: h's whole gradient, undivided). Give
+    syn1neg = outputs = None, or syn1 = nodes = codes = node_ends = None, to leave
+    a part out. W_in, syn1neg, syn1: (V, d) float32, updated in place; inputs (n,),
+    input_ends (n_windows,), outputs (n_windows, K+1), nodes (m,), node_ends
+    (n_windows,) ints; codes (m,) 0/1. Returns the mean loss per (context, center)
+    pair for skip-gram, per window with inputs for CBOW (float).
+    """
+    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha = \
+        _checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes,
+                                  codes, node_ends, alpha)
+    loss, begin, node_begin, trained = 0.0, 0, 0, 0
+    for w, end in enumerate(input_ends):
+        ins = inputs[begin:end]
+        begin = end
+        parts = []
+        if syn1 is not None:
+            path = slice(node_begin, node_ends[w])
+            node_begin = node_ends[w]
+            parts.append((syn1, nodes[path], 1 - codes[path].astype(np.float32)))
+        if syn1neg is not None:
+            labels = np.zeros(outputs.shape[1], np.float32)
+            labels[0] = 1
+            parts.append((syn1neg, outputs[w], labels))
+        if not len(ins):
+            continue
+        trained += 1
+        if sg:
+            A = W_in[ins]                                 # a copy: the values before the window
+        else:
+            A = W_in[ins].sum(axis=0, dtype=np.float32)[None, :]
+            if cbow_mean:
+                A = A * np.float32(1 / len(ins))
+        grad_A = np.zeros_like(A)
+        for table, rows, labels in parts:
+            B = table[rows]
+            logits = A @ B.T                              # (n or 1, outputs)
+            z = np.where(labels == 1, -logits, logits).astype(np.float64)  # loss = log(1 + e^z)
+            loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+            grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha
+                     ).astype(np.float32)
+            grad_A += grads @ B
+            np.add.at(table, rows, grads.T @ A)
+        np.add.at(W_in, ins, grad_A if sg else np.broadcast_to(grad_A, (len(ins), A.shape[1])))
+    pairs = len(inputs) if sg else trained
+    return loss / pairs if pairs else 0.0
 
 
 def adam_step(param, grad, m, v, rows=None, *, learning_rate=1e-3, beta1=0.9, beta2=0.999,

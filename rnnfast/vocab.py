@@ -157,6 +157,19 @@ class Vocabulary:
         c = self.counts.astype(np.float64)
         return np.minimum(1.0, (np.sqrt(c / threshold) + 1) * threshold / c)
 
+    def huffman_paths(self):
+        """The Huffman tree over the counts, as hierarchical softmax walks it.
+
+        Returns (nodes, codes, ends): word i's path from the root is
+        nodes[ends[i-1]:ends[i]] (int32 inner nodes in 0..V-2, the root V-2) and
+        codes[...] (uint8: the branch, 0 or 1, taken at each). Frequent words get
+        short paths. A tie between a word and an inner node picks the word, so the
+        tree depends on the counts and their order alone. Computed once per vocabulary.
+        """
+        if getattr(self, "_huffman", None) is None:
+            self._huffman = _huffman_paths(self.counts)
+        return self._huffman
+
     def noise_weights(self, exponent):
         """Unnormalised noise distribution counts ** exponent (float64); ValueError when
         the exponent makes them overflow or all vanish."""
@@ -173,3 +186,52 @@ class Vocabulary:
 def _check_limits(min_count, max_vocab_size):
     return (_checks.check_index("min_count", min_count, low=1),
             _checks.check_index("max_vocab_size", max_vocab_size, low=1, optional=True))
+
+
+def _huffman_paths(counts):
+    """See Vocabulary.huffman_paths. Nodes 0..V-1 are the words, V..2V-2 the inner
+    nodes in the order they are made; merging the two lightest of the words (taken
+    in ascending count) and of the inner nodes made so far (which come out in
+    ascending weight by construction) builds the tree in one pass."""
+    V = len(counts)
+    if V < 2:
+        return np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(V, np.int64)
+    weight = [int(c) for c in counts] + [0] * (V - 1)
+    parent = np.zeros(2 * V - 1, np.int64)
+    branch = np.zeros(2 * V - 1, np.uint8)
+    leaf, inner = V - 1, V  # the lightest word not yet merged; the lightest inner node
+    for made in range(V, 2 * V - 1):
+        pair = []
+        for _ in range(2):
+            if leaf >= 0 and (inner >= made or weight[leaf] <= weight[inner]):
+                pair.append(leaf)
+                leaf -= 1
+            else:
+                pair.append(inner)
+                inner += 1
+        weight[made] = weight[pair[0]] + weight[pair[1]]
+        parent[pair] = made
+        branch[pair[1]] = 1
+    root = 2 * V - 2
+    # walk up from every word at once: first the depths, then the paths, filled
+    # from their ends since the walk meets the nodes leaf first
+    depth = np.zeros(V, np.int64)
+    node = np.arange(V)
+    while True:
+        moving = node != root
+        if not moving.any():
+            break
+        depth[moving] += 1
+        node[moving] = parent[node[moving]]
+    ends = np.cumsum(depth)
+    nodes = np.zeros(int(ends[-1]), np.int32)
+    codes = np.zeros(int(ends[-1]), np.uint8)
+    slot, node = ends - 1, np.arange(V)
+    for step in range(int(depth.max())):
+        moving = depth > step
+        here = node[moving]
+        nodes[slot[moving]] = parent[here] - V
+        codes[slot[moving]] = branch[here]
+        slot[moving] -= 1
+        node[moving] = parent[here]
+    return nodes, codes, ends

@@ -1,8 +1,8 @@
-"""Word2Vec: CBOW or skip-gram with negative sampling, trained by C kernels on many threads.
+"""Word2Vec: CBOW or skip-gram, negative sampling and/or hierarchical softmax, trained by
+C kernels on many threads.
 
 The arguments, defaults and training API follow gensim 4's `Word2Vec`, so
-`from rnnfast import Word2Vec` replaces `from gensim.models import Word2Vec`
-(hierarchical softmax, `hs=1`, is not implemented yet).
+`from rnnfast import Word2Vec` replaces `from gensim.models import Word2Vec`.
 """
 
 import collections.abc
@@ -28,15 +28,17 @@ FORMAT_VERSION = 1
 
 
 class Word2Vec:
-    """word2vec with negative sampling: CBOW (`sg=0`, gensim's default) or skip-gram
-    (`sg=1`).
+    """word2vec: CBOW (`sg=0`, gensim's default) or skip-gram (`sg=1`), trained with
+    negative sampling (`negative` noise words), hierarchical softmax (`hs=1`, a
+    Huffman tree over the counts), or both.
 
     Give `sentences` (a re-iterable of token lists) or `corpus_file` (a text
     file, one sentence per line, tokens separated by whitespace) to build the
     vocabulary and train at once; or call `build_vocab` and `train` yourself.
 
     After training: `wv` (KeyedVectors of the input vectors), `syn1neg` (the output
-    vectors), `training_loss_` (mean loss per epoch: per (center, context) pair for
+    vectors of negative sampling; None with negative=0), `syn1` (hierarchical
+    softmax's inner-node vectors; None with hs=0), `training_loss_` (mean loss per epoch: per (center, context) pair for
     skip-gram, per window for CBOW, summed in float64), `vocab` (the Vocabulary),
     `corpus_count` and `corpus_total_words`. With `workers=1` and a fixed `seed`
     two runs give bit-identical vectors.
@@ -50,12 +52,12 @@ class Word2Vec:
                  progress=None):
         if sg not in (0, 1, False, True):
             raise ValueError(f"sg must be 0 (CBOW) or 1 (skip-gram), got {sg!r}")
-        if hs:
-            raise ValueError("hierarchical softmax (hs=1) is not implemented yet; train with "
-                             "negative sampling (hs=0, negative > 0)")
-        if not negative:
-            raise ValueError("negative=0 needs hierarchical softmax (hs=1), which is not "
-                             "implemented yet; give negative > 0")
+        if hs not in (0, 1, False, True):
+            raise ValueError(f"hs must be 0 (negative sampling) or 1 (hierarchical softmax), "
+                             f"got {hs!r}")
+        if not hs and not negative:
+            raise ValueError("negative=0 with hs=0 trains nothing: give negative > 0 "
+                             "(negative sampling) or hs=1 (hierarchical softmax), or both")
         if sorted_vocab != 1:
             raise ValueError("only sorted_vocab=1 is supported: the vocabulary is always "
                              "sorted by descending count")
@@ -66,7 +68,7 @@ class Word2Vec:
                                                   optional=True)
         self.max_final_vocab = _checks.check_index("max_final_vocab", max_final_vocab, low=1,
                                                    optional=True)
-        self.negative = _checks.check_index("negative", negative, low=1, high=MAX_NEGATIVE)
+        self.negative = _checks.check_index("negative", negative, low=0, high=MAX_NEGATIVE)
         self.epochs = _checks.check_index("epochs", epochs, low=1)
         self.workers = _workers.check_workers(workers)
         self.seed = _checks.check_index("seed", seed, low=0)
@@ -81,14 +83,15 @@ class Word2Vec:
                             "RULE_DISCARD, RULE_KEEP or RULE_DEFAULT")
         self.trim_rule = trim_rule
         self.shrink_windows = bool(shrink_windows)
-        self.sg, self.hs, self.cbow_mean = int(sg), 0, int(bool(cbow_mean))
+        self.sg, self.hs, self.cbow_mean = int(sg), int(hs), int(bool(cbow_mean))
         self.sorted_vocab = 1
         self.compute_loss = bool(compute_loss)
         self.callbacks = list(callbacks)
         self.progress = progress
         self.vocab = None
         self.wv = None
-        self.syn1neg = None  # (V, d) float32 output vectors
+        self.syn1neg = None  # (V, d) float32 output vectors of negative sampling
+        self.syn1 = None     # (V, d) float32 inner-node vectors of hierarchical softmax
         self.training_loss_ = []
         self.running_training_loss = 0.0
         if sentences is not None and corpus_file is not None:
@@ -144,9 +147,22 @@ class Word2Vec:
         V, d = len(self.vocab), self.vector_size
         self.wv = KeyedVectors.from_arrays(self.vocab.words, self._initial_vectors(0, V),
                                            self.vocab.counts)
-        self.syn1neg = np.zeros((V, d), np.float32)
+        self._output_tables(V)
         self.training_loss_ = []
         return self
+
+    def _output_tables(self, V):
+        """Zero output vectors for the rows from the current tables' length up to V."""
+        for name, wanted in (("syn1neg", self.negative > 0), ("syn1", self.hs)):
+            old = getattr(self, name)
+            if not wanted:
+                setattr(self, name, None)
+                continue
+            rows = 0 if old is None else len(old)
+            grown = np.zeros((V, self.vector_size), np.float32)
+            if rows:
+                grown[:rows] = old
+            setattr(self, name, grown)
 
     def _initial_vectors(self, start, stop):
         """word2vec's initial input vectors for rows start..stop-1: uniform in
@@ -173,8 +189,7 @@ class Word2Vec:
                                 counted.total_words, counted.n_sentences)
         vectors = np.concatenate([self.wv.vectors, self._initial_vectors(V0, V)])
         self.wv = KeyedVectors.from_arrays(self.vocab.words, vectors, self.vocab.counts)
-        self.syn1neg = np.concatenate([self.syn1neg, np.zeros((V - V0, self.vector_size),
-                                                              np.float32)])
+        self._output_tables(V)  # hs: the tree is rebuilt over the new counts, as gensim's
         return self
 
     # --- training --------------------------------------------------------------------
@@ -234,7 +249,8 @@ class Word2Vec:
                 run_epoch(model, epoch, alphas, rng_states, stats, poll, total)
             finally:
                 self.wv.vectors_changed()
-            if not (_checks.all_finite(self.wv.vectors) and _checks.all_finite(self.syn1neg)):
+            if not all(_checks.all_finite(t) for t in (self.wv.vectors, self.syn1neg, self.syn1)
+                       if t is not None):
                 raise FloatingPointError(f"training diverged in epoch {epoch + 1}: the vectors "
                                          f"hold NaN or infinity; lower alpha (now {start})")
             pairs = int(stats["pairs"].sum())
@@ -263,7 +279,11 @@ class Word2Vec:
     def predict_output_word(self, context_words_list, topn=10):
         """The topn most probable center words given the context words, as (word,
         probability) pairs, from the output vectors (softmax over the vocabulary of
-        syn1neg . mean of the context vectors); None if no context word is known."""
+        syn1neg . mean of the context vectors); None if no context word is known.
+        Needs negative sampling (negative > 0), as gensim's does."""
+        if self.syn1neg is None:
+            raise RuntimeError("predict_output_word needs the output vectors of negative "
+                               "sampling; this model has negative=0 (hierarchical softmax only)")
         ids = [self.vocab.key_to_index[w] for w in context_words_list
                if w in self.vocab.key_to_index]
         if not ids:
@@ -282,10 +302,12 @@ class Word2Vec:
         keep_below = np.where(keep >= 1.0, 0xFFFFFFFF,
                               np.minimum(keep * 2.0**32, 0xFFFFFFFE)).astype(np.uint32)
         accept, other = alias_tables(self.vocab.noise_weights(self.ns_exponent))
-        _checks.check_sgns_tables(self.wv.vectors, self.syn1neg)
+        _checks.check_w2v_tables(self.wv.vectors, self.syn1neg, self.syn1)
+        nodes, codes, ends = self.vocab.huffman_paths() if self.hs else (None, None, None)
         return SGNSModel(self.wv.vectors, self.syn1neg, keep_below, accept, other,
                          self.negative, self.window, self.shrink_windows, cbow=not self.sg,
-                         cbow_mean=bool(self.cbow_mean))
+                         cbow_mean=bool(self.cbow_mean), syn1=self.syn1, nodes=nodes,
+                         codes=codes, path_ends=ends)
 
     def _file_epoch_runner(self, path, size):
         """Each worker trains on its own byte range of the file, reading included."""
@@ -343,7 +365,7 @@ class Word2Vec:
 
     _PARAMS = ("vector_size", "window", "min_count", "max_vocab_size", "sample", "negative",
                "ns_exponent", "alpha", "min_alpha", "epochs", "workers", "seed",
-               "shrink_windows", "sg", "cbow_mean", "batch_words", "max_final_vocab")
+               "shrink_windows", "sg", "hs", "cbow_mean", "batch_words", "max_final_vocab")
 
     def save(self, fname):
         """Save the whole model (vectors, context vectors, vocabulary, settings), atomically."""
@@ -352,23 +374,35 @@ class Word2Vec:
         meta = {"params": {k: getattr(self, k) for k in self._PARAMS},
                 "training_loss": self.training_loss_,
                 "total_words": self.vocab.total_words, "n_sentences": self.vocab.n_sentences}
-        persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta,
-                     {"vectors": self.wv.vectors, "context_vectors": self.syn1neg,
-                      "words": persist.words_array(self.vocab.words),
-                      "counts": self.vocab.counts})
+        arrays = {"vectors": self.wv.vectors, "words": persist.words_array(self.vocab.words),
+                  "counts": self.vocab.counts}
+        if self.syn1neg is not None:
+            arrays["context_vectors"] = self.syn1neg
+        if self.syn1 is not None:
+            arrays["syn1"] = self.syn1
+        persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta, arrays)
 
     @classmethod
     def load(cls, fname):
         """Load a model written by `save`; it can be trained further."""
         with persist.load(fname, "rnnfast.Word2Vec", FORMAT_VERSION) as (data, meta):
-            words, counts = data["words"].tolist(), data["counts"]
-            vectors, context = data["vectors"], data["context_vectors"]
+            words, counts, vectors = data["words"].tolist(), data["counts"], data["vectors"]
+            outputs = {name: data[key] for name, key in (("syn1neg", "context_vectors"),
+                                                         ("syn1", "syn1")) if key in data.files}
         params = dict(meta["params"])
         params.setdefault("sg", 1)  # files from before CBOW are skip-gram models
         model = cls(**params)
+        V = len(words)
+        for name in ("syn1neg", "syn1"):
+            wanted = model.negative > 0 if name == "syn1neg" else model.hs
+            table = outputs.get(name)
+            if wanted and (table is None or table.shape != (V, model.vector_size)):
+                raise ValueError(f"{os.fspath(fname)!r}: {name} is missing or not of shape "
+                                 f"({V}, {model.vector_size})")
+            setattr(model, name, np.ascontiguousarray(table, dtype=np.float32) if wanted
+                    else None)
         model.vocab = Vocabulary(words, counts, meta["total_words"], meta["n_sentences"])
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
-        model.syn1neg = np.ascontiguousarray(context, dtype=np.float32)
         model.training_loss_ = list(meta["training_loss"])
         return model
 
@@ -376,7 +410,7 @@ class Word2Vec:
         size = len(self.vocab) if self.vocab is not None else 0
         return (f"Word2Vec<vocab={size}, vector_size={self.vector_size}, "
                 f"{'sg' if self.sg else 'cbow'}, window={self.window}, "
-                f"negative={self.negative}, alpha={self.alpha}>")
+                f"{'hs, ' if self.hs else ''}negative={self.negative}, alpha={self.alpha}>")
 
 
 def _alpha_at(start, end, fraction):

@@ -22,7 +22,7 @@ def test_word2vec_arrays_of_the_wrong_shape_dtype_or_layout_are_refused(tmp_path
     model.save(tmp_path / "m.npz")
     loaded = Word2Vec.load(tmp_path / "m.npz")
     loaded.syn1neg = loaded.syn1neg[:2].copy()  # fewer rows than words
-    with pytest.raises(ValueError, match="W_in and W_out must have the same shape"):
+    with pytest.raises(ValueError, match="W_in and syn1neg must have the same shape"):
         loaded.train(SENTENCES)
     model.wv.vectors = model.wv.vectors.astype(np.float64)
     with pytest.raises(TypeError, match="W_in must have dtype float32"):

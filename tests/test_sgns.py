@@ -16,6 +16,12 @@ def tables(rng, V, d):
     return W_in, W_out
 
 
+def few_repeats(n_windows, V):
+    """Cap the windows of a tiny vocabulary: one row updated a thousand times in another
+    summation order drifts past float32's 1e-5 while every single update agrees."""
+    return min(n_windows, 6 * V)
+
+
 def assert_tables_close(got, want):
     for g, w in zip(got, want):
         assert_close(g, w, np.float32)
@@ -47,6 +53,7 @@ def test_pairs_kernel_matches_reference(V, d, n, K, alpha, seed):
 def test_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, seed):
     # small V makes repeated rows (inputs, negatives) common: they must add up
     rng = np.random.default_rng(seed)
+    n_windows = few_repeats(n_windows, V)
     W_in, W_out = tables(rng, V, d)
     sizes = rng.integers(1, max_inputs + 1, n_windows)
     ends = np.cumsum(sizes)
@@ -67,6 +74,7 @@ def test_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, seed):
 def test_cbow_kernel_matches_reference(V, d, n_windows, max_inputs, K, mean, seed):
     # windows of 0 inputs (skipped) among them; small V repeats rows
     rng = np.random.default_rng(seed)
+    n_windows = few_repeats(n_windows, V)
     W_in, W_out = tables(rng, V, d)
     sizes = rng.integers(0, max_inputs + 1, n_windows)
     ends = np.cumsum(sizes)
@@ -169,7 +177,7 @@ def test_bad_inputs(impl):
         impl.sgns_train_pairs(**{**ok, "W_out": ok["W_in"]})
     with pytest.raises(ValueError, match="input_ends must be non-decreasing"):
         impl.sgns_train_windows(W.copy(), W.copy(), [0, 1], [1], [[2, 3]], 0.1)
-    with pytest.raises(ValueError, match=r"input_ends must have shape \(1,\)"):
+    with pytest.raises(ValueError, match=r"outputs must have 2 rows, one per window"):
         impl.sgns_train_windows(W.copy(), W.copy(), [0, 1], [1, 2], [[2, 3]], 0.1)
 
 
@@ -182,3 +190,134 @@ def test_alias_tables_sample_the_given_distribution():
         prob = keep.copy()
         np.add.at(prob, other, 1 - keep)  # what each slot passes on to its alias
         np.testing.assert_allclose(prob / len(weights), weights / weights.sum(), atol=1e-9)
+
+
+# --- hierarchical softmax, alone or with negative sampling, skip-gram or CBOW ---
+
+def random_paths(rng, V, n_windows, max_len):
+    """Per window a path of distinct inner nodes (as a tree path is) with 0/1 codes."""
+    lengths = rng.integers(0, max_len + 1, n_windows)
+    nodes = np.concatenate([rng.permutation(V)[:n] for n in lengths] + [np.zeros(0, int)])
+    codes = rng.integers(0, 2, len(nodes))
+    return nodes, codes, np.cumsum(lengths)
+
+
+@settings(max_examples=150, deadline=None)
+@given(V=st.integers(1, 12), d=st.integers(1, 37), n_windows=st.integers(0, 20),
+       max_inputs=st.integers(0, 10), K=st.integers(0, 6), max_len=st.integers(0, 12),
+       parts=st.sampled_from(["hs", "ns", "both"]), sg=st.booleans(), mean=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_word2vec_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, max_len,
+                                                   parts, sg, mean, seed):
+    rng = np.random.default_rng(seed)
+    n_windows = few_repeats(n_windows, V)
+    W_in, syn1neg = tables(rng, V, d)
+    syn1 = (rng.standard_normal((V, d)) * 0.5).astype(np.float32)
+    sizes = rng.integers(0, max_inputs + 1, n_windows)
+    ends = np.cumsum(sizes)
+    inputs = rng.integers(0, V, int(sizes.sum()))
+    ns = parts != "hs"
+    hs = parts != "ns"
+    outputs = rng.integers(0, V, (n_windows, K + 1)) if ns else None
+    nodes, codes, node_ends = random_paths(rng, V, n_windows, min(max_len, V)) if hs else \
+        (None, None, None)
+    results = []
+    for impl in (functional, reference):
+        tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
+        loss = impl.word2vec_train_windows(*tabs, inputs, ends, outputs, nodes, codes,
+                                           node_ends, 0.025, sg=sg, cbow_mean=mean)
+        results.append((loss, tabs))
+    (loss_fast, fast), (loss_slow, slow) = results
+    assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
+    for f, s in zip(fast, slow):
+        if f is not None:
+            assert_close(f, s, np.float32)
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_hierarchical_softmax_step_is_the_gradient_step_of_its_loss(sg):
+    # one window, distinct rows, HS and NS together: each output row moves by
+    # alpha (label - sigmoid) times the input (h for CBOW); each input by the sum of
+    # both parts' gradients, all from the values before the window
+    rng = np.random.default_rng(2)
+    V, d = 9, 6
+    W_in, syn1neg = (t.astype(np.float64) for t in tables(rng, V, d))
+    syn1 = rng.standard_normal((V, d)) * 0.5
+    ins, outs, path, code = [1, 2, 3], [4, 5], [0, 6, 7], [1, 0, 1]
+    A = W_in[ins] if sg else W_in[ins].mean(axis=0, keepdims=True)
+    grad_A = np.zeros_like(A)
+    want, loss = {}, 0.0
+    for name, table, rows, labels in (("syn1", syn1, path, 1 - np.array(code, float)),
+                                      ("syn1neg", syn1neg, outs, np.array([1.0, 0.0]))):
+        s = 1 / (1 + np.exp(-(A @ table[rows].T)))
+        loss -= np.sum(labels * np.log(s) + (1 - labels) * np.log(1 - s))
+        g = 0.1 * (labels - s)
+        grad_A += g @ table[rows]
+        want[name] = table[rows] + g.T @ A
+    a, b, c = (t.astype(np.float32) for t in (W_in, syn1neg, syn1))
+    got = functional.word2vec_train_windows(a, b, c, ins, [3], [outs], path, code, [3], 0.1,
+                                            sg=sg, cbow_mean=True)
+    np.testing.assert_allclose(c[path], want["syn1"], rtol=1e-5)
+    np.testing.assert_allclose(b[outs], want["syn1neg"], rtol=1e-5)
+    np.testing.assert_allclose(a[ins], W_in[ins] + grad_A, rtol=1e-5)
+    assert got == pytest.approx(loss / (3 if sg else 1), rel=1e-5)
+
+
+def test_word2vec_windows_bad_inputs():
+    W = np.zeros((4, 3), np.float32)
+    ok = dict(W_in=W.copy(), syn1neg=None, syn1=W.copy(), inputs=[0, 1], input_ends=[2],
+              outputs=None, nodes=[0, 2], codes=[1, 0], node_ends=[2], alpha=0.1)
+    for impl in (functional, reference):
+        assert impl.word2vec_train_windows(**{**ok, "W_in": W.copy(), "syn1": W.copy()}) > 0
+    cases = [
+        ({"syn1": None}, ValueError, "give syn1neg"),
+        ({"nodes": [0, 4]}, ValueError, r"nodes must lie in 0..3"),
+        ({"codes": [1, 2]}, ValueError, "codes must hold 0 or 1"),
+        ({"codes": [1]}, ValueError, "codes must hold 0 or 1"),
+        ({"node_ends": [1]}, ValueError, "node_ends must be non-decreasing and end at len"),
+        ({"node_ends": [1, 2]}, ValueError, r"node_ends must have shape \(1,\)"),
+        ({"outputs": [[1]]}, ValueError, "outputs given without syn1neg"),
+        ({"syn1": np.zeros((4, 2), np.float32)}, ValueError, "same shape"),
+        ({"syn1": ok["W_in"]}, ValueError, "must not share memory"),
+    ]
+    for change, exc, match in cases:
+        for impl in (functional, reference):
+            with pytest.raises(exc, match=match):
+                impl.word2vec_train_windows(**{**ok, **change})
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.lists(st.integers(1, 10**6), min_size=1, max_size=60))
+def test_huffman_paths_are_an_optimal_prefix_code(counts):
+    import heapq
+
+    from rnnfast.vocab import _huffman_paths
+    counts = np.sort(np.array(counts, np.int64))[::-1]
+    V = len(counts)
+    nodes, codes, ends = _huffman_paths(counts)
+    starts = np.concatenate([[0], ends[:-1]])
+    words = [tuple(codes[s:e]) for s, e in zip(starts, ends)]
+    if V == 1:
+        assert words == [()]
+        return
+    assert nodes.min() >= 0 and nodes.max() == V - 2  # the root
+    # every path starts at the root, and equal code prefixes share their nodes
+    assert all(nodes[s] == V - 2 for s in starts)
+    seen = {}
+    for (s, e), word in zip(zip(starts, ends), words):
+        for i in range(e - s):
+            assert seen.setdefault(word[:i], nodes[s + i]) == nodes[s + i]
+    # a prefix code: no word's code begins another's
+    assert len(set(words)) == V
+    assert not any(a != b and b[:len(a)] == a for a in words for b in words)
+    # optimal: the weighted length equals the cost of any Huffman merge order
+    heap = [int(c) for c in counts]
+    heapq.heapify(heap)
+    cost = 0
+    while len(heap) > 1:
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        cost += merged
+        heapq.heappush(heap, merged)
+    assert int(np.sum(counts * np.diff(np.concatenate([[0], ends])))) == cost
+    # frequent words never get longer codes than rarer ones
+    assert np.all(np.diff(np.diff(np.concatenate([[0], ends]))) >= 0)

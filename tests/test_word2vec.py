@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from rnnfast import KeyedVectors, Word2Vec
+from rnnfast import KeyedVectors, LineSentence, Word2Vec
 from rnnfast.datasets import toy_analogies, toy_corpus
 
 QUIET = {"progress": lambda status: None}
@@ -88,11 +88,33 @@ def test_reproducible_whatever_the_hash_seed(corpus_file):
 
 @pytest.mark.parametrize("sg", [0, 1])
 @pytest.mark.parametrize("source", ["iterable", "file"])
-def test_two_workers_train_too(corpus, corpus_file, source, sg):
-    model = train(corpus, workers=2, epochs=4, sg=sg) if source == "iterable" else \
-        train(corpus_file=corpus_file, workers=2, epochs=4, sg=sg)
+@pytest.mark.parametrize("hs, negative", [(0, 5), (1, 0), (1, 5)], ids=["ns", "hs", "hs+ns"])
+def test_two_workers_train_too(corpus, corpus_file, source, sg, hs, negative):
+    settings = dict(workers=2, epochs=4, sg=sg, hs=hs, negative=negative)
+    model = train(corpus, **settings) if source == "iterable" else \
+        train(corpus_file=corpus_file, **settings)
     assert np.isfinite(model.wv.vectors).all()
+    assert (model.syn1 is not None) == bool(hs) and (model.syn1neg is not None) == bool(negative)
     assert model.wv.evaluate_word_analogies(toy_analogies())[0] > 0.6
+
+
+@pytest.mark.parametrize("sg", [0, 1])
+def test_hierarchical_softmax_models_are_reproducible_and_save(corpus, corpus_file, tmp_path,
+                                                               sg):
+    # one worker: the file and the sentences train the same model, twice alike
+    a = train(corpus_file=corpus_file, workers=1, epochs=2, sg=sg, hs=1, negative=0)
+    b = train(LineSentence(corpus_file), workers=1, epochs=2, sg=sg, hs=1, negative=0)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+    np.testing.assert_array_equal(a.syn1, b.syn1)
+    assert a.syn1.shape == a.wv.vectors.shape and a.syn1neg is None
+    assert not a.syn1[len(a.wv) - 1].any()  # V - 1 inner nodes: the last row stays unused
+    a.save(tmp_path / "hs.npz")
+    back = Word2Vec.load(tmp_path / "hs.npz")
+    assert (back.hs, back.negative, back.sg) == (1, 0, sg) and back.syn1neg is None
+    np.testing.assert_array_equal(back.syn1, a.syn1)
+    back.train(corpus_file=corpus_file, epochs=1)  # continues training
+    with pytest.raises(RuntimeError, match="negative=0"):
+        back.predict_output_word(["france"])
 
 
 def test_callbacks_and_progress_reports(corpus):
@@ -151,8 +173,8 @@ def test_sentences_that_vanish_after_the_first_pass(corpus):
 @pytest.mark.parametrize("kwargs, exc, match", [
     ({"vector_size": 0}, ValueError, "vector_size must be >= 1"),
     ({"window": 0}, ValueError, "window must be >= 1"),
-    ({"negative": 0}, ValueError, "negative=0 needs hierarchical softmax"),
-    ({"negative": -1}, ValueError, "negative must be >= 1"),
+    ({"negative": 0}, ValueError, "negative=0 with hs=0 trains nothing"),
+    ({"negative": -1}, ValueError, "negative must be >= 0"),
     ({"epochs": -1}, ValueError, "epochs must be >= 1"),
     ({"workers": 0}, ValueError, "workers must be >= 1"),
     ({"min_count": -1}, ValueError, "min_count must be >= 0"),
@@ -161,7 +183,7 @@ def test_sentences_that_vanish_after_the_first_pass(corpus):
     ({"alpha": "fast"}, TypeError, "alpha must be a number"),
     ({"vector_size": 2.5}, TypeError, "vector_size must be an integer"),
     ({"sg": 2}, ValueError, "sg must be 0 .CBOW. or 1 .skip-gram."),
-    ({"hs": 1}, ValueError, "hierarchical softmax .hs=1. is not implemented"),
+    ({"hs": 2}, ValueError, "hs must be 0 .negative sampling. or 1 .hierarchical softmax."),
     ({"sorted_vocab": 0}, ValueError, "only sorted_vocab=1"),
     ({"trim_rule": 3}, TypeError, "trim_rule must be a function"),
 ])
