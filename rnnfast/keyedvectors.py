@@ -229,7 +229,7 @@ class KeyedVectors:
         i, j = self.get_index(w1), self.get_index(w2)
         if i == j:
             return float(self.norms[i] > 0)
-        return float(np.dot(self.get_vector(i, norm=True), self.get_vector(j, norm=True)))
+        return float(np.dot(_unit(self.vectors[i]), _unit(self.vectors[j])))
 
     def _weighted_query(self, positive, negative):
         positive = _as_list(positive)
@@ -377,12 +377,13 @@ class KeyedVectors:
         return 1 - self.similarity(w1, w2)
 
     def n_similarity(self, ws1, ws2):
-        """Cosine of the means of the unit vectors of two non-empty lists of keys."""
+        """Cosine of the mean vectors of two non-empty lists of keys (for one key each,
+        exactly `similarity`)."""
         if not len(ws1) or not len(ws2):
-            raise ValueError("n_similarity: both lists of keys must be non-empty")
-        a = np.mean([self.get_vector(k, norm=True) for k in ws1], axis=0)
-        b = np.mean([self.get_vector(k, norm=True) for k in ws2], axis=0)
-        return float(self.cosine_similarities(a, b[None, :])[0])
+            raise EmptyKeysError("n_similarity: both lists of keys must be non-empty")
+        a = self.vectors[[self.get_index(k) for k in ws1]].mean(axis=0)
+        b = self.vectors[[self.get_index(k) for k in ws2]].mean(axis=0)
+        return float(np.dot(_unit(a), _unit(b)))
 
     def doesnt_match(self, words):
         """The key of `words` furthest from the mean of their unit vectors (unknown keys ignored)."""
@@ -426,15 +427,19 @@ class KeyedVectors:
         return lookup
 
     def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True,
-                                dummy4unknown=False):
+                                dummy4unknown=False, similarity_function="most_similar"):
         """Accuracy on analogy questions `a b c d` (a : b :: c : d) in sections `: name`.
 
-        Each question is answered by the nearest key to b - a + c among the first
+        Each question is answered by the nearest key to b - a + c (or, with
+        similarity_function="most_similar_cosmul", the best 3CosMul score) among the first
         `restrict_vocab` keys, the three question words excluded. Questions with a
         word outside those keys are skipped (or counted wrong with dummy4unknown).
         Returns (accuracy, sections): sections is a list of dicts with "section",
         "correct" and "incorrect" (lists of 4-tuples), the last one "Total accuracy".
         """
+        if similarity_function not in ("most_similar", "most_similar_cosmul"):
+            raise ValueError(f"similarity_function must be 'most_similar' (3CosAdd) or "
+                             f"'most_similar_cosmul' (3CosMul), got {similarity_function!r}")
         restrict_vocab = self._limit(restrict_vocab)
         lookup = self._restricted_lookup(restrict_vocab, case_insensitive)
         normed = self.get_normed_vectors()[:restrict_vocab]
@@ -462,8 +467,12 @@ class KeyedVectors:
                     section["incorrect"].append(tuple(words))
                 continue
             a, b, c, expected = ids
-            query = normed[b] - normed[a] + normed[c]
-            scores = normed @ (query / (np.linalg.norm(query) or 1))
+            if similarity_function == "most_similar":
+                query = normed[b] - normed[a] + normed[c]
+                scores = normed @ (query / (np.linalg.norm(query) or 1))
+            else:  # 3CosMul, as most_similar_cosmul scores it
+                sims = (1 + normed @ normed[[b, c, a]].T) / 2
+                scores = sims[:, 0] * sims[:, 1] / (sims[:, 2] + 1e-6)
             scores[[a, b, c]] = -np.inf
             predicted = int(np.argmax(scores))
             ok = predicted == expected
@@ -613,6 +622,16 @@ class KeyedVectors:
             counts = data["counts"] if "counts" in data.files else None
             vectors = data["vectors"]
             return cls.from_arrays(data["keys"].tolist(), vectors, counts, dtype=vectors.dtype)
+
+
+class EmptyKeysError(ValueError, ZeroDivisionError):
+    """An empty list of keys where a mean is needed (gensim raises ZeroDivisionError)."""
+
+
+def _unit(vector):
+    """vector / its norm, in its own dtype (zero stays zero)."""
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else vector
 
 
 class _SpearmanResult(tuple):

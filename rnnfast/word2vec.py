@@ -138,6 +138,29 @@ class Word2Vec:
         else:
             counted = Vocabulary.from_sentences(corpus_iterable, 1, self.max_vocab_size,
                                                 self.progress)
+        return self._adopt_vocab(counted, update, trim_rule)
+
+    def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
+                              trim_rule=None, update=False):
+        """build_vocab from a dict {word: count} instead of a corpus; `corpus_count`
+        sentences (default 0) and the counts' sum as raw words size the epochs."""
+        if not isinstance(word_freq, collections.abc.Mapping):
+            raise TypeError(f"word_freq must be a dict of word -> count, got "
+                            f"{type(word_freq).__name__}")
+        for word, count in word_freq.items():
+            if not isinstance(word, str) or not isinstance(count, (int, np.integer)) or count < 0:
+                raise ValueError(f"word_freq must map str words to counts >= 0, got "
+                                 f"{word!r}: {count!r}")
+        counts = list(word_freq.values())
+        n_sentences = 0 if corpus_count is None else _checks.check_index(
+            "corpus_count", corpus_count, low=0)
+        counted = Vocabulary._from_counts(list(word_freq), counts, 0, int(sum(counts)),
+                                          n_sentences, "word_freq")
+        return self._adopt_vocab(counted, update, self.trim_rule if trim_rule is None
+                                 else trim_rule)
+
+    def _adopt_vocab(self, counted, update, trim_rule):
+        """Keep counted's words as min_count and trim_rule say; initialise the vectors."""
         if update:
             if self.vocab is None:
                 raise RuntimeError("build_vocab(update=True) needs a model with a vocabulary; "
@@ -280,12 +303,17 @@ class Word2Vec:
         """The topn most probable center words given the context words, as (word,
         probability) pairs, from the output vectors (softmax over the vocabulary of
         syn1neg . mean of the context vectors); None if no context word is known.
+        Context words may be given by index too.
         Needs negative sampling (negative > 0), as gensim's does."""
-        if self.syn1neg is None:
+        if self.vocab is not None and self.syn1neg is None:
             raise RuntimeError("predict_output_word needs the output vectors of negative "
                                "sampling; this model has negative=0 (hierarchical softmax only)")
-        ids = [self.vocab.key_to_index[w] for w in context_words_list
-               if w in self.vocab.key_to_index]
+        if self.vocab is None:
+            raise RuntimeError("predict_output_word needs a trained model (this one has no "
+                               "vocabulary)")
+        ids = [w if isinstance(w, (int, np.integer)) and 0 <= w < len(self.vocab)
+               else self.vocab.key_to_index[w] for w in context_words_list
+               if isinstance(w, (int, np.integer)) or w in self.vocab.key_to_index]
         if not ids:
             return None
         h = self.wv.vectors[ids].mean(axis=0, dtype=np.float64)

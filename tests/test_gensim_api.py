@@ -152,6 +152,47 @@ def test_predict_output_word(corpus):
     probs = [p for _, p in out]
     assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1
     assert m.predict_output_word(["unheard", "unseen"]) is None
+    known = [w for w in ["people", "in", "italy", "eat"] if w in m.wv]
+    ids = [m.wv.get_index(w) for w in known]
+    assert len(known) >= 2 and m.predict_output_word(ids, topn=5) == out
+    assert m.predict_output_word([ids[0]] + known[1:], topn=5) == out
+    with pytest.raises(RuntimeError, match="no vocabulary"):
+        Word2Vec().predict_output_word(["italy"])
+    hs_only = model(hs=1, negative=0).build_vocab(corpus)
+    with pytest.raises(RuntimeError, match="negative=0"):
+        hs_only.predict_output_word(["italy"])
+
+
+def test_build_vocab_from_freq(corpus):
+    freq = {"graph": 3, "system": 4, "trees": 3, "eps": 2, "user": 0}
+    m = model(min_count=0, hs=1, negative=0).build_vocab_from_freq(freq, corpus_count=7)
+    assert m.wv.index_to_key == ["system", "graph", "trees", "eps", "user"]
+    assert m.wv.get_vecattr("graph", "count") == 3 and m.corpus_count == 7
+    assert m.corpus_total_words == 12
+    m.build_vocab_from_freq({"graph": 1, "artificial": 4}, update=True)
+    assert len(m.wv) == 6 and m.wv.get_vecattr("graph", "count") == 4
+    assert m.wv.get_vecattr("artificial", "count") == 4 and m.syn1.shape == (6, 16)
+    assert len(model(min_count=3).build_vocab_from_freq(freq).wv) == 3
+    with pytest.raises(ValueError, match="str words to counts >= 0"):
+        model().build_vocab_from_freq({"a": -1})
+    with pytest.raises(TypeError, match="dict of word -> count"):
+        model().build_vocab_from_freq([("a", 1)])
+
+
+def test_similarity_forms_agree_and_empty_lists_fail(corpus):
+    m = model(epochs=2).build_vocab(corpus)
+    m.train(corpus, total_examples=m.corpus_count, epochs=2)
+    wv = m.wv
+    assert wv.n_similarity(["italy"], ["rome"]) == wv.similarity("italy", "rome")
+    with pytest.raises(ZeroDivisionError, match="non-empty"):
+        wv.n_similarity(["italy"], [])
+    with pytest.raises(ValueError, match="non-empty"):
+        wv.n_similarity([], ["italy"])
+    add = wv.evaluate_word_analogies(toy_analogies())[0]
+    mul = wv.evaluate_word_analogies(toy_analogies(), similarity_function="most_similar_cosmul")[0]
+    assert 0 <= add <= 1 and 0 <= mul <= 1
+    with pytest.raises(ValueError, match="similarity_function"):
+        wv.evaluate_word_analogies(toy_analogies(), similarity_function="cosine")
 
 
 def test_cbow_learns_and_saves_as_cbow(corpus, tmp_path):
