@@ -87,6 +87,28 @@ static inline float rf_dot(const float *a, const float *b, int32_t n)
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
+
+/* rf_dot(a, b[k], n) for k = 0..3, each bit for bit as rf_dot computes it; four
+ * independent sums hide the latency of one, and a is loaded once for all four. */
+static inline void rf_dot4(const float *a, const float *const *b, int32_t n, float *out)
+{
+    rf_dot_v8 acc0 = {0, 0, 0, 0, 0, 0, 0, 0}, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        rf_dot_v8 x = *(const rf_dot_v8u *)(a + i);
+        acc0 += x * *(const rf_dot_v8u *)(b[0] + i);
+        acc1 += x * *(const rf_dot_v8u *)(b[1] + i);
+        acc2 += x * *(const rf_dot_v8u *)(b[2] + i);
+        acc3 += x * *(const rf_dot_v8u *)(b[3] + i);
+    }
+    rf_dot_v8 *accs[4] = {&acc0, &acc1, &acc2, &acc3};
+    for (int k = 0; k < 4; k++) {
+        rf_dot_v8 v = *accs[k];
+        float s = ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+        for (int32_t j = i; j < n; j++) s += a[j] * b[k][j];
+        out[k] = s;
+    }
+}
 #else
 static inline float rf_dot(const float *a, const float *b, int32_t n)
 {
@@ -97,6 +119,11 @@ static inline float rf_dot(const float *a, const float *b, int32_t n)
     float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     for (; i < n; i++) s += a[i] * b[i];
     return s;
+}
+
+static inline void rf_dot4(const float *a, const float *const *b, int32_t n, float *out)
+{
+    for (int k = 0; k < 4; k++) out[k] = rf_dot(a, b[k], n);
 }
 #endif
 

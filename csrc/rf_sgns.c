@@ -91,9 +91,15 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
     /* g[b * n + a]: output-major, so that each output's scores share one label
      * and the sigmoid pass runs over contiguous runs */
     float *rows_out[RF_MAX_WINDOW_ROWS];
-    for (int32_t b = 0; b < k1; b++) {
-        rows_out[b] = W_out + (int64_t)outputs[b] * dim;
-        for (int32_t a = 0; a < n; a++) g[b * n + a] = rf_dot(rows_in[a], rows_out[b], dim);
+    for (int32_t b = 0; b < k1; b++) rows_out[b] = W_out + (int64_t)outputs[b] * dim;
+    for (int32_t a = 0; a < n; a++) {
+        int32_t b = 0;
+        for (; b + 4 <= k1; b += 4) {
+            float s[4];
+            rf_dot4(rows_in[a], (const float *const *)rows_out + b, dim, s);
+            for (int k = 0; k < 4; k++) g[(b + k) * n + a] = s[k];
+        }
+        for (; b < k1; b++) g[b * n + a] = rf_dot(rows_in[a], rows_out[b], dim);
     }
     if (codes == NULL) {
         rf_logits_to_grads(g, n * k1, n, alpha, loss);
@@ -106,17 +112,65 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
      * the small inner sum and stores it once. */
     int32_t j0 = 0;
 #if RF_GNU_C
+    /* Four sums at a time where possible: independent chains instead of one long
+     * one, each sum still taken in the same order, so the result is unchanged. */
+    const rf_v8 zero = {0, 0, 0, 0, 0, 0, 0, 0};
     for (; j0 + 8 <= dim; j0 += 8) {
-        for (int32_t a = 0; a < n; a++) {
+        int32_t a = 0;
+        for (; a + 4 <= n; a += 4) {
             rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
-            rf_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+            const int64_t step = dim;
+            rf_v8 c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+            if (add) {
+                c0 = dst[0];
+                c1 = *(rf_v8u *)((float *)dst + step);
+                c2 = *(rf_v8u *)((float *)dst + 2 * step);
+                c3 = *(rf_v8u *)((float *)dst + 3 * step);
+            }
+            for (int32_t b = 0; b < k1; b++) {
+                const rf_v8 u = *(const rf_v8u *)(rows_out[b] + j0);
+                const float *gb = g + b * n + a;
+                c0 += gb[0] * u;
+                c1 += gb[1] * u;
+                c2 += gb[2] * u;
+                c3 += gb[3] * u;
+            }
+            dst[0] = c0;
+            *(rf_v8u *)((float *)dst + step) = c1;
+            *(rf_v8u *)((float *)dst + 2 * step) = c2;
+            *(rf_v8u *)((float *)dst + 3 * step) = c3;
+        }
+        for (; a < n; a++) {
+            rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
+            rf_v8 acc = zero;
             if (add) acc = *dst;
             for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * *(const rf_v8u *)(rows_out[b] + j0);
             *dst = acc;
         }
-        for (int32_t b = 0; b < k1; b++) {
+        int32_t b = 0;
+        for (; b + 4 <= k1; b += 4) {
+            float *r0 = rows_out[b], *r1 = rows_out[b + 1], *r2 = rows_out[b + 2],
+                  *r3 = rows_out[b + 3];
+            /* a row repeated among the outputs must see its first step: one at a time */
+            if (r0 == r1 || r0 == r2 || r0 == r3 || r1 == r2 || r1 == r3 || r2 == r3) break;
+            rf_v8 c0 = *(const rf_v8u *)(r0 + j0), c1 = *(const rf_v8u *)(r1 + j0),
+                  c2 = *(const rf_v8u *)(r2 + j0), c3 = *(const rf_v8u *)(r3 + j0);
+            const float *g0 = g + b * n;
+            for (a = 0; a < n; a++) {
+                const rf_v8 v = *(const rf_v8u *)(rows_in[a] + j0);
+                c0 += g0[a] * v;
+                c1 += g0[n + a] * v;
+                c2 += g0[2 * n + a] * v;
+                c3 += g0[3 * n + a] * v;
+            }
+            *(rf_v8u *)(r0 + j0) = c0;
+            *(rf_v8u *)(r1 + j0) = c1;
+            *(rf_v8u *)(r2 + j0) = c2;
+            *(rf_v8u *)(r3 + j0) = c3;
+        }
+        for (; b < k1; b++) {
             rf_v8 acc = *(const rf_v8u *)(rows_out[b] + j0);
-            for (int32_t a = 0; a < n; a++) acc += g[b * n + a] * *(const rf_v8u *)(rows_in[a] + j0);
+            for (a = 0; a < n; a++) acc += g[b * n + a] * *(const rf_v8u *)(rows_in[a] + j0);
             *(rf_v8u *)(rows_out[b] + j0) = acc;
         }
     }
@@ -262,6 +316,11 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
     }
     if (m->negative > 0)
         for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
+    if (m->hs) {  /* the rows of the center's path, deep ones are rarely in cache */
+        int64_t begin = ids[i] > 0 ? m->path_ends[ids[i] - 1] : 0;
+        for (int64_t p = begin; p < m->path_ends[ids[i]]; p++)
+            rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
+    }
     if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
 }
 
