@@ -196,8 +196,8 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
  * center's path, branch codes[i]); either part may be empty (k1 or n_nodes 0).
  * Every score comes from the values before the window (Ji et al. 2016 for
  * skip-gram's shared negatives). Skip-gram moves each context row by its own
- * gradient; CBOW moves each by the whole gradient of h, undivided even for the
- * mean, as word2vec's C tool does. Windows without inputs change nothing.
+ * gradient; CBOW moves each by the whole gradient of h for the mean (as
+ * word2vec's C tool and gensim do), by that gradient over n for the sum (as gensim). Windows without inputs change nothing.
  * work: rf_window_floats(n, max(k1, n_nodes), dim) floats. */
 RF_HOT
 static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32_t n,
@@ -237,6 +237,10 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
     if (k1 > 0)
         rf_block(rows_in, n_rows, m->W_out, dim, outputs, k1, NULL, alpha, g, grad_in,
                  n_nodes > 0, loss);
+    if (m->cbow && !m->cbow_mean) {  /* a sum spreads its gradient over its terms, as gensim */
+        const float inv = 1.0f / (float)n;
+        for (int32_t j = 0; j < dim; j++) grad_in[j] *= inv;
+    }
     for (int32_t a = 0; a < n; a++) {
         float *RF_RESTRICT v = m->W_in + (int64_t)inputs[a] * dim;
         const float *RF_RESTRICT d = grad_in + (m->cbow ? 0 : (int64_t)a * dim);

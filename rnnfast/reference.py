@@ -193,8 +193,9 @@ def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mea
     into h (averaged when cbow_mean), and h is scored against W_out[outputs[w, 0]]
     (the center word, label 1) and W_out[outputs[w, 1:]] (negatives, label 0), all
     with the values from before the window. Each output row moves by its gradient
-    g_b h; each context row by the whole gradient of h, sum_b g_b W_out[b] (not
-    divided by the window's size for the mean, as in word2vec's C tool). Windows
+    g_b h; each context row by the whole gradient of h, sum_b g_b W_out[b] (for the
+    mean, as word2vec's C tool and gensim; divided by the window's size for the
+    sum, as gensim). Windows
     without inputs are skipped. Arguments as for `sgns_train_windows`. Returns the
     mean loss per window with inputs, counting its K+1 terms (float).
     """
@@ -217,7 +218,7 @@ def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mea
         loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
         grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha).astype(np.float32)
         np.add.at(W_out, outs, grads[:, None] * h)
-        np.add.at(W_in, ins, grads @ B)
+        np.add.at(W_in, ins, grads @ B * np.float32(1 if cbow_mean else 1 / len(ins)))
         trained += 1
     return loss / trained if trained else 0.0
 
@@ -234,7 +235,9 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
     path nodes[node_ends[w-1]:node_ends[w]] with label 1 - code. Skip-gram scores
     each context row; CBOW their sum h (the mean with cbow_mean). All scores use
     the values from before the window; every output row moves by g h (or g v),
-    each context row by its gradient (CBOW: h's whole gradient, undivided). Give
+    each context row by its gradient (CBOW: h's whole gradient for the mean, as
+    word2vec.c and gensim do; that gradient over the window's size for the sum, as
+    gensim does). Give
     syn1neg = outputs = None, or syn1 = nodes = codes = node_ends = None, to leave
     a part out. W_in, syn1neg, syn1: (V, d) float32, updated in place; inputs (n,),
     input_ends (n_windows,), outputs (n_windows, K+1), nodes (m,), node_ends
@@ -276,6 +279,8 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
                      ).astype(np.float32)
             grad_A += grads @ B
             np.add.at(table, rows, grads.T @ A)
+        if not sg and not cbow_mean:
+            grad_A = grad_A * np.float32(1 / len(ins))
         np.add.at(W_in, ins, grad_A if sg else np.broadcast_to(grad_A, (len(ins), A.shape[1])))
     pairs = len(inputs) if sg else trained
     return loss / pairs if pairs else 0.0

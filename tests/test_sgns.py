@@ -113,6 +113,9 @@ def test_cbow_window_is_the_gradient_step_of_its_loss():
     s = 1 / (1 + np.exp(-(W_out[outs] @ h)))
     np.testing.assert_allclose(b[outs], W_out[outs] + 0.1 * (labels - s)[:, None] * h,
                                rtol=1e-5)
+    # and, as gensim does for the sum, the context rows share h's gradient
+    np.testing.assert_allclose(a[ins], W_in[ins] + 0.1 * (labels - s) @ W_out[outs] / 3,
+                               rtol=1e-5)
 
 
 def test_one_window_equals_its_pairs_when_rows_are_distinct():
