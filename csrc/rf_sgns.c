@@ -118,14 +118,14 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
     for (; j0 + 8 <= dim; j0 += 8) {
         int32_t a = 0;
         for (; a + 4 <= n; a += 4) {
-            rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
-            const int64_t step = dim;
+            float *d0 = grad_in + (int64_t)a * dim + j0, *d1 = d0 + dim, *d2 = d1 + dim,
+                  *d3 = d2 + dim;
             rf_v8 c0 = zero, c1 = zero, c2 = zero, c3 = zero;
             if (add) {
-                c0 = dst[0];
-                c1 = *(rf_v8u *)((float *)dst + step);
-                c2 = *(rf_v8u *)((float *)dst + 2 * step);
-                c3 = *(rf_v8u *)((float *)dst + 3 * step);
+                c0 = *(rf_v8u *)d0;
+                c1 = *(rf_v8u *)d1;
+                c2 = *(rf_v8u *)d2;
+                c3 = *(rf_v8u *)d3;
             }
             for (int32_t b = 0; b < k1; b++) {
                 const rf_v8 u = *(const rf_v8u *)(rows_out[b] + j0);
@@ -135,10 +135,10 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
                 c2 += gb[2] * u;
                 c3 += gb[3] * u;
             }
-            dst[0] = c0;
-            *(rf_v8u *)((float *)dst + step) = c1;
-            *(rf_v8u *)((float *)dst + 2 * step) = c2;
-            *(rf_v8u *)((float *)dst + 3 * step) = c3;
+            *(rf_v8u *)d0 = c0;
+            *(rf_v8u *)d1 = c1;
+            *(rf_v8u *)d2 = c2;
+            *(rf_v8u *)d3 = c3;
         }
         for (; a < n; a++) {
             rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
@@ -197,7 +197,8 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
  * Every score comes from the values before the window (Ji et al. 2016 for
  * skip-gram's shared negatives). Skip-gram moves each context row by its own
  * gradient; CBOW moves each by the whole gradient of h for the mean (as
- * word2vec's C tool and gensim do), by that gradient over n for the sum (as gensim). Windows without inputs change nothing.
+ * word2vec's C tool and gensim do), by that gradient over n for the sum (as
+ * gensim). Windows without inputs change nothing.
  * work: rf_window_floats(n, max(k1, n_nodes), dim) floats. */
 RF_HOT
 static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32_t n,
@@ -299,6 +300,12 @@ static inline void rf_prefetch_row(const float *row, int32_t dim)
     for (int32_t j = 0; j < dim; j += 16) RF_PREFETCH(row + j);
 }
 
+/* The first of the Huffman path entries of `word` (its path ends at path_ends[word]). */
+static inline int64_t rf_path_begin(const rf_sgns_model *m, int32_t word)
+{
+    return word > 0 ? m->path_ends[word - 1] : 0;
+}
+
 /* Draw window i's reach and negatives into plan (reach, the center, then the
  * negatives), and start loading the rows it will touch: by the time that window
  * is trained they are in cache. Negatives are random rows of a large table, and
@@ -321,8 +328,7 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
     if (m->negative > 0)
         for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
     if (m->hs) {  /* the rows of the center's path, deep ones are rarely in cache */
-        int64_t begin = ids[i] > 0 ? m->path_ends[ids[i] - 1] : 0;
-        for (int64_t p = begin; p < m->path_ends[ids[i]]; p++)
+        for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
             rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
     }
     if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
@@ -354,7 +360,7 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
         const uint8_t *codes = NULL;
         int32_t n_nodes = 0;
         if (m->hs) {
-            int64_t begin = ids[i] > 0 ? m->path_ends[ids[i] - 1] : 0;
+            int64_t begin = rf_path_begin(m, ids[i]);
             nodes = m->path_nodes + begin;
             codes = m->path_codes + begin;
             n_nodes = (int32_t)(m->path_ends[ids[i]] - begin);

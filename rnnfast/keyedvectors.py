@@ -77,8 +77,9 @@ class KeyedVectors:
 
     def set_vecattr(self, key, attr, val):
         """Set the extra attribute `attr` of `key` (creating it, zero for every key, if new)."""
+        index = self.get_index(key)
         self.allocate_vecattrs([attr], [type(val)])
-        self.expandos[attr][self.get_index(key)] = val
+        self.expandos[attr][index] = val
 
     def allocate_vecattrs(self, attrs=None, types=None):
         """Make every attribute array (or the named new ones, of `types`) one entry per key."""
@@ -107,7 +108,11 @@ class KeyedVectors:
         if isinstance(keys, (str, int, np.integer)):
             keys = [keys]
         keys = list(keys)
-        weights = np.asarray(weights, dtype=np.float64)
+        try:
+            weights = np.asarray(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"weights must be numbers of shape ({len(keys)}, "
+                             f"{self.vector_size}), one vector per key") from None
         if weights.ndim == 1 and len(keys) == 1:
             weights = weights.reshape(1, -1)
         if weights.shape != (len(keys), self.vector_size):
@@ -358,6 +363,9 @@ class KeyedVectors:
     def cosine_similarities(vector_1, vectors_all):
         """Cosine of `vector_1` (d,) with each row of `vectors_all` (n, d); 0 for zero vectors."""
         vector_1, vectors_all = np.asarray(vector_1), np.asarray(vectors_all)
+        if vector_1.ndim != 1 or vectors_all.shape[-1:] != vector_1.shape:
+            raise ValueError(f"cosine_similarities: vector_1 (d,) and vectors_all (n, d) must "
+                             f"agree, got {vector_1.shape} and {vectors_all.shape}")
         norms = np.linalg.norm(vectors_all, axis=-1) * np.linalg.norm(vector_1)
         dots = vectors_all @ vector_1
         return np.divide(dots, norms, out=np.zeros_like(dots, dtype=np.result_type(dots, 1.0)),

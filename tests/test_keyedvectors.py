@@ -316,6 +316,10 @@ def test_adding_and_assigning_vectors(random_kv):
         empty.add_vectors(["d", "e"], np.ones((2, 3)))
     with pytest.raises(ValueError, match="duplicates"):
         empty.add_vectors(["d", "d"], np.ones((2, 8)))
+    with pytest.raises(ValueError, match="weights must be numbers"):
+        empty.add_vectors(["d"], "not a vector")
+    with pytest.raises(ValueError, match="must agree"):
+        KeyedVectors.cosine_similarities(np.ones(8), np.ones((2, 3)))
 
 
 def test_vector_attributes_and_reordering(random_kv):
@@ -326,6 +330,9 @@ def test_vector_attributes_and_reordering(random_kv):
     assert kv.get_vecattr("w5", "tag") == "noun" and kv.get_vecattr("w6", "tag") == 0
     with pytest.raises(KeyError, match="no attribute 'colour'"):
         kv.get_vecattr("w1", "colour")
+    with pytest.raises(KeyError, match="Key 'absent' not present"):
+        kv.set_vecattr("absent", "colour", 1)
+    assert "colour" not in kv.expandos  # a failed set leaves nothing behind
     vector_of_w2 = kv["w2"].copy()
     kv.sort_by_descending_frequency()
     assert kv.index_to_key[0] == "w2" and kv.key_to_index["w2"] == 0

@@ -16,6 +16,13 @@ def tables(rng, V, d):
     return W_in, W_out
 
 
+def random_windows(rng, V, n_windows, min_inputs, max_inputs, K):
+    """(input_ends, inputs, outputs) of n_windows windows of min..max inputs, K negatives."""
+    sizes = rng.integers(min_inputs, max_inputs + 1, n_windows)
+    inputs = rng.integers(0, V, int(sizes.sum()))
+    return np.cumsum(sizes), inputs, rng.integers(0, V, (n_windows, K + 1))
+
+
 def few_repeats(n_windows, V):
     """Cap the windows of a tiny vocabulary: one row updated a thousand times in another
     summation order drifts past float32's 1e-5 while every single update agrees."""
@@ -55,10 +62,7 @@ def test_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, seed):
     rng = np.random.default_rng(seed)
     n_windows = few_repeats(n_windows, V)
     W_in, W_out = tables(rng, V, d)
-    sizes = rng.integers(1, max_inputs + 1, n_windows)
-    ends = np.cumsum(sizes)
-    inputs = rng.integers(0, V, int(sizes.sum()))
-    outputs = rng.integers(0, V, (n_windows, K + 1))
+    ends, inputs, outputs = random_windows(rng, V, n_windows, 1, max_inputs, K)
     fast = (W_in.copy(), W_out.copy())
     slow = (W_in.copy(), W_out.copy())
     loss_fast = functional.sgns_train_windows(*fast, inputs, ends, outputs, 0.025)
@@ -76,10 +80,7 @@ def test_cbow_kernel_matches_reference(V, d, n_windows, max_inputs, K, mean, see
     rng = np.random.default_rng(seed)
     n_windows = few_repeats(n_windows, V)
     W_in, W_out = tables(rng, V, d)
-    sizes = rng.integers(0, max_inputs + 1, n_windows)
-    ends = np.cumsum(sizes)
-    inputs = rng.integers(0, V, int(sizes.sum()))
-    outputs = rng.integers(0, V, (n_windows, K + 1))
+    ends, inputs, outputs = random_windows(rng, V, n_windows, 0, max_inputs, K)
     fast = (W_in.copy(), W_out.copy())
     slow = (W_in.copy(), W_out.copy())
     loss_fast = functional.cbow_train_windows(*fast, inputs, ends, outputs, 0.025, mean)
@@ -216,12 +217,10 @@ def test_word2vec_windows_kernel_matches_reference(V, d, n_windows, max_inputs, 
     n_windows = few_repeats(n_windows, V)
     W_in, syn1neg = tables(rng, V, d)
     syn1 = (rng.standard_normal((V, d)) * 0.5).astype(np.float32)
-    sizes = rng.integers(0, max_inputs + 1, n_windows)
-    ends = np.cumsum(sizes)
-    inputs = rng.integers(0, V, int(sizes.sum()))
+    ends, inputs, outputs = random_windows(rng, V, n_windows, 0, max_inputs, K)
     ns = parts != "hs"
     hs = parts != "ns"
-    outputs = rng.integers(0, V, (n_windows, K + 1)) if ns else None
+    outputs = outputs if ns else None
     nodes, codes, node_ends = random_paths(rng, V, n_windows, min(max_len, V)) if hs else \
         (None, None, None)
     results = []
