@@ -1,10 +1,14 @@
 """rnnfast vs PyTorch CPU: the same RNN models, seconds per epoch and test quality.
 
-    taskset -c 0 python benchmarks/compare_torch.py [--task binary|multiclass|regression|all]
+    taskset -c 0 python benchmarks/compare_torch.py
+        [--task binary|multiclass|regression|tagging|all] [--layers 1] [--bidirectional]
         [--hidden 128] [--batch 32] [--epochs 10] [--repeats 5] [--freeze]
         [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt]
 
-Three tasks. binary: SMS spam, tokens through word vectors (below). multiclass and
+Four tasks, each with --layers stacked layers, one direction or two (--bidirectional;
+the head reads both final states, as torch's h_n[-2:]). tagging: the sunspot windows
+below, every step labelled with the tercile of the change to the month after it
+(RNNSequenceTagger; per-step CrossEntropyLoss over all steps in torch). binary: SMS spam, tokens through word vectors (below). multiclass and
 regression: monthly sunspot numbers 1749-2013, windows of --window months (a 2-D
 (n, T) table, standardised as rnnfast's fit does, the same scaled inputs for
 PyTorch); multiclass predicts the tercile of the next month's change (3 classes,
@@ -40,13 +44,16 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rnn_data import DATA, load_monthly_sunspots, load_sms, split, word_vectors  # noqa: E402
 
-from rnnfast import RNNClassifier, RNNRegressor, sequences, sliding_windows  # noqa: E402
+from rnnfast import (RNNClassifier, RNNRegressor, RNNSequenceTagger, sequences,  # noqa: E402
+                     sliding_windows)
+from rnnfast._checks import layer_suffix  # noqa: E402
 
 
 def run_rnnfast(kv, X_train, y_train, X_test, y_test, args, seed):
     clf = RNNClassifier(hidden_size=args.hidden, embedding=kv, freeze_embedding=args.freeze,
                         epochs=args.epochs, batch_size=args.batch, learning_rate=args.lr,
-                        clip_norm=5.0, random_state=seed)
+                        clip_norm=5.0, random_state=seed, num_layers=args.layers,
+                        bidirectional=args.bidirectional)
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     seconds = (time.perf_counter() - start) / args.epochs
@@ -63,6 +70,32 @@ def padded_ids(seq_data, index):
     return ids.astype(np.int64), lengths.astype(np.int64)
 
 
+def torch_rnn(D, O, init, args):
+    """torch.nn.RNN and a Linear head holding rnnfast's initial weights (zero biases)."""
+    import torch
+    nd = 2 if args.bidirectional else 1
+    rnn = torch.nn.RNN(D, args.hidden, num_layers=args.layers, bidirectional=args.bidirectional,
+                       batch_first=True)
+    head = torch.nn.Linear(nd * args.hidden, O)
+    with torch.no_grad():
+        for k in range(args.layers):
+            for d in range(nd):
+                ours, theirs = layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
+                getattr(rnn, "weight_ih" + theirs).copy_(torch.from_numpy(init["W_xh" + ours]))
+                getattr(rnn, "weight_hh" + theirs).copy_(torch.from_numpy(init["W_hh" + ours]))
+                getattr(rnn, "bias_ih" + theirs).zero_()
+                getattr(rnn, "bias_hh" + theirs).zero_()
+        head.weight.copy_(torch.from_numpy(init["W_hy"]))
+        head.bias.zero_()
+    return rnn, head
+
+
+def final_states(h_n, args):
+    """The top layer's final state(s) (B, nd*H), as rnnfast's readout."""
+    import torch
+    return torch.cat(list(h_n[-(2 if args.bidirectional else 1):]), dim=1)
+
+
 def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
     import torch
     torch.set_num_threads(1)
@@ -70,7 +103,8 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
     # timed like rnnfast's fit(): from token lists to trained weights, setup included
     start = time.perf_counter()
     template = RNNClassifier(hidden_size=args.hidden, embedding=kv, batch_size=args.batch,
-                             random_state=seed)
+                             random_state=seed, num_layers=args.layers,
+                             bidirectional=args.bidirectional)
     # the same embedding table, ids and initial weights, drawn as fit draws them
     init_rng = np.random.default_rng(seed)
     data = template._fit_inputs(X_train, init_rng)
@@ -87,15 +121,7 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
         # the whole table learned; sparse gradients and lazy Adam, as rnnfast does
         embedding = torch.nn.Embedding.from_pretrained(table, freeze=False, sparse=True)
         sparse = list(embedding.parameters())
-    rnn = torch.nn.RNN(kv.vector_size, args.hidden, batch_first=True)
-    head = torch.nn.Linear(args.hidden, 1)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(init["W_xh"]))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(init["W_hh"]))
-        rnn.bias_ih_l0.zero_()
-        rnn.bias_hh_l0.zero_()
-        head.weight.copy_(torch.from_numpy(init["W_hy"]))
-        head.bias.zero_()
+    rnn, head = torch_rnn(kv.vector_size, 1, init, args)
     dense = [*rnn.parameters(), *head.parameters()] + ([unknown] if args.freeze else [])
     optimizers = [torch.optim.Adam(dense, lr=args.lr)]
     if sparse:
@@ -115,7 +141,7 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
             embed(torch.from_numpy(ids)), torch.from_numpy(lengths), batch_first=True,
             enforce_sorted=False)
         _, h_n = rnn(packed)
-        return head(h_n[0]).squeeze(1)
+        return head(final_states(h_n, args)).squeeze(1)
 
     def clip(max_norm):
         """Clipping by the global norm of all gradients, the sparse one included."""
@@ -150,7 +176,11 @@ def sunspot_task(task, window):
     X, nxt = sliding_windows(load_monthly_sunspots(), window)
     X = X[:, :, 0]
     n_train = int(round(0.8 * len(X)))
-    if task == "regression":
+    if task == "tagging":  # each step: the tercile of the change to the next month
+        change = np.diff(np.column_stack([X, nxt]), axis=1)
+        cuts = np.quantile(change[:n_train], [1 / 3, 2 / 3])
+        y = np.searchsorted(cuts, change)
+    elif task == "regression":
         y = nxt
     else:  # the tercile of the change from the window's last month
         change = nxt - X[:, -1]
@@ -160,16 +190,17 @@ def sunspot_task(task, window):
 
 
 def series_model(task, args, seed, **kw):
-    cls = RNNRegressor if task == "regression" else RNNClassifier
+    cls = {"regression": RNNRegressor, "tagging": RNNSequenceTagger}.get(task, RNNClassifier)
     return cls(hidden_size=args.hidden, batch_size=args.batch, learning_rate=args.lr,
-               clip_norm=5.0, random_state=seed, **kw)
+               clip_norm=5.0, random_state=seed, num_layers=args.layers,
+               bidirectional=args.bidirectional, **kw)
 
 
 def series_quality(task, pred, y_test):
     """Accuracy for classes, RMSE for values."""
     if task == "regression":
         return float(np.sqrt(np.mean((pred - y_test) ** 2)))
-    return float(np.mean(pred == y_test))
+    return float(np.mean(np.asarray(pred) == y_test))  # tagging: over every step
 
 
 def run_rnnfast_series(task, X_train, y_train, X_test, y_test, args, seed):
@@ -203,34 +234,37 @@ def run_torch_series(task, X_train, y_train, X_test, y_test, args, seed):
         y_t = torch.from_numpy(y_train.astype(np.int64))
         loss_fn = torch.nn.CrossEntropyLoss()
     init = template._init_params(1, n_out, rng)
-    rnn = torch.nn.RNN(1, args.hidden, batch_first=True)
-    head = torch.nn.Linear(args.hidden, n_out)
-    with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(init["W_xh"]))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(init["W_hh"]))
-        rnn.bias_ih_l0.zero_()
-        rnn.bias_hh_l0.zero_()
-        head.weight.copy_(torch.from_numpy(init["W_hy"]))
-        head.bias.zero_()
+    rnn, head = torch_rnn(1, n_out, init, args)
     params = [*rnn.parameters(), *head.parameters()]
     opt = torch.optim.Adam(params, lr=args.lr)
 
     def outputs(batch_x):
-        _, h_n = rnn(batch_x)
-        return head(h_n[0])
+        out, h_n = rnn(batch_x)
+        if task == "tagging":  # (B * T, K): every step's scores
+            return head(out).reshape(-1, n_out)
+        return head(final_states(h_n, args))
 
     for _ in range(args.epochs):
         for batch in template._batches(data.lengths, rng):
             index = torch.from_numpy(batch)
             opt.zero_grad()
-            loss_fn(outputs(x[index]), y_t[index]).backward()
+            loss_fn(outputs(x[index]), y_t[index].reshape(-1) if task == "tagging"
+                    else y_t[index]).backward()
             torch.nn.utils.clip_grad_norm_(params, 5.0)
             opt.step()
     seconds = (time.perf_counter() - start) / args.epochs
     with torch.no_grad():
         out = outputs(inputs(X_test)).numpy().astype(np.float64)
-    pred = out[:, 0] * y_scale + y_mean if task == "regression" else out.argmax(axis=1)
+    if task == "regression":
+        pred = out[:, 0] * y_scale + y_mean
+    else:
+        pred = out.argmax(axis=1).reshape(len(X_test), -1).squeeze(1 if task != "tagging" else ())
     return seconds, series_quality(task, pred, y_test)
+
+
+def shape(args):
+    return f"{args.layers} layer{'s' if args.layers > 1 else ''}" + \
+        (", bidirectional" if args.bidirectional else "")
 
 
 def report(title, results, quality, higher_is_better=True):
@@ -258,7 +292,7 @@ def compare_sms(args):
     for r in range(args.repeats):  # each repeat its own seed (weights, batch order)
         results["rnnfast"].append(run_rnnfast(kv, *parts, args, args.seed + r))
         results["torch"].append(run_torch(kv, *parts, args, args.seed + r))
-    report(f"binary: SMS spam, hidden {args.hidden}, batch {args.batch}, {args.epochs} epochs, "
+    report(f"binary: SMS spam, {shape(args)}, hidden {args.hidden}, batch {args.batch}, {args.epochs} epochs, "
            f"embedding {'frozen' if args.freeze else 'trained'}, {args.repeats} alternating "
            f"runs (seeds {args.seed}..{args.seed + args.repeats - 1})", results, "accuracy")
 
@@ -269,11 +303,12 @@ def compare_series(task, args):
     for r in range(args.repeats):
         results["rnnfast"].append(run_rnnfast_series(task, *parts, args, args.seed + r))
         results["torch"].append(run_torch_series(task, *parts, args, args.seed + r))
-    what = "next-month change tercile (3 classes)" if task == "multiclass" else \
-        "next-month value"
-    quality = "accuracy" if task == "multiclass" else "RMSE"
+    what = {"multiclass": "next-month change tercile (3 classes)",
+            "tagging": "every month's change tercile (3 classes per step)"}.get(
+        task, "next-month value")
+    quality = "RMSE" if task == "regression" else "accuracy"
     report(f"{task}: monthly sunspots, window {args.window}, {what}; {len(parts[0])} training "
-           f"/ {len(parts[2])} test windows, hidden {args.hidden}, batch {args.batch}, "
+           f"/ {len(parts[2])} test windows, {shape(args)}, hidden {args.hidden}, batch {args.batch}, "
            f"{args.epochs} epochs, {args.repeats} alternating runs", results, quality)
     if task == "regression":
         print(f"  persistence (next = last) RMSE "
@@ -294,14 +329,16 @@ def main(argv=None):
     parser.add_argument("--vectors", default="/tmp/rnnfast-sms-wv.npz",
                         help="cached word vectors (.npz); trained from --corpus if missing")
     parser.add_argument("--corpus", default=os.path.join(DATA, "corpus1m.txt"))
-    parser.add_argument("--task", choices=["binary", "multiclass", "regression", "all"],
-                        default="all")
+    parser.add_argument("--task", choices=["binary", "multiclass", "regression", "tagging",
+                                           "all"], default="all")
+    parser.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
+    parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--window", type=int, default=48,
                         help="months per window of the sunspot tasks")
     args = parser.parse_args(argv)
     if args.task in ("binary", "all"):
         compare_sms(args)
-    for task in ("multiclass", "regression"):
+    for task in ("multiclass", "regression", "tagging"):
         if args.task in (task, "all"):
             compare_series(task, args)
     return 0

@@ -22,6 +22,7 @@ _EXPORTS = {
     "RULE_KEEP": "vocab",
     "RNNClassifier": "rnn",
     "RNNRegressor": "rnn",
+    "RNNSequenceTagger": "rnn",
     "simple_tokenize": "text",
     "sliding_windows": "text",
     "GloVe": "glove",

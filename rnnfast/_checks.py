@@ -23,8 +23,10 @@ import numpy as np
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
-TASKS = ("binary", "multiclass", "regression")
-PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+TASKS = ("binary", "multiclass", "regression", "binary_per_step", "multiclass_per_step",
+         "regression_per_step")
+NONLINEARITIES = ("tanh", "relu")
+POOLINGS = ("last", "mean", "max")
 MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
 # Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
 # and room for 2 * window records per token; no corpus needs more).
@@ -142,35 +144,138 @@ def check_backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
     return x, hs, W_xh, W_hh, dhs, h0, check_lengths(lengths, B, T)
 
 
-def check_loss(params, x, y, lengths, task, h0, sample_weight=None):
-    """Validate a fused training step; returns (params, x, y, lengths, task, h0, sample_weight)."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+def layer_suffix(layer, reverse):
+    """The name suffix of a layer's parameters: "" for layer 0's forward direction,
+    "_l{k}" above it, "_reverse" for the reverse direction (PyTorch's scheme with
+    layer 0 unnamed)."""
+    return ("" if layer == 0 else f"_l{layer}") + ("_reverse" if reverse else "")
+
+
+def param_names(num_layers=1, bidirectional=False):
+    """Names of a network's parameters, in the order the kernel takes them: W_xh,
+    W_hh, b_h of each layer and direction (layer by layer, forward first), then the
+    head's W_hy and b_y."""
+    names = []
+    for k in range(num_layers):
+        for d in range(2 if bidirectional else 1):
+            s = layer_suffix(k, d)
+            names += [f"W_xh{s}", f"W_hh{s}", f"b_h{s}"]
+    return names + ["W_hy", "b_y"]
+
+
+def check_architecture(num_layers, bidirectional, nonlinearity, pooling="last"):
+    """(num_layers, bidirectional, relu, pooling) after checking each."""
+    num_layers = check_index("num_layers", num_layers, low=1)
+    if not isinstance(bidirectional, (bool, np.bool_)):
+        raise TypeError(f"bidirectional must be True or False, got {bidirectional!r}")
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    return num_layers, bool(bidirectional), nonlinearity == "relu", pooling
+
+
+def check_network_params(params, num_layers, bidirectional, head=True, task=None):
+    """The parameters of a network as a dict of validated arrays (one dtype), the
+    head's size checked against `task` when given; returns (params, dtype, H, D)."""
+    names = param_names(num_layers, bidirectional)
+    if not head:
+        names = names[:-2]
     try:
-        missing = [k for k in PARAM_NAMES if k not in params]
+        missing = [k for k in names if k not in params]
     except TypeError:
-        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}, "
+        raise TypeError(f"params must be a dict with keys {names}, "
                         f"got {type(params).__name__}") from None
     if missing:
-        raise ValueError(f"params is missing {', '.join(missing)}; it needs {PARAM_NAMES}")
+        raise ValueError(f"params is missing {', '.join(missing)}; for num_layers="
+                         f"{num_layers}, bidirectional={bidirectional} it needs {names}")
     W_xh, W_hh, dtype, H, D = check_weights(params["W_xh"], params["W_hh"])
-    b_h = check_bias("b_h", params["b_h"], dtype, H)
-    W_hy = float_array("W_hy", params["W_hy"], 2, dtype)
-    O = W_hy.shape[0]
-    if W_hy.shape[1] != H or O == 0:
-        raise ValueError(f"W_hy must have shape (O, {H}) with O >= 1, got {W_hy.shape}")
-    if task == "binary" and O != 1:
-        raise ValueError(f"task='binary' needs W_hy of shape (1, {H}), got {W_hy.shape}")
-    if task == "multiclass" and O < 2:
-        raise ValueError(f"task='multiclass' needs W_hy of shape (K, {H}) with K >= 2 "
-                         f"classes, got {W_hy.shape}")
-    b_y = check_bias("b_y", params["b_y"], dtype, O)
+    out = {"W_xh": W_xh, "W_hh": W_hh, "b_h": check_bias("b_h", params["b_h"], dtype, H)}
+    nd = 2 if bidirectional else 1
+    for k in range(num_layers):
+        for d in range(nd):
+            s = layer_suffix(k, d)
+            if s:
+                Dk = D if k == 0 else nd * H
+                out["W_xh" + s] = float_array("W_xh" + s, params["W_xh" + s], 2, dtype)
+                _expect_shape("W_xh" + s, out["W_xh" + s], (H, Dk))
+                out["W_hh" + s] = float_array("W_hh" + s, params["W_hh" + s], 2, dtype)
+                _expect_shape("W_hh" + s, out["W_hh" + s], (H, H))
+                out["b_h" + s] = check_bias("b_h" + s, params["b_h" + s], dtype, H)
+    if head:
+        W_hy = float_array("W_hy", params["W_hy"], 2, dtype)
+        if W_hy.shape[1] != nd * H or W_hy.shape[0] == 0:
+            raise ValueError(f"W_hy must have shape (O, {nd * H}) with O >= 1 (the readout "
+                             f"has {nd} x {H} features), got {W_hy.shape}")
+        O = W_hy.shape[0]
+        if task is not None and task.startswith("binary") and O != 1:
+            raise ValueError(f"task={task!r} needs W_hy of shape (1, {nd * H}), "
+                             f"got {W_hy.shape}")
+        if task is not None and task.startswith("multiclass") and O < 2:
+            raise ValueError(f"task={task!r} needs W_hy of shape (K, {nd * H}) with K >= 2 "
+                             f"classes, got {W_hy.shape}")
+        out["W_hy"] = W_hy
+        out["b_y"] = check_bias("b_y", params["b_y"], dtype, W_hy.shape[0])
+    return out, dtype, H, D
+
+
+def check_network_state(h0, dtype, n_states, B, H):
+    """None, or the initial states as a C-contiguous (n_states, B, H) array; with one
+    layer and direction a (B, H) array is taken too."""
+    if h0 is None:
+        return None
+    h0 = np.asarray(h0)
+    if n_states == 1 and h0.ndim == 2:
+        h0 = h0[None]
+    if h0.shape != (n_states, B, H):
+        raise ValueError(f"h0 must have shape {(n_states, B, H)} (one (B, H) state per layer "
+                         f"and direction), got {h0.shape}")
+    return float_array("h0", h0, 3, dtype)
+
+
+def check_loss(params, x, y, lengths, task, h0, sample_weight=None, num_layers=1,
+               bidirectional=False, nonlinearity="tanh", pooling="last", dropout_masks=None):
+    """Validate a fused training step; returns (params, x, y, lengths, task, h0,
+    sample_weight, dropout_masks) with h0 None or (L*nd, B, H)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    num_layers, bidirectional, _, pooling = check_architecture(
+        num_layers, bidirectional, nonlinearity, pooling)
+    if task.endswith("_per_step") and pooling != "last":
+        raise ValueError(f"pooling={pooling!r} reads one vector per sequence; task={task!r} "
+                         f"has a loss at every step (leave pooling='last')")
+    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, task=task)
+    nd = 2 if bidirectional else 1
+    O = params["W_hy"].shape[0]
     x, B, T = check_inputs(x, dtype, D, allow_empty_batch=False)
-    y = _check_targets(y, task, dtype, B, O)
-    h0 = check_state("h0", h0, dtype, B, H)
-    params = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "W_hy": W_hy, "b_y": b_y}
-    return params, x, y, check_lengths(lengths, B, T), task, h0, \
-        check_sample_weight(sample_weight, B)
+    lengths = check_lengths(lengths, B, T)
+    y = _check_targets(y, task, dtype, B, O, T, lengths)
+    h0 = check_network_state(h0, dtype, num_layers * nd, B, H)
+    if dropout_masks is not None or num_layers > 1:
+        dropout_masks = check_dropout_masks(dropout_masks, dtype, (num_layers - 1, B, T, nd * H))
+    return params, x, y, lengths, task, h0, check_sample_weight(sample_weight, B), \
+        dropout_masks
+
+
+def check_dropout_masks(masks, dtype, shape):
+    """None (no dropout), or the multipliers applied to each layer's outputs before
+    the layer above reads them: finite, >= 0, of the given shape."""
+    if masks is None:
+        return None
+    masks = float_array("dropout_masks", masks, len(shape), dtype)
+    _expect_shape("dropout_masks", masks, shape)
+    if (masks < 0).any():
+        raise ValueError("dropout_masks must be >= 0 (0 drops a unit, 1 / (1 - p) keeps it)")
+    return masks
+
+
+def dropout_masks(rng, p, num_layers, B, T, width, dtype):
+    """Inverted-dropout multipliers (num_layers - 1, B, T, width): 0 with probability
+    p, else 1 / (1 - p); None when p is 0 or there is one layer."""
+    if not p or num_layers == 1:
+        return None
+    keep = rng.random((num_layers - 1, B, T, width)) >= p
+    return (keep / (1 - p)).astype(dtype)
 
 
 def check_sample_weight(sample_weight, n):
@@ -209,26 +314,31 @@ def check_input_grad(input_grad, B, T):
     return True, np.ascontiguousarray(mask).view(np.uint8)
 
 
-def _check_targets(y, task, dtype, B, O):
-    """Targets are data, not parameters: they are cast to the parameters' dtype."""
+def _check_targets(y, task, dtype, B, O, T=None, lengths=None):
+    """Targets are data, not parameters: they are cast to the parameters' dtype. Per
+    step tasks read targets at the valid steps only; the others are set to 0."""
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y must be numeric, got dtype {y.dtype}")
-    if task == "binary":
-        if y.shape != (B,):
-            raise ValueError(f"y must have shape ({B},) for task='binary', got {y.shape}")
+    per_step = task.endswith("_per_step")
+    rows = (B, T) if per_step else (B,)
+    shape = rows + ((O,) if task.startswith("regression") else ())
+    if y.shape != shape:
+        where = "one per step, T from x" if per_step else "one per sequence"
+        raise ValueError(f"y must have shape {shape} for task={task!r} ({where}), "
+                         f"got {y.shape}")
+    if per_step:
+        valid = np.arange(T)[None, :] < lengths[:, None]
+        y = np.where(valid.reshape(valid.shape + (1,) * (y.ndim - 2)), y, 0)
+    if task.startswith("binary"):
         if not np.all((y == 0) | (y == 1)):
-            raise ValueError("y must hold only 0 and 1 for task='binary'")
-    elif task == "multiclass":
-        if y.shape != (B,):
-            raise ValueError(f"y must have shape ({B},) for task='multiclass', got {y.shape}")
+            raise ValueError(f"y must hold only 0 and 1 for task={task!r}")
+    elif task.startswith("multiclass"):
         if y.dtype.kind not in "biu" and not np.all(np.isfinite(y) & (y == np.round(y))):
-            raise TypeError("y must hold integer class labels for task='multiclass'")
+            raise TypeError(f"y must hold integer class labels for task={task!r}")
         if y.min() < 0 or y.max() >= O:
-            raise ValueError(f"y must hold class labels in 0..{O - 1} for task='multiclass'")
+            raise ValueError(f"y must hold class labels in 0..{O - 1} for task={task!r}")
         return np.ascontiguousarray(y, dtype=np.intp)
-    elif y.shape != (B, O):
-        raise ValueError(f"y must have shape ({B}, {O}) for task='regression', got {y.shape}")
     y = np.ascontiguousarray(y, dtype=dtype)
     if not all_finite(y):
         raise ValueError("y contains NaN or infinity")

@@ -10,9 +10,9 @@ jumps, which clipping by global norm tames).
 
 import numpy as np
 
-from rnnfast import _checks, functional, reference
+from rnnfast import _checks
 
-__all__ = ["gradient_norms", "spectral_radius", "plot_gradient_norms"]
+__all__ = ["gradient_norms", "spectral_radius", "spectral_radii", "plot_gradient_norms"]
 
 
 def spectral_radius(W_hh):
@@ -23,8 +23,18 @@ def spectral_radius(W_hh):
     return float(np.max(np.abs(np.linalg.eigvals(W_hh.astype(np.float64)))))
 
 
-def gradient_norms(params, x, y, lengths=None, task="binary", h0=None, sample_weight=None):
-    """Mean over the batch of ||dLoss/dh_t|| for each step t: array (T,), float64.
+def spectral_radii(params):
+    """{name: spectral radius} of every recurrent matrix W_hh* in params (each layer
+    and direction of a network, or of a fitted estimator's params_)."""
+    return {k: spectral_radius(v) for k, v in params.items() if k.startswith("W_hh")}
+
+
+def gradient_norms(params, x, y, lengths=None, task="binary", h0=None, sample_weight=None, *,
+                   num_layers=1, bidirectional=False, nonlinearity="tanh", pooling="last"):
+    """Mean over the batch of ||dLoss/dh_t|| for each step t, float64: (T,) for one
+    layer and direction, else (num_layers * nd, T), row k * nd + d for layer k and
+    direction d (a reverse direction's step t is t steps after each sequence's end,
+    counting backwards, the order in which it reads).
 
     Arguments as for `rnn_loss_and_grads`. Steps past a sequence's end carry
     its final gradient unchanged (the state is carried there); they are
@@ -32,17 +42,15 @@ def gradient_norms(params, x, y, lengths=None, task="binary", h0=None, sample_we
     """
     from rnnfast import _rnn
 
-    params, x, y, lengths, task, h0, sample_weight = _checks.check_loss(
-        params, x, y, lengths, task, h0, sample_weight)
-    W_hy = params["W_hy"].astype(np.float64)
-    hs = functional.rnn_forward(x, params["W_xh"], params["W_hh"], params["b_h"], h0, lengths)
-    out = hs[:, -1].astype(np.float64) @ W_hy.T + params["b_y"]
-    _, dout = reference.head_loss(out, y, task, sample_weight)
-    # the recurrence of the backward kernel, for its per-step norms of dLoss/dh_t
-    # (in the parameters' dtype, summed in float64)
-    dhs = np.zeros_like(hs)
-    dhs[:, -1] = dout @ W_hy
-    return _rnn.state_gradient_norms(x, hs, params["W_xh"], params["W_hh"], dhs, h0, lengths)
+    params, x, y, lengths, task, h0, sample_weight, _ = _checks.check_loss(
+        params, x, y, lengths, task, h0, sample_weight, num_layers, bidirectional,
+        nonlinearity, pooling)
+    names = _checks.param_names(num_layers, bidirectional)
+    # the kernel's own BPTT, which sums each step's norm in float64
+    norms = _rnn.loss_and_grads([params[k] for k in names], x, y, lengths, task, h0, False,
+                                None, sample_weight, num_layers, bidirectional,
+                                nonlinearity == "relu", pooling, None, True)[3]
+    return norms[0] if len(norms) == 1 else norms
 
 
 def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time step"):

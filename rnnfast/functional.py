@@ -9,26 +9,55 @@ import numpy as np
 
 from rnnfast import _checks, _glove, _optim, _rnn, _sgns, reference
 
-__all__ = ["rnn_forward", "rnn_backward", "rnn_loss_and_grads", "sgns_train_pairs",
+__all__ = ["rnn_forward", "rnn_backward", "rnn_layers_forward", "rnn_loss_and_grads", "sgns_train_pairs",
            "sgns_train_windows", "cbow_train_windows", "word2vec_train_windows", "adam_step", "cooccurrence", "glove_epoch"]
 
 
-def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None):
+def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None, *, nonlinearity="tanh"):
     x, W_xh, W_hh, b_h, h0, lengths = _checks.check_forward(x, W_xh, W_hh, b_h, h0, lengths)
-    return _rnn.forward(x, W_xh, W_hh, b_h, h0, lengths)
+    relu = _checks.check_architecture(1, False, nonlinearity)[2]
+    return _rnn.forward(x, W_xh, W_hh, b_h, h0, lengths, relu)
 
 
-def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None):
+def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None, *, nonlinearity="tanh"):
     args = _checks.check_backward(x, hs, W_xh, W_hh, dhs, h0, lengths)
-    return _rnn.backward(*args)
+    relu = _checks.check_architecture(1, False, nonlinearity)[2]
+    return _rnn.backward(*args, relu)
+
+
+def rnn_layers_forward(params, x, lengths=None, h0=None, *, num_layers=1, bidirectional=False,
+                       nonlinearity="tanh", dropout_masks=None):
+    params, dtype, H, D = _checks.check_network_params(params, num_layers, bidirectional,
+                                                       head=False)
+    num_layers, bidirectional, relu, _ = _checks.check_architecture(
+        num_layers, bidirectional, nonlinearity)
+    x, B, T = _checks.check_inputs(x, dtype, D)
+    lengths = _checks.check_lengths(lengths, B, T)
+    nd = 2 if bidirectional else 1
+    h0 = _checks.check_network_state(h0, dtype, num_layers * nd, B, H)
+    if dropout_masks is not None:  # the forward kernel is for inference: no dropout
+        raise ValueError("rnn_layers_forward's kernel runs without dropout; pass "
+                         "dropout_masks=None (rnnfast.reference takes masks)")
+    names = _checks.param_names(num_layers, bidirectional)[:-2]
+    return _rnn.network_forward([params[k] for k in names], x, lengths, h0, num_layers,
+                                bidirectional, relu)
 
 
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
-                       input_grad=False, sample_weight=None):
-    params, x, y, lengths, task, h0, sample_weight = _checks.check_loss(
-        params, x, y, lengths, task, h0, sample_weight)
+                       input_grad=False, sample_weight=None, num_layers=1, bidirectional=False,
+                       nonlinearity="tanh", pooling="last", dropout_masks=None):
+    params, x, y, lengths, task, h0, sample_weight, masks = _checks.check_loss(
+        params, x, y, lengths, task, h0, sample_weight, num_layers, bidirectional,
+        nonlinearity, pooling, dropout_masks)
     wanted, mask = _checks.check_input_grad(input_grad, x.shape[0], x.shape[1])
-    return _rnn.loss_and_grads(params, x, y, lengths, task, h0, wanted, mask, sample_weight)
+    names = _checks.param_names(num_layers, bidirectional)
+    loss, grads, dx, _ = _rnn.loss_and_grads(
+        [params[k] for k in names], x, y, lengths, task, h0, wanted, mask, sample_weight,
+        num_layers, bidirectional, nonlinearity == "relu", pooling, masks)
+    grads = dict(zip(names, grads))
+    if wanted:
+        grads["x"] = dx
+    return loss, grads
 
 
 def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):

@@ -17,31 +17,38 @@ import warnings
 
 import numpy as np
 
-from rnnfast import _checks, _rnn, _workers, persist, sequences
+from rnnfast import _checks, _rnn, _workers, persist, reference, sequences
 from rnnfast._arrays import sum_rows_by_id
 from rnnfast._sklearn import (BaseEstimator, ClassifierMixin, DataConversionWarning,
                               NotFittedError, RegressorMixin, r2_score)
 from rnnfast.optimizers import make_optimizer
 from rnnfast.progress import Progress, printer
 
-__all__ = ["RNNClassifier", "RNNRegressor", "NotFittedError"]
+__all__ = ["RNNClassifier", "RNNRegressor", "RNNSequenceTagger", "NotFittedError"]
 
 # The layout of a saved estimator (persist checks it on load). Version 2 added input
-# standardisation, multi-class heads and random_state (version 1 files still load).
-FORMAT_VERSION = 2
+# standardisation, multi-class heads and random_state; version 3 stacked and
+# bidirectional layers (earlier files still load).
+FORMAT_VERSION = 3
 
 
 class _BaseRNN(BaseEstimator):
     _task = None
     _one_target = True  # y is (n,); a column vector is raveled
-    _PARAMS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+    _per_step = False  # one target per step (a tagger), not per sequence
 
-    def __init__(self, hidden_size=64, embedding=None, freeze_embedding=False, standardize=True,
-                 epochs=10, batch_size=32, optimizer="adam", learning_rate=1e-3, clip_norm=5.0,
-                 bptt_steps=None, weight_decay=0.0, validation_fraction=0.0,
-                 early_stopping=False, n_iter_no_change=5, tol=1e-4, warm_start=False,
-                 n_jobs=None, random_state=0, verbose=False, dtype="float32"):
+    def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, nonlinearity="tanh",
+                 dropout=0.0, pooling="last", embedding=None, freeze_embedding=False,
+                 standardize=True, epochs=10, batch_size=32, optimizer="adam",
+                 learning_rate=1e-3, clip_norm=5.0, bptt_steps=None, weight_decay=0.0,
+                 validation_fraction=0.0, early_stopping=False, n_iter_no_change=5, tol=1e-4,
+                 warm_start=False, n_jobs=None, random_state=0, verbose=False, dtype="float32"):
         self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.nonlinearity = nonlinearity
+        self.dropout = dropout
+        self.pooling = pooling
         self.embedding = embedding
         self.freeze_embedding = freeze_embedding
         self.standardize = standardize
@@ -75,6 +82,18 @@ class _BaseRNN(BaseEstimator):
     def _check_hyperparameters(self):
         """Every hyperparameter, checked once per fit (scikit-learn sets them unchecked)."""
         _checks.check_index("hidden_size", self.hidden_size, low=1)
+        _checks.check_architecture(self.num_layers, self.bidirectional, self.nonlinearity,
+                                   self.pooling)
+        _checks.check_number("dropout", self.dropout, low=0.0)
+        if not self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.bptt_steps is not None and (self.bidirectional or self.pooling != "last"):
+            raise ValueError("bptt_steps (truncated BPTT: only the last steps are trained) "
+                             "needs a forward-only network read at its last state: set "
+                             "bidirectional=False and pooling='last', or bptt_steps=None")
+        if self._per_step and self.pooling != "last":
+            raise ValueError(f"{type(self).__name__} labels every step; pooling does not "
+                             f"apply (leave it 'last')")
         _checks.check_index("epochs", self.epochs, low=1)
         _checks.check_index("batch_size", self.batch_size, low=1)
         _checks.check_index("n_iter_no_change", self.n_iter_no_change, low=1)
@@ -166,8 +185,9 @@ class _BaseRNN(BaseEstimator):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: "
                                  f"call 'fit' first")
 
-    def _check_y(self, y, n):
-        """y as an array of n targets (a column vector is raveled with a warning)."""
+    def _check_y(self, y, data):
+        """y as an array of len(data) targets (a column vector is raveled with a warning)."""
+        n = len(data)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
                              f"target y is None")
@@ -182,17 +202,29 @@ class _BaseRNN(BaseEstimator):
 
     # --- training --------------------------------------------------------------------
 
+    def _names(self):
+        return _checks.param_names(self.num_layers, self.bidirectional)
+
+    def _kernel_args(self):
+        """The architecture as the kernel takes it: (num_layers, bidirectional, relu)."""
+        return self.num_layers, bool(self.bidirectional), self.nonlinearity == "relu"
+
     def _init_params(self, D, O, rng):
-        """PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) for input and output weights; W_hh a
-        random orthogonal matrix (spectral radius exactly 1); zero biases."""
-        H = self.hidden_size
+        """PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) for input and output weights; each
+        W_hh a random orthogonal matrix (spectral radius exactly 1); zero biases."""
+        H, nd = self.hidden_size, 2 if self.bidirectional else 1
         bound = 1 / np.sqrt(H)
-        q, r = np.linalg.qr(rng.standard_normal((H, H)))
-        W_hh = q * np.sign(np.diag(r))
-        params = {"W_xh": rng.uniform(-bound, bound, (H, D)), "W_hh": W_hh,
-                  "b_h": np.zeros(H), "W_hy": rng.uniform(-bound, bound, (O, H)),
-                  "b_y": np.zeros(O)}
-        return {k: v.astype(self.dtype) for k, v in params.items()}
+        params = {}
+        for k in range(self.num_layers):
+            for d in range(nd):
+                s = _checks.layer_suffix(k, d)
+                q, r = np.linalg.qr(rng.standard_normal((H, H)))
+                params["W_hh" + s] = q * np.sign(np.diag(r))
+                params["W_xh" + s] = rng.uniform(-bound, bound, (H, D if k == 0 else nd * H))
+                params["b_h" + s] = np.zeros(H)
+        params["W_hy"] = rng.uniform(-bound, bound, (O, nd * H))
+        params["b_y"] = np.zeros(O)
+        return {k: params[k].astype(self.dtype) for k in self._names()}
 
     def _batches(self, lengths, rng):
         """Index arrays of similar-length sequences, in a random order."""
@@ -201,20 +233,29 @@ class _BaseRNN(BaseEstimator):
         rng.shuffle(batches)
         return batches
 
-    def _step(self, x, y, lengths, h0, dx_mask, weights):
+    def _step(self, x, y, lengths, h0, dx_mask, weights, drop):
         """Loss and gradients of one batch (one kernel call; inputs built by fit, so only
         the kernel's O(1) layout checks run), split across n_jobs worker threads.
 
         dx_mask: None, or (B, T) bool: the steps whose dLoss/dx is wanted (grads["x"]).
-        weights: None, or float64 (B,) positive sample weights."""
+        weights: None, or float64 (B,) positive sample weights. h0: None or (L*nd, B, H);
+        drop: None or the (L-1, B, T, nd*H) dropout multipliers."""
         mask = None if dx_mask is None else np.ascontiguousarray(dx_mask).view(np.uint8)
         n_parts = min(self._threads(), len(x))
+        names = self._names()
+        arrays = [self.params_[k] for k in names]
 
         def part(s):
-            return _rnn.loss_and_grads(self.params_, x[s], y[s], lengths[s], self._task,
-                                       None if h0 is None else h0[s], mask is not None,
-                                       None if mask is None else mask[s],
-                                       None if weights is None else weights[s])
+            def rows(a, axis=0):  # the batch axis of h0 and of the masks is the second
+                return None if a is None else np.ascontiguousarray(a[(slice(None),) * axis + (s,)])
+
+            loss, grads, dx, _ = _rnn.loss_and_grads(
+                arrays, x[s], y[s], lengths[s], self._task, rows(h0, 1), mask is not None,
+                rows(mask), rows(weights), *self._kernel_args(), self.pooling, rows(drop, 1))
+            grads = dict(zip(names, grads))
+            if dx is not None:
+                grads["x"] = dx
+            return loss, grads
 
         if n_parts == 1:
             return part(slice(None))
@@ -229,14 +270,14 @@ class _BaseRNN(BaseEstimator):
 
         _workers.run([worker(i) for i in range(n_parts)])
         # each part's loss is its own (weighted) mean: parts count by their share of the
-        # batch (fit drops zero weights, so every part has some); Python floats keep
-        # float32 gradients float32
-        if weights is None:
-            shares = [float(s.stop - s.start) / len(x) for s in parts]
-        else:
-            shares = [float(weights[s].sum() / weights.sum()) for s in parts]
+        # batch's rows (steps for a tagger; fit drops zero weights, so every part has
+        # some); Python floats keep float32 gradients float32
+        mass = lengths.astype(np.float64) if self._per_step else np.ones(len(x))
+        if weights is not None:
+            mass = mass * weights
+        shares = [float(mass[s].sum() / mass.sum()) for s in parts]
         loss = sum(w * r[0] for w, r in zip(shares, results))
-        grads = {k: sum(w * r[1][k] for w, r in zip(shares, results)) for k in self._PARAMS}
+        grads = {k: sum(w * r[1][k] for w, r in zip(shares, results)) for k in names}
         if mask is not None:
             grads["x"] = np.zeros(x.shape, x.dtype)
             for w, s, r in zip(shares, parts, results):
@@ -244,35 +285,41 @@ class _BaseRNN(BaseEstimator):
         return loss, grads
 
     def _forward(self, x, lengths):
-        """hs (B, T, H) of a batch fit or predict built (validated when it was read)."""
-        return _rnn.forward(x, self.params_["W_xh"], self.params_["W_hh"], self.params_["b_h"],
-                            None, lengths)
+        """(top outputs (B, T, nd*H), final states (L*nd, B, H)) of a batch fit or
+        predict built (validated when it was read)."""
+        names = self._names()[:-2]
+        return _rnn.network_forward([self.params_[k] for k in names], x, lengths, None,
+                                    *self._kernel_args())
 
-    def _truncate(self, x, lengths, ids):
+    def _truncate(self, x, lengths, ids, y):
         """Truncated BPTT: the last bptt_steps steps of each sequence, started from the
-        state the earlier steps reach (no gradient flows into those).
+        states the earlier steps reach (no gradient flows into those).
 
-        Returns (x, lengths, h0, ids) for the kept steps (ids None if it was None)."""
+        Returns (x, lengths, h0, ids, y) for the kept steps (ids None if it was None;
+        y cut too when it has a target per step)."""
         k = self.bptt_steps
         if k is None or x.shape[1] <= k:
-            return x, lengths, None, ids
-        hs = self._forward(x, lengths)
-        B = len(x)
+            return x, lengths, None, ids, y
         start = np.maximum(lengths - k, 0)
-        h0 = np.where((start > 0)[:, None], hs[np.arange(B), np.maximum(start - 1, 0)], 0)
-        rows = np.arange(B)[:, None]
+        # each layer's state after the first `start` steps: a run over them alone
+        _, h_n = self._forward(x, np.maximum(start, 1))
+        h0 = np.where((start > 0)[None, :, None], h_n, 0)
+        rows = np.arange(len(x))[:, None]
         cols = np.minimum(start[:, None] + np.arange(k)[None, :], x.shape[1] - 1)
         ids = None if ids is None else ids[rows, cols]
+        if self._per_step:
+            y = np.ascontiguousarray(y[rows, cols])
         return (np.ascontiguousarray(x[rows, cols]), np.minimum(lengths, k),
-                np.ascontiguousarray(h0, dtype=x.dtype), ids)
+                np.ascontiguousarray(h0, dtype=x.dtype), ids, y)
 
     def _apply(self, grads, emb_grad_rows, optimizer):
         """Weight decay, clipping by global norm, then one optimiser step, in place.
 
         Returns the gradient's global norm before clipping."""
         if self.weight_decay:
-            for k in ("W_xh", "W_hh", "W_hy"):
-                grads[k] = grads[k] + self.weight_decay * self.params_[k]
+            for k in grads:
+                if k.startswith("W_"):
+                    grads[k] = grads[k] + self.weight_decay * self.params_[k]
         total = sum(float(np.vdot(g, g)) for g in grads.values())
         if emb_grad_rows is not None:
             total += float(np.vdot(emb_grad_rows[1], emb_grad_rows[1]))
@@ -283,7 +330,7 @@ class _BaseRNN(BaseEstimator):
         scale = 1.0
         if self.clip_norm is not None and norm > self.clip_norm:
             scale = self.clip_norm / norm
-        updates = [(k, self.params_[k], grads[k], None) for k in self._PARAMS]
+        updates = [(k, self.params_[k], grads[k], None) for k in self._names()]
         if emb_grad_rows is not None and len(emb_grad_rows[0]):
             rows, g = emb_grad_rows
             # the compiled update reads int64 row ids (intp is int32 on 32-bit builds)
@@ -311,7 +358,7 @@ class _BaseRNN(BaseEstimator):
         fitted, the weights drawn), otherwise training goes on from the fitted state."""
         rng = self._rng()
         data = self._fit_inputs(X, rng) if first else self._inputs(X, scaled=False)
-        y = self._check_y(y, len(data))
+        y = self._check_y(y, data)
         # zero weights drop their sequences before anything is fitted to the data
         weights = _checks.check_sample_weight(sample_weight, len(data))
         data, y, weights = _nonzero(data, y, weights)
@@ -349,7 +396,10 @@ class _BaseRNN(BaseEstimator):
         self._optimizer.learning_rate = self.learning_rate
         probe = np.arange(min(len(train), 64))
         x, lengths, _ = train.batch(probe, self.embedding_, self.dtype)
-        _checks.check_loss(self.params_, x, y_train[probe], lengths, self._task, None)
+        _checks.check_loss(self.params_, x, self._batch_targets(y_train, probe, x), lengths,
+                           self._task, None, None, self.num_layers, self.bidirectional,
+                           self.nonlinearity, self.pooling)
+        width = self.hidden_size * (2 if self.bidirectional else 1)
         emb_trainable = None
         if data.tokens:
             emb_trainable = np.ones(len(self.embedding_), bool)
@@ -364,7 +414,8 @@ class _BaseRNN(BaseEstimator):
             loss_sum, mass, done = 0.0, 0.0, 0  # the epoch's running (weighted) mean loss
             for batch in self._batches(train.lengths, rng):
                 x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
-                x, lengths, h0, ids = self._truncate(x, lengths, ids)
+                y_batch = self._batch_targets(y_train, batch, x)
+                x, lengths, h0, ids, y_batch = self._truncate(x, lengths, ids, y_batch)
                 # dLoss/dx only at the steps whose token has a trainable vector
                 dx_mask = None
                 if data.tokens:
@@ -373,7 +424,9 @@ class _BaseRNN(BaseEstimator):
                     if not dx_mask.any():
                         dx_mask = None
                 w = None if w_train is None else w_train[batch]
-                loss, grads = self._step(x, y_train[batch], lengths, h0, dx_mask, w)
+                drop = _checks.dropout_masks(rng, self.dropout, self.num_layers, len(x),
+                                             x.shape[1], width, x.dtype)
+                loss, grads = self._step(x, y_batch, lengths, h0, dx_mask, w, drop)
                 emb = None
                 if dx_mask is not None:
                     at = np.flatnonzero(dx_mask)
@@ -419,20 +472,45 @@ class _BaseRNN(BaseEstimator):
     def _probe_gradient_norms(self, data, y, probe):
         from rnnfast.diagnostics import gradient_norms
         x, lengths, _ = data.batch(probe, self.embedding_, self.dtype)
-        return gradient_norms(self.params_, x, y[probe], lengths, self._task)
+        return gradient_norms(self.params_, x, self._batch_targets(y, probe, x), lengths,
+                              self._task, num_layers=self.num_layers,
+                              bidirectional=self.bidirectional, nonlinearity=self.nonlinearity,
+                              pooling=self.pooling)
+
+    def _batch_targets(self, y, index, x):
+        """The targets of a batch: y[index], cut to the batch's T when per step."""
+        return y[index] if not self._per_step else np.ascontiguousarray(y[index, :x.shape[1]])
 
     # --- prediction ------------------------------------------------------------------
 
+    def _readout(self, x, lengths):
+        """The head's outputs for a batch: (B, O), or (B, T, O) for a tagger (float64)."""
+        out, h_n = self._forward(x, lengths)
+        if self._per_step:
+            r = out
+        else:
+            nd = 2 if self.bidirectional else 1
+            h_last = np.concatenate(list(h_n[-nd:]), axis=1)
+            r = reference.rnn_readout(out, h_last, lengths, self.pooling)
+        return r.astype(np.float64) @ self.params_["W_hy"].T.astype(np.float64) + \
+            self.params_["b_y"]
+
     def _final_outputs(self, data):
-        """Head outputs (n, O) (float64) for every sequence, in batches of similar length."""
+        """Head outputs (n, O) (float64) for every sequence, in batches of similar
+        length; for a tagger, a list of (T_i, O) arrays."""
         order = np.argsort(data.lengths, kind="stable")
-        out = np.empty((len(data), self.params_["W_hy"].shape[0]))
+        out = [None] * len(data) if self._per_step else \
+            np.empty((len(data), self.params_["W_hy"].shape[0]))
         step = max(self.batch_size, 256)
         for i in range(0, len(order), step):
             index = order[i:i + step]
             x, lengths, _ = data.batch(index, self.embedding_, self.dtype)
-            hs = self._forward(x, lengths)
-            out[index] = hs[:, -1] @ self.params_["W_hy"].T + self.params_["b_y"]
+            got = self._readout(x, lengths)
+            if self._per_step:
+                for j, n, steps in zip(index, lengths, got):
+                    out[j] = steps[:n]
+            else:
+                out[index] = got
         return out
 
     # --- persistence -----------------------------------------------------------------
@@ -466,7 +544,7 @@ class _BaseRNN(BaseEstimator):
                 params["random_state"] = params.pop("seed")
                 params["standardize"] = False
             model = cls(**params)
-            model.params_ = {k: data[k] for k in cls._PARAMS}
+            model.params_ = {k: data[k] for k in model._names()}
             model.n_features_in_ = meta["n_features_in"]
             model.embedding_ = data["embedding"] if "embedding" in data.files else None
             model._input_kind = meta.get("input_kind",
@@ -495,11 +573,13 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
     multiplied into sample_weight.
     """
 
-    def __init__(self, hidden_size=64, embedding=None, freeze_embedding=False, standardize=True,
-                 epochs=10, batch_size=32, optimizer="adam", learning_rate=1e-3, clip_norm=5.0,
-                 bptt_steps=None, weight_decay=0.0, validation_fraction=0.0,
-                 early_stopping=False, n_iter_no_change=5, tol=1e-4, warm_start=False,
-                 n_jobs=None, random_state=0, verbose=False, dtype="float32", class_weight=None):
+    def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, nonlinearity="tanh",
+                 dropout=0.0, pooling="last", embedding=None, freeze_embedding=False,
+                 standardize=True, epochs=10, batch_size=32, optimizer="adam",
+                 learning_rate=1e-3, clip_norm=5.0, bptt_steps=None, weight_decay=0.0,
+                 validation_fraction=0.0, early_stopping=False, n_iter_no_change=5, tol=1e-4,
+                 warm_start=False, n_jobs=None, random_state=0, verbose=False, dtype="float32",
+                 class_weight=None):
         common = dict(locals())
         del common["self"], common["class_weight"]
         _BaseRNN.__init__(self, **common)
@@ -672,3 +752,121 @@ def _nonzero(data, y, weights):
         return data, y, weights
     keep = np.flatnonzero(weights)
     return data.subset(keep), y[keep], weights[keep]
+
+
+class RNNSequenceTagger(_BaseRNN):
+    """Labels every step of every sequence: softmax(W_hy o_t + b_y) over the classes at
+    each step t (o_t the top layer's output there; both directions' states when
+    bidirectional), cross-entropy averaged over all valid steps; with two classes, one
+    sigmoid output per step.
+
+    X as for RNNClassifier. y: n label sequences, y[i] of X[i]'s length (any hashable
+    labels; `classes_` holds them sorted). predict returns a list of n arrays, each of
+    its sequence's length; score is the accuracy over all steps. sample_weight weighs
+    every step of a sequence.
+    """
+
+    _per_step = True
+
+    @property
+    def _task(self):
+        return "binary_per_step" if len(self.classes_) == 2 else "multiclass_per_step"
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y) from the current state; `classes` (every label that
+        will ever appear) is required on the first call. Returns self."""
+        if not hasattr(self, "params_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    def _check_y(self, y, data):
+        """y as an (n, T_max) array, each row padded with its own first label."""
+        if y is None:
+            raise ValueError("RNNSequenceTagger requires y: one label sequence per sequence")
+        if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+            raise TypeError(f"y must be a list of label sequences, got {type(y).__name__}")
+        if len(y) != len(data):
+            raise ValueError(f"X has {len(data)} sequences but y has {len(y)} label sequences")
+        rows = []
+        for i, (labels, n) in enumerate(zip(y, data.lengths)):
+            labels = np.asarray(labels)
+            if labels.ndim != 1 or len(labels) != n:
+                raise ValueError(f"y[{i}] must hold one label per step of X[{i}] ({n} "
+                                 f"labels), got shape {labels.shape}")
+            rows.append(labels)
+        T = int(data.lengths.max())
+        kinds = {r.dtype.kind for r in rows}
+        dtype = object if len(kinds) > 1 or "O" in kinds else \
+            np.result_type(*[r.dtype for r in rows])
+        padded = np.empty((len(rows), T), dtype=dtype)
+        for i, r in enumerate(rows):
+            padded[i, :len(r)] = r
+            padded[i, len(r):] = r[0]
+        return padded
+
+    def _encode_targets(self, y, fitting, classes=None):
+        """Per-step targets (n, T_max): 0/1 (dtype) for two classes, int labels for more."""
+        if y.dtype.kind == "f":
+            if not np.isfinite(y).all():
+                raise ValueError("y contains NaN or infinity")
+            if not np.all(y == np.round(y)):
+                raise ValueError("Unknown label type: continuous. RNNSequenceTagger needs "
+                                 "class labels")
+        if fitting:
+            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(f"RNNSequenceTagger needs at least two classes in y, got "
+                                 f"{self.classes_.tolist()}")
+        index = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
+        unseen = self.classes_[index] != y
+        if unseen.any():
+            raise ValueError(f"y holds labels not in classes_ {self.classes_.tolist()[:10]}: "
+                             f"{np.unique(y[unseen]).tolist()[:10]}")
+        return index.astype(self.dtype if len(self.classes_) == 2 else np.intp)
+
+    def _n_outputs(self, targets):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _log_proba(self, out):
+        if out.shape[1] == 1:
+            z = out[:, 0]
+            return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
+        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """List of n arrays (T_i, K): each step's log-probabilities, classes_ order."""
+        return [self._log_proba(o) for o in self._final_outputs(self._inputs(X))]
+
+    def predict_proba(self, X):
+        """List of n arrays (T_i, K): each step's class probabilities."""
+        return [np.exp(p) for p in self.predict_log_proba(X)]
+
+    def predict(self, X):
+        """List of n arrays (T_i,): the predicted label of every step."""
+        return [self.classes_[self._predicted_index(o)]
+                for o in self._final_outputs(self._inputs(X))]
+
+    def _predicted_index(self, out):
+        return (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy over all steps (each step of sequence i weighted by sample_weight[i])."""
+        data = self._inputs(X)
+        targets = self._encode_targets(self._check_y(y, data), fitting=False)
+        weights = _checks.check_sample_weight(sample_weight, len(data))
+        return self._score_data(data, targets, weights)
+
+    def _score_data(self, data, targets, weights):
+        hits, mass = 0.0, 0.0
+        for i, out in enumerate(self._final_outputs(data)):
+            w = 1.0 if weights is None else float(weights[i])
+            right = self._predicted_index(out) == targets[i, :len(out)]
+            hits += w * float(right.sum())
+            mass += w * len(out)
+        return hits / mass
+
+    def _fitted_meta(self):
+        return {"classes": self.classes_.tolist()}
+
+    def _load_fitted_meta(self, meta):
+        self.classes_ = np.array(meta["classes"])

@@ -54,3 +54,30 @@ def head_size(rng, task):
 def impl(request):
     """Each implementation in turn: both must accept and refuse the same inputs."""
     return request.param
+
+
+def make_network_params(rng, num_layers, bidirectional, D, H, O, dtype, scale=1.0):
+    """Random parameters of a stacked (and maybe bidirectional) network with a head."""
+    from rnnfast._checks import layer_suffix
+    nd = 2 if bidirectional else 1
+    params = {}
+    for k in range(num_layers):
+        Dk = D if k == 0 else nd * H
+        for d in range(nd):
+            s = layer_suffix(k, d)
+            params["W_xh" + s] = (rng.standard_normal((H, Dk)) * scale / np.sqrt(Dk)).astype(dtype)
+            params["W_hh" + s] = (rng.standard_normal((H, H)) * scale / np.sqrt(H)).astype(dtype)
+            params["b_h" + s] = (rng.standard_normal(H) * 0.1).astype(dtype)
+    params["W_hy"] = (rng.standard_normal((O, nd * H)) / np.sqrt(nd * H)).astype(dtype)
+    params["b_y"] = (rng.standard_normal(O) * 0.1).astype(dtype)
+    return params
+
+
+def make_step_targets(rng, task, B, T, O):
+    """Random targets (B, T) or (B, T, O) of a per-step task."""
+    base = task[:-len("_per_step")]
+    if base == "binary":
+        return rng.integers(0, 2, (B, T))
+    if base == "multiclass":
+        return rng.integers(0, O, (B, T))
+    return rng.standard_normal((B, T, O))
