@@ -17,6 +17,8 @@ from libc.string cimport memcpy, memset
 from rnnfast._blas cimport (floating, mm_nn_acc, mm_packed_acc, mm_tn_acc, pack, packed_len,
                             tanh_inplace)
 
+import threading
+
 import numpy as np
 
 cnp.import_array()
@@ -782,10 +784,25 @@ cdef void _net_outputs(floating *dummy, Net *n) noexcept nogil:
                    <floating *>n.hs[i] + (b * T + T - 1) * H, H * sizeof(floating))
 
 
+_scratch = threading.local()
+
+
+cdef cnp.ndarray _workspace(size_t nbytes):
+    """This thread's workspace of at least nbytes, kept between calls: a network's is tens
+    of megabytes, which malloc would map afresh (and the kernel zero page by page) on
+    every call; a thread runs one call at a time, so its buffer is never shared."""
+    cdef cnp.ndarray buf = getattr(_scratch, "buf", None)
+    if buf is None or <size_t>buf.shape[0] < nbytes:
+        buf = np.empty(nbytes if nbytes > 0 else 1, dtype=np.uint8)
+        _scratch.buf = buf
+    return buf
+
+
 cdef object _run(floating *dummy, Net *n, list weights, list grads):
-    """Fill n's tables from the arrays, allocate the workspace, run without the GIL."""
+    """Fill n's tables from the arrays, take the workspace, run without the GIL."""
     cdef size_t nbytes = _layout(dummy, n, NULL)
-    cdef char *block = <char *>_alloc(nbytes)
+    cdef cnp.ndarray buf = _workspace(nbytes)
+    cdef char *block = <char *>cnp.PyArray_DATA(buf)
     cdef int i, n_ld = n.L * n.nd
     cdef double loss = 0
     _layout(dummy, n, block)
@@ -806,7 +823,6 @@ cdef object _run(floating *dummy, Net *n, list weights, list grads):
             loss = _net_train(dummy, n)
         else:
             _net_outputs(dummy, n)
-    free(block)
     return loss
 
 

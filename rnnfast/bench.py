@@ -9,22 +9,28 @@ import time
 
 import numpy as np
 
-from rnnfast import functional, reference
+from rnnfast import _checks, functional, reference
 
-# (T, B, D, H): the sizes the foundation issue quotes.
-DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (100, 32, 64, 128))
+# (T, B, D, H) and optionally (layers, bidirectional): the foundation issue's sizes and
+# a two-layer bidirectional network.
+DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (100, 32, 64, 128),
+                 (100, 32, 64, 128, 2, True))
 
 
-def make_problem(T, B, D, H, dtype=np.float32, seed=0):
+def make_problem(T, B, D, H, dtype=np.float32, seed=0, num_layers=1, bidirectional=False):
     """Random parameters, inputs and binary targets of the given size."""
     rng = np.random.default_rng(seed)
-    params = {
-        "W_xh": rng.normal(0, 1 / np.sqrt(D), (H, D)).astype(dtype),
-        "W_hh": rng.normal(0, 1 / np.sqrt(H), (H, H)).astype(dtype),
-        "b_h": np.zeros(H, dtype),
-        "W_hy": rng.normal(0, 1 / np.sqrt(H), (1, H)).astype(dtype),
-        "b_y": np.zeros(1, dtype),
-    }
+    nd = 2 if bidirectional else 1
+    params = {}
+    for k in range(num_layers):
+        Dk = D if k == 0 else nd * H
+        for d in range(nd):
+            s = _checks.layer_suffix(k, d)
+            params["W_xh" + s] = rng.normal(0, 1 / np.sqrt(Dk), (H, Dk)).astype(dtype)
+            params["W_hh" + s] = rng.normal(0, 1 / np.sqrt(H), (H, H)).astype(dtype)
+            params["b_h" + s] = np.zeros(H, dtype)
+    params["W_hy"] = rng.normal(0, 1 / np.sqrt(nd * H), (1, nd * H)).astype(dtype)
+    params["b_y"] = np.zeros(1, dtype)
     x = rng.standard_normal((B, T, D)).astype(dtype)
     y = rng.integers(0, 2, B)
     return params, x, y
@@ -56,7 +62,7 @@ def time_interleaved(contenders, rounds=7, min_seconds=0.05):
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
-def torch_step(params, x, y):
+def torch_step(params, x, y, num_layers=1, bidirectional=False):
     """A PyTorch CPU training step (forward, loss, backward) of the same model, or None."""
     try:
         import torch
@@ -64,13 +70,18 @@ def torch_step(params, x, y):
         return None
     torch.set_num_threads(1)
     D, H = params["W_xh"].shape[1], params["W_hh"].shape[0]
-    rnn = torch.nn.RNN(D, H, batch_first=True, nonlinearity="tanh", bias=True)
-    head = torch.nn.Linear(H, 1)
+    nd = 2 if bidirectional else 1
+    rnn = torch.nn.RNN(D, H, num_layers=num_layers, bidirectional=bidirectional,
+                       batch_first=True, nonlinearity="tanh", bias=True)
+    head = torch.nn.Linear(nd * H, 1)
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(params["W_xh"]))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(params["W_hh"]))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(params["b_h"]))
-        rnn.bias_hh_l0.zero_()
+        for k in range(num_layers):
+            for d in range(nd):
+                ours, theirs = _checks.layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
+                getattr(rnn, "weight_ih" + theirs).copy_(torch.from_numpy(params["W_xh" + ours]))
+                getattr(rnn, "weight_hh" + theirs).copy_(torch.from_numpy(params["W_hh" + ours]))
+                getattr(rnn, "bias_ih" + theirs).copy_(torch.from_numpy(params["b_h" + ours]))
+                getattr(rnn, "bias_hh" + theirs).zero_()
         head.weight.copy_(torch.from_numpy(params["W_hy"]))
         head.bias.copy_(torch.from_numpy(params["b_y"]))
     tx = torch.from_numpy(x)
@@ -81,8 +92,8 @@ def torch_step(params, x, y):
     def step():
         for w in weights:
             w.grad = None
-        hs, _ = rnn(tx)
-        loss = loss_fn(head(hs[:, -1]).squeeze(1), ty)
+        _, h_n = rnn(tx)
+        loss = loss_fn(head(torch.cat(list(h_n[-nd:]), dim=1)).squeeze(1), ty)
         loss.backward()
         return loss.item()
 
@@ -92,28 +103,38 @@ def torch_step(params, x, y):
 def run(sizes=DEFAULT_SIZES, dtype=np.float32, rounds=7, with_torch=True):
     """One row per size: median seconds per training step for each contender."""
     rows = []
-    for T, B, D, H in sizes:
-        params, x, y = make_problem(T, B, D, H, dtype)
+    for size in sizes:
+        T, B, D, H = size[:4]
+        net = dict(zip(("num_layers", "bidirectional"), size[4:]))
+        params, x, y = make_problem(T, B, D, H, dtype, **net)
         contenders = {
-            "rnnfast": lambda: functional.rnn_loss_and_grads(params, x, y),
-            "reference": lambda: reference.rnn_loss_and_grads(params, x, y),
+            "rnnfast": lambda: functional.rnn_loss_and_grads(params, x, y, **net),
+            "reference": lambda: reference.rnn_loss_and_grads(params, x, y, **net),
         }
-        step = torch_step(params, x, y) if with_torch else None
+        step = torch_step(params, x, y, **net) if with_torch else None
         if step is not None:
             contenders["torch"] = step
-        rows.append({"size": (T, B, D, H), **time_interleaved(contenders, rounds)})
+        rows.append({"size": tuple(size), **time_interleaved(contenders, rounds)})
     return rows
+
+
+def _label(size):
+    """"T, B, D, H", then "L2 bi" for a two-layer bidirectional network."""
+    text = ", ".join(map(str, size[:4]))
+    if len(size) > 4:
+        text += f" L{size[4]}" + (" bi" if len(size) > 5 and size[5] else "")
+    return text
 
 
 def format_table(rows):
     """The rows of `run` as a text table with speed-up ratios."""
     has_torch = any("torch" in r for r in rows)
-    head = f"{'T, B, D, H':>18} {'rnnfast':>10} {'reference':>10} {'ref/rnnfast':>12}"
+    head = f"{'T, B, D, H [L bi]':>24} {'rnnfast':>10} {'reference':>10} {'ref/rnnfast':>12}"
     if has_torch:
         head += f" {'torch':>10} {'torch/rnnfast':>14}"
     lines = [head]
     for r in rows:
-        line = (f"{', '.join(map(str, r['size'])):>18} {_us(r['rnnfast']):>10} "
+        line = (f"{_label(r['size']):>24} {_us(r['rnnfast']):>10} "
                 f"{_us(r['reference']):>10} {r['reference'] / r['rnnfast']:>11.1f}x")
         if has_torch and "torch" in r:
             line += f" {_us(r['torch']):>10} {r['torch'] / r['rnnfast']:>13.1f}x"
