@@ -233,6 +233,20 @@ def check_network_state(h0, dtype, n_states, B, H):
     return float_array("h0", h0, 3, dtype)
 
 
+def check_layers_forward(params, x, lengths, h0, num_layers, bidirectional, nonlinearity,
+                         dropout_masks):
+    """Validate a stack's forward pass; returns (params, x, lengths, h0, num_layers, nd,
+    relu, dropout_masks)."""
+    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=False)
+    num_layers, bidirectional, relu, _ = check_architecture(num_layers, bidirectional,
+                                                            nonlinearity)
+    x, B, T = check_inputs(x, dtype, D)
+    nd = 2 if bidirectional else 1
+    h0 = check_network_state(h0, dtype, num_layers * nd, B, H)
+    masks = check_dropout_masks(dropout_masks, dtype, (num_layers - 1, B, T, nd * H))
+    return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, masks
+
+
 def check_loss(params, x, y, lengths, task, h0, sample_weight=None, num_layers=1,
                bidirectional=False, nonlinearity="tanh", pooling="last", dropout_masks=None):
     """Validate a fused training step; returns (params, x, y, lengths, task, h0,

@@ -27,20 +27,14 @@ def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None, *, nonlinearity=
 
 def rnn_layers_forward(params, x, lengths=None, h0=None, *, num_layers=1, bidirectional=False,
                        nonlinearity="tanh", dropout_masks=None):
-    params, dtype, H, D = _checks.check_network_params(params, num_layers, bidirectional,
-                                                       head=False)
-    num_layers, bidirectional, relu, _ = _checks.check_architecture(
-        num_layers, bidirectional, nonlinearity)
-    x, B, T = _checks.check_inputs(x, dtype, D)
-    lengths = _checks.check_lengths(lengths, B, T)
-    nd = 2 if bidirectional else 1
-    h0 = _checks.check_network_state(h0, dtype, num_layers * nd, B, H)
-    if dropout_masks is not None:  # the forward kernel is for inference: no dropout
+    params, x, lengths, h0, num_layers, nd, relu, masks = _checks.check_layers_forward(
+        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, dropout_masks)
+    if masks is not None:  # the forward kernel is for inference: no dropout
         raise ValueError("rnn_layers_forward's kernel runs without dropout; pass "
                          "dropout_masks=None (rnnfast.reference takes masks)")
     names = _checks.param_names(num_layers, bidirectional)[:-2]
     return _rnn.network_forward([params[k] for k in names], x, lengths, h0, num_layers,
-                                bidirectional, relu)
+                                nd == 2, relu)
 
 
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,

@@ -97,16 +97,8 @@ def rnn_layers_forward(params, x, lengths=None, h0=None, *, num_layers=1, bidire
     zeros past each end in the reverse half; h_n (num_layers * nd, B, H), each layer
     and direction's final state).
     """
-    params, dtype, H, D = _checks.check_network_params(params, num_layers, bidirectional,
-                                                       head=False)
-    num_layers, bidirectional, relu, _ = _checks.check_architecture(
-        num_layers, bidirectional, nonlinearity)
-    x, B, T = _checks.check_inputs(x, dtype, D)
-    lengths = _checks.check_lengths(lengths, B, T)
-    nd = 2 if bidirectional else 1
-    h0 = _checks.check_network_state(h0, dtype, num_layers * nd, B, H)
-    dropout_masks = _checks.check_dropout_masks(dropout_masks, dtype,
-                                                (num_layers - 1, B, T, nd * H))
+    params, x, lengths, h0, num_layers, nd, relu, dropout_masks = _checks.check_layers_forward(
+        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, dropout_masks)
     layers = _layers(params, x, lengths, h0, num_layers, nd, relu, dropout_masks)
     h_n = np.stack([hs[:, -1] for _, runs in layers for _, hs in runs])
     return layers[-1][0], h_n

@@ -562,7 +562,69 @@ class _BaseRNN(BaseEstimator):
         return model
 
 
-class RNNClassifier(ClassifierMixin, _BaseRNN):
+class _Labels:
+    """Class labels for a classifier of sequences or of steps: classes_, their
+    encoding for the kernel, partial_fit's classes, scores into labels."""
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y) from the current state; `classes` (every label that
+        will ever appear) is required on the first call. Returns self."""
+        if not hasattr(self, "params_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._partial_fit(X, y, sample_weight, classes)
+
+    def _encode_targets(self, y, fitting, classes=None):
+        """Targets for the kernel, y's shape: 0/1 (dtype) for two classes, int labels
+        for more."""
+        if y.dtype.kind == "f":
+            if not np.isfinite(y).all():
+                raise ValueError("y contains NaN or infinity")
+            if not np.all(y == np.round(y)):
+                raise ValueError(f"Unknown label type: continuous. {type(self).__name__} "
+                                 f"needs class labels; use RNNRegressor for real-valued "
+                                 f"targets")
+        if y.dtype.kind == "O":
+            kinds = {type(v) for v in y.ravel()}
+            if len(kinds) > 1:
+                raise ValueError(f"Unknown label type: y mixes {sorted(k.__name__ for k in kinds)}")
+        if fitting:
+            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            k = len(self.classes_)
+            if k < 2:
+                raise ValueError(f"{type(self).__name__} needs at least two classes in y, "
+                                 f"got {k} class{'' if k == 1 else 'es'}: "
+                                 f"{self.classes_.tolist()}")
+        index = np.searchsorted(self.classes_, y)
+        index = np.minimum(index, len(self.classes_) - 1)
+        unseen = self.classes_[index] != y
+        if unseen.any():
+            raise ValueError(f"y holds labels not in classes_ {self.classes_.tolist()[:10]}: "
+                             f"{np.unique(y[unseen]).tolist()[:10]}")
+        return index.astype(self.dtype if len(self.classes_) == 2 else np.intp)
+
+    def _n_outputs(self, targets):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    @staticmethod
+    def _log_proba(out):
+        """(n, K) log-probabilities from head outputs (n, O): a sigmoid's for O = 1."""
+        if out.shape[1] == 1:
+            z = out[:, 0]
+            return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
+        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
+
+    @staticmethod
+    def _predicted_index(out):
+        return (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
+
+    def _fitted_meta(self):
+        return {"classes": self.classes_.tolist()}
+
+    def _load_fitted_meta(self, meta):
+        self.classes_ = np.array(meta["classes"])
+
+
+class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
     """Sequence classifier: softmax(W_hy h_T + b_y) over the classes, trained with
     cross-entropy; with two classes, one sigmoid output (binary cross-entropy).
 
@@ -589,45 +651,10 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
     def _task(self):
         return "binary" if len(self.classes_) == 2 else "multiclass"
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over (X, y) from the current state; `classes` (every label that
-        will ever appear) is required on the first call. Returns self."""
-        if not hasattr(self, "params_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit")
-        return self._partial_fit(X, y, sample_weight, classes)
-
     def _encode_targets(self, y, fitting, classes=None):
-        """Targets for the kernel: 0/1 (dtype) for two classes, int labels for more."""
         if y.ndim != 1:
             raise ValueError(f"y must be 1-D (n,), got shape {y.shape}")
-        if y.dtype.kind == "f":
-            if not np.isfinite(y).all():
-                raise ValueError("y contains NaN or infinity")
-            if not np.all(y == np.round(y)):
-                raise ValueError("Unknown label type: continuous. RNNClassifier needs class "
-                                 "labels; use RNNRegressor for real-valued targets")
-        if y.dtype.kind == "O":
-            kinds = {type(v) for v in y}
-            if len(kinds) > 1:
-                raise ValueError(f"Unknown label type: y mixes {sorted(k.__name__ for k in kinds)}")
-        if fitting:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-            k = len(self.classes_)
-            if k < 2:
-                raise ValueError(f"RNNClassifier needs at least two classes in y, got {k} "
-                                 f"class{'' if k == 1 else 'es'}: {self.classes_.tolist()}")
-        index = np.searchsorted(self.classes_, y)
-        index = np.minimum(index, len(self.classes_) - 1)
-        unseen = self.classes_[index] != y
-        if unseen.any():
-            raise ValueError(f"y holds labels not in classes_ {self.classes_.tolist()[:10]}: "
-                             f"{np.unique(y[unseen]).tolist()[:10]}")
-        if self._task == "binary":
-            return index.astype(self.dtype)
-        return index.astype(np.intp)
-
-    def _n_outputs(self, targets):
-        return 1 if self._task == "binary" else len(self.classes_)
+        return _Labels._encode_targets(self, y, fitting, classes)
 
     def _class_weights(self, y):
         cw = self.class_weight
@@ -654,11 +681,7 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
 
     def predict_log_proba(self, X):
         """(n, K): log-probabilities of the classes in classes_ order."""
-        out = self._final_outputs(self._inputs(X))
-        if self._task == "binary":
-            z = out[:, 0]
-            return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
-        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
+        return self._log_proba(self._final_outputs(self._inputs(X)))
 
     def predict_proba(self, X):
         """(n, K): probabilities of the classes in classes_ order."""
@@ -669,18 +692,9 @@ class RNNClassifier(ClassifierMixin, _BaseRNN):
         out = self._final_outputs(self._inputs(X))
         return self.classes_[self._predicted_index(out)]
 
-    def _predicted_index(self, out):
-        return (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
-
     def _score_data(self, data, targets, weights):
         hits = self._predicted_index(self._final_outputs(data)) == targets
         return float(np.average(hits, weights=weights))
-
-    def _fitted_meta(self):
-        return {"classes": self.classes_.tolist()}
-
-    def _load_fitted_meta(self, meta):
-        self.classes_ = np.array(meta["classes"])
 
 
 class RNNRegressor(RegressorMixin, _BaseRNN):
@@ -754,7 +768,7 @@ def _nonzero(data, y, weights):
     return data.subset(keep), y[keep], weights[keep]
 
 
-class RNNSequenceTagger(_BaseRNN):
+class RNNSequenceTagger(_Labels, _BaseRNN):
     """Labels every step of every sequence: softmax(W_hy o_t + b_y) over the classes at
     each step t (o_t the top layer's output there; both directions' states when
     bidirectional), cross-entropy averaged over all valid steps; with two classes, one
@@ -771,13 +785,6 @@ class RNNSequenceTagger(_BaseRNN):
     @property
     def _task(self):
         return "binary_per_step" if len(self.classes_) == 2 else "multiclass_per_step"
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over (X, y) from the current state; `classes` (every label that
-        will ever appear) is required on the first call. Returns self."""
-        if not hasattr(self, "params_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit")
-        return self._partial_fit(X, y, sample_weight, classes)
 
     def _check_y(self, y, data):
         """y as an (n, T_max) array, each row padded with its own first label."""
@@ -804,35 +811,6 @@ class RNNSequenceTagger(_BaseRNN):
             padded[i, len(r):] = r[0]
         return padded
 
-    def _encode_targets(self, y, fitting, classes=None):
-        """Per-step targets (n, T_max): 0/1 (dtype) for two classes, int labels for more."""
-        if y.dtype.kind == "f":
-            if not np.isfinite(y).all():
-                raise ValueError("y contains NaN or infinity")
-            if not np.all(y == np.round(y)):
-                raise ValueError("Unknown label type: continuous. RNNSequenceTagger needs "
-                                 "class labels")
-        if fitting:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-            if len(self.classes_) < 2:
-                raise ValueError(f"RNNSequenceTagger needs at least two classes in y, got "
-                                 f"{self.classes_.tolist()}")
-        index = np.minimum(np.searchsorted(self.classes_, y), len(self.classes_) - 1)
-        unseen = self.classes_[index] != y
-        if unseen.any():
-            raise ValueError(f"y holds labels not in classes_ {self.classes_.tolist()[:10]}: "
-                             f"{np.unique(y[unseen]).tolist()[:10]}")
-        return index.astype(self.dtype if len(self.classes_) == 2 else np.intp)
-
-    def _n_outputs(self, targets):
-        return 1 if len(self.classes_) == 2 else len(self.classes_)
-
-    def _log_proba(self, out):
-        if out.shape[1] == 1:
-            z = out[:, 0]
-            return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
-        return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
-
     def predict_log_proba(self, X):
         """List of n arrays (T_i, K): each step's log-probabilities, classes_ order."""
         return [self._log_proba(o) for o in self._final_outputs(self._inputs(X))]
@@ -845,9 +823,6 @@ class RNNSequenceTagger(_BaseRNN):
         """List of n arrays (T_i,): the predicted label of every step."""
         return [self.classes_[self._predicted_index(o)]
                 for o in self._final_outputs(self._inputs(X))]
-
-    def _predicted_index(self, out):
-        return (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else np.argmax(out, axis=1)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy over all steps (each step of sequence i weighted by sample_weight[i])."""
@@ -864,9 +839,3 @@ class RNNSequenceTagger(_BaseRNN):
             hits += w * float(right.sum())
             mass += w * len(out)
         return hits / mass
-
-    def _fitted_meta(self):
-        return {"classes": self.classes_.tolist()}
-
-    def _load_fitted_meta(self, meta):
-        self.classes_ = np.array(meta["classes"])

@@ -81,3 +81,17 @@ def make_step_targets(rng, task, B, T, O):
     if base == "multiclass":
         return rng.integers(0, O, (B, T))
     return rng.standard_normal((B, T, O))
+
+
+def numeric_grad(f, a, eps=1e-6):
+    """Central differences of the scalar f() with respect to every entry of a (in place)."""
+    g = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = f()
+        a[i] = old - eps
+        down = f()
+        a[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g

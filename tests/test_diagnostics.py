@@ -6,7 +6,7 @@ import pytest
 from conftest import make_rnn_case, make_targets
 from rnnfast import reference
 from rnnfast.diagnostics import gradient_norms, spectral_radius
-from test_reference import numeric_grad
+from conftest import numeric_grad
 
 
 def head_loss(params, h, y, task):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import (RTOL, assert_close, head_size, make_network_params, make_step_targets,
-                      make_targets)
+                      make_targets, numeric_grad)
 from rnnfast import _checks, diagnostics, functional, reference
 
 SEQUENCE_TASKS = ["binary", "multiclass", "regression"]
@@ -106,19 +106,6 @@ def test_reverse_direction_reads_each_sequence_from_its_own_end():
         assert not out[b, n:, 3:].any()  # past the end the reverse half is zero
 
 
-def _numeric_grad(f, a, eps=1e-6):
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        up = f()
-        a[i] = old - eps
-        down = f()
-        a[i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("L,bidirectional,nonlinearity,task,pooling", [
     (2, True, "tanh", "binary", "last"),
     (3, False, "tanh", "regression", "mean"),
@@ -141,9 +128,9 @@ def test_reference_network_gradients_match_finite_differences(L, bidirectional, 
     _, grads = reference.rnn_loss_and_grads(params, x, y, lengths, task, h0, input_grad=True,
                                             nonlinearity=nonlinearity, **kw)
     for name, value in params.items():
-        np.testing.assert_allclose(grads[name], _numeric_grad(loss, value), rtol=1e-5,
+        np.testing.assert_allclose(grads[name], numeric_grad(loss, value), rtol=1e-5,
                                    atol=1e-8, err_msg=name)
-    np.testing.assert_allclose(grads["x"], _numeric_grad(loss, x), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(grads["x"], numeric_grad(loss, x), rtol=1e-5, atol=1e-8)
 
 
 def test_per_step_loss_ignores_targets_past_each_end():

@@ -3,24 +3,9 @@
 import numpy as np
 import pytest
 
-from conftest import make_rnn_case, make_targets
+from conftest import make_rnn_case, make_targets, numeric_grad
 from rnnfast import reference
 
-EPS = 1e-6
-
-
-def numeric_grad(f, a):
-    """Central differences of the scalar f() with respect to every entry of a (in place)."""
-    g = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + EPS
-        up = f()
-        a[i] = old - EPS
-        down = f()
-        a[i] = old
-        g[i] = (up - down) / (2 * EPS)
-    return g
 
 
 @pytest.mark.parametrize("weighted", [False, True])
