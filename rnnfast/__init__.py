@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 # Submodules load on first use, so that `rnnfast.cli` can set BLAS threading
 # before numpy is imported.
 _SUBMODULES = ("functional", "reference", "bench", "corpus", "keyedvectors", "vocab",
-               "word2vec", "rnn", "diagnostics", "datasets", "text", "glove", "cooccur")
+               "word2vec", "rnn", "diagnostics", "datasets", "text", "glove", "cooccur", "dask")
 _EXPORTS = {
     "Word2Vec": "word2vec",
     "KeyedVectors": "keyedvectors",

@@ -21,11 +21,13 @@ cdef class CoocCounter:
     """One worker's counting state: dense table, record buffer, window, and file reader.
 
     dense_offsets: (rows + 1,) int64 starts of the dense table's rows (the last: its
-    size); stop: the (1,) C int flag the file counting polls."""
+    size); stop: the (1,) C int flag the file counting polls; weight_scale: what
+    distance d adds is weight_scale / d (weight_scale without distance weighting)."""
 
     def __init__(self, int32_t vocab_size, int32_t window, bint symmetric,
                  bint distance_weighting, int64_t max_product, const int64_t[::1] dense_offsets,
-                 int64_t capacity, int[::1] stop, int64_t block_ids=1 << 16):
+                 int64_t capacity, int[::1] stop, int64_t block_ids=1 << 16,
+                 double weight_scale=1.0):
         cdef Py_ssize_t rows = dense_offsets.shape[0] - 1
         if rows < 0 or capacity < 2 * window or window < 1 or vocab_size < 1:
             raise ValueError("CoocCounter: dense_offsets must be non-empty, window >= 1 "
@@ -36,7 +38,8 @@ cdef class CoocCounter:
         self._scratch = np.empty(capacity, RECORD_DTYPE)
         distances = np.arange(window + 1, dtype=np.float64)
         distances[0] = 1
-        cdef double[::1] weights = 1 / distances if distance_weighting else np.ones(window + 1)
+        cdef double[::1] weights = weight_scale / distances if distance_weighting else \
+            np.full(window + 1, weight_scale)
         cdef int64_t block = max(block_ids, window + 1)  # a line's context and a new id
         cdef int32_t[::1] ids = np.empty(block, np.int32)
         cdef int64_t[::1] ends = np.empty(block, np.int64)

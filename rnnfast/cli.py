@@ -129,17 +129,55 @@ def _cmd_word2vec(args):
 def _cmd_glove(args):
     from rnnfast import GloVe
 
-    model, seconds = _train(args, lambda corpus, progress: GloVe(
-        vector_size=args.dim, window=args.window, min_count=args.min_count, x_max=args.x_max,
-        alpha=args.alpha, learning_rate=args.learning_rate, epochs=args.epochs,
-        memory_limit=args.memory_limit, workers=args.workers, seed=args.seed,
-        max_vocab_size=args.max_vocab_size, checkpoint=args.checkpoint,
-        progress=progress).fit(**corpus, resume=args.resume))
+    def make_model(corpus, progress):
+        model = GloVe(vector_size=args.dim, window=args.window, min_count=args.min_count,
+                      x_max=args.x_max, alpha=args.alpha, learning_rate=args.learning_rate,
+                      epochs=args.epochs, memory_limit=args.memory_limit, workers=args.workers,
+                      seed=args.seed, max_vocab_size=args.max_vocab_size,
+                      checkpoint=args.checkpoint, progress=progress)
+        if not args.dask:
+            return model.fit(**corpus, resume=args.resume)
+        vocab, counts = _dask_counts(args)
+        model.fit_cooccurrence(counts, vocab, resume=args.resume)
+        model.cooccurrence_ = counts
+        return model
+
+    model, seconds = _train(args, make_model)
     pairs = model.cooccurrence_.nnz
     print(f"{len(model.wv):,} words x {args.dim} dims, {pairs:,} co-occurring pairs; "
           f"{seconds:.1f}s; final cost {model.cost_[-1]:.6g} "
           f"({model.cost_[-1] / pairs:.5g} per pair); wrote {args.output}")
     return 0
+
+
+def _dask_counts(args):
+    """(vocabulary, co-occurrence coo_matrix) of args.corpus, counted on the Dask
+    cluster at args.dask ("local": a local one for the run)."""
+    import contextlib
+    import shutil
+    import tempfile
+
+    import rnnfast.dask as rd
+
+    if args.max_vocab_size is not None:
+        raise ValueError("--max-vocab-size prunes in reading order, which a split corpus "
+                         "cannot reproduce; leave it out with --dask")
+    with contextlib.ExitStack() as stack:
+        if args.dask == "local":
+            client = stack.enter_context(rd._cluster(None))
+        else:
+            from distributed import Client
+            client = stack.enter_context(Client(args.dask))
+        out = args.blocks_dir
+        if out is None:  # the workers must see it: a shared file system, or this machine
+            out = tempfile.mkdtemp(prefix="rnnfast-blocks-")
+            stack.callback(shutil.rmtree, out, True)
+        vocab = rd.build_vocab(args.corpus, min_count=args.min_count, client=client)
+        print(f"vocabulary: {len(vocab):,} words of {vocab.total_words:,} tokens "
+              f"(counted on {args.dask})", flush=True)
+        blocked = rd.cooccurrence(args.corpus, vocab, out, window=args.window,
+                                  memory_limit=args.memory_limit, client=client)
+        return vocab, blocked.to_coo()
 
 
 def _cmd_evaluate(args):
@@ -254,6 +292,13 @@ def build_parser():
     p.add_argument("--memory-limit", default=None, help="e.g. 500MB or 2GB, for counting")
     p.add_argument("--checkpoint", default=None, help="save the state here after every epoch")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.add_argument("--dask", default=None, metavar="SCHEDULER",
+                   help="count the vocabulary and co-occurrences on this Dask scheduler "
+                        "(tcp://host:8786, or 'local'); the corpus may then be a glob or URL; "
+                        "training runs here (needs rnnfast[dask])")
+    p.add_argument("--blocks-dir", default=None,
+                   help="with --dask: where the workers write the counts (a directory all of "
+                        "them and this machine share); default: a temporary one")
     p.set_defaults(func=_cmd_glove)
 
     for name, helptext in (("evaluate", "score vectors on analogy and word-similarity sets"),

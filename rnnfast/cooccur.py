@@ -390,8 +390,30 @@ def count_arrays(vocab, sentences, corpus_file, window, symmetric, distance_weig
     return out["rows"][:n], out["cols"][:n], out["values"][:n]
 
 
+def weight_scale(window, distance_weighting, max_tokens):
+    """The integer L by which every pair weight is scaled while counting: lcm(1..window)
+    with distance weighting, so that each weight L/d is a whole number and every sum of
+    them is exact in float64, whatever its order (the counts do not depend on the
+    workers, the memory budget or how the corpus is split); the values are divided by
+    L once, at the end. 1 when the weights are 1 already, or when max_tokens (an upper
+    bound on the tokens, None if unknown) could take a sum past 2^53."""
+    if not distance_weighting:
+        return 1
+    scale = math.lcm(*range(1, window + 1))
+    harmonic = sum(1 / d for d in range(1, window + 1))
+    # one token adds at most 2 * L * H(window) to the pairs it is in; a pair (i, i)
+    # doubles when its two orders are restored
+    if max_tokens is None or 4 * scale * harmonic * max(max_tokens, 1) >= 2**53:
+        return 1
+    return scale
+
+
 def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting, memory_limit,
-           workers, tmp_dir, sink, progress=None):
+           workers, tmp_dir, sink, progress=None, byte_range=None, scale=None, divide=True):
+    """Count into sink(records), part by part. byte_range: (start, end), the lines of
+    corpus_file that start there only; scale: the weight scale (weight_scale's, by
+    default), which every part of a corpus counted apart must share; divide=False
+    leaves the sums scaled (to be added up with other parts' before dividing)."""
     from rnnfast._glove import CoocCounter
 
     words = _checks.check_vocab_words(vocab)
@@ -407,9 +429,23 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
         raise ValueError(f"tmp_dir {tmp_dir!r} is not a directory")
     plan = _Plan(parse_memory(memory_limit), workers, V, bool(symmetric))
     stop = _workers.StopFlag()
+    # a file has at most as many tokens as bytes; sentences, what a Vocabulary counted
+    max_tokens = os.path.getsize(corpus_file) if corpus_file is not None else \
+        getattr(vocab, "total_words", None)
+    if scale is None:
+        scale = weight_scale(window, bool(distance_weighting), max_tokens)
     counters = [CoocCounter(V, window, bool(symmetric), bool(distance_weighting),
                             plan.max_product, plan.cell_base, plan.buffer_records, stop.array,
-                            BLOCK_IDS) for _ in range(workers)]
+                            BLOCK_IDS, float(scale)) for _ in range(workers)]
+    if scale != 1 and divide:
+        take = sink
+
+        def sink(records):  # the spent records are divided in place
+            np.divide(records["v"], scale, out=records["v"])
+            take(records)
+
+        if hasattr(take, "reserve"):
+            sink.reserve = take.reserve
     store = _PartitionStore(plan, V, bool(symmetric), tmp_dir)
     try:
         # the tokens are known beforehand only from a Vocabulary of the same corpus
@@ -420,7 +456,7 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
             report.update(sum(c.tokens for c in counters), spills=store.spills)
 
         if corpus_file is not None:
-            _count_file(counters, store, words, corpus_file, stop, poll)
+            _count_file(counters, store, words, corpus_file, stop, poll, byte_range)
         else:
             _count_sentences(counters, store, words, sentences, stop, poll)
         report.update(sum(c.tokens for c in counters), force=True, spills=store.spills)
@@ -469,13 +505,16 @@ def _flush(counter, store):
     counter.clear()
 
 
-def _count_file(counters, store, words, corpus_file, stop, poll):
-    """Each worker counts the lines of its own byte range of the file."""
+def _count_file(counters, store, words, corpus_file, stop, poll, byte_range=None):
+    """Each worker counts the lines of its own byte range of the file (of byte_range,
+    when given: a line belongs to the range it starts in, so ranges split further
+    still cover each line once)."""
     from rnnfast._vocab import TokenTable
 
     path, size = check_corpus_file(corpus_file)
     table = TokenTable.from_words([w.encode("utf-8") for w in words])
-    ranges = byte_ranges(size, len(counters))
+    first, last = (0, size) if byte_range is None else byte_range
+    ranges = [(first + a, first + b) for a, b in byte_ranges(last - first, len(counters))]
 
     def worker(counter, start, end):
         def go():

@@ -36,9 +36,11 @@ class Vocabulary:
         self.n_sentences = int(n_sentences)
 
     @classmethod
-    def _from_counts(cls, words, counts, min_count, total_words, n_sentences, source):
+    def _from_counts(cls, words, counts, min_count, total_words, n_sentences, source, top=None):
+        """The words of `counts` kept by min_count, in vocabulary order; `top`: the
+        largest count before they were filtered (for the error), if already filtered."""
         counts = np.asarray(counts, dtype=np.int64)
-        top = int(counts.max(initial=0))
+        top = int(counts.max(initial=0)) if top is None else top
         keep = counts >= min_count
         words = [w for w, k in zip(words, keep) if k]
         counts = counts[keep]

@@ -10,6 +10,7 @@ PACKAGE = pathlib.Path(rnnfast.__file__).parent
 # (Cython modules form the layer below all of these; C is below them.)
 LAYERS = [
     {"cli", "bench", "__main__"},
+    {"dask"},
     {"word2vec", "glove", "cooccur", "rnn", "diagnostics", "datasets"},
     {"keyedvectors", "vocab", "corpus", "text", "sequences", "optimizers", "functional",
      "reference"},

@@ -1,0 +1,247 @@
+"""rnnfast.dask on a local cluster of two worker processes: sharded input, the
+vocabulary and the co-occurrences equal to the one-machine results exactly."""
+
+import gzip
+import os
+import sys
+import tempfile
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from rnnfast import Vocabulary, cooccur, cooccurrence  # noqa: E402
+import rnnfast.dask as rd  # noqa: E402
+
+# the workers cannot import this file: the functions they run from it travel by value
+pytest.importorskip("cloudpickle").register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+WORDS = [f"w{i}" for i in range(60)] + ["é", "日本語", "ü", "naïve", "€"]
+
+
+def _text(rng, lines, crlf=False, final_newline=True):
+    p = 1.0 / np.arange(1, len(WORDS) + 1)
+    p /= p.sum()
+    out = []
+    for k in range(lines):
+        words = rng.choice(WORDS, rng.integers(0, 14), p=p)  # some lines are blank
+        out.append("  ".join(words) + ("\r\n" if crlf and k % 3 == 0 else "\n"))
+    text = "".join(out)
+    return text if final_newline else text.rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """One corpus file: CRLF lines, multi-byte UTF-8 everywhere, no final newline."""
+    path = tmp_path_factory.mktemp("corpus") / "c.txt"
+    path.write_bytes(_text(np.random.default_rng(0), 400, crlf=True,
+                           final_newline=False).encode("utf-8"))
+    return str(path)
+
+
+def _same_vocab(a, b):
+    assert a.words == b.words
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert (a.total_words, a.n_sentences) == (b.total_words, b.n_sentences)
+
+
+def test_shards_cover_each_file_and_keep_compressed_files_whole(tmp_path, corpus):
+    size = os.path.getsize(corpus)
+    got = rd.shards(corpus, shard_bytes=1000)
+    assert got[0][1] == 0 and got[-1][2] == size
+    assert all(a[2] == b[1] for a, b in zip(got, got[1:]))  # contiguous
+    assert all(not s[3] for s in got) and len(got) == -(-size // 1000)
+    gz = tmp_path / "more.txt.gz"
+    gz.write_bytes(gzip.compress(b"a b c\n"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    found = rd.shards(str(tmp_path / "*"))
+    assert [(os.path.basename(s[0]), s[3]) for s in found] == [("more.txt.gz", True)]
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        rd.shards(str(tmp_path / "nothing-*.txt"))
+    with pytest.raises(ValueError, match="shard_bytes must be >= 1"):
+        rd.shards(corpus, shard_bytes=0)
+
+
+@pytest.mark.parametrize("shard_bytes", [10**9, 997, 61])
+def test_vocabulary_equals_the_one_machine_vocabulary(client, corpus, shard_bytes):
+    # small shards cut lines, CRLF pairs and UTF-8 characters at their boundaries
+    want = Vocabulary.from_corpus_file(corpus, min_count=2)
+    got = rd.build_vocab("file://" + corpus, min_count=2, client=client,
+                         shard_bytes=shard_bytes, partitions=3)
+    _same_vocab(got, want)
+
+
+def test_vocabulary_of_several_files_and_a_compressed_one(client, tmp_path):
+    rng = np.random.default_rng(1)
+    texts = [_text(rng, 60) for _ in range(3)]
+    (tmp_path / "a.txt").write_text(texts[0], encoding="utf-8")
+    (tmp_path / "b.txt").write_text(texts[1], encoding="utf-8")
+    (tmp_path / "c.txt.gz").write_bytes(gzip.compress(texts[2].encode("utf-8")))
+    whole = tmp_path / "whole"
+    whole.write_text("".join(texts), encoding="utf-8")
+    want = Vocabulary.from_corpus_file(str(whole), min_count=1)
+    before = set(os.listdir(tempfile.gettempdir()))
+    got = rd.build_vocab([str(tmp_path / "*.txt"), str(tmp_path / "c.txt.gz")], min_count=1,
+                         client=client, shard_bytes=300)
+    _same_vocab(got, want)
+    leftovers = {n for n in set(os.listdir(tempfile.gettempdir())) - before
+                 if n.startswith("rnnfast-shard-")}
+    assert not leftovers  # the decompressed copy is gone
+
+
+def test_vocabulary_errors_read_as_on_one_machine(client, corpus):
+    with pytest.raises(ValueError, match="no word of the corpus .* occurs min_count=100000 times"):
+        rd.build_vocab(corpus, min_count=100000, client=client)
+    with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
+        rd.build_vocab(corpus, client="tcp://nowhere:1")
+
+
+def test_shards_of_a_remote_filesystem_count_as_local_ones(corpus):
+    # memory:// stands for any non-local fsspec store: each shard is copied from
+    # the byte before it to the end of its last line, then counted
+    fsspec = pytest.importorskip("fsspec")
+    with open(corpus, "rb") as f:
+        data = f.read()
+    with fsspec.open("memory://rnnfast-test/c.txt", "wb") as f:
+        f.write(data)
+    remote = rd.shards("memory://rnnfast-test/c.txt", shard_bytes=83)
+    local = rd.shards(corpus, shard_bytes=83)
+    assert [s[1:] for s in remote] == [s[1:] for s in local]
+    for r, s in zip(remote, local):
+        a, b = rd._vocab_shard(r, 1), rd._vocab_shard(s, 1)
+        assert a[1:] == b[1:]
+        assert dict(zip(rd._unpack(*a[0][0][:2]), a[0][0][2])) == \
+            dict(zip(rd._unpack(*b[0][0][:2]), b[0][0][2]))
+
+
+def _tiny_budget():
+    """In a worker: shrink the counter's buffers so that a small shard spills, and
+    count the spills (in c.spills_seen)."""
+    from rnnfast import cooccur as c
+    c._resident_memory = lambda: 0
+    c.TRANSIENT_MEMORY = 0
+    c.MIN_BUFFER_RECORDS = 64
+    c.PARTITIONS = 4
+    if not hasattr(c, "spills_seen"):
+        c.spills_seen = 0
+        spill = c._PartitionStore._spill
+
+        def counted(self):
+            c.spills_seen += 1
+            return spill(self)
+
+        c._PartitionStore._spill = counted
+
+
+def _spills_seen():
+    from rnnfast import cooccur as c
+    return getattr(c, "spills_seen", 0)
+
+
+def _sorted(coo):
+    coo = coo.tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    return coo.row[order], coo.col[order], coo.data[order]
+
+
+@pytest.mark.parametrize("blocks,shard_bytes,kw", [
+    (1, 10**9, {}),
+    (2, 3000, {}),
+    (3, 1500, {"window": 4, "symmetric": False}),
+    (2, 1500, {"distance_weighting": False}),
+])
+def test_cooccurrence_equals_the_one_machine_counts_bit_for_bit(client, corpus, tmp_path,
+                                                                blocks, shard_bytes, kw):
+    vocab = Vocabulary.from_corpus_file(corpus, min_count=1)
+    want = _sorted(cooccurrence(vocab, corpus_file=corpus, **kw))
+    client.run(_tiny_budget)
+    before = sum(client.run(_spills_seen).values())
+    got = rd.cooccurrence(corpus, vocab, str(tmp_path / "cooc"), blocks=blocks, client=client,
+                          shard_bytes=shard_bytes, memory_limit="20KB", **kw)
+    assert sum(client.run(_spills_seen).values()) > before  # the shards spilled to disk
+    assert got.nnz == len(want[0])
+    for a, b in zip(_sorted(got.to_coo()), want):
+        np.testing.assert_array_equal(a, b)  # exact: the sums do not depend on the split
+    # each block holds the rows and columns dealt to it
+    rows, cols, _ = got.block(blocks - 1, 0)
+    assert set(rows) <= set(got.rows_of(blocks - 1)) and set(cols) <= set(got.rows_of(0))
+    again = rd.load_blocked_cooccurrence(str(tmp_path / "cooc"))
+    assert again.nnz == got.nnz and again.blocks == blocks
+    files = sorted(p.relative_to(tmp_path / "cooc").as_posix()
+                   for p in (tmp_path / "cooc").rglob("*.bin"))
+    assert files == sorted(f"row={p}/col={q}.bin" for p in range(blocks) for q in range(blocks))
+
+
+def test_blocks_spread_the_frequent_rows(corpus):
+    # the permutation deals the most frequent ids (0, 1, ...) to different blocks
+    vocab = Vocabulary.from_corpus_file(corpus, min_count=1)
+    meta = {"vocab_size": len(vocab), "blocks": 4, "seed": 0, "records": [[0] * 4] * 4}
+    blocked = rd.BlockedCooccurrence("unused", meta)
+    head = [next(p for p in range(4) if i in set(blocked.rows_of(p))) for i in range(8)]
+    assert len(set(head)) > 1
+
+
+def test_one_machine_counts_do_not_depend_on_workers_or_budget(corpus, monkeypatch):
+    vocab = Vocabulary.from_corpus_file(corpus, min_count=1)
+    want = _sorted(cooccurrence(vocab, corpus_file=corpus, workers=1))
+    monkeypatch.setattr(cooccur, "_resident_memory", lambda: 0)
+    monkeypatch.setattr(cooccur, "TRANSIENT_MEMORY", 0)
+    monkeypatch.setattr(cooccur, "MIN_BUFFER_RECORDS", 64)
+    for workers, budget in [(2, None), (3, "60KB")]:
+        got = _sorted(cooccurrence(vocab, corpus_file=corpus, workers=workers,
+                                   memory_limit=budget))
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_worker_killed_mid_task_still_gives_the_exact_counts(client, corpus, tmp_path):
+    marker = str(tmp_path / "killed")
+
+    def die_once():
+        # in each worker: the first shard task to run kills its process (once in all)
+        import rnnfast.dask as mod
+        original = mod._vocab_shard
+
+        def dying(shard, parts):
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL)
+            except FileExistsError:
+                return original(shard, parts)
+            os.close(fd)
+            os._exit(1)
+
+        mod._vocab_shard = dying
+
+    client.run(die_once)
+    want = Vocabulary.from_corpus_file(corpus, min_count=1)
+    try:
+        got = rd.build_vocab(corpus, min_count=1, client=client, shard_bytes=500)
+    finally:
+        client.restart()  # fresh workers, without the patch
+    assert os.path.exists(marker)
+    _same_vocab(got, want)
+
+
+def test_cli_glove_counts_on_the_cluster(client, corpus, tmp_path, capsys):
+    from rnnfast.cli import main
+    from rnnfast import KeyedVectors
+    out = tmp_path / "vectors.txt"
+    assert main(["glove", corpus, "-o", str(out), "--dask", client.scheduler.address,
+                 "--epochs", "2", "--min-count", "2", "--dim", "8",
+                 "--blocks-dir", str(tmp_path / "blocks")]) == 0
+    wv = KeyedVectors.load_word2vec_format(str(out))
+    assert wv.index_to_key == Vocabulary.from_corpus_file(corpus, min_count=2).words
+    assert (tmp_path / "blocks" / rd.MANIFEST).exists()  # --blocks-dir is kept
+    assert main(["glove", corpus, "-o", str(out), "--dask", client.scheduler.address,
+                 "--max-vocab-size", "10"]) == 2
+    assert "--max-vocab-size prunes in reading order" in capsys.readouterr().err
