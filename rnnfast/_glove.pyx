@@ -132,6 +132,16 @@ def partition(records, int32_t vocab_size, const int32_t[::1] part_of_row,
     cdef int64_t n = len(records)
     if len(out) < n or part_of_row.shape[0] < vocab_size or n_parts < 1:
         raise ValueError("partition: out is too short, part_of_row is not (V,) or n_parts < 1")
+    if part_of_row.shape[0] and (<size_t>&part_of_row[0]) % sizeof(int32_t):
+        # an array unpickled from a byte buffer can sit at any offset
+        raise ValueError("partition: part_of_row is not aligned; pass np.require(part_of_row, "
+                         "np.int32, 'CA')")
+    parts = np.asarray(part_of_row)
+    if part_of_row.shape[0] and (parts.min() < 0 or parts.max() >= n_parts):
+        raise ValueError(f"partition: part_of_row must hold partitions in 0..{n_parts - 1}")
+    keys = records["k"]
+    if n and (keys.min() < 0 or keys.max() >= <int64_t>vocab_size * vocab_size):
+        raise ValueError(f"partition: record keys must lie in 0..V*V-1 (V = {vocab_size})")
     cdef const rf_record *rp = <const rf_record *>record_ptr(records, RECORD_DTYPE, "records")
     cdef rf_record *op = <rf_record *>record_ptr(out, RECORD_DTYPE, "out", True)
     cdef int64_t[::1] bv = bounds

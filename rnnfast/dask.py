@@ -289,6 +289,8 @@ def _cooc_shard(shard, words, window, symmetric, distance_weighting, memory_limi
                    divide=False)
     records = np.concatenate(got) if got else np.zeros(0, _RECORD)
     del got
+    # arrays that travelled between processes may be unaligned views of a byte buffer
+    block_of_row = np.require(block_of_row, np.int32, "CA")
     grouped, bounds = partition(records, len(words), block_of_row, blocks)
     return [grouped[bounds[p]:bounds[p + 1]] for p in range(blocks)], len(records)
 

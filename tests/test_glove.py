@@ -273,3 +273,20 @@ def test_unwritable_temporary_directory(corpus, tiny_budget, tmp_path):
     vocab = Vocabulary.from_sentences(corpus, min_count=1)
     with pytest.raises(OSError, match="full or unwritable"):
         functional.cooccurrence(vocab, corpus, memory_limit="60KB", tmp_dir=str(locked))
+
+
+def test_partition_refuses_arrays_it_cannot_read_safely():
+    from rnnfast._glove import RECORD_DTYPE, partition
+    records = np.zeros(3, RECORD_DTYPE)
+    records["k"] = [0, 5, 8]
+    parts = np.array([1, 0, 1], np.int32)
+    grouped, bounds = partition(records, 3, parts, 2)
+    assert bounds.tolist() == [0, 1, 3] and grouped["k"].tolist() == [5, 0, 8]
+    unaligned = np.frombuffer(bytearray(13), np.int32, 3, offset=1)  # as unpickled arrays can be
+    with pytest.raises(ValueError, match="part_of_row is not aligned"):
+        partition(records, 3, unaligned, 2)
+    with pytest.raises(ValueError, match=r"part_of_row must hold partitions in 0..1"):
+        partition(records, 3, np.array([0, 1, 2], np.int32), 2)
+    records["k"][2] = 9  # row 3 of a 3-word vocabulary
+    with pytest.raises(ValueError, match=r"record keys must lie in 0..V\*V-1"):
+        partition(records, 3, parts, 2)
