@@ -1,7 +1,7 @@
 """rnnfast.dask counting on a local cluster of 1 and of 2 workers, against one machine.
 
     python benchmarks/bench_dask.py [CORPUS (a plain text file)] [--rounds 3] [--window 10] [--min-count 5]
-        [--shard-mb 16] [--blocks 2]
+        [--shard-mb 16] [--blocks 2] [--train-epochs 15 --seeds 3]
 
 Times `build_vocab` and `cooccurrence` on LocalCluster(n_workers=1) and (n_workers=2),
 one thread a worker, the two clusters' runs interleaved round by round, beside the
@@ -9,6 +9,11 @@ one-machine `Vocabulary.from_corpus_file` and `cooccurrence(workers=1)`; medians
 the 2-worker / 1-worker speed-up (at most 2x on two cores). From Dask's task stream it
 splits each run's worker time into computing and moving data between workers
 ("transfer"), and checks that every run gives the one-machine counts exactly.
+
+With --train-epochs N it then trains GloVe on the counts: on one machine with --seeds
+seeds, and by stratified blocks on the 2-worker cluster (rnnfast.dask.GloVe, --blocks
+blocks), timing each and scoring each on analogies and WordSim-353, so that the
+distributed run can be set against the spread of the one-machine seeds.
 """
 
 import argparse
@@ -37,6 +42,34 @@ def _stream_split(stream):
     return compute, transfer
 
 
+def _scores(wv, args):
+    analogy = wv.evaluate_word_analogies(args.analogies, restrict_vocab=30000)[0]
+    return 100 * analogy, wv.evaluate_word_pairs(args.similarity)[1][0]
+
+
+def _train(args, vocab, counts, client, shard_bytes):
+    """GloVe on one machine (several seeds) and on the cluster by blocks: time, quality."""
+    from rnnfast import GloVe
+    import rnnfast.dask as rd
+
+    kw = dict(vector_size=args.vector_size, epochs=args.train_epochs, progress=lambda s: None)
+    for seed in range(1, args.seeds + 1):
+        start = time.perf_counter()
+        model = GloVe(seed=seed, **kw).fit_cooccurrence(counts, vocab)
+        analogy, ws = _scores(model.wv, args)
+        print(f"one machine, seed {seed}: {time.perf_counter() - start:.1f}s, final cost "
+              f"{model.cost_[-1]:.4g}, analogy {analogy:.2f}%, WordSim-353 {ws:.3f}")
+    with tempfile.TemporaryDirectory(prefix="rnnfast-bench-") as out:
+        blocked = rd.cooccurrence(args.corpus, vocab, out, blocks=args.blocks,
+                                  window=args.window, client=client, shard_bytes=shard_bytes)
+        start = time.perf_counter()
+        model = rd.GloVe(seed=1, **kw).fit(blocked, vocab, client=client)
+        analogy, ws = _scores(model.wv, args)
+        print(f"2 workers, {args.blocks}x{args.blocks} blocks, seed 1: "
+              f"{time.perf_counter() - start:.1f}s, final cost {model.cost_[-1]:.4g}, "
+              f"analogy {analogy:.2f}%, WordSim-353 {ws:.3f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", default=DEFAULT)
@@ -45,6 +78,13 @@ def main(argv=None):
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--shard-mb", type=float, default=16)
     parser.add_argument("--blocks", type=int, default=2)
+    parser.add_argument("--train-epochs", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--vector-size", type=int, default=100)
+    parser.add_argument("--analogies", default=os.path.join(HERE, "..", "..", "shared", "data",
+                                                           "eval", "questions-words.txt"))
+    parser.add_argument("--similarity", default=os.path.join(HERE, "..", "..", "shared", "data",
+                                                            "eval", "wordsim353.tsv"))
     args = parser.parse_args(argv)
 
     import distributed
@@ -90,6 +130,8 @@ def main(argv=None):
                 for key, value in (("vocab", mid - start), ("cooc", end - mid),
                                    ("compute", compute), ("transfer", transfer)):
                     times[n][key].append(value)
+        if args.train_epochs:
+            _train(args, vocab, want, clients[2], shard_bytes)
     finally:
         for client in clients.values():
             client.close()

@@ -123,6 +123,47 @@ class GloVe:
         V = len(words)
         pairs = glove_pairs(rows, cols, counts, self.x_max, self.alpha)
         self.words_ = words
+        self._start_state(words, resume)
+        # The pairs are shuffled once; each epoch then visits blocks of them in a fresh
+        # random order, each block as it lies. That is a fresh order per epoch at the
+        # cost of a permutation of n / PAIR_BLOCK numbers (a full permutation of the
+        # pairs each epoch took a third of the epoch), and reading pairs in sequence
+        # leaves only the vector rows to be fetched at random.
+        pairs = pairs[np.random.default_rng([self.seed]).permutation(len(pairs))]
+        n_blocks = -(-len(pairs) // PAIR_BLOCK)
+        report = Progress("glove", len(counts), "pairs", self.progress, self.epochs)
+        for epoch in range(len(self.cost_), self.epochs):
+            # one stream per epoch, so that a resumed run visits pairs as an unbroken one
+            blocks = np.random.default_rng([self.seed, epoch]).permutation(n_blocks)
+            cost, skipped = self._epoch(pairs, blocks, report, epoch)
+            self._end_epoch(epoch, cost, skipped, len(pairs), report, self._finite())
+            if self.checkpoint:
+                self.save(self.checkpoint)
+            for cb in self.callbacks:
+                cb(self, epoch)
+        self._set_vectors()
+        return self
+
+    def _finite(self):
+        return all(_checks.all_finite(self.state_[k]) for k in ("W", "W_ctx"))
+
+    def _end_epoch(self, epoch, cost, skipped, n_pairs, report, finite=True):
+        """Record an epoch's cost and skipped pairs and report them; FloatingPointError
+        if training diverged (a non-finite cost or vectors, or every pair skipped)."""
+        if not np.isfinite(cost) or skipped == n_pairs or not finite:
+            raise FloatingPointError(
+                f"training diverged in epoch {epoch + 1} (cost {cost}, {skipped:,} of "
+                f"{n_pairs:,} pairs skipped for a non-finite score); lower "
+                f"learning_rate ({self.learning_rate}) or clip ({self.clip})")
+        self.cost_.append(cost)
+        self.skipped_.append(skipped)
+        report.update((epoch + 1) * n_pairs, epoch, force=True, cost=cost,
+                      cost_per_pair=cost / n_pairs, skipped=skipped)
+
+    def _start_state(self, words, resume):
+        """state_, cost_ and skipped_ to train from: the checkpoint's when resuming (its
+        vocabulary and settings must be these), the state already held, or a fresh one."""
+        V = len(words)
         if resume and self.checkpoint and os.path.exists(self.checkpoint):
             saved = GloVe.load(self.checkpoint)
             if saved.words_ != words or saved.vector_size != self.vector_size:
@@ -143,34 +184,6 @@ class GloVe:
         if _checks.check_glove_state(self.state_, where) != (V, self.vector_size):
             raise ValueError(f"{where} holds vectors of shape {self.state_['W'].shape}, not "
                              f"({V}, {self.vector_size}) for this vocabulary and vector_size")
-        # The pairs are shuffled once; each epoch then visits blocks of them in a fresh
-        # random order, each block as it lies. That is a fresh order per epoch at the
-        # cost of a permutation of n / PAIR_BLOCK numbers (a full permutation of the
-        # pairs each epoch took a third of the epoch), and reading pairs in sequence
-        # leaves only the vector rows to be fetched at random.
-        pairs = pairs[np.random.default_rng([self.seed]).permutation(len(pairs))]
-        n_blocks = -(-len(pairs) // PAIR_BLOCK)
-        report = Progress("glove", len(counts), "pairs", self.progress, self.epochs)
-        for epoch in range(len(self.cost_), self.epochs):
-            # one stream per epoch, so that a resumed run visits pairs as an unbroken one
-            blocks = np.random.default_rng([self.seed, epoch]).permutation(n_blocks)
-            cost, skipped = self._epoch(pairs, blocks, report, epoch)
-            if not np.isfinite(cost) or skipped == len(pairs) or \
-                    not all(_checks.all_finite(self.state_[k]) for k in ("W", "W_ctx")):
-                raise FloatingPointError(
-                    f"training diverged in epoch {epoch + 1} (cost {cost}, {skipped:,} of "
-                    f"{len(pairs):,} pairs skipped for a non-finite score); lower "
-                    f"learning_rate ({self.learning_rate}) or clip ({self.clip})")
-            self.cost_.append(cost)
-            self.skipped_.append(skipped)
-            report.update((epoch + 1) * len(counts), epoch, force=True, cost=cost,
-                          cost_per_pair=cost / len(counts), skipped=skipped)
-            if self.checkpoint:
-                self.save(self.checkpoint)
-            for cb in self.callbacks:
-                cb(self, epoch)
-        self._set_vectors()
-        return self
 
     def _initial_state(self, V):
         rng = np.random.default_rng(self.seed)

@@ -245,3 +245,110 @@ def test_cli_glove_counts_on_the_cluster(client, corpus, tmp_path, capsys):
     assert main(["glove", corpus, "-o", str(out), "--dask", client.scheduler.address,
                  "--max-vocab-size", "10"]) == 2
     assert "--max-vocab-size prunes in reading order" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def glove_corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("glove") / "g.txt"
+    path.write_text(_text(np.random.default_rng(4), 1500), encoding="utf-8")
+    return str(path)
+
+
+def _same_state(a, b):
+    return all(np.array_equal(a.state_[k], b.state_[k]) for k in a.state_) and a.cost_ == b.cost_
+
+
+def test_distributed_glove_with_one_block_is_the_one_machine_run(client, glove_corpus, tmp_path):
+    from rnnfast import GloVe
+    vocab = Vocabulary.from_corpus_file(glove_corpus, min_count=1)
+    counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c1"), blocks=1, client=client)
+    want = GloVe(vector_size=6, epochs=4, workers=1, seed=5).fit_cooccurrence(counts.to_coo(),
+                                                                            vocab)
+    got = rd.GloVe(vector_size=6, epochs=4, seed=5).fit(counts, vocab, client=client)
+    assert _same_state(got, want)  # bit for bit
+    assert got.wv.index_to_key == vocab.words
+    np.testing.assert_array_equal(got.wv.vectors, want.wv.vectors)
+
+
+def test_distributed_glove_equals_its_in_process_schedule_and_resumes(client, glove_corpus,
+                                                                      tmp_path):
+    vocab = Vocabulary.from_corpus_file(glove_corpus, min_count=1)
+    counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c2"), blocks=2, client=client)
+    kw = dict(vector_size=6, seed=5)
+    got = rd.GloVe(epochs=4, **kw).fit(str(tmp_path / "c2"), vocab, client=client)
+    simulated = rd.GloVe(epochs=4, **kw)._fit_blocks(counts, vocab.words, False, rd._InProcess())
+    assert _same_state(got, simulated)
+    # the cost it reaches is the one-block run's, to within a few per cent
+    one = rd.GloVe(epochs=4, **kw)._fit_blocks(
+        rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c1"), blocks=1, client=client),
+        vocab.words, False, rd._InProcess())
+    assert got.cost_[-1] == pytest.approx(one.cost_[-1], rel=0.05)
+    # two epochs, a checkpoint, then two more: the same as four at once
+    ckpt = str(tmp_path / "ckpt.npz")
+    rd.GloVe(epochs=2, checkpoint=ckpt, **kw).fit(counts, vocab, client=client)
+    resumed = rd.GloVe(epochs=4, checkpoint=ckpt, **kw).fit(counts, vocab, client=client,
+                                                            resume=True)
+    assert _same_state(resumed, got)
+
+
+def test_distributed_glove_goes_on_from_its_checkpoint_when_a_worker_dies(client, glove_corpus,
+                                                                          tmp_path):
+    vocab = Vocabulary.from_corpus_file(glove_corpus, min_count=1)
+    counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c2"), blocks=2, client=client)
+    kw = dict(vector_size=6, seed=5, epochs=3)
+    want = rd.GloVe(**kw)._fit_blocks(counts, vocab.words, False, rd._InProcess())
+    marker = str(tmp_path / "killed")
+
+    def die_in_second_epoch():
+        import rnnfast.dask as mod
+        original = mod._train_stratum
+
+        def dying(rows, ctx, pairs, order_seed, *rest):
+            if len(order_seed) > 1 and order_seed[1] == 1:  # epoch 2
+                try:
+                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    return original(rows, ctx, pairs, order_seed, *rest)
+                os._exit(1)
+            return original(rows, ctx, pairs, order_seed, *rest)
+
+        mod._train_stratum = dying
+
+    client.run(die_in_second_epoch)
+    try:
+        got = rd.GloVe(checkpoint=str(tmp_path / "ckpt.npz"), **kw).fit(counts, vocab,
+                                                                        client=client)
+    finally:
+        client.restart()
+    assert os.path.exists(marker)
+    assert _same_state(got, want)
+
+
+def test_distributed_glove_resumes_from_its_checkpoint_when_blocks_are_lost(
+        client, glove_corpus, tmp_path, monkeypatch):
+    # what Dask raises when a block's only copy died with its worker
+    from distributed.scheduler import KilledWorker
+    vocab = Vocabulary.from_corpus_file(glove_corpus, min_count=1)
+    counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c2"), blocks=2, client=client)
+    kw = dict(vector_size=6, seed=5, epochs=3)
+    want = rd.GloVe(**kw)._fit_blocks(counts, vocab.words, False, rd._InProcess())
+    gathered, fits = [], []
+    gather, fit_blocks = rd._OnCluster.gather, rd.GloVe._fit_blocks
+
+    def failing_gather(self, futures):
+        gathered.append(1)
+        if len(gathered) == 4:  # the second epoch's figures (after the first's state)
+            raise KilledWorker("_train_stratum", "tcp://lost:1", 3)
+        return gather(self, futures)
+
+    monkeypatch.setattr(rd._OnCluster, "gather", failing_gather)
+    monkeypatch.setattr(rd.GloVe, "_fit_blocks",
+                        lambda self, *a: fits.append(a[2]) or fit_blocks(self, *a))
+    got = rd.GloVe(checkpoint=str(tmp_path / "ckpt.npz"), **kw).fit(counts, vocab,
+                                                                    client=client)
+    assert fits == [False, True]  # the second attempt resumed
+    assert _same_state(got, want)
+    monkeypatch.setattr(rd._OnCluster, "gather", lambda self, f: (_ for _ in ()).throw(
+        KilledWorker("_train_stratum", "tcp://lost:1", 3)))
+    with pytest.raises(KilledWorker):  # without a checkpoint there is nothing to resume
+        rd.GloVe(**kw).fit(counts, vocab, client=client)
