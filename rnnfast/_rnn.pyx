@@ -419,11 +419,13 @@ cdef void _readout(int B, int T, int H, int nd, int pooling, const floating *out
         memcpy(R + b * Hd, out + b * T * Hd, Hd * sizeof(floating))
         for t in range(1, n):
             o = out + (b * T + t) * Hd
-            for j in range(Hd):
-                if pooling == MEAN:
+            if pooling == MEAN:
+                for j in range(Hd):
                     R[b * Hd + j] += o[j]
-                elif o[j] > R[b * Hd + j]:
-                    R[b * Hd + j] = o[j]
+            else:
+                for j in range(Hd):
+                    if o[j] > R[b * Hd + j]:
+                        R[b * Hd + j] = o[j]
         if pooling == MEAN:
             inv = 1 / <floating>n
             for j in range(Hd):

@@ -29,7 +29,7 @@ from scipy import sparse
 from rnnfast import _checks, persist
 from rnnfast._glove import partition
 from rnnfast import glove as _glove_model
-from rnnfast.cooccur import _count, weight_scale
+from rnnfast.cooccur import _count, parse_memory, weight_scale
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
 
@@ -367,6 +367,7 @@ def cooccurrence(paths, vocab, out, blocks=1, window=10, symmetric=True,
     if not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"out must be a directory path or URL, got {type(out).__name__}")
     out = os.fspath(out)
+    parse_memory(memory_limit)  # its error here, not from every worker
     pieces = shards(paths, shard_bytes)
     plain = all(not s[3] for s in pieces)
     # the one-machine bound on tokens: the bytes of a plain file, else what a

@@ -301,8 +301,9 @@ class _BaseRNN(BaseEstimator):
         if k is None or x.shape[1] <= k:
             return x, lengths, None, ids, y
         start = np.maximum(lengths - k, 0)
-        # each layer's state after the first `start` steps: a run over them alone
-        _, h_n = self._forward(x, np.maximum(start, 1))
+        # each layer's state after the first `start` steps: a run over those steps alone
+        prefix = np.ascontiguousarray(x[:, :max(int(start.max()), 1)])
+        _, h_n = self._forward(prefix, np.maximum(start, 1))
         h0 = np.where((start > 0)[None, :, None], h_n, 0)
         rows = np.arange(len(x))[:, None]
         cols = np.minimum(start[:, None] + np.arange(k)[None, :], x.shape[1] - 1)

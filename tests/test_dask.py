@@ -104,6 +104,11 @@ def test_vocabulary_errors_read_as_on_one_machine(client, corpus):
         rd.build_vocab(corpus, min_count=100000, client=client)
     with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
         rd.build_vocab(corpus, client="tcp://nowhere:1")
+    vocab = Vocabulary.from_corpus_file(corpus, min_count=1)
+    with pytest.raises(ValueError, match="memory_limit 'lots' is not a size"):
+        rd.cooccurrence(corpus, vocab, "unused", memory_limit="lots", client=client)
+    with pytest.raises(ValueError, match="blocks must be >= 1"):
+        rd.cooccurrence(corpus, vocab, "unused", blocks=0, client=client)
 
 
 def test_shards_of_a_remote_filesystem_count_as_local_ones(corpus):
