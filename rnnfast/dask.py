@@ -183,6 +183,12 @@ def _n_workers(client):
     return max(1, len(client.scheduler_info()["workers"]))
 
 
+def _aligned(a):
+    """`a`, or an aligned copy: an array that travelled between processes may be a view
+    of a byte buffer at any offset, which the C kernels must not read."""
+    return a if a.ctypes.data % 8 == 0 else a.copy()
+
+
 def _pick(result, i):
     """Part i of a shard task's partitioned result (a task of its own, run where the
     result lives, so that each reducer fetches only its part)."""
@@ -291,8 +297,7 @@ def _cooc_shard(shard, words, window, symmetric, distance_weighting, memory_limi
                    divide=False)
     records = np.concatenate(got) if got else np.zeros(0, _RECORD)
     del got
-    # arrays that travelled between processes may be unaligned views of a byte buffer
-    block_of_row = np.require(block_of_row, np.int32, "CA")
+    block_of_row = _aligned(block_of_row)
     grouped, bounds = partition(records, len(words), block_of_row, blocks)
     return [grouped[bounds[p]:bounds[p + 1]] for p in range(blocks)], len(records)
 
@@ -474,6 +479,7 @@ def _train_stratum(rows, ctx, pairs, order_seed, learning_rate, clip):
 
     rows = {k: v.copy() for k, v in rows.items()}
     ctx = {k: v.copy() for k, v in ctx.items()}
+    pairs = _aligned(pairs)
     stats = np.zeros(1, EPOCH_STATS_DTYPE)
     if len(pairs):
         n_blocks = -(-len(pairs) // _glove_model.PAIR_BLOCK)

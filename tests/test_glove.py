@@ -290,3 +290,19 @@ def test_partition_refuses_arrays_it_cannot_read_safely():
     records["k"][2] = 9  # row 3 of a 3-word vocabulary
     with pytest.raises(ValueError, match=r"record keys must lie in 0..V\*V-1"):
         partition(records, 3, parts, 2)
+
+
+def test_kernels_refuse_record_arrays_at_a_misaligned_address():
+    # numpy calls a packed record array aligned at any offset; the C structs are not
+    from rnnfast import _glove
+    records = np.frombuffer(bytearray(16 * 3 + 1), _glove.RECORD_DTYPE, 3, offset=1)
+    with pytest.raises(ValueError, match="records is not 8-byte aligned"):
+        _glove.partition(records, 3, np.zeros(3, np.int32), 1)
+    V, d = 3, 2
+    state = {k: np.ones((V, d), np.float32) for k in ("W", "W_ctx", "G_W", "G_ctx")}
+    state.update({k: np.ones(V, np.float32) for k in ("b", "b_ctx", "G_b", "G_bctx")})
+    pairs = np.frombuffer(bytearray(16 * 2 + 1), _glove.PAIR_DTYPE, 2, offset=1)
+    with pytest.raises(ValueError, match="pairs is not 4-byte aligned"):
+        _glove.glove_epoch(state["W"], state["W_ctx"], state["b"], state["b_ctx"], state["G_W"],
+                           state["G_ctx"], state["G_b"], state["G_bctx"], pairs, None, 0, 2,
+                           0.05, 100.0)
