@@ -338,9 +338,9 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
  * center is the word its context words, the inputs, predict (as in word2vec's
  * C tool, for skip-gram too). Window i + 1 is planned while window i trains.
  * scratch: 2 * (k1 + 1) + 2 * window ints. */
-static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
-                               int32_t n, float alpha, float *work, int32_t *scratch,
-                               rf_sgns_stats *st)
+static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+                                    int32_t n, float alpha, float *work, int32_t *scratch,
+                                    rf_sgns_stats *st, const int count)
 {
     const int32_t k1 = m->negative + 1, k1_used = m->negative > 0 ? k1 : 0;
     int32_t *plans[2] = {scratch, scratch + k1 + 1};
@@ -368,8 +368,36 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
         rf_train_window(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes, alpha, work,
                         &st->loss);
         st->pairs += m->cbow ? 1 : n_in;
+        if (count) {
+            for (int32_t a = 0; a < n_in; a++) m->updates_in[inputs[a]]++;
+            if (m->updates_out)
+                for (int32_t b = 0; b < k1_used; b++) m->updates_out[plan[1 + b]]++;
+            if (m->updates_syn1)
+                for (int32_t c = 0; c < n_nodes; c++) m->updates_syn1[nodes[c]]++;
+        }
     }
 }
+
+/* The body compiled twice, with and without the counts, so that the windows'
+ * loop holds no test for them; the choice is made once per sentence. */
+RF_HOT
+static void rf_sentence_counted(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+                                int32_t n, float alpha, float *work, int32_t *scratch,
+                                rf_sgns_stats *st)
+{
+    rf_sentence_body(m, rng, ids, n, alpha, work, scratch, st, 1);
+}
+
+static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+                               int32_t n, float alpha, float *work, int32_t *scratch,
+                               rf_sgns_stats *st)
+{
+    if (m->updates_in)
+        rf_sentence_counted(m, rng, ids, n, alpha, work, scratch, st);
+    else
+        rf_sentence_body(m, rng, ids, n, alpha, work, scratch, st, 0);
+}
+
 
 /* Floats of workspace rf_sentence needs. */
 static size_t rf_work_floats(const rf_sgns_model *m)
@@ -432,8 +460,8 @@ out:
 RF_HOT
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
-                       float alpha_start, float alpha_end, int64_t words_total,
-                       rf_sgns_stats *stats, volatile const int *stop)
+                       float alpha_start, float alpha_end, int64_t words_before,
+                       int64_t words_total, rf_sgns_stats *stats, volatile const int *stop)
 {
     rf_reader r;
     char token[RF_MAX_TOKEN + 1];
@@ -443,7 +471,7 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
     int32_t n = 0, raw = 0;   /* kept and raw tokens of the sentence being read */
-    int64_t words = 0;        /* raw tokens of the range before that sentence */
+    int64_t words = words_before;  /* raw tokens of the pass before that sentence */
     if (!work || !scratch || !sentence) {
         rc = -1;
         goto out;
@@ -501,6 +529,13 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
     m->keep_below = keep_below;
     m->alias_accept = alias_accept;
     m->alias_other = alias_other;
+}
+
+void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, uint32_t *syn1)
+{
+    m->updates_in = in;
+    m->updates_out = out;
+    m->updates_syn1 = syn1;
 }
 
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,

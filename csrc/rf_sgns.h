@@ -32,6 +32,9 @@ typedef struct {
     const uint32_t *keep_below;  /* (V,) keep a token when a 32-bit draw is below this */
     const uint32_t *alias_accept;/* (V,) noise sampler: Walker alias tables */
     const int32_t *alias_other;  /* (V,) */
+    uint32_t *updates_in;        /* (V,) or NULL: updates of each W_in row, counted */
+    uint32_t *updates_out;       /* (V,) or NULL: of each W_out row */
+    uint32_t *updates_syn1;      /* (V,) or NULL: of each syn1 row */
 } rf_sgns_model;
 
 /* Set every field of m; the arrays are the caller's and must outlive it. */
@@ -43,6 +46,12 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
 /* Turn on hierarchical softmax: syn1 and the paths are the caller's. */
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                           const uint8_t *path_codes, const int64_t *path_ends, int32_t max_path);
+
+/* Count, in the training passes, how often each row of W_in, W_out and syn1 is
+ * moved (one per window it takes part in; a table the model lacks may be NULL).
+ * The counts are not atomic: with several threads a few may be lost. The
+ * passes check for counting once per sentence, so they cost nothing when off. */
+void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, uint32_t *syn1);
 
 /* Added to as training goes, so that another thread can read progress from it. */
 typedef struct {
@@ -86,12 +95,13 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
                        volatile const int *stop);
 
 /* One pass over the lines that start in [start, end) of a text file, each line
- * a sentence of whitespace-separated tokens, unknown tokens dropped.
+ * a sentence of whitespace-separated tokens, unknown tokens dropped; words_before
+ * raw words of the pass were read before the range (for the learning rate).
  * Returns 0, -1 when out of memory, -2 on a read error, RF_NUL_BYTE at a NUL byte. */
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
-                       float alpha_start, float alpha_end, int64_t words_total,
-                       rf_sgns_stats *stats, volatile const int *stop);
+                       float alpha_start, float alpha_end, int64_t words_before,
+                       int64_t words_total, rf_sgns_stats *stats, volatile const int *stop);
 
 /* Walker alias tables for drawing index i with probability weights[i] / sum. */
 void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,

@@ -9,7 +9,9 @@ cdef extern from "rf_sgns.h" nogil:
     enum:
         RF_MAX_WINDOW_ROWS
     ctypedef struct rf_sgns_model:
-        pass
+        int32_t vocab_size
+        int32_t negative
+        int32_t hs
     ctypedef struct rf_sgns_stats:
         double loss
         int64_t pairs
@@ -23,6 +25,8 @@ cdef extern from "rf_sgns.h" nogil:
     double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
                          const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
                          int32_t k, float alpha, float *work)
+    void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *inp, uint32_t *out,
+                                   uint32_t *syn1)
     void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                               const uint8_t *path_codes, const int64_t *path_ends,
                               int32_t max_path)
@@ -38,8 +42,8 @@ cdef extern from "rf_sgns.h" nogil:
                            volatile const int *stop)
     int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                            const char *path, int64_t start, int64_t end,
-                           float alpha_start, float alpha_end, int64_t words_total,
-                           rf_sgns_stats *stats, volatile const int *stop)
+                           float alpha_start, float alpha_end, int64_t words_before,
+                           int64_t words_total, rf_sgns_stats *stats, volatile const int *stop)
     void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,
                         double *scratch, int32_t *stack)
 
@@ -47,3 +51,4 @@ cdef extern from "rf_sgns.h" nogil:
 cdef class SGNSModel:
     cdef rf_sgns_model m
     cdef object _arrays  # keeps the arrays behind m's pointers alive
+    cdef object _updates  # and the update counters'

@@ -164,6 +164,33 @@ cdef class SGNSModel:
             rf_sgns_model_set_hs(&self.m, &syn1[0, 0], &nodes[0] if nodes.shape[0] else NULL,
                                  &codes[0] if codes.shape[0] else NULL, &path_ends[0], longest)
 
+    def count_updates(self, uint32_t[::1] updates_in, uint32_t[::1] updates_out=None,
+                      uint32_t[::1] updates_syn1=None):
+        """From now on, add to updates_*[i] (V,) uint32 each time the training passes
+        move row i of W_in, W_out or syn1 (the last two: None when the model has no such
+        table). count_updates(None) stops counting."""
+        cdef Py_ssize_t V = self.m.vocab_size
+        cdef uint32_t *ptrs[3]
+        if updates_in is None:
+            rf_sgns_model_set_updates(&self.m, NULL, NULL, NULL)
+            self._updates = None
+            return
+        for k, (name, counts, table) in enumerate((
+                ("updates_in", updates_in, True),
+                ("updates_out", updates_out, self.m.negative > 0),
+                ("updates_syn1", updates_syn1, self.m.hs))):
+            if (counts is None) == table:
+                raise ValueError(f"count_updates: {name} must be given exactly when the "
+                                 "model has its table")
+            if counts is not None and counts.shape[0] != V:
+                raise ValueError(f"count_updates: {name} must have shape ({V},), got "
+                                 f"({counts.shape[0]},)")
+        ptrs[0] = &updates_in[0]
+        ptrs[1] = &updates_out[0] if updates_out is not None else NULL
+        ptrs[2] = &updates_syn1[0] if updates_syn1 is not None else NULL
+        self._updates = (updates_in, updates_out, updates_syn1)
+        rf_sgns_model_set_updates(&self.m, ptrs[0], ptrs[1], ptrs[2])
+
     def train_ids(self, const int32_t[::1] ids, const int64_t[::1] sentence_ends,
                   const int64_t[::1] raw_ends, uint64_t[::1] rng_state, float alpha_start,
                   float alpha_end, int64_t words_before, int64_t words_total, stats,
@@ -187,8 +214,9 @@ cdef class SGNSModel:
 
     def train_file(self, TokenTable table, bytes path, int64_t start, int64_t end,
                    uint64_t[::1] rng_state, float alpha_start, float alpha_end,
-                   int64_t words_total, stats, int slot, int[::1] stop):
-        """Train on the lines starting in [start, end) of a file, adding to stats[slot]."""
+                   int64_t words_total, stats, int slot, int[::1] stop, int64_t words_before=0):
+        """Train on the lines starting in [start, end) of a file, adding to stats[slot];
+        the pass read words_before raw words before the range (for the learning rate)."""
         cdef const char *cpath = path
         cdef rf_sgns_stats *st = <rf_sgns_stats *>record_ptr(stats, STATS_DTYPE, "stats", True)
         cdef int rc
@@ -196,7 +224,8 @@ cdef class SGNSModel:
             raise ValueError("train_file: slot outside stats")
         with nogil:
             rc = rf_sgns_train_file(&self.m, &table.table, &rng_state[0], cpath, start, end,
-                                    alpha_start, alpha_end, words_total, st + slot, &stop[0])
+                                    alpha_start, alpha_end, words_before, words_total,
+                                    st + slot, &stop[0])
         if rc == -1:
             raise MemoryError("out of memory in a training worker")
         check_read(rc, path)

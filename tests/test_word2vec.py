@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from rnnfast import KeyedVectors, LineSentence, Word2Vec
 from rnnfast.datasets import toy_analogies, toy_corpus
@@ -244,3 +245,84 @@ def test_interrupted_save_leaves_no_file(tmp_path, corpus, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         model.save(path)
     assert os.listdir(tmp_path) == []
+
+
+def _count_run(sentences, counting, **kw):
+    """One pass of the kernel over `sentences`, with or without update counters;
+    returns (model, counters)."""
+    from rnnfast._sgns import STATS_DTYPE
+    model = Word2Vec(vector_size=8, min_count=1, sample=0, shrink_windows=False, seed=1,
+                     **QUIET, **kw)
+    model.build_vocab(sentences)
+    kernel = model._kernel_model()
+    counters = None
+    if counting:
+        counters = [np.zeros(len(model.vocab), np.uint32) if t is not None else None
+                    for t in (model.wv.vectors, model.syn1neg, model.syn1)]
+        kernel.count_updates(*counters)
+    ids = np.array([model.vocab.key_to_index[w] for s in sentences for w in s], np.int32)
+    ends = np.cumsum([len(s) for s in sentences]).astype(np.int64)
+    kernel.train_ids(ids, ends, ends.copy(), np.array([5], np.uint64), 0.025, 0.001, 0,
+                     int(ends[-1]), np.zeros(1, STATS_DTYPE), 0, np.zeros(1, np.int32))
+    return model, counters
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(1, 12), min_size=1, max_size=6),
+       window=st.integers(1, 4), sg=st.integers(0, 1), hs=st.integers(0, 1),
+       negative=st.integers(0, 3), seed=st.integers(0, 2**16))
+def test_update_counts_are_the_windows_rows_and_change_no_vector(lengths, window, sg, hs,
+                                                                 negative, seed):
+    if not hs and not negative:
+        negative = 2
+    rng = np.random.default_rng(seed)
+    sentences = [[f"w{i}" for i in rng.integers(0, 7, n)] for n in lengths]
+    kw = dict(window=window, sg=sg, hs=hs, negative=negative)
+    plain, _ = _count_run(sentences, False, **kw)
+    model, (c_in, c_out, c_syn1) = _count_run(sentences, True, **kw)
+    for a, b in ((plain.wv.vectors, model.wv.vectors), (plain.syn1neg, model.syn1neg),
+                 (plain.syn1, model.syn1)):
+        assert (a is None and b is None) or np.array_equal(a, b)  # counting moves nothing
+    # every window with an input: its context words' input rows, its center's output
+    # rows (and negative noise rows), its center's path nodes
+    V = len(model.vocab)
+    want_in, centers, windows = np.zeros(V, np.int64), np.zeros(V, np.int64), 0
+    for s in sentences:
+        ids = [model.vocab.key_to_index[w] for w in s]
+        n = len(ids)
+        for i, v in enumerate(ids):
+            want_in[v] += min(i, window) + min(n - 1 - i, window)
+            if n > 1:
+                centers[v] += 1
+                windows += 1
+    np.testing.assert_array_equal(c_in, want_in)
+    if negative:
+        assert int(c_out.sum()) == windows * (negative + 1)
+        assert np.all(c_out >= centers)
+    else:
+        assert c_out is None
+    if hs:
+        nodes, _, ends = model.vocab.huffman_paths()
+        want = np.zeros(V, np.int64)
+        for v in range(V):
+            np.add.at(want, nodes[(ends[v - 1] if v else 0):ends[v]], centers[v])
+        np.testing.assert_array_equal(c_syn1, want)
+    else:
+        assert c_syn1 is None
+
+
+def test_update_counters_are_checked():
+    model = Word2Vec(vector_size=4, min_count=1, negative=2, hs=0, **QUIET)
+    model.build_vocab([["a", "b", "c"]])
+    kernel = model._kernel_model()
+    good = np.zeros(3, np.uint32)
+    with pytest.raises(ValueError, match=r"updates_in must have shape \(3,\), got \(2,\)"):
+        kernel.count_updates(np.zeros(2, np.uint32), good)
+    with pytest.raises(ValueError, match="updates_out must be given exactly when"):
+        kernel.count_updates(good)
+    with pytest.raises(ValueError, match="updates_syn1 must be given exactly when"):
+        kernel.count_updates(good, good.copy(), good.copy())
+    with pytest.raises(ValueError, match="Buffer dtype mismatch"):
+        kernel.count_updates(np.zeros(3, np.int64), good)
+    kernel.count_updates(good, good.copy())
+    kernel.count_updates(None)  # off again
