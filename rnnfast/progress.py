@@ -52,9 +52,14 @@ class Progress:
     """Rate-limited reports of one phase: `total` units (None: not known beforehand)
     in each of `epochs` epochs.
 
-    callback: called with each status dict (None: the "rnnfast" logger at INFO)."""
+    callback: called with each status dict (None: the "rnnfast" logger at INFO;
+    False: no reports). Every estimator's `progress` argument ends here."""
 
     def __init__(self, task, total, unit, callback=None, epochs=1, interval=1.0):
+        if callback is not None and callback is not False and not callable(callback):
+            raise TypeError("progress must be a callable taking a status dict, False (no "
+                            "reports) or None (the 'rnnfast' logger), got "
+                            f"{type(callback).__name__}")
         self.task = task
         self.unit = unit
         self.epochs = max(int(epochs), 1)
@@ -67,6 +72,8 @@ class Progress:
     def update(self, done, epoch=0, force=False, **figures):
         """Report if `interval` has passed since the last report (or `force`);
         `done` counts units from the start of the first epoch."""
+        if self.callback is False:
+            return
         now = time.perf_counter()
         if not force and self.last is not None and now - self.last < self.interval:
             return

@@ -47,3 +47,17 @@ def test_a_stream_of_unknown_length():
     progress.update(1234, force=True, distinct=5)
     assert reports[-1]["fraction"] is None and reports[-1]["eta"] is None
     assert format_status(reports[-1]).startswith("vocabulary  1,234 tokens")
+
+
+def test_progress_false_is_silent_and_a_wrong_type_is_named(tmp_path, caplog):
+    import logging
+    import pytest
+    path = corpus_file(tmp_path)
+    with caplog.at_level(logging.INFO, logger="rnnfast"):
+        Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress=False)
+    assert not [r for r in caplog.records if r.name == "rnnfast"]
+    with caplog.at_level(logging.INFO, logger="rnnfast"):
+        Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1)
+    assert [r for r in caplog.records if r.name == "rnnfast"]  # None: the logger
+    with pytest.raises(TypeError, match="progress must be a callable"):
+        Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress="yes")
