@@ -158,13 +158,14 @@ def _dask_counts(args):
     import tempfile
 
     import rnnfast.dask as rd
+    from rnnfast.dask._cluster import _cluster
 
     if args.max_vocab_size is not None:
         raise ValueError("--max-vocab-size prunes in reading order, which a split corpus "
                          "cannot reproduce; leave it out with --dask")
     with contextlib.ExitStack() as stack:
         if args.dask == "local":
-            client = stack.enter_context(rd._cluster(None))
+            client = stack.enter_context(_cluster(None))
         else:
             from distributed import Client
             client = stack.enter_context(Client(args.dask))

@@ -13,6 +13,8 @@ distributed = pytest.importorskip("distributed")
 
 from rnnfast import Vocabulary, cooccur, cooccurrence  # noqa: E402
 import rnnfast.dask as rd  # noqa: E402
+from rnnfast.dask import counting  # noqa: E402
+from rnnfast.dask._cluster import _InProcess, _OnCluster  # noqa: E402
 
 # the workers cannot import this file: the functions they run from it travel by value
 pytest.importorskip("cloudpickle").register_pickle_by_value(sys.modules[__name__])
@@ -123,10 +125,10 @@ def test_shards_of_a_remote_filesystem_count_as_local_ones(corpus):
     local = rd.shards(corpus, shard_bytes=83)
     assert [s[1:] for s in remote] == [s[1:] for s in local]
     for r, s in zip(remote, local):
-        a, b = rd._vocab_shard(r, 1), rd._vocab_shard(s, 1)
+        a, b = counting._vocab_shard(r, 1), counting._vocab_shard(s, 1)
         assert a[1:] == b[1:]
-        assert dict(zip(rd._unpack(*a[0][0][:2]), a[0][0][2])) == \
-            dict(zip(rd._unpack(*b[0][0][:2]), b[0][0][2]))
+        assert dict(zip(counting._unpack(*a[0][0][:2]), a[0][0][2])) == \
+            dict(zip(counting._unpack(*b[0][0][:2]), b[0][0][2]))
 
 
 def _tiny_budget():
@@ -214,7 +216,7 @@ def test_a_worker_killed_mid_task_still_gives_the_exact_counts(client, corpus, t
 
     def die_once():
         # in each worker: the first shard task to run kills its process (once in all)
-        import rnnfast.dask as mod
+        import rnnfast.dask.counting as mod
         original = mod._vocab_shard
 
         def dying(shard, parts):
@@ -246,7 +248,7 @@ def test_cli_glove_counts_on_the_cluster(client, corpus, tmp_path, capsys):
                  "--blocks-dir", str(tmp_path / "blocks")]) == 0
     wv = KeyedVectors.load_word2vec_format(str(out))
     assert wv.index_to_key == Vocabulary.from_corpus_file(corpus, min_count=2).words
-    assert (tmp_path / "blocks" / rd.MANIFEST).exists()  # --blocks-dir is kept
+    assert (tmp_path / "blocks" / counting.MANIFEST).exists()  # --blocks-dir is kept
     assert main(["glove", corpus, "-o", str(out), "--dask", client.scheduler.address,
                  "--max-vocab-size", "10"]) == 2
     assert "--max-vocab-size prunes in reading order" in capsys.readouterr().err
@@ -281,12 +283,12 @@ def test_distributed_glove_equals_its_in_process_schedule_and_resumes(client, gl
     counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c2"), blocks=2, client=client)
     kw = dict(vector_size=6, seed=5)
     got = rd.GloVe(epochs=4, **kw).fit(str(tmp_path / "c2"), vocab, client=client)
-    simulated = rd.GloVe(epochs=4, **kw)._fit_blocks(counts, vocab.words, False, rd._InProcess())
+    simulated = rd.GloVe(epochs=4, **kw)._fit_blocks(counts, vocab.words, False, _InProcess())
     assert _same_state(got, simulated)
     # the cost it reaches is the one-block run's, to within a few per cent
     one = rd.GloVe(epochs=4, **kw)._fit_blocks(
         rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c1"), blocks=1, client=client),
-        vocab.words, False, rd._InProcess())
+        vocab.words, False, _InProcess())
     assert got.cost_[-1] == pytest.approx(one.cost_[-1], rel=0.05)
     # two epochs, a checkpoint, then two more: the same as four at once
     ckpt = str(tmp_path / "ckpt.npz")
@@ -301,11 +303,11 @@ def test_distributed_glove_goes_on_from_its_checkpoint_when_a_worker_dies(client
     vocab = Vocabulary.from_corpus_file(glove_corpus, min_count=1)
     counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c2"), blocks=2, client=client)
     kw = dict(vector_size=6, seed=5, epochs=3)
-    want = rd.GloVe(**kw)._fit_blocks(counts, vocab.words, False, rd._InProcess())
+    want = rd.GloVe(**kw)._fit_blocks(counts, vocab.words, False, _InProcess())
     marker = str(tmp_path / "killed")
 
     def die_in_second_epoch():
-        import rnnfast.dask as mod
+        import rnnfast.dask.glove as mod
         original = mod._train_stratum
 
         def dying(rows, ctx, pairs, order_seed, *rest):
@@ -336,9 +338,9 @@ def test_distributed_glove_resumes_from_its_checkpoint_when_blocks_are_lost(
     vocab = Vocabulary.from_corpus_file(glove_corpus, min_count=1)
     counts = rd.cooccurrence(glove_corpus, vocab, str(tmp_path / "c2"), blocks=2, client=client)
     kw = dict(vector_size=6, seed=5, epochs=3)
-    want = rd.GloVe(**kw)._fit_blocks(counts, vocab.words, False, rd._InProcess())
+    want = rd.GloVe(**kw)._fit_blocks(counts, vocab.words, False, _InProcess())
     gathered, fits = [], []
-    gather, fit_blocks = rd._OnCluster.gather, rd.GloVe._fit_blocks
+    gather, fit_blocks = _OnCluster.gather, rd.GloVe._fit_blocks
 
     def failing_gather(self, futures):
         gathered.append(1)
@@ -346,14 +348,14 @@ def test_distributed_glove_resumes_from_its_checkpoint_when_blocks_are_lost(
             raise KilledWorker("_train_stratum", "tcp://lost:1", 3)
         return gather(self, futures)
 
-    monkeypatch.setattr(rd._OnCluster, "gather", failing_gather)
+    monkeypatch.setattr(_OnCluster, "gather", failing_gather)
     monkeypatch.setattr(rd.GloVe, "_fit_blocks",
                         lambda self, *a: fits.append(a[2]) or fit_blocks(self, *a))
     got = rd.GloVe(checkpoint=str(tmp_path / "ckpt.npz"), **kw).fit(counts, vocab,
                                                                     client=client)
     assert fits == [False, True]  # the second attempt resumed
     assert _same_state(got, want)
-    monkeypatch.setattr(rd._OnCluster, "gather", lambda self, f: (_ for _ in ()).throw(
+    monkeypatch.setattr(_OnCluster, "gather", lambda self, f: (_ for _ in ()).throw(
         KilledWorker("_train_stratum", "tcp://lost:1", 3)))
     with pytest.raises(KilledWorker):  # without a checkpoint there is nothing to resume
         rd.GloVe(**kw).fit(counts, vocab, client=client)
