@@ -279,11 +279,7 @@ class Word2Vec:
             pairs = int(stats["pairs"].sum())
             self.running_training_loss += float(stats["loss"].sum())
             self.training_loss_.append(float(stats["loss"].sum()) / pairs if pairs else float("nan"))
-            for cb in callbacks:
-                if hasattr(cb, "on_epoch_end"):
-                    cb.on_epoch_end(self)
-                elif callable(cb) and not hasattr(cb, "on_train_begin"):
-                    cb(self, epoch)
+            _epoch_end(callbacks, self, epoch)
         report.update(epochs * total, epochs - 1, force=True, alpha=_alpha_at(start, end, 1.0),
                       loss=self.training_loss_[-1])
         _call(callbacks, "on_train_end", self)
@@ -451,6 +447,16 @@ def _call(callbacks, hook, model):
         method = getattr(cb, hook, None)
         if method is not None:
             method(model)
+
+
+def _epoch_end(callbacks, model, epoch):
+    """The end-of-epoch hook: a CallbackAny2Vec's on_epoch_end, or a plain callable
+    called as cb(model, epoch)."""
+    for cb in callbacks:
+        if hasattr(cb, "on_epoch_end"):
+            cb.on_epoch_end(model)
+        elif callable(cb) and not hasattr(cb, "on_train_begin"):
+            cb(model, epoch)
 
 
 def _max_sentence_length(sentences):

@@ -359,3 +359,146 @@ def test_distributed_glove_resumes_from_its_checkpoint_when_blocks_are_lost(
         KilledWorker("_train_stratum", "tcp://lost:1", 3)))
     with pytest.raises(KilledWorker):  # without a checkpoint there is nothing to resume
         rd.GloVe(**kw).fit(counts, vocab, client=client)
+
+
+# --- Word2Vec, combined across the workers ---------------------------------------------
+
+W2V = dict(vector_size=8, window=3, min_count=1, epochs=3, workers=1, seed=2,
+           progress=False)
+
+
+@pytest.fixture(scope="module")
+def w2v_corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("w2v") / "w.txt"
+    path.write_text(_text(np.random.default_rng(6), 1200), encoding="utf-8")
+    return str(path)
+
+
+def _w2v_in_process(path, replicas, **kw):
+    """The cluster run's schedule, here: `replicas` replicas one after another."""
+    m = rd.Word2Vec(**kw)
+    m._adopt_vocab(Vocabulary.from_corpus_file(path, min_count=1), False, None)
+    m._rng = None
+    m._epochs(m._pieces(path), _InProcess(), [None] * replicas)
+    return m
+
+
+def _same_tables(a, b):
+    for x, y in ((a.wv.vectors, b.wv.vectors), (a.syn1neg, b.syn1neg), (a.syn1, b.syn1)):
+        assert (x is None and y is None) or np.array_equal(x, y)
+    assert a.training_loss_ == b.training_loss_
+
+
+@pytest.mark.parametrize("sg,hs,negative", [(1, 0, 5), (0, 0, 5), (1, 1, 0), (0, 1, 3)])
+def test_distributed_word2vec_with_one_replica_is_the_one_machine_run(w2v_corpus, sg, hs,
+                                                                      negative):
+    from rnnfast import Word2Vec
+    kw = dict(W2V, sg=sg, hs=hs, negative=negative)
+    want = Word2Vec(corpus_file=w2v_corpus, **kw)
+    got = _w2v_in_process(w2v_corpus, 1, sync_words=1500, **kw)  # several pieces
+    assert len(got._pieces(w2v_corpus)) > 3
+    assert got.wv.index_to_key == want.wv.index_to_key
+    _same_tables(got, want)  # bit for bit
+
+
+@pytest.mark.parametrize("sg,hs,negative,combine", [(1, 0, 5, "sum"), (0, 1, 3, "average")])
+def test_distributed_word2vec_equals_its_in_process_schedule(client, w2v_corpus, sg, hs,
+                                                             negative, combine):
+    kw = dict(W2V, sg=sg, hs=hs, negative=negative, sync_words=1800, combine=combine)
+    reports = []
+    got = rd.Word2Vec(**dict(kw, progress=reports.append)).fit(w2v_corpus, client=client)
+    assert len(got._pieces(w2v_corpus)) % 2  # an odd count: one worker idles a round
+    _same_tables(got, _w2v_in_process(w2v_corpus, 2, **kw))
+    assert got.wv.index_to_key == Vocabulary.from_corpus_file(w2v_corpus, min_count=1).words
+    assert reports[-1]["task"] == "word2vec" and reports[-1]["fraction"] == 1.0
+    assert got.training_loss_[-1] < got.training_loss_[0]
+
+
+def test_distributed_word2vec_sum_keeps_the_one_machine_pace(w2v_corpus):
+    # averaging shrinks every shared row's step: with 4 replicas it ends well behind
+    from rnnfast import Word2Vec
+    kw = dict(W2V, sync_words=600)
+    one = Word2Vec(corpus_file=w2v_corpus, **W2V).training_loss_[-1]
+    summed = _w2v_in_process(w2v_corpus, 4, combine="sum", **kw).training_loss_[-1]
+    averaged = _w2v_in_process(w2v_corpus, 4, combine="average", **kw).training_loss_[-1]
+    assert one < summed < averaged
+
+
+class _Agreed:
+    def __init__(self, vectors):
+        self.vectors = vectors
+
+    def base(self):
+        return {"vectors": self.vectors}
+
+
+@pytest.mark.parametrize("rule,row4", [("sum", 2.0 + 5.0 - 3.0), ("average", (2 + 5 * 3) / 4)])
+def test_distributed_word2vec_combines_the_touched_rows(rule, row4):
+    from rnnfast.dask.word2vec import _combine
+    agreed = _Agreed(np.array([[0.0]] * 4 + [[3.0]] + [[0.0]] * 3, np.float32))
+    rows = np.array([1, 4]), np.array([4, 7])
+    part = [{"vectors": (rows[0], np.array([[1.0], [2.0]], np.float32),
+                         np.array([3, 1], np.uint32))},
+            {"vectors": (rows[1], np.array([[5.0], [9.0]], np.float32),
+                         np.array([3, 2], np.uint32))}]
+    got_rows, values = _combine(part, agreed, rule)["vectors"]
+    np.testing.assert_array_equal(got_rows, [1, 4, 7])
+    # a row one replica moved keeps its value; row 4 was 3 before both moved it
+    np.testing.assert_array_equal(values[:, 0], np.array([1.0, row4, 9.0], np.float32))
+    empty = {"vectors": (np.array([], np.int64), np.zeros((0, 1), np.float32),
+                         np.array([], np.uint32))}
+    got_rows, values = _combine([empty, empty], agreed, rule)["vectors"]
+    assert got_rows.shape == (0,) and values.shape == (0, 1)
+
+
+def test_distributed_word2vec_goes_on_when_a_worker_dies(client, w2v_corpus, tmp_path):
+    kw = dict(W2V, sync_words=1500)
+    want = _w2v_in_process(w2v_corpus, 2, **kw)
+    marker = str(tmp_path / "killed")
+
+    def die_in_second_epoch():
+        import rnnfast.dask.word2vec as mod
+        original = mod._train_piece
+
+        def dying(replica, merged, piece, done, alphas, *rest):
+            if alphas[0] < W2V.get("alpha", 0.025) and piece is not None:  # epoch 2 on
+                try:
+                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    return original(replica, merged, piece, done, alphas, *rest)
+                os._exit(1)
+            return original(replica, merged, piece, done, alphas, *rest)
+
+        mod._train_piece = dying
+
+    client.run(die_in_second_epoch)
+    epochs = []
+    try:
+        got = rd.Word2Vec(callbacks=[lambda m, e: epochs.append(e)], **kw).fit(w2v_corpus,
+                                                                              client=client)
+    finally:
+        client.restart()
+    assert os.path.exists(marker)
+    assert len(got.training_loss_) == 3 and epochs == [0, 1, 2]
+    # epoch 2 started again from epoch 1's end with its random streams: nothing differs
+    _same_tables(got, want)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(sentences=[["a"]]), TypeError, "takes no sentences: call fit"),
+    (dict(corpus_file="x.txt"), TypeError, "takes no corpus_file: call fit"),
+    (dict(max_vocab_size=10), ValueError, "max_vocab_size prunes in reading order"),
+    (dict(sync_words=0), ValueError, "sync_words"),
+    (dict(sync_words=1.5), TypeError, "sync_words"),
+    (dict(combine="median"), ValueError, "combine must be one of"),
+])
+def test_distributed_word2vec_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        rd.Word2Vec(**kwargs)
+
+
+def test_distributed_word2vec_bad_inputs(client, w2v_corpus, tmp_path):
+    with pytest.raises(TypeError, match="client must be a dask.distributed.Client"):
+        rd.Word2Vec(**W2V).fit(w2v_corpus, client="tcp://nowhere:1")
+    with pytest.raises(FileNotFoundError):
+        rd.Word2Vec(**W2V).fit(str(tmp_path / "missing.txt"), client=client)

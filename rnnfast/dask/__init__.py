@@ -1,6 +1,6 @@
 """Embeddings past one machine, on a Dask cluster: vocabulary and co-occurrences
 counted over shards of a corpus (`counting`), GloVe trained by stratified blocks
-(`glove`).
+(`glove`), Word2Vec trained on replicas that combine the rows they touch (`word2vec`).
 
 `pip install "rnnfast[dask]"`. A corpus is one or more text files (paths, globs or
 fsspec URLs such as ``s3://bucket/corpus/*.txt``), one sentence per line. Plain
@@ -22,6 +22,7 @@ from rnnfast.dask._files import SHARD_BYTES, shards
 from rnnfast.dask.counting import BlockedCooccurrence, build_vocab, cooccurrence, \
     load_blocked_cooccurrence
 from rnnfast.dask.glove import GloVe
+from rnnfast.dask.word2vec import Word2Vec
 
 __all__ = ["shards", "build_vocab", "cooccurrence", "BlockedCooccurrence",
-           "load_blocked_cooccurrence", "GloVe", "SHARD_BYTES"]
+           "load_blocked_cooccurrence", "GloVe", "Word2Vec", "SHARD_BYTES"]
