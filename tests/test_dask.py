@@ -432,19 +432,22 @@ class _Agreed:
         return {"vectors": self.vectors}
 
 
-@pytest.mark.parametrize("rule,row4", [("sum", 2.0 + 5.0 - 3.0), ("average", (2 + 5 * 3) / 4)])
-def test_distributed_word2vec_combines_the_touched_rows(rule, row4):
+@pytest.mark.parametrize("rule,row5", [("sum", 2.0 + 5.0 - 3.0), ("average", (2 + 5 * 3) / 4)])
+def test_distributed_word2vec_combines_the_touched_rows(rule, row5):
     from rnnfast.dask.word2vec import _combine
-    agreed = _Agreed(np.array([[0.0]] * 4 + [[3.0]] + [[0.0]] * 3, np.float32))
-    rows = np.array([1, 4]), np.array([4, 7])
+    agreed = _Agreed(np.array([[0.0]] * 5 + [[3.0]] + [[0.0]] * 3, np.float32))
+    rows = np.array([1, 5]), np.array([5, 7])  # slice 1 of 2: the odd rows
     part = [{"vectors": (rows[0], np.array([[1.0], [2.0]], np.float32),
                          np.array([3, 1], np.uint32))},
             {"vectors": (rows[1], np.array([[5.0], [9.0]], np.float32),
                          np.array([3, 2], np.uint32))}]
     got_rows, values = _combine(part, agreed, rule)["vectors"]
-    np.testing.assert_array_equal(got_rows, [1, 4, 7])
-    # a row one replica moved keeps its value; row 4 was 3 before both moved it
-    np.testing.assert_array_equal(values[:, 0], np.array([1.0, row4, 9.0], np.float32))
+    np.testing.assert_array_equal(got_rows, [1, 5, 7])
+    # a row one replica moved keeps its value; row 5 was 3 before both moved it
+    np.testing.assert_array_equal(values[:, 0], np.array([1.0, row5, 9.0], np.float32))
+    got_rows, values = _combine(part[::-1], agreed, rule)["vectors"]
+    np.testing.assert_array_equal(got_rows, [1, 5, 7])  # the same whoever comes first
+    np.testing.assert_array_equal(values[:, 0], np.array([1.0, row5, 9.0], np.float32))
     empty = {"vectors": (np.array([], np.int64), np.zeros((0, 1), np.float32),
                          np.array([], np.uint32))}
     got_rows, values = _combine([empty, empty], agreed, rule)["vectors"]

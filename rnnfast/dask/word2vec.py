@@ -115,11 +115,9 @@ def _train_piece(replica, merged, piece, words_done, alphas, words_total, replic
     for name, c in counters.items():
         if c is None:
             continue
-        rows = np.flatnonzero(c)
-        values = replica.tables[name][rows]
         for q in range(replicas):
-            at = rows % replicas == q
-            parts[q][name] = (rows[at], values[at], c[rows[at]].copy())
+            rows = np.flatnonzero(c[q::replicas]) * replicas + q
+            parts[q][name] = (rows, replica.tables[name][rows], c[rows])
     figures = (float(stats["loss"].sum()), int(stats["pairs"].sum()), int(stats["words"].sum()))
     return parts, figures
 
@@ -130,33 +128,45 @@ COMBINE_RULES = ("sum", "average")
 def _combine(parts, replica, rule):
     """One slice's rows over all replicas, as float32 values every replica takes.
 
-    "sum": the agreed value plus every replica's change since it (k replicas moved a
-    row: sum of their values minus (k - 1) x the agreed one, in float64), the
-    one-machine Hogwild update spread over machines. "average": the replicas' values
-    weighted by their update counts. Either way a row one replica moved keeps that
-    replica's value exactly."""
-    out = {}
+    `parts[p][name]` is replica p's (rows, values, update counts) for the slice, rows
+    ascending and all equal to the same q mod len(parts). "sum": the agreed value
+    plus every replica's change since it (k replicas moved a row: the sum of their
+    values minus (k - 1) x the agreed one), the one-machine Hogwild update
+    spread over machines. "average": the replicas' values weighted by their update
+    counts (in float64). Either way a row one replica moved keeps that replica's value
+    exactly."""
+    out, step = {}, len(parts)
     for name in _TABLES:
         got = [p[name] for p in parts if name in p]
         if not got:
             continue
-        rows = np.concatenate([g[0] for g in got])
-        values = np.concatenate([g[1] for g in got]).astype(np.float64)
-        if not len(rows):
-            out[name] = (rows, values.astype(np.float32))
-            continue
-        weights = np.concatenate([g[2] for g in got]).astype(np.float64)
-        order = np.argsort(rows, kind="stable")
-        rows, values, weights = rows[order], values[order], weights[order]
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        if rule == "sum":
-            moved = np.diff(np.r_[starts, len(rows)])
-            agreed = replica.base()[name][rows[starts]].astype(np.float64)
-            combined = np.add.reduceat(values, starts) - (moved - 1)[:, None] * agreed
+        agreed = replica.base()[name]
+        # the slice's rows in a dense range (row // step): no sort, no concatenation
+        size = -(-len(agreed) // step)
+        moved = np.zeros(size, np.int32)
+        weight = np.zeros(size, np.float64) if rule == "average" else None
+        # float32 sums for "sum" (each is as exact as a training step's own rounding)
+        total = np.zeros((size, agreed.shape[1]), agreed.dtype if weight is None else np.float64)
+        for rows, values, counts in got:  # rows are distinct within a part
+            at = rows // step
+            moved[at] += 1
+            if weight is None:
+                total[at] += values
+            else:
+                total[at] += values * counts.astype(np.float64)[:, None]
+                weight[at] += counts
+        at = np.flatnonzero(moved)
+        residue = next((int(g[0][0]) % step for g in got if len(g[0])), 0)
+        rows = at * step + residue
+        if weight is None:
+            shared = at[moved[at] > 1]  # the rest keep their one replica's value
+            combined = total[at]
+            again = moved[shared] - 1
+            combined[np.searchsorted(at, shared)] -= (
+                again.astype(agreed.dtype)[:, None] * agreed[shared * step + residue])
         else:
-            combined = (np.add.reduceat(values * weights[:, None], starts)
-                        / np.add.reduceat(weights, starts)[:, None])
-        out[name] = (rows[starts], combined.astype(np.float32))
+            combined = (total[at] / weight[at, None]).astype(np.float32)
+        out[name] = (rows, combined)
     return out
 
 
