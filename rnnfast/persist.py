@@ -124,8 +124,27 @@ def words_array(words):
     return np.array(words, dtype=str)
 
 
-# what reading a damaged archive raises, lazily, from any array it holds
-_DAMAGED = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError)
+# what reading a damaged archive raises, lazily, from any array it holds (zipfile's
+# NotImplementedError: a damaged header naming a method or flag it does not support)
+_DAMAGED = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError,
+            NotImplementedError, RuntimeError)
+
+
+class _Arrays:
+    """An open archive's arrays by name; a member that is not an array (an altered
+    name makes numpy hand back its raw bytes) is a ValueError."""
+
+    def __init__(self, data, path):
+        self._data, self._path, self.files = data, path, data.files
+
+    def __contains__(self, name):
+        return name in self._data
+
+    def __getitem__(self, name):
+        value = self._data[name]
+        if not isinstance(value, np.ndarray):
+            raise ValueError(f"{self._path!r} is damaged: {name!r} is not an array")
+        return value
 
 
 def save(path, kind, version, meta, arrays):
@@ -145,7 +164,7 @@ def load(path, kind, version):
         raise FileNotFoundError(f"{path!r} does not exist")
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    except _DAMAGED as e:
         raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise ValueError(f"{path!r} is not a saved {kind} (a .npy array, not an .npz archive)")
@@ -167,7 +186,7 @@ def load(path, kind, version):
             raise ValueError(f"{path!r} was written in {kind} format version {saved}, newer "
                              f"than this rnnfast reads ({version}): upgrade rnnfast")
         try:
-            yield data, meta
+            yield _Arrays(data, path), meta
         except _DAMAGED as e:  # an array that does not read back whole
             raise ValueError(f"{path!r} is damaged (a truncated or altered file?): "
                              f"{type(e).__name__}: {e}") from None
