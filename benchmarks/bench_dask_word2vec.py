@@ -1,0 +1,81 @@
+"""rnnfast.dask.Word2Vec on a local cluster of 2 workers against one machine: time and quality.
+
+    python benchmarks/bench_dask_word2vec.py [CORPUS] [--seeds 2] [--epochs 5] [--sg 0]
+        [--hs 0] [--negative 5] [--sync-words 1000000] [--vector-size 100]
+
+For each seed, interleaved: `rnnfast.Word2Vec(corpus_file=CORPUS)` on one machine with
+one thread and with two, then `rnnfast.dask.Word2Vec(...).fit(CORPUS)` on
+LocalCluster(n_workers=2, threads_per_worker=1) (replicas averaged every
+--sync-words words a worker). Each run is timed and scored on the analogies
+(restricted to the 30,000 most frequent words, as gensim's evaluation) and on
+WordSim-353, so that the distributed run's scores can be set against the spread of
+the one-machine seeds. Medians of the times and the speed-ups close the report.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "shared", "data")
+
+
+def _scores(wv, args):
+    analogy = wv.evaluate_word_analogies(args.analogies, restrict_vocab=30000)[0]
+    return 100 * analogy, wv.evaluate_word_pairs(args.similarity)[1][0]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", nargs="?", default=os.path.join(DATA, "corpus1m.txt"))
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--sg", type=int, default=0)
+    parser.add_argument("--hs", type=int, default=0)
+    parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument("--vector-size", type=int, default=100)
+    parser.add_argument("--sync-words", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--analogies", default=os.path.join(DATA, "eval", "questions-words.txt"))
+    parser.add_argument("--similarity", default=os.path.join(DATA, "eval", "wordsim353.tsv"))
+    args = parser.parse_args(argv)
+
+    import distributed
+    from rnnfast import Word2Vec
+    import rnnfast.dask as rd
+
+    kw = dict(sg=args.sg, hs=args.hs, negative=args.negative, vector_size=args.vector_size,
+              epochs=args.epochs, progress=False)
+    times = {}
+
+    def run(name, train):
+        start = time.perf_counter()
+        model = train()
+        seconds = time.perf_counter() - start
+        analogy, ws = _scores(model.wv, args)
+        times.setdefault(name, []).append(seconds)
+        print(f"{name:28s} {seconds:7.1f}s  analogy {analogy:6.2f}%  WordSim-353 {ws:.3f}  "
+              f"loss {model.training_loss_[-1]:.4f}", flush=True)
+
+    print(f"corpus {args.corpus}, {kw}")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        for seed in range(1, args.seeds + 1):
+            print(f"seed {seed}")
+            for threads in (1, 2):
+                run(f"one machine, {threads} thread(s)",
+                    lambda: Word2Vec(corpus_file=args.corpus, workers=threads, seed=seed, **kw))
+            for sync in args.sync_words:
+                run(f"dask 2 workers, sync {sync:,}",
+                    lambda: rd.Word2Vec(sync_words=sync, workers=1, seed=seed, **kw).fit(
+                        args.corpus, client=client))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    one = medians["one machine, 1 thread(s)"]
+    print("medians:")
+    for name, m in medians.items():
+        print(f"  {name:28s} {m:7.1f}s  speed-up over one thread {one / m:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
