@@ -168,7 +168,8 @@ cdef class SGNSModel:
                       uint32_t[::1] updates_syn1=None):
         """From now on, add to updates_*[i] (V,) uint32 each time the training passes
         move row i of W_in, W_out or syn1 (the last two: None when the model has no such
-        table). count_updates(None) stops counting."""
+        table). count_updates(None) stops counting. A counter wraps past 2**32 - 1:
+        zero them between passes that could move one row that often."""
         cdef Py_ssize_t V = self.m.vocab_size
         cdef uint32_t *ptrs[3]
         if updates_in is None:

@@ -230,7 +230,10 @@ class Word2Vec(_word2vec.Word2Vec):
             pieces = self._pieces(paths)
             self._rng = None
             _word2vec._call(self.callbacks, "on_train_begin", self)
-            where = _placements(c)
+            where = _placements(c, 1)
+            if not where:
+                raise RuntimeError("rnnfast.dask.Word2Vec: the cluster has no workers "
+                                   "(none joined within 30 s)")
             for attempt in range(3):
                 try:
                     self._epochs(pieces, _OnCluster(c), where)
