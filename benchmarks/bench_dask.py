@@ -11,9 +11,11 @@ splits each run's worker time into computing and moving data between workers
 ("transfer"), and checks that every run gives the one-machine counts exactly.
 
 With --train-epochs N it then trains GloVe on the counts: on one machine with --seeds
-seeds, and by stratified blocks on the 2-worker cluster (rnnfast.dask.GloVe, --blocks
-blocks), timing each and scoring each on analogies and WordSim-353, so that the
-distributed run can be set against the spread of the one-machine seeds.
+seeds, and by stratified blocks on the 1-worker cluster (one block) and on the
+2-worker one (rnnfast.dask.GloVe, --blocks blocks), timing each, splitting the workers'
+time into training, reading blocks and moving blocks between workers, and scoring each
+on analogies and WordSim-353, so that the distributed run can be set against the spread
+of the one-machine seeds.
 """
 
 import argparse
@@ -29,17 +31,25 @@ DEFAULT = os.path.join(HERE, "..", "..", "shared", "data", "corpus1m.txt")
 
 
 
-def _stream_split(stream):
-    """(compute seconds, transfer seconds) summed over a task stream's records."""
-    compute = transfer = 0.0
+def _stream_split(stream, groups=()):
+    """Seconds summed over a task stream's records: {"compute": ..., "transfer": ...},
+    and for each name in `groups` the compute seconds of the tasks whose function
+    has that name (the rest of the compute under "other")."""
+    from distributed.utils import key_split
+
+    out = dict.fromkeys(("compute", "transfer", *groups, "other") if groups else
+                        ("compute", "transfer"), 0.0)
     for rec in stream:
+        name = key_split(rec["key"])
         for part in rec.get("startstops", ()):
             span = part["stop"] - part["start"]
             if part["action"] == "compute":
-                compute += span
+                out["compute"] += span
+                if groups:
+                    out[name if name in groups else "other"] += span
             elif part["action"] == "transfer":
-                transfer += span
-    return compute, transfer
+                out["transfer"] += span
+    return out
 
 
 def _scores(wv, args):
@@ -47,8 +57,11 @@ def _scores(wv, args):
     return 100 * analogy, wv.evaluate_word_pairs(args.similarity)[1][0]
 
 
-def _train(args, vocab, counts, client, shard_bytes):
-    """GloVe on one machine (several seeds) and on the cluster by blocks: time, quality."""
+def _train(args, vocab, counts, clients, shard_bytes):
+    """GloVe on one machine (several seeds), then by blocks on the 1-worker cluster (one
+    block) and on the 2-worker one (--blocks blocks): time, where the workers' time went,
+    quality."""
+    import distributed
     from rnnfast import GloVe
     import rnnfast.dask as rd
 
@@ -59,15 +72,26 @@ def _train(args, vocab, counts, client, shard_bytes):
         analogy, ws = _scores(model.wv, args)
         print(f"one machine, seed {seed}: {time.perf_counter() - start:.1f}s, final cost "
               f"{model.cost_[-1]:.4g}, analogy {analogy:.2f}%, WordSim-353 {ws:.3f}")
-    with tempfile.TemporaryDirectory(prefix="rnnfast-bench-") as out:
-        blocked = rd.cooccurrence(args.corpus, vocab, out, blocks=args.blocks,
-                                  window=args.window, client=client, shard_bytes=shard_bytes)
-        start = time.perf_counter()
-        model = rd.GloVe(seed=1, **kw).fit(blocked, vocab, client=client)
+    seconds = {}
+    for n, client in clients.items():
+        blocks = args.blocks if n > 1 else 1
+        with tempfile.TemporaryDirectory(prefix="rnnfast-bench-") as out:
+            blocked = rd.cooccurrence(args.corpus, vocab, out, blocks=blocks,
+                                      window=args.window, client=client,
+                                      shard_bytes=shard_bytes)
+            with distributed.get_task_stream(client) as stream:
+                start = time.perf_counter()
+                model = rd.GloVe(seed=1, **kw).fit(blocked, vocab, client=client)
+                seconds[n] = time.perf_counter() - start
+        split = _stream_split(stream.data, ("train_stratum", "stratum_pairs"))
         analogy, ws = _scores(model.wv, args)
-        print(f"2 workers, {args.blocks}x{args.blocks} blocks, seed 1: "
-              f"{time.perf_counter() - start:.1f}s, final cost {model.cost_[-1]:.4g}, "
-              f"analogy {analogy:.2f}%, WordSim-353 {ws:.3f}")
+        print(f"{n} worker{'s' if n > 1 else ''}, {blocks}x{blocks} blocks, seed 1: "
+              f"{seconds[n]:.1f}s, final cost {model.cost_[-1]:.4g}, analogy {analogy:.2f}%, "
+              f"WordSim-353 {ws:.3f}; worker time: training {split['train_stratum']:.1f}s, "
+              f"reading blocks {split['stratum_pairs']:.1f}s, other tasks "
+              f"{split['other']:.1f}s, moving blocks between workers {split['transfer']:.1f}s")
+    if len(seconds) == 2:
+        print(f"GloVe training speed-up 2 workers / 1: {seconds[1] / seconds[2]:.2f}x")
 
 
 def main(argv=None):
@@ -107,7 +131,7 @@ def main(argv=None):
           f"({want.nnz:,} pairs)")
 
     clusters = {n: distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                            dashboard_address=None) for n in (1, 2)}
+                                            dashboard_address=":0") for n in (1, 2)}
     clients = {n: distributed.Client(c) for n, c in clusters.items()}
     times = {n: {"vocab": [], "cooc": [], "compute": [], "transfer": []} for n in clients}
     try:
@@ -126,12 +150,13 @@ def main(argv=None):
                     got = blocked.to_coo().tocsr()
                 assert got_vocab.words == vocab.words and (got != want).nnz == 0, \
                     "the distributed counts differ from the one-machine ones"
-                compute, transfer = _stream_split(stream.data)
+                split = _stream_split(stream.data)
                 for key, value in (("vocab", mid - start), ("cooc", end - mid),
-                                   ("compute", compute), ("transfer", transfer)):
+                                   ("compute", split["compute"]),
+                                   ("transfer", split["transfer"])):
                     times[n][key].append(value)
         if args.train_epochs:
-            _train(args, vocab, want, clients[2], shard_bytes)
+            _train(args, vocab, want, clients, shard_bytes)
     finally:
         for client in clients.values():
             client.close()
