@@ -37,16 +37,14 @@ def _stream_split(stream, groups=()):
     has that name (the rest of the compute under "other")."""
     from distributed.utils import key_split
 
-    out = dict.fromkeys(("compute", "transfer", *groups, "other") if groups else
-                        ("compute", "transfer"), 0.0)
+    out = dict.fromkeys(("compute", "transfer", *groups, "other"), 0.0)
     for rec in stream:
         name = key_split(rec["key"])
         for part in rec.get("startstops", ()):
             span = part["stop"] - part["start"]
             if part["action"] == "compute":
                 out["compute"] += span
-                if groups:
-                    out[name if name in groups else "other"] += span
+                out[name if name in groups else "other"] += span
             elif part["action"] == "transfer":
                 out["transfer"] += span
     return out

@@ -24,11 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "shared", "data")
 
 
-def _scores(wv, args):
-    analogy = wv.evaluate_word_analogies(args.analogies, restrict_vocab=30000)[0]
-    return 100 * analogy, wv.evaluate_word_pairs(args.similarity)[1][0]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", default=os.path.join(DATA, "corpus1m.txt"))
@@ -44,7 +39,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import distributed
-    from bench_dask import _stream_split
+    from bench_dask import _scores, _stream_split
     from rnnfast import Word2Vec
     import rnnfast.dask as rd
 
