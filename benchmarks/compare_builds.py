@@ -2,7 +2,7 @@
 
     python setup.py build_ext --inplace          # in each source tree
     taskset -c 0 python benchmarks/compare_builds.py OLD_TREE NEW_TREE [CORPUS]
-        [--jobs word2vec-file,word2vec-iter,cooccur,glove,rnn] [--rounds 5] [--workers 1]
+        [--jobs word2vec-file,cbow-file,sg-hs-file,cbow-hs-file,word2vec-iter,cooccur,glove,rnn] [--rounds 5] [--workers 1]
 
 Each job runs in a fresh interpreter with PYTHONPATH set to one tree, old and new
 alternating round by round (the machine's drift hits both alike), and prints one
@@ -30,14 +30,19 @@ def report(value, unit):
     print(json.dumps({"value": value, "unit": unit}))
 """
 
-JOBS = {
-    "word2vec-file": """
+WORD2VEC_FILE = """
 from rnnfast import Word2Vec
-m = Word2Vec(sg=1, vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
+m = Word2Vec(vector_size=100, window=5, epochs=2, workers=workers, progress=quiet, {settings})
 m.build_vocab(corpus_file=corpus)
 start = time.perf_counter(); m.train(corpus_file=corpus)
 report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
-""",
+"""
+
+JOBS = {
+    "word2vec-file": WORD2VEC_FILE.format(settings="sg=1, negative=5"),
+    "cbow-file": WORD2VEC_FILE.format(settings="sg=0, negative=5"),
+    "sg-hs-file": WORD2VEC_FILE.format(settings="sg=1, hs=1, negative=0"),
+    "cbow-hs-file": WORD2VEC_FILE.format(settings="sg=0, hs=1, negative=0"),
     "word2vec-iter": """
 from rnnfast import LineSentence, Word2Vec
 s = LineSentence(corpus)

@@ -34,21 +34,47 @@ typedef float rf_v8 __attribute__((vector_size(32)));
 typedef float rf_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #endif
 
-/* For logits x[i] with labels 1 for i < n_pos and 0 after: adds the loss
- * -log s(x) or -log s(-x) to *loss and turns x[i] into (label - s(x[i])) * alpha.
- * Branch-free inline math, so the loop vectorises. */
+/* One score's step: (label - s(v)) * alpha, and in *term the loss, -log s(v)
+ * for label 1 or -log s(-v) for label 0. Branch-free inline math. */
+static inline float rf_logit_grad(float v, float label, float alpha, float *term)
+{
+    float z = label > 0.0f ? -v : v;              /* the loss is log(1 + e^z) */
+    float e = rf_expf_bounded(-rf_min_nonneg(rf_absf(v), 80.0f));   /* e^-|v| */
+    *term = (z > 0.0f ? z : 0.0f) + rf_log1pf_unit(e);
+    float sig = (v >= 0.0f ? 1.0f : e) / (1.0f + e);
+    return (label - sig) * alpha;
+}
+
+/* For scores x[i] with labels 1 for i < n_pos and 0 after: the steps in place,
+ * the losses added to *loss. */
 static inline void rf_logits_to_grads(float *RF_RESTRICT x, int32_t n, int32_t n_pos,
                                       float alpha, double *loss)
 {
     float total = 0.0f;
     for (int32_t i = 0; i < n; i++) {
-        float v = x[i];
-        float label = i < n_pos ? 1.0f : 0.0f;
-        float z = label > 0.0f ? -v : v;          /* the loss is log(1 + e^z) */
-        float e = rf_expf_bounded(-rf_min_nonneg(rf_absf(v), 80.0f));   /* e^-|v| */
-        total += (z > 0.0f ? z : 0.0f) + rf_log1pf_unit(e);
-        float sig = (v >= 0.0f ? 1.0f : e) / (1.0f + e);
-        x[i] = (label - sig) * alpha;
+        float term;
+        x[i] = rf_logit_grad(x[i], i < n_pos ? 1.0f : 0.0f, alpha, &term);
+        total += term;
+    }
+    *loss += (double)total;
+}
+
+#define RF_LOGIT_CHUNK 16
+
+/* The same with labels 1 - codes[i] (hierarchical softmax). The loss terms go
+ * through a buffer and are summed in order afterwards, so that the loop over the
+ * scores vectorises: CBOW's path is a run of single scores. */
+static inline void rf_coded_logits_to_grads(float *RF_RESTRICT x, int32_t n,
+                                            const uint8_t *codes, float alpha, double *loss)
+{
+    float terms[RF_LOGIT_CHUNK];
+    float total = 0.0f;
+    for (int32_t i0 = 0; i0 < n; i0 += RF_LOGIT_CHUNK) {
+        const int32_t c = n - i0 < RF_LOGIT_CHUNK ? n - i0 : RF_LOGIT_CHUNK;
+        float *RF_RESTRICT xc = x + i0;
+        for (int32_t i = 0; i < c; i++)
+            xc[i] = rf_logit_grad(xc[i], codes[i0 + i] ? 0.0f : 1.0f, alpha, &terms[i]);
+        for (int32_t i = 0; i < c; i++) total += terms[i];
     }
     *loss += (double)total;
 }
@@ -67,8 +93,9 @@ static void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t center,
     for (int32_t i = -1; i < k; i++) {
         int32_t target = i < 0 ? context : negs[i];
         float *RF_RESTRICT u = W_out + (int64_t)target * dim;
-        float g = rf_dot(u, v, dim);
-        rf_logits_to_grads(&g, 1, i < 0, alpha, loss);
+        float term;
+        float g = rf_logit_grad(rf_dot(u, v, dim), i < 0 ? 1.0f : 0.0f, alpha, &term);
+        *loss += (double)term;
         for (int32_t j = 0; j < dim; j++) grad_v[j] += g * u[j];
         for (int32_t j = 0; j < dim; j++) u[j] += g * v[j];
     }
@@ -103,18 +130,55 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
     }
     if (codes == NULL) {
         rf_logits_to_grads(g, n * k1, n, alpha, loss);
+    } else if (n == 1) {
+        rf_coded_logits_to_grads(g, k1, codes, alpha, loss);
     } else {
         for (int32_t b = 0; b < k1; b++)
             rf_logits_to_grads(g + b * n, n, codes[b] ? 0 : n, alpha, loss);
     }
     /* column block by column block: the gradient of the inputs reads the output
      * rows before they move. Each loop keeps its destination in registers across
-     * the small inner sum and stores it once. */
+     * the small inner sum and stores it once. Every sum is taken in the same order
+     * whichever loop computes it. */
     int32_t j0 = 0;
 #if RF_GNU_C
     /* Four sums at a time where possible: independent chains instead of one long
      * one, each sum still taken in the same order, so the result is unchanged. */
     const rf_v8 zero = {0, 0, 0, 0, 0, 0, 0, 0};
+    const int32_t jv = dim - dim % 8;
+    /* fewer than four rows (CBOW has one): their gradient in a pass of its own, four
+     * column blocks at a time, so that the chains are independent */
+    for (int32_t a = 0; a < (n < 4 ? n : 0); a++) {
+        float *dst = grad_in + (int64_t)a * dim;
+        int32_t j = 0;
+        for (; j + 32 <= jv; j += 32) {
+            rf_v8 c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+            if (add) {
+                c0 = *(rf_v8u *)(dst + j);
+                c1 = *(rf_v8u *)(dst + j + 8);
+                c2 = *(rf_v8u *)(dst + j + 16);
+                c3 = *(rf_v8u *)(dst + j + 24);
+            }
+            for (int32_t b = 0; b < k1; b++) {
+                const float *u = rows_out[b] + j;
+                const float gb = g[b * n + a];
+                c0 += gb * *(const rf_v8u *)u;
+                c1 += gb * *(const rf_v8u *)(u + 8);
+                c2 += gb * *(const rf_v8u *)(u + 16);
+                c3 += gb * *(const rf_v8u *)(u + 24);
+            }
+            *(rf_v8u *)(dst + j) = c0;
+            *(rf_v8u *)(dst + j + 8) = c1;
+            *(rf_v8u *)(dst + j + 16) = c2;
+            *(rf_v8u *)(dst + j + 24) = c3;
+        }
+        for (; j < jv; j += 8) {
+            rf_v8 acc = zero;
+            if (add) acc = *(rf_v8u *)(dst + j);
+            for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * *(const rf_v8u *)(rows_out[b] + j);
+            *(rf_v8u *)(dst + j) = acc;
+        }
+    }
     for (; j0 + 8 <= dim; j0 += 8) {
         int32_t a = 0;
         for (; a + 4 <= n; a += 4) {
@@ -140,7 +204,7 @@ static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32
             *(rf_v8u *)d2 = c2;
             *(rf_v8u *)d3 = c3;
         }
-        for (; a < n; a++) {
+        for (a = n < 4 ? n : a; a < n; a++) {
             rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
             rf_v8 acc = zero;
             if (add) acc = *dst;
