@@ -522,6 +522,10 @@ out:
 }
 
 RF_HOT
+/* Raw tokens looked up per batch: enough to start another sentence of the
+ * longest length, so a batch always ends at a sentence boundary. */
+#define RF_LOOKUP_BATCH (2 * RF_MAX_SENTENCE)
+
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
                        float alpha_start, float alpha_end, int64_t words_before,
@@ -530,13 +534,16 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     rf_reader r;
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
-    int status = 0, rc = 0;
+    int status = 1, rc = 0;
     float *work = malloc(rf_work_floats(m) * sizeof(float));
     int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
-    int32_t n = 0, raw = 0;   /* kept and raw tokens of the sentence being read */
-    int64_t words = words_before;  /* raw tokens of the pass before that sentence */
-    if (!work || !scratch || !sentence) {
+    /* a batch: each raw token's index (-1 out of the vocabulary), and where
+     * each sentence with tokens ends */
+    int32_t *ids = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
+    int32_t *ends = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
+    int64_t words = words_before;  /* raw tokens of the pass before the next sentence */
+    if (!work || !scratch || !sentence || !ids || !ends) {
         rc = -1;
         goto out;
     }
@@ -546,32 +553,44 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
         goto out;
     }
     /* A sentence ends with its line or after RF_MAX_SENTENCE raw tokens, as
-     * LineSentence cuts it; its learning rate is set by the words before it. */
-    while (!*stop && (status = rf_reader_next(&r, token, &len)) > 0) {
-        if (status == 1) {
-            raw++;
-            const rf_entry *e = rf_vocab_find(vocab, token, len);
-            if (e && rf_keep(m, rng, e->index)) {
-                sentence[n++] = e->index;
-                stats->kept++;
+     * LineSentence cuts it; its learning rate is set by the words before it.
+     * Tokens are looked up a batch at a time, so the vocabulary's hash table is
+     * in cache for the lookups instead of being pushed out by the vectors between
+     * them. Subsampling draws stay with each sentence's training, so the random
+     * stream is the same as reading one sentence at a time. */
+    while (status > 0 && !*stop) {
+        int32_t nb = 0, ns = 0, raw = 0;
+        /* a sentence may start while fewer than RF_MAX_SENTENCE tokens are held */
+        while ((raw > 0 || nb < RF_MAX_SENTENCE) && !*stop &&
+               (status = rf_reader_next(&r, token, &len)) > 0) {
+            if (status == 1) {
+                const rf_entry *e = rf_vocab_find(vocab, token, len);
+                ids[nb++] = e ? e->index : -1;
+                if (++raw < RF_MAX_SENTENCE) continue;
             }
-            if (raw < RF_MAX_SENTENCE) continue;
+            if (raw > 0) ends[ns++] = nb;
+            raw = 0;
         }
-        rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
-                    work, scratch, stats);
-        words += raw;
-        stats->words += raw;
-        n = raw = 0;
+        if (raw > 0) ends[ns++] = nb;   /* the range ended inside a sentence */
+        for (int32_t k = 0, begin = 0; k < ns && !*stop; begin = ends[k++]) {
+            int32_t n = 0;
+            for (int32_t t = begin; t < ends[k]; t++)
+                if (ids[t] >= 0 && rf_keep(m, rng, ids[t])) sentence[n++] = ids[t];
+            stats->kept += n;
+            rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
+                        work, scratch, stats);
+            words += ends[k] - begin;
+            stats->words += ends[k] - begin;
+        }
     }
     if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
-    rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
-                work, scratch, stats);
-    stats->words += raw;
     rf_reader_close(&r);
 out:
     free(work);
     free(scratch);
     free(sentence);
+    free(ids);
+    free(ends);
     return rc;
 }
 
