@@ -554,10 +554,11 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     }
     /* A sentence ends with its line or after RF_MAX_SENTENCE raw tokens, as
      * LineSentence cuts it; its learning rate is set by the words before it.
-     * Tokens are looked up a batch at a time, so the vocabulary's hash table is
-     * in cache for the lookups instead of being pushed out by the vectors between
-     * them. Subsampling draws stay with each sentence's training, so the random
-     * stream is the same as reading one sentence at a time. */
+     * Tokens are looked up a batch at a time, so the hash table's frequent words
+     * stay in cache across lookups (rare words still miss: a lookup is most of a
+     * cache miss for the slot and one for the word's bytes). Subsampling draws
+     * stay with each sentence's training, so the random stream is the same as
+     * reading one sentence at a time. */
     while (status > 0 && !*stop) {
         int32_t nb = 0, ns = 0, raw = 0;
         /* a sentence may start while fewer than RF_MAX_SENTENCE tokens are held */
