@@ -1,6 +1,7 @@
 """Word2Vec training speed with 1 and 2 worker threads, alternating runs.
 
     python benchmarks/bench_word2vec_scaling.py [CORPUS] [--epochs 1] [--rounds 3] [--mode file]
+        [--sg 1] [--hs 0]
 
 Prints training words/s (vocabulary building excluded) per run, the medians and
 the 2-worker / 1-worker ratio. Do not pin to one core: the point is using two.
@@ -30,13 +31,16 @@ def main(argv=None):
     parser.add_argument("--mode", choices=["file", "iterable"], default="file")
     parser.add_argument("--sample", type=float, default=1e-4)
     parser.add_argument("--sg", type=int, choices=[0, 1], default=1, help="1 skip-gram, 0 CBOW")
+    parser.add_argument("--hs", type=int, choices=[0, 1], default=0,
+                        help="1 hierarchical softmax (negative=0), 0 negative sampling")
     args = parser.parse_args(argv)
     source = {"corpus_file": args.corpus} if args.mode == "file" else \
         {"corpus_iterable": LineSentence(args.corpus)}
     speeds = {1: [], 2: []}
     for _ in range(args.rounds):
         for workers in (1, 2):
-            model = Word2Vec(sg=args.sg, workers=workers, epochs=args.epochs, sample=args.sample,
+            model = Word2Vec(sg=args.sg, hs=args.hs, negative=0 if args.hs else 5,
+                             workers=workers, epochs=args.epochs, sample=args.sample,
                              progress=lambda s: None)
             model.build_vocab(**source)
             start = time.perf_counter()

@@ -21,6 +21,7 @@ cdef extern from "rf_vocab.h" nogil:
     int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
     void rf_vocab_free(rf_vocab *v)
     int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index)
+    const rf_entry *rf_vocab_find(const rf_vocab *v, const char *word, uint32_t len)
     ctypedef struct rf_reader:
         int64_t pos
     int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end)

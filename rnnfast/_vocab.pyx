@@ -65,6 +65,11 @@ cdef class TokenTable:
     def min_reduce(self):
         return self.table.min_reduce
 
+    def index(self, bytes word):
+        """The index of word (bytes) as the corpus readers look it up, or -1."""
+        cdef const rf_entry *e = rf_vocab_find(&self.table, word, len(word))
+        return e.index if e != NULL else -1
+
     def __len__(self):
         return self.table.size
 

@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnfast import LineSentence, Vocabulary
 from rnnfast._vocab import TokenTable
@@ -171,3 +173,14 @@ def test_leading_whitespace_is_not_an_empty_file(tmp_path):
 def test_line_sentence_names_a_directory(tmp_path):
     with pytest.raises(ValueError, match="is a directory"):
         LineSentence(tmp_path)
+
+
+@given(st.lists(st.binary(max_size=12), max_size=60), st.lists(st.binary(max_size=12), max_size=20))
+@settings(max_examples=200, deadline=None)
+def test_token_lookup_finds_each_word_at_its_first_index(words, others):
+    table = TokenTable.from_words(words)
+    first = {}
+    for i, w in enumerate(words):
+        first.setdefault(w, i)
+    for w in words + others:
+        assert table.index(w) == first.get(w, -1)
