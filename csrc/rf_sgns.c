@@ -111,14 +111,12 @@ static void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t center,
  * to grad_in (n, dim), or added to it when `add`. A row that occurs twice among
  * the outputs gets both steps. g: n * k1 floats of scratch. */
 RF_HOT
-static void rf_block(const float *const *rows_in, int32_t n, float *W_out, int32_t dim,
-                     const int32_t *outputs, int32_t k1, const uint8_t *codes, float alpha,
+static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_out, int32_t dim,
+                     int32_t k1, const uint8_t *codes, float alpha,
                      float *RF_RESTRICT g, float *RF_RESTRICT grad_in, int add, double *loss)
 {
     /* g[b * n + a]: output-major, so that each output's scores share one label
      * and the sigmoid pass runs over contiguous runs */
-    float *rows_out[RF_MAX_WINDOW_ROWS];
-    for (int32_t b = 0; b < k1; b++) rows_out[b] = W_out + (int64_t)outputs[b] * dim;
     for (int32_t a = 0; a < n; a++) {
         int32_t b = 0;
         for (; b + 4 <= k1; b += 4) {
@@ -296,12 +294,18 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
         g = work + (int64_t)n * dim;
         n_rows = n;
     }
-    if (n_nodes > 0)
-        rf_block(rows_in, n_rows, m->syn1, dim, nodes, n_nodes, codes, alpha, g, grad_in, 0,
-                 loss);
-    if (k1 > 0)
-        rf_block(rows_in, n_rows, m->W_out, dim, outputs, k1, NULL, alpha, g, grad_in,
-                 n_nodes > 0, loss);
+    float *rows_out[RF_MAX_WINDOW_ROWS];
+    if (n_nodes > 0) {
+        for (int32_t b = 0; b < n_nodes; b++)
+            rows_out[b] = m->hot && nodes[b] >= m->hot_first
+                              ? m->hot + (int64_t)(nodes[b] - m->hot_first) * dim
+                              : m->syn1 + (int64_t)nodes[b] * dim;
+        rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, alpha, g, grad_in, 0, loss);
+    }
+    if (k1 > 0) {
+        for (int32_t b = 0; b < k1; b++) rows_out[b] = m->W_out + (int64_t)outputs[b] * dim;
+        rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, alpha, g, grad_in, n_nodes > 0, loss);
+    }
     if (m->cbow && !m->cbow_mean) {  /* a sum spreads its gradient over its terms, as gensim */
         const float inv = 1.0f / (float)n;
         for (int32_t j = 0; j < dim; j++) grad_in[j] *= inv;
@@ -393,7 +397,8 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
         for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
     if (m->hs) {  /* the rows of the center's path, deep ones are rarely in cache */
         for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
-            rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
+            if (!m->hot || m->path_nodes[p] < m->hot_first)
+                rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
     }
     if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
 }
@@ -485,18 +490,59 @@ static inline float rf_alpha(float alpha_start, float alpha_end, int64_t done, i
     return alpha_start + (alpha_end - alpha_start) * (float)(f < 1 ? f : 1);
 }
 
+/* A training call's model: m itself, or with m->private_rows a copy that points
+ * the hot rows at this call's own buffer (rows, then their values at the last
+ * merge). Returns 0, or -1 on out of memory. */
+static int rf_local_model(const rf_sgns_model *m, rf_sgns_model *local)
+{
+    *local = *m;
+    local->hot = NULL;
+    const int32_t inner = m->vocab_size - 1;
+    if (!m->hs || m->private_rows <= 0 || inner <= 0) return 0;
+    const int32_t rows = m->private_rows < inner ? m->private_rows : inner;
+    const size_t floats = (size_t)rows * (size_t)m->dim;
+    local->hot = malloc(2 * floats * sizeof(float));
+    if (!local->hot) return -1;
+    local->hot_first = inner - rows;   /* the root is node V - 2: the last ones made */
+    memcpy(local->hot, m->syn1 + (int64_t)local->hot_first * m->dim, floats * sizeof(float));
+    memcpy(local->hot + floats, local->hot, floats * sizeof(float));
+    return 0;
+}
+
+/* Raw words between merges of the private rows: often enough that the workers'
+ * rows stay close, rarely enough that passing the lines costs little. */
+#define RF_MERGE_WORDS 2048
+
+/* Add this call's changes to its private rows to the shared ones and start again
+ * from their sum (which holds the other workers' changes too). */
+static void rf_merge_private(const rf_sgns_model *local)
+{
+    if (!local->hot) return;
+    const size_t floats = (size_t)(local->vocab_size - 1 - local->hot_first) * (size_t)local->dim;
+    float *shared = local->syn1 + (int64_t)local->hot_first * local->dim;
+    float *mine = local->hot, *base = local->hot + floats;
+    for (size_t j = 0; j < floats; j++) {
+        const float sum = shared[j] + (mine[j] - base[j]);
+        shared[j] = sum;
+        mine[j] = base[j] = sum;
+    }
+}
+
 RF_HOT
-void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
+void rf_sgns_train_ids(const rf_sgns_model *m_shared, uint64_t *rng, const int32_t *ids,
                        const int64_t *sentence_ends, const int64_t *raw_ends,
                        int64_t n_sentences, float alpha_start, float alpha_end,
                        int64_t words_before, int64_t words_total, rf_sgns_stats *stats,
                        volatile const int *stop)
 {
+    rf_sgns_model local;
+    const int local_rc = rf_local_model(m_shared, &local);
+    const rf_sgns_model *m = &local;
     float *work = malloc(rf_work_floats(m) * sizeof(float));
     int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
-    int64_t begin = 0, raw_begin = 0;
-    if (!work || !scratch || !sentence) goto out;
+    int64_t begin = 0, raw_begin = 0, since_merge = 0;
+    if (local_rc != 0 || !work || !scratch || !sentence) goto out;
     for (int64_t s = 0; s < n_sentences && !*stop; s++) {
         int64_t end = sentence_ends[s];
         float alpha = rf_alpha(alpha_start, alpha_end, words_before + raw_begin, words_total);
@@ -512,10 +558,17 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
         }
         rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
         stats->words += raw_ends[s] - raw_begin;
+        since_merge += raw_ends[s] - raw_begin;
+        if (since_merge >= RF_MERGE_WORDS) {
+            rf_merge_private(m);
+            since_merge = 0;
+        }
         raw_begin = raw_ends[s];
         begin = end;
     }
+    rf_merge_private(m);
 out:
+    free(local.hot);
     free(work);
     free(scratch);
     free(sentence);
@@ -526,7 +579,7 @@ RF_HOT
  * longest length, so a batch always ends at a sentence boundary. */
 #define RF_LOOKUP_BATCH (2 * RF_MAX_SENTENCE)
 
-int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
+int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
                        float alpha_start, float alpha_end, int64_t words_before,
                        int64_t words_total, rf_sgns_stats *stats, volatile const int *stop)
@@ -535,6 +588,9 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
     int status = 1, rc = 0;
+    rf_sgns_model local;
+    const int local_rc = rf_local_model(m_shared, &local);
+    const rf_sgns_model *m = &local;
     float *work = malloc(rf_work_floats(m) * sizeof(float));
     int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
@@ -543,7 +599,8 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
     int32_t *ids = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
     int32_t *ends = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
     int64_t words = words_before;  /* raw tokens of the pass before the next sentence */
-    if (!work || !scratch || !sentence || !ids || !ends) {
+    int64_t since_merge = 0;
+    if (local_rc != 0 || !work || !scratch || !sentence || !ids || !ends) {
         rc = -1;
         goto out;
     }
@@ -582,11 +639,18 @@ int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *
                         work, scratch, stats);
             words += ends[k] - begin;
             stats->words += ends[k] - begin;
+            since_merge += ends[k] - begin;
+            if (since_merge >= RF_MERGE_WORDS) {
+                rf_merge_private(m);
+                since_merge = 0;
+            }
         }
     }
+    rf_merge_private(m);
     if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
     rf_reader_close(&r);
 out:
+    free(local.hot);
     free(work);
     free(scratch);
     free(sentence);
@@ -620,6 +684,11 @@ void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, ui
     m->updates_in = in;
     m->updates_out = out;
     m->updates_syn1 = syn1;
+}
+
+void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t rows)
+{
+    m->private_rows = rows > 0 ? rows : 0;
 }
 
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,

@@ -35,6 +35,13 @@ typedef struct {
     uint32_t *updates_in;        /* (V,) or NULL: updates of each W_in row, counted */
     uint32_t *updates_out;       /* (V,) or NULL: of each W_out row */
     uint32_t *updates_syn1;      /* (V,) or NULL: of each syn1 row */
+    /* With several workers: each training call keeps its own copy of the syn1 rows
+     * of the private_rows inner nodes nearest the root and adds its changes to them
+     * back after every batch of sentences. Those rows lie on nearly every path, and
+     * two cores writing them at once spend their time passing the cache lines. */
+    int32_t private_rows;
+    float *hot;                  /* a training call's own copy of rows hot_first.., or NULL */
+    int32_t hot_first;
 } rf_sgns_model;
 
 /* Set every field of m; the arrays are the caller's and must outlive it. */
@@ -46,6 +53,10 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
 /* Turn on hierarchical softmax: syn1 and the paths are the caller's. */
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                           const uint8_t *path_codes, const int64_t *path_ends, int32_t max_path);
+
+/* Keep private copies of the syn1 rows of the `rows` inner nodes nearest the root
+ * in each training call (see private_rows); 0 turns it off. */
+void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t rows);
 
 /* Count, in the training passes, how often each row of W_in, W_out and syn1 is
  * moved (one per window it takes part in; a table the model lacks may be NULL).

@@ -164,6 +164,12 @@ cdef class SGNSModel:
             rf_sgns_model_set_hs(&self.m, &syn1[0, 0], &nodes[0] if nodes.shape[0] else NULL,
                                  &codes[0] if codes.shape[0] else NULL, &path_ends[0], longest)
 
+    def keep_private_rows(self, int32_t rows):
+        """Let each training call keep its own copy of the syn1 rows of the `rows`
+        inner nodes nearest the root, added back after every batch of sentences (for
+        several workers; 0 turns it off)."""
+        rf_sgns_model_set_private_rows(&self.m, rows)
+
     def count_updates(self, uint32_t[::1] updates_in, uint32_t[::1] updates_out=None,
                       uint32_t[::1] updates_syn1=None):
         """From now on, add to updates_*[i] (V,) uint32 each time the training passes

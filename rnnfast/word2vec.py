@@ -20,6 +20,10 @@ __all__ = ["Word2Vec"]
 
 # Words per job handed to a worker thread when training from an iterable.
 JOB_WORDS = 10000
+# Hierarchical softmax on several workers: the inner nodes nearest the root, whose
+# rows every worker writes all the time, are trained on private copies merged after
+# each batch (about JOB_WORDS words); one worker trains them in place.
+PRIVATE_HS_ROWS = 256
 # A window's rows must fit the kernel's fixed-size tables (RF_MAX_WINDOW_ROWS = 512).
 MAX_WINDOW = 256
 MAX_NEGATIVE = 511
@@ -332,10 +336,13 @@ class Word2Vec:
         accept, other = alias_tables(self.vocab.noise_weights(self.ns_exponent))
         _checks.check_w2v_tables(self.wv.vectors, self.syn1neg, self.syn1)
         nodes, codes, ends = self.vocab.huffman_paths() if self.hs else (None, None, None)
-        return SGNSModel(self.wv.vectors, self.syn1neg, keep_below, accept, other,
-                         self.negative, self.window, self.shrink_windows, cbow=not self.sg,
-                         cbow_mean=bool(self.cbow_mean), syn1=self.syn1, nodes=nodes,
-                         codes=codes, path_ends=ends)
+        model = SGNSModel(self.wv.vectors, self.syn1neg, keep_below, accept, other,
+                          self.negative, self.window, self.shrink_windows, cbow=not self.sg,
+                          cbow_mean=bool(self.cbow_mean), syn1=self.syn1, nodes=nodes,
+                          codes=codes, path_ends=ends)
+        if self.hs and self.workers > 1:
+            model.keep_private_rows(PRIVATE_HS_ROWS)
+        return model
 
     def _file_epoch_runner(self, path, size):
         """Each worker trains on its own byte range of the file, reading included."""
