@@ -251,6 +251,16 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
     }
 }
 
+/* Row id of table t (RF_OWN_IN, _OUT or _SYN1, whose shared array is `table`):
+ * this training call's own copy when it keeps one of that row. */
+static inline float *rf_row(const rf_sgns_model *m, int t, float *table, int32_t id)
+{
+    const rf_private_rows *p = &m->own[t];
+    if (p->rows && (uint32_t)(id - p->first) < (uint32_t)p->count)
+        return p->rows + (int64_t)(id - p->first) * m->dim;
+    return table + (int64_t)id * m->dim;
+}
+
 /* One window: the n context rows W_in[inputs[a]] (skip-gram: each of them;
  * CBOW: their sum, or mean, h) are trained to predict the center word, through
  * negative sampling (the k1 rows m->W_out[outputs[b]], outputs[0] the center)
@@ -279,7 +289,7 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
         g = grad_in + dim;
         memset(h, 0, (size_t)dim * sizeof(float));
         for (int32_t a = 0; a < n; a++) {
-            const float *RF_RESTRICT v = m->W_in + (int64_t)inputs[a] * dim;
+            const float *RF_RESTRICT v = rf_row(m, RF_OWN_IN, m->W_in, inputs[a]);
             for (int32_t j = 0; j < dim; j++) h[j] += v[j];
         }
         if (m->cbow_mean) {
@@ -289,21 +299,18 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
         rows_in[0] = h;
         n_rows = 1;
     } else {
-        for (int32_t a = 0; a < n; a++) rows_in[a] = m->W_in + (int64_t)inputs[a] * dim;
+        for (int32_t a = 0; a < n; a++) rows_in[a] = rf_row(m, RF_OWN_IN, m->W_in, inputs[a]);
         grad_in = work;
         g = work + (int64_t)n * dim;
         n_rows = n;
     }
     float *rows_out[RF_MAX_WINDOW_ROWS];
     if (n_nodes > 0) {
-        for (int32_t b = 0; b < n_nodes; b++)
-            rows_out[b] = m->hot && nodes[b] >= m->hot_first
-                              ? m->hot + (int64_t)(nodes[b] - m->hot_first) * dim
-                              : m->syn1 + (int64_t)nodes[b] * dim;
+        for (int32_t b = 0; b < n_nodes; b++) rows_out[b] = rf_row(m, RF_OWN_SYN1, m->syn1, nodes[b]);
         rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, alpha, g, grad_in, 0, loss);
     }
     if (k1 > 0) {
-        for (int32_t b = 0; b < k1; b++) rows_out[b] = m->W_out + (int64_t)outputs[b] * dim;
+        for (int32_t b = 0; b < k1; b++) rows_out[b] = rf_row(m, RF_OWN_OUT, m->W_out, outputs[b]);
         rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, alpha, g, grad_in, n_nodes > 0, loss);
     }
     if (m->cbow && !m->cbow_mean) {  /* a sum spreads its gradient over its terms, as gensim */
@@ -311,7 +318,7 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
         for (int32_t j = 0; j < dim; j++) grad_in[j] *= inv;
     }
     for (int32_t a = 0; a < n; a++) {
-        float *RF_RESTRICT v = m->W_in + (int64_t)inputs[a] * dim;
+        float *RF_RESTRICT v = rf_row(m, RF_OWN_IN, m->W_in, inputs[a]);
         const float *RF_RESTRICT d = grad_in + (m->cbow ? 0 : (int64_t)a * dim);
         for (int32_t j = 0; j < dim; j++) v[j] += d[j];
     }
@@ -394,13 +401,12 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
         plan[1 + got] = w;
     }
     if (m->negative > 0)
-        for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
+        for (int32_t b = 0; b < k1; b++) rf_prefetch_row(rf_row(m, RF_OWN_OUT, m->W_out, plan[1 + b]), dim);
     if (m->hs) {  /* the rows of the center's path, deep ones are rarely in cache */
         for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
-            if (!m->hot || m->path_nodes[p] < m->hot_first)
-                rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
+            rf_prefetch_row(rf_row(m, RF_OWN_SYN1, m->syn1, m->path_nodes[p]), dim);
     }
-    if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
+    if (i + reach < n) rf_prefetch_row(rf_row(m, RF_OWN_IN, m->W_in, ids[i + reach]), dim);
 }
 
 /* Train one (already subsampled) sentence, a window per center word: the
@@ -490,22 +496,48 @@ static inline float rf_alpha(float alpha_start, float alpha_end, int64_t done, i
     return alpha_start + (alpha_end - alpha_start) * (float)(f < 1 ? f : 1);
 }
 
-/* A training call's model: m itself, or with m->private_rows a copy that points
- * the hot rows at this call's own buffer (rows, then their values at the last
- * merge). Returns 0, or -1 on out of memory. */
+static void rf_free_local(rf_sgns_model *local)
+{
+    for (int t = 0; t < 3; t++) {
+        free(local->own[t].rows);
+        local->own[t].rows = NULL;
+    }
+}
+
+/* A training call's model: a copy of m that, with m->private_rows or
+ * m->private_words, points those rows at this call's own buffers. Returns 0, or
+ * -1 on out of memory. */
 static int rf_local_model(const rf_sgns_model *m, rf_sgns_model *local)
 {
     *local = *m;
-    local->hot = NULL;
-    const int32_t inner = m->vocab_size - 1;
-    if (!m->hs || m->private_rows <= 0 || inner <= 0) return 0;
-    const int32_t rows = m->private_rows < inner ? m->private_rows : inner;
-    const size_t floats = (size_t)rows * (size_t)m->dim;
-    local->hot = malloc(2 * floats * sizeof(float));
-    if (!local->hot) return -1;
-    local->hot_first = inner - rows;   /* the root is node V - 2: the last ones made */
-    memcpy(local->hot, m->syn1 + (int64_t)local->hot_first * m->dim, floats * sizeof(float));
-    memcpy(local->hot + floats, local->hot, floats * sizeof(float));
+    float *tables[3] = {m->W_in, m->W_out, m->syn1};
+    int32_t first[3] = {0, 0, 0}, count[3] = {0, 0, 0};
+    const int32_t V = m->vocab_size, words = m->private_words < V ? m->private_words : V;
+    if (words > 0) {
+        count[RF_OWN_IN] = words;
+        if (m->negative > 0) count[RF_OWN_OUT] = words;
+    }
+    if (m->hs && m->private_rows > 0 && V > 1) {
+        count[RF_OWN_SYN1] = m->private_rows < V - 1 ? m->private_rows : V - 1;
+        first[RF_OWN_SYN1] = V - 1 - count[RF_OWN_SYN1];  /* the root is node V - 2 */
+    }
+    for (int t = 0; t < 3; t++) {
+        local->own[t].rows = NULL;
+        local->own[t].first = first[t];
+        local->own[t].count = count[t];
+    }
+    for (int t = 0; t < 3; t++) {
+        if (count[t] == 0) continue;
+        const size_t floats = (size_t)count[t] * (size_t)m->dim;
+        float *rows = malloc(2 * floats * sizeof(float));
+        if (!rows) {
+            rf_free_local(local);
+            return -1;
+        }
+        memcpy(rows, tables[t] + (int64_t)first[t] * m->dim, floats * sizeof(float));
+        memcpy(rows + floats, rows, floats * sizeof(float));
+        local->own[t].rows = rows;
+    }
     return 0;
 }
 
@@ -517,14 +549,18 @@ static int rf_local_model(const rf_sgns_model *m, rf_sgns_model *local)
  * from their sum (which holds the other workers' changes too). */
 static void rf_merge_private(const rf_sgns_model *local)
 {
-    if (!local->hot) return;
-    const size_t floats = (size_t)(local->vocab_size - 1 - local->hot_first) * (size_t)local->dim;
-    float *shared = local->syn1 + (int64_t)local->hot_first * local->dim;
-    float *mine = local->hot, *base = local->hot + floats;
-    for (size_t j = 0; j < floats; j++) {
-        const float sum = shared[j] + (mine[j] - base[j]);
-        shared[j] = sum;
-        mine[j] = base[j] = sum;
+    float *tables[3] = {local->W_in, local->W_out, local->syn1};
+    for (int t = 0; t < 3; t++) {
+        const rf_private_rows *p = &local->own[t];
+        if (!p->rows) continue;
+        const size_t floats = (size_t)p->count * (size_t)local->dim;
+        float *shared = tables[t] + (int64_t)p->first * local->dim;
+        float *mine = p->rows, *base = p->rows + floats;
+        for (size_t j = 0; j < floats; j++) {
+            const float sum = shared[j] + (mine[j] - base[j]);
+            shared[j] = sum;
+            mine[j] = base[j] = sum;
+        }
     }
 }
 
@@ -568,7 +604,7 @@ void rf_sgns_train_ids(const rf_sgns_model *m_shared, uint64_t *rng, const int32
     }
     rf_merge_private(m);
 out:
-    free(local.hot);
+    rf_free_local(&local);
     free(work);
     free(scratch);
     free(sentence);
@@ -650,7 +686,7 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
     if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
     rf_reader_close(&r);
 out:
-    free(local.hot);
+    rf_free_local(&local);
     free(work);
     free(scratch);
     free(sentence);
@@ -686,9 +722,10 @@ void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, ui
     m->updates_syn1 = syn1;
 }
 
-void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t rows)
+void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)
 {
-    m->private_rows = rows > 0 ? rows : 0;
+    m->private_rows = nodes > 0 ? nodes : 0;
+    m->private_words = words > 0 ? words : 0;
 }
 
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,

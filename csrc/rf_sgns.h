@@ -13,6 +13,15 @@
  * the Python layer caps window at RF_MAX_WINDOW_ROWS / 2 and negative below it. */
 #define RF_MAX_WINDOW_ROWS 512
 
+/* A training call's own copy of rows first .. first + count - 1 of a table,
+ * followed by their values at the last merge; rows NULL: none. */
+typedef struct {
+    float *rows;
+    int32_t first, count;
+} rf_private_rows;
+
+enum { RF_OWN_IN, RF_OWN_OUT, RF_OWN_SYN1 };
+
 typedef struct {
     float *W_in;                 /* (V, dim) input ("center") vectors */
     float *W_out;                /* (V, dim) output ("context") vectors */
@@ -36,12 +45,13 @@ typedef struct {
     uint32_t *updates_out;       /* (V,) or NULL: of each W_out row */
     uint32_t *updates_syn1;      /* (V,) or NULL: of each syn1 row */
     /* With several workers: each training call keeps its own copy of the syn1 rows
-     * of the private_rows inner nodes nearest the root and adds its changes to them
-     * back after every batch of sentences. Those rows lie on nearly every path, and
-     * two cores writing them at once spend their time passing the cache lines. */
+     * of the private_rows inner nodes nearest the root, and of the W_in and W_out
+     * rows of the private_words most frequent words, and adds its changes to them
+     * back every few thousand words. Those rows are written by nearly every window,
+     * and two cores writing them at once spend their time passing the cache lines. */
     int32_t private_rows;
-    float *hot;                  /* a training call's own copy of rows hot_first.., or NULL */
-    int32_t hot_first;
+    int32_t private_words;
+    rf_private_rows own[3];      /* a training call's copies (RF_OWN_IN, _OUT, _SYN1) */
 } rf_sgns_model;
 
 /* Set every field of m; the arrays are the caller's and must outlive it. */
@@ -54,9 +64,10 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                           const uint8_t *path_codes, const int64_t *path_ends, int32_t max_path);
 
-/* Keep private copies of the syn1 rows of the `rows` inner nodes nearest the root
- * in each training call (see private_rows); 0 turns it off. */
-void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t rows);
+/* Keep private copies, in each training call, of the syn1 rows of the `nodes`
+ * inner nodes nearest the root and of the W_in and W_out rows of the `words` most
+ * frequent words (see private_rows); 0 turns either off. */
+void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words);
 
 /* Count, in the training passes, how often each row of W_in, W_out and syn1 is
  * moved (one per window it takes part in; a table the model lacks may be NULL).

@@ -27,7 +27,7 @@ cdef extern from "rf_sgns.h" nogil:
                          int32_t k, float alpha, float *work)
     void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *inp, uint32_t *out,
                                    uint32_t *syn1)
-    void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t rows)
+    void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)
     void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                               const uint8_t *path_codes, const int64_t *path_ends,
                               int32_t max_path)

@@ -164,11 +164,12 @@ cdef class SGNSModel:
             rf_sgns_model_set_hs(&self.m, &syn1[0, 0], &nodes[0] if nodes.shape[0] else NULL,
                                  &codes[0] if codes.shape[0] else NULL, &path_ends[0], longest)
 
-    def keep_private_rows(self, int32_t rows):
-        """Let each training call keep its own copy of the syn1 rows of the `rows`
-        inner nodes nearest the root, added back after every batch of sentences (for
-        several workers; 0 turns it off)."""
-        rf_sgns_model_set_private_rows(&self.m, rows)
+    def keep_private_rows(self, int32_t nodes, int32_t words=0):
+        """Let each training call keep its own copy of the syn1 rows of the `nodes`
+        inner nodes nearest the root and of the W_in and W_out rows of the `words`
+        most frequent words, adding its changes back every 2,048 words (for several
+        workers; 0 turns either off)."""
+        rf_sgns_model_set_private_rows(&self.m, nodes, words)
 
     def count_updates(self, uint32_t[::1] updates_in, uint32_t[::1] updates_out=None,
                       uint32_t[::1] updates_syn1=None):

@@ -20,10 +20,11 @@ __all__ = ["Word2Vec"]
 
 # Words per job handed to a worker thread when training from an iterable.
 JOB_WORDS = 10000
-# Hierarchical softmax on several workers: the inner nodes nearest the root, whose
-# rows every worker writes all the time, are trained on private copies merged after
-# each batch (about JOB_WORDS words); one worker trains them in place.
+# On several workers, the rows every worker writes all the time (the inner nodes
+# nearest the root; the most frequent words' input and output vectors) are trained
+# on private copies merged every 2,048 words; one worker trains them in place.
 PRIVATE_HS_ROWS = 256
+PRIVATE_WORD_ROWS = 256
 # A window's rows must fit the kernel's fixed-size tables (RF_MAX_WINDOW_ROWS = 512).
 MAX_WINDOW = 256
 MAX_NEGATIVE = 511
@@ -340,8 +341,8 @@ class Word2Vec:
                           self.negative, self.window, self.shrink_windows, cbow=not self.sg,
                           cbow_mean=bool(self.cbow_mean), syn1=self.syn1, nodes=nodes,
                           codes=codes, path_ends=ends)
-        if self.hs and self.workers > 1:
-            model.keep_private_rows(PRIVATE_HS_ROWS)
+        if self.workers > 1:
+            model.keep_private_rows(PRIVATE_HS_ROWS, PRIVATE_WORD_ROWS)
         return model
 
     def _file_epoch_runner(self, path, size):
