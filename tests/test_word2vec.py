@@ -330,26 +330,29 @@ def test_update_counters_are_checked():
 
 @settings(max_examples=30, deadline=None)
 @given(sizes=st.lists(st.integers(1, 40), min_size=2, max_size=30), sg=st.integers(0, 1),
-       private=st.integers(1, 12), seed=st.integers(0, 2**16))
-def test_private_hs_rows_merge_back_what_they_learn(sizes, sg, private, seed):
-    # with one writer, training the top inner nodes on private rows and adding the
-    # change back every 2,048 words must give the in-place result, up to rounding
+       hs=st.integers(0, 1), private=st.integers(1, 12), seed=st.integers(0, 2**16))
+def test_private_rows_merge_back_what_they_learn(sizes, sg, hs, private, seed):
+    # with one writer, training the top inner nodes and the frequent words' rows on
+    # private copies and adding the change back every 2,048 words must give the
+    # in-place result, up to rounding
     from rnnfast._sgns import STATS_DTYPE
     rng = np.random.default_rng(seed)
     sentences = [[f"w{i}" for i in rng.zipf(1.5, n) % 30] for n in sizes] * 20
     results = []
     for rows in (0, private):
-        model = Word2Vec(vector_size=8, min_count=1, sample=0, seed=1, sg=sg, hs=1,
-                         negative=0, window=3, **QUIET)
+        model = Word2Vec(vector_size=8, min_count=1, sample=0, seed=1, sg=sg, hs=hs,
+                         negative=0 if hs else 3, window=3, **QUIET)
         model.build_vocab(sentences)
         kernel = model._kernel_model()
-        kernel.keep_private_rows(rows)
+        kernel.keep_private_rows(rows, rows)
         ids = np.array([model.vocab.key_to_index[w] for s in sentences for w in s], np.int32)
         ends = np.cumsum([len(s) for s in sentences]).astype(np.int64)
         kernel.train_ids(ids, ends, ends.copy(), np.array([5], np.uint64), 0.05, 0.05, 0,
                          int(ends[-1]), np.zeros(1, STATS_DTYPE), 0, np.zeros(1, np.int32))
-        results.append((model.syn1.copy(), model.wv.vectors.copy()))
-    (syn1, vectors), (syn1_p, vectors_p) = results
-    assert not np.array_equal(syn1[len(model.vocab) - 2], 0)  # the root row learned
-    np.testing.assert_allclose(syn1_p, syn1, rtol=1e-3, atol=1e-5)
+        out = model.syn1 if hs else model.syn1neg
+        results.append((out.copy(), model.wv.vectors.copy()))
+    (out, vectors), (out_p, vectors_p) = results
+    hot = len(model.vocab) - 2 if hs else 0   # the root, or the most frequent word
+    assert not np.array_equal(out[hot], 0)    # that row learned
+    np.testing.assert_allclose(out_p, out, rtol=1e-3, atol=1e-5)
     np.testing.assert_allclose(vectors_p, vectors, rtol=1e-3, atol=1e-5)
