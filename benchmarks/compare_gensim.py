@@ -1,6 +1,7 @@
 """rnnfast vs gensim 4.4.0: training speed and vector quality, same settings, one run.
 
     taskset -c 0 python benchmarks/compare_gensim.py [CORPUS] [--workers 1] [--epochs 3]
+        [--models sg-ns,cbow-ns,sg-hs,cbow-hs] [--modes iterable,file] [--seed 1]
 
 CORPUS defaults to ../shared/data/corpus17m.txt.xz (a compressed corpus is
 decompressed once to a temporary file, since corpus_file mode needs plain text).
@@ -98,13 +99,16 @@ def main(argv=None):
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--alpha", type=float, default=0.025)
     parser.add_argument("--modes", default="iterable,file")
+    parser.add_argument("--seed", type=int, default=1,
+                        help="both libraries' seed (compare quality over several runs)")
     parser.add_argument("--libs", default="gensim,rnnfast")
     parser.add_argument("--analogies", default=os.path.join(DATA, "eval", "questions-words.txt"))
     parser.add_argument("--similarity", default=os.path.join(DATA, "eval", "wordsim353.tsv"))
     args = parser.parse_args(argv)
     settings = dict(vector_size=args.dim, window=args.window, min_count=args.min_count,
                     sample=args.sample, negative=args.negative, alpha=args.alpha,
-                    min_alpha=0.0001, epochs=args.epochs, workers=args.workers, seed=1)
+                    min_alpha=0.0001, epochs=args.epochs, workers=args.workers,
+                    seed=args.seed)
     analogies = args.analogies if os.path.exists(args.analogies) else None
     similarity = args.similarity if os.path.exists(args.similarity) else None
     corpus, tmp = plain_copy(args.corpus)
