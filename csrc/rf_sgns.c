@@ -146,7 +146,8 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
     const int32_t jv = dim - dim % 8;
     /* fewer than four rows (CBOW has one): their gradient in a pass of its own, four
      * column blocks at a time, so that the chains are independent */
-    for (int32_t a = 0; a < (n < 4 ? n : 0); a++) {
+    const int32_t own_pass = n < 4 ? n : 0;
+    for (int32_t a = 0; a < own_pass; a++) {
         float *dst = grad_in + (int64_t)a * dim;
         int32_t j = 0;
         for (; j + 32 <= jv; j += 32) {
@@ -202,7 +203,7 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
             *(rf_v8u *)d2 = c2;
             *(rf_v8u *)d3 = c3;
         }
-        for (a = n < 4 ? n : a; a < n; a++) {
+        for (a = a > own_pass ? a : own_pass; a < n; a++) {   /* rows the pass above left */
             rf_v8u *dst = (rf_v8u *)(grad_in + (int64_t)a * dim + j0);
             rf_v8 acc = zero;
             if (add) acc = *dst;
@@ -255,8 +256,8 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
  * this training call's own copy when it keeps one of that row. */
 static inline float *rf_row(const rf_sgns_model *m, int t, float *table, int32_t id)
 {
-    const rf_private_rows *p = &m->own[t];
-    if (p->rows && (uint32_t)(id - p->first) < (uint32_t)p->count)
+    const rf_private_rows *p = &m->own[t];   /* count is 0 without a copy */
+    if ((uint32_t)(id - p->first) < (uint32_t)p->count)
         return p->rows + (int64_t)(id - p->first) * m->dim;
     return table + (int64_t)id * m->dim;
 }
@@ -401,12 +402,12 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
         plan[1 + got] = w;
     }
     if (m->negative > 0)
-        for (int32_t b = 0; b < k1; b++) rf_prefetch_row(rf_row(m, RF_OWN_OUT, m->W_out, plan[1 + b]), dim);
+        for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
     if (m->hs) {  /* the rows of the center's path, deep ones are rarely in cache */
         for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
-            rf_prefetch_row(rf_row(m, RF_OWN_SYN1, m->syn1, m->path_nodes[p]), dim);
+            rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
     }
-    if (i + reach < n) rf_prefetch_row(rf_row(m, RF_OWN_IN, m->W_in, ids[i + reach]), dim);
+    if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
 }
 
 /* Train one (already subsampled) sentence, a window per center word: the
@@ -610,11 +611,11 @@ out:
     free(sentence);
 }
 
-RF_HOT
 /* Raw tokens looked up per batch: enough to start another sentence of the
  * longest length, so a batch always ends at a sentence boundary. */
 #define RF_LOOKUP_BATCH (2 * RF_MAX_SENTENCE)
 
+RF_HOT
 int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
                        float alpha_start, float alpha_end, int64_t words_before,

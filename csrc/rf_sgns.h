@@ -48,7 +48,10 @@ typedef struct {
      * of the private_rows inner nodes nearest the root, and of the W_in and W_out
      * rows of the private_words most frequent words, and adds its changes to them
      * back every few thousand words. Those rows are written by nearly every window,
-     * and two cores writing them at once spend their time passing the cache lines. */
+     * and two cores writing them at once spend their time passing the cache lines.
+     * Merges are not atomic: two at the same moment can lose a change, as Hogwild
+     * updates can; with one worker nothing is lost and the result equals the
+     * in-place one up to rounding. */
     int32_t private_rows;
     int32_t private_words;
     rf_private_rows own[3];      /* a training call's copies (RF_OWN_IN, _OUT, _SYN1) */
