@@ -32,6 +32,8 @@ static inline int32_t rf_draw_noise(const rf_sgns_model *m, uint64_t *s)
 #if RF_GNU_C
 typedef float rf_v8 __attribute__((vector_size(32)));
 typedef float rf_v8u __attribute__((vector_size(32), aligned(4), may_alias));
+typedef float rf_v4 __attribute__((vector_size(16)));
+typedef float rf_v4u __attribute__((vector_size(16), aligned(4), may_alias));
 #endif
 
 /* One score's step: (label - s(v)) * alpha, and in *term the loss, -log s(v)
@@ -237,6 +239,24 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
             *(rf_v8u *)(rows_out[b] + j0) = acc;
         }
     }
+    /* four of the columns left (dim 100 leaves four), summed in the order of the
+     * scalar loop below */
+    if (j0 + 4 <= dim) {
+        const rf_v4 zero4 = {0, 0, 0, 0};
+        for (int32_t a = 0; a < n; a++) {
+            rf_v4u *dst = (rf_v4u *)(grad_in + (int64_t)a * dim + j0);
+            rf_v4 acc = zero4;
+            if (add) acc = *dst;
+            for (int32_t b = 0; b < k1; b++) acc += g[b * n + a] * *(const rf_v4u *)(rows_out[b] + j0);
+            *dst = acc;
+        }
+        for (int32_t b = 0; b < k1; b++) {
+            rf_v4 acc = *(const rf_v4u *)(rows_out[b] + j0);
+            for (int32_t a = 0; a < n; a++) acc += g[b * n + a] * *(const rf_v4u *)(rows_in[a] + j0);
+            *(rf_v4u *)(rows_out[b] + j0) = acc;
+        }
+        j0 += 4;
+    }
 #endif
     for (int32_t j = j0; j < dim; j++) {
         for (int32_t a = 0; a < n; a++) {
@@ -252,14 +272,21 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
     }
 }
 
-/* Row id of table t (RF_OWN_IN, _OUT or _SYN1, whose shared array is `table`):
- * this training call's own copy when it keeps one of that row. */
-static inline float *rf_row(const rf_sgns_model *m, int t, float *table, int32_t id)
+/* rows[a] = row ids[a] of table t (RF_OWN_IN, _OUT or _SYN1, whose shared array
+ * is `table`) for a < n: this training call's own copy where it keeps one. */
+static inline void rf_rows(const rf_sgns_model *m, int t, float *table, const int32_t *ids,
+                           int32_t n, float **rows)
 {
-    const rf_private_rows *p = &m->own[t];   /* count is 0 without a copy */
-    if ((uint32_t)(id - p->first) < (uint32_t)p->count)
-        return p->rows + (int64_t)(id - p->first) * m->dim;
-    return table + (int64_t)id * m->dim;
+    const rf_private_rows p = m->own[t];
+    const int64_t dim = m->dim;
+    if (p.count == 0) {   /* no copies: one worker */
+        for (int32_t a = 0; a < n; a++) rows[a] = table + ids[a] * dim;
+        return;
+    }
+    for (int32_t a = 0; a < n; a++) {
+        const uint32_t own = (uint32_t)(ids[a] - p.first);
+        rows[a] = own < (uint32_t)p.count ? p.rows + own * dim : table + ids[a] * dim;
+    }
 }
 
 /* One window: the n context rows W_in[inputs[a]] (skip-gram: each of them;
@@ -280,38 +307,39 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
                             double *loss)
 {
     const int32_t dim = m->dim;
-    const float *rows_in[RF_MAX_WINDOW_ROWS];
+    float *inputs_at[RF_MAX_WINDOW_ROWS], *rows_out[RF_MAX_WINDOW_ROWS];
+    const float *const *rows_in = (const float *const *)inputs_at;
+    const float *cbow_row[1] = {work};   /* CBOW's one input row, h */
     float *grad_in, *g;
     int32_t n_rows;
     if (n == 0 || (k1 == 0 && n_nodes == 0)) return;
+    rf_rows(m, RF_OWN_IN, m->W_in, inputs, n, inputs_at);
     if (m->cbow) {
         float *RF_RESTRICT h = work;
         grad_in = h + dim;
         g = grad_in + dim;
         memset(h, 0, (size_t)dim * sizeof(float));
         for (int32_t a = 0; a < n; a++) {
-            const float *RF_RESTRICT v = rf_row(m, RF_OWN_IN, m->W_in, inputs[a]);
+            const float *RF_RESTRICT v = inputs_at[a];
             for (int32_t j = 0; j < dim; j++) h[j] += v[j];
         }
         if (m->cbow_mean) {
             const float inv = 1.0f / (float)n;
             for (int32_t j = 0; j < dim; j++) h[j] *= inv;
         }
-        rows_in[0] = h;
+        rows_in = cbow_row;
         n_rows = 1;
     } else {
-        for (int32_t a = 0; a < n; a++) rows_in[a] = rf_row(m, RF_OWN_IN, m->W_in, inputs[a]);
         grad_in = work;
         g = work + (int64_t)n * dim;
         n_rows = n;
     }
-    float *rows_out[RF_MAX_WINDOW_ROWS];
     if (n_nodes > 0) {
-        for (int32_t b = 0; b < n_nodes; b++) rows_out[b] = rf_row(m, RF_OWN_SYN1, m->syn1, nodes[b]);
+        rf_rows(m, RF_OWN_SYN1, m->syn1, nodes, n_nodes, rows_out);
         rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, alpha, g, grad_in, 0, loss);
     }
     if (k1 > 0) {
-        for (int32_t b = 0; b < k1; b++) rows_out[b] = rf_row(m, RF_OWN_OUT, m->W_out, outputs[b]);
+        rf_rows(m, RF_OWN_OUT, m->W_out, outputs, k1, rows_out);
         rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, alpha, g, grad_in, n_nodes > 0, loss);
     }
     if (m->cbow && !m->cbow_mean) {  /* a sum spreads its gradient over its terms, as gensim */
@@ -319,7 +347,7 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
         for (int32_t j = 0; j < dim; j++) grad_in[j] *= inv;
     }
     for (int32_t a = 0; a < n; a++) {
-        float *RF_RESTRICT v = rf_row(m, RF_OWN_IN, m->W_in, inputs[a]);
+        float *RF_RESTRICT v = inputs_at[a];
         const float *RF_RESTRICT d = grad_in + (m->cbow ? 0 : (int64_t)a * dim);
         for (int32_t j = 0; j < dim; j++) v[j] += d[j];
     }
