@@ -647,7 +647,8 @@ RF_HOT
 int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,
                        float alpha_start, float alpha_end, int64_t words_before,
-                       int64_t words_total, rf_sgns_stats *stats, volatile const int *stop)
+                       int64_t words_total, rf_sgns_stats *stats, rf_encoded *keep,
+                       volatile const int *stop)
 {
     rf_reader r;
     char token[RF_MAX_TOKEN + 1];
@@ -695,6 +696,7 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
             raw = 0;
         }
         if (raw > 0) ends[ns++] = nb;   /* the range ended inside a sentence */
+        if (keep) rf_encoded_append(keep, ids, ends, ns);
         for (int32_t k = 0, begin = 0; k < ns && !*stop; begin = ends[k++]) {
             int32_t n = 0;
             for (int32_t t = begin; t < ends[k]; t++)

@@ -273,3 +273,57 @@ int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
     rf_reader_close(&r);
     return rc;
 }
+
+void rf_encoded_free(rf_encoded *t)
+{
+    free(t->ids);
+    free(t->sentence_ends);
+    free(t->raw_ends);
+    t->ids = NULL;
+    t->sentence_ends = t->raw_ends = NULL;
+    t->n_ids = t->n_sentences = t->cap_ids = t->cap_sentences = 0;
+}
+
+/* buf, or its reallocation, with room for `need` elements of `size` bytes, its
+ * capacity *cap doubled as it grows (capacity not yet written costs address
+ * space, not memory); NULL when out of memory (buf is still valid then). */
+static void *rf_reserve(void *buf, int64_t *cap, int64_t need, size_t size)
+{
+    if (need <= *cap) return buf;
+    int64_t grown = *cap > 0 ? *cap : 4096;
+    while (grown < need) grown *= 2;
+    void *p = realloc(buf, (size_t)grown * size);
+    if (p) *cap = grown;
+    return p;
+}
+
+void rf_encoded_append(rf_encoded *t, const int32_t *ids, const int32_t *ends, int32_t n)
+{
+    if (t->dropped || n == 0) return;
+    const int64_t need_ids = t->n_ids + ends[n - 1], need_sentences = t->n_sentences + n;
+    int64_t cap_ends = t->cap_sentences, cap_raw = t->cap_sentences;
+    int32_t *id_buf;
+    int64_t *end_buf, *raw_buf;
+    if ((size_t)need_ids * sizeof(int32_t) + (size_t)need_sentences * 2 * sizeof(int64_t)
+        > t->max_bytes)
+        goto drop;
+    if (!(id_buf = rf_reserve(t->ids, &t->cap_ids, need_ids, sizeof(int32_t)))) goto drop;
+    t->ids = id_buf;
+    end_buf = rf_reserve(t->sentence_ends, &cap_ends, need_sentences, sizeof(int64_t));
+    if (!end_buf) goto drop;
+    t->sentence_ends = end_buf;
+    if (!(raw_buf = rf_reserve(t->raw_ends, &cap_raw, need_sentences, sizeof(int64_t)))) goto drop;
+    t->raw_ends = raw_buf;
+    t->cap_sentences = cap_ends;
+    for (int32_t k = 0, begin = 0; k < n; begin = ends[k++]) {
+        for (int32_t i = begin; i < ends[k]; i++)
+            if (ids[i] >= 0) t->ids[t->n_ids++] = ids[i];
+        t->raw += ends[k] - begin;
+        t->sentence_ends[t->n_sentences] = t->n_ids;
+        t->raw_ends[t->n_sentences++] = t->raw;
+    }
+    return;
+drop:   /* past the budget, or out of memory */
+    t->dropped = 1;
+    rf_encoded_free(t);
+}

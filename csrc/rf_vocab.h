@@ -63,6 +63,26 @@ void rf_reader_close(rf_reader *r);
  * -3 at a NUL byte (the file is binary, not text). */
 int rf_reader_next(rf_reader *r, char *out, uint32_t *len);
 
+/* A range's sentences as vocabulary ids, kept to train on again without reading:
+ * the ids of its tokens in the vocabulary, and for each sentence with tokens,
+ * where it ends in ids and how many raw tokens (unknown ones too) the range held
+ * up to its end, as rf_sgns_train_ids takes them. Zero-initialise it, set
+ * max_bytes; a text that would pass max_bytes is dropped (emptied, dropped = 1). */
+typedef struct {
+    int32_t *ids;
+    int64_t *sentence_ends, *raw_ends;
+    int64_t n_ids, n_sentences, raw;
+    int64_t cap_ids, cap_sentences;
+    size_t max_bytes;
+    int dropped;
+} rf_encoded;
+
+/* Append one batch of the file reader: ids[t] per raw token (-1 out of the
+ * vocabulary), ends[k] where sentence k ends. Drops the text past max_bytes or
+ * when out of memory. */
+void rf_encoded_append(rf_encoded *t, const int32_t *ids, const int32_t *ends, int32_t n);
+void rf_encoded_free(rf_encoded *t);
+
 /* Count the tokens of [start, end) of a file into v, pruning when the table
  * exceeds max_size (0 = never). totals[0], [1] and [2] count the tokens, the
  * sentences (before pruning) and the bytes as they are read, for another thread

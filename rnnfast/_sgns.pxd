@@ -2,7 +2,7 @@
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
-from rnnfast._vocab cimport rf_vocab
+from rnnfast._vocab cimport rf_encoded, rf_vocab
 
 
 cdef extern from "rf_sgns.h" nogil:
@@ -44,7 +44,8 @@ cdef extern from "rf_sgns.h" nogil:
     int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                            const char *path, int64_t start, int64_t end,
                            float alpha_start, float alpha_end, int64_t words_before,
-                           int64_t words_total, rf_sgns_stats *stats, volatile const int *stop)
+                           int64_t words_total, rf_sgns_stats *stats, rf_encoded *keep,
+                           volatile const int *stop)
     void rf_alias_build(const double *weights, int32_t n, uint32_t *accept, int32_t *other,
                         double *scratch, int32_t *stack)
 

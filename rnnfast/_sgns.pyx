@@ -13,7 +13,7 @@ import numpy as np
 
 from rnnfast._vocab import check_read
 from rnnfast._buffers cimport record_ptr
-from rnnfast._vocab cimport TokenTable
+from rnnfast._vocab cimport EncodedText, TokenTable
 
 cnp.import_array()
 
@@ -222,18 +222,47 @@ cdef class SGNSModel:
 
     def train_file(self, TokenTable table, bytes path, int64_t start, int64_t end,
                    uint64_t[::1] rng_state, float alpha_start, float alpha_end,
-                   int64_t words_total, stats, int slot, int[::1] stop, int64_t words_before=0):
+                   int64_t words_total, stats, int slot, int[::1] stop, int64_t words_before=0,
+                   EncodedText keep=None):
         """Train on the lines starting in [start, end) of a file, adding to stats[slot];
-        the pass read words_before raw words before the range (for the learning rate)."""
+        the pass read words_before raw words before the range (for the learning rate).
+        With `keep` (empty, made with this table), the sentences read are kept in it
+        for train_encoded."""
         cdef const char *cpath = path
         cdef rf_sgns_stats *st = <rf_sgns_stats *>record_ptr(stats, STATS_DTYPE, "stats", True)
+        cdef rf_encoded *kept = NULL
         cdef int rc
         if not 0 <= slot < len(stats):
             raise ValueError("train_file: slot outside stats")
+        if len(table) > self.m.vocab_size:
+            raise ValueError(f"train_file: the token table holds {len(table)} words, the "
+                             f"model {self.m.vocab_size}")
+        if keep is not None:
+            if keep.text.n_sentences or keep.complete or keep.index_bound != len(table):
+                raise ValueError("train_file: keep must be a new EncodedText of this table")
+            kept = &keep.text
         with nogil:
             rc = rf_sgns_train_file(&self.m, &table.table, &rng_state[0], cpath, start, end,
                                     alpha_start, alpha_end, words_before, words_total,
-                                    st + slot, &stop[0])
+                                    st + slot, kept, &stop[0])
         if rc == -1:
             raise MemoryError("out of memory in a training worker")
         check_read(rc, path)
+        if keep is not None and not stop[0]:
+            keep.complete = True
+
+    def train_encoded(self, EncodedText text, uint64_t[::1] rng_state, float alpha_start,
+                      float alpha_end, int64_t words_total, stats, int slot, int[::1] stop,
+                      int64_t words_before=0):
+        """train_file's pass again, on the sentences it kept in `text` (text.held)."""
+        cdef rf_sgns_stats *st = <rf_sgns_stats *>record_ptr(stats, STATS_DTYPE, "stats", True)
+        if not 0 <= slot < len(stats):
+            raise ValueError("train_encoded: slot outside stats")
+        if not text.held or text.index_bound > self.m.vocab_size:
+            raise ValueError("train_encoded: text holds no whole range of this vocabulary")
+        if text.text.n_sentences == 0:
+            return
+        with nogil:
+            rf_sgns_train_ids(&self.m, &rng_state[0], text.text.ids, text.text.sentence_ends,
+                              text.text.raw_ends, text.text.n_sentences, alpha_start,
+                              alpha_end, words_before, words_total, st + slot, &stop[0])

@@ -26,6 +26,16 @@ cdef extern from "rf_vocab.h" nogil:
         int64_t pos
     int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end)
     void rf_reader_close(rf_reader *r)
+    ctypedef struct rf_encoded:
+        int32_t *ids
+        int64_t *sentence_ends
+        int64_t *raw_ends
+        int64_t n_ids
+        int64_t n_sentences
+        int64_t raw
+        size_t max_bytes
+        int dropped
+    void rf_encoded_free(rf_encoded *t)
     int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
                       size_t max_size, volatile int64_t *totals, volatile const int *stop)
 
@@ -33,3 +43,10 @@ cdef extern from "rf_vocab.h" nogil:
 
 cdef class TokenTable:
     cdef rf_vocab table
+
+
+cdef class EncodedText:
+    cdef rf_encoded text
+    cdef readonly Py_ssize_t index_bound  # every id is below it (the table's size)
+    cdef public bint complete             # set once a whole range was kept
+

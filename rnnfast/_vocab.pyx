@@ -4,6 +4,7 @@ cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
 from libc.stdint cimport int32_t, int64_t
+from libc.string cimport memset
 
 import numpy as np
 
@@ -72,6 +73,30 @@ cdef class TokenTable:
 
     def __len__(self):
         return self.table.size
+
+
+cdef class EncodedText:
+    """A file range's sentences as vocabulary ids, kept while a first pass reads it
+    (SGNSModel.train_file's `keep`) for the passes after it; at most max_bytes of
+    ids and sentence ends, else dropped (`held` False)."""
+
+    def __cinit__(self, size_t max_bytes, TokenTable table):
+        memset(&self.text, 0, sizeof(self.text))
+        self.text.max_bytes = max_bytes
+        self.index_bound = table.table.size
+        self.complete = False
+
+    def __dealloc__(self):
+        rf_encoded_free(&self.text)
+
+    @property
+    def held(self):
+        """Whether the whole range is here to train on."""
+        return self.complete and not self.text.dropped
+
+    @property
+    def raw_words(self):
+        return self.text.raw
 
 
 

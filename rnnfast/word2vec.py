@@ -25,6 +25,11 @@ JOB_WORDS = 10000
 # on private copies merged every 2,048 words; one worker trains them in place.
 PRIVATE_HS_ROWS = 256
 PRIVATE_WORD_ROWS = 256
+# Training from corpus_file for several epochs keeps the file's sentences as ids
+# (4 bytes a known token, 16 a line) while the first epoch reads them, and trains
+# the later epochs on those, when they fit in this many bytes; else every epoch
+# reads the file. The vectors are the same either way.
+CORPUS_CACHE_BYTES = 1 << 30
 # A window's rows must fit the kernel's fixed-size tables (RF_MAX_WINDOW_ROWS = 512).
 MAX_WINDOW = 256
 MAX_NEGATIVE = 511
@@ -243,7 +248,7 @@ class Word2Vec:
         _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         epochs = self.epochs if epochs is None else _checks.check_index("epochs", epochs, low=1)
         if corpus_file is not None:
-            run_epoch = self._file_epoch_runner(*check_corpus_file(corpus_file))
+            run_epoch = self._file_epoch_runner(*check_corpus_file(corpus_file), epochs)
         else:
             check_sentences(corpus_iterable, "corpus_iterable")
             if epochs > 1 and isinstance(corpus_iterable, collections.abc.Iterator):
@@ -345,22 +350,31 @@ class Word2Vec:
             model.keep_private_rows(PRIVATE_HS_ROWS, PRIVATE_WORD_ROWS)
         return model
 
-    def _file_epoch_runner(self, path, size):
-        """Each worker trains on its own byte range of the file, reading included."""
-        from rnnfast._vocab import TokenTable
+    def _file_epoch_runner(self, path, size, epochs):
+        """Each worker trains on its own byte range of the file, reading included; the
+        first of several epochs keeps the ranges as ids for the rest (CORPUS_CACHE_BYTES)."""
+        from rnnfast._vocab import EncodedText, TokenTable
 
         table = TokenTable.from_words([w.encode("utf-8") for w in self.vocab.words])
         ranges = byte_ranges(size, self.workers)
         encoded_path = os.fsencode(path)
+        kept = [EncodedText(CORPUS_CACHE_BYTES // self.workers, table)
+                for _ in ranges] if epochs > 1 and CORPUS_CACHE_BYTES > 0 else None
 
         def run_epoch(model, epoch, alphas, rng_states, stats, poll, total):
             # the raw words a range holds, for its learning rate: all with one worker
             expected = [total * (end - start) // max(size, 1) for start, end in ranges]
             stop = _workers.StopFlag()
+            cached = epoch > 0 and kept is not None and all(k.held for k in kept)
 
             def worker(i):
+                if cached:
+                    return lambda: model.train_encoded(kept[i], rng_states[i], *alphas,
+                                                       expected[i], stats, i, stop.array)
+                keep = kept[i] if epoch == 0 and kept is not None else None
                 return lambda: model.train_file(table, encoded_path, *ranges[i], rng_states[i],
-                                                *alphas, expected[i], stats, i, stop.array)
+                                                *alphas, expected[i], stats, i, stop.array,
+                                                keep=keep)
 
             _workers.run([worker(i) for i in range(self.workers)], stop, poll)
             check_unchanged(path, size)

@@ -356,3 +356,62 @@ def test_private_rows_merge_back_what_they_learn(sizes, sg, hs, private, seed):
     assert not np.array_equal(out[hot], 0)    # that row learned
     np.testing.assert_allclose(out_p, out, rtol=1e-3, atol=1e-5)
     np.testing.assert_allclose(vectors_p, vectors, rtol=1e-3, atol=1e-5)
+
+
+@pytest.fixture
+def file_with_rare_words(tmp_path, corpus):
+    """The toy corpus with words below min_count, empty lines and CRLF endings."""
+    lines = [" ".join(s) + (f" rare{i}" if i % 7 == 0 else "") for i, s in enumerate(corpus)]
+    lines[::50] = [""] * len(lines[::50])
+    path = tmp_path / "rare.txt"
+    path.write_bytes(("\r\n".join(lines) + "\n").encode())
+    return str(path)
+
+
+@pytest.mark.parametrize("sg, hs, negative", [(0, 0, 5), (1, 0, 5), (0, 1, 0), (1, 1, 3)])
+def test_later_epochs_train_on_the_kept_ids_as_on_the_file(file_with_rare_words, monkeypatch,
+                                                            sg, hs, negative):
+    """The first epoch keeps the file as ids; a budget too small to keep them, or none,
+    reads the file every epoch: the vectors are the same."""
+    import rnnfast.word2vec as w2v
+
+    models = []
+    for budget in (0, 600, w2v.CORPUS_CACHE_BYTES):
+        monkeypatch.setattr(w2v, "CORPUS_CACHE_BYTES", budget)
+        models.append(train(corpus_file=file_with_rare_words, sg=sg, hs=hs, negative=negative,
+                            epochs=3, min_count=3))
+    for m in models[1:]:
+        assert np.array_equal(m.wv.vectors, models[0].wv.vectors)
+        assert m.training_loss_ == models[0].training_loss_
+
+
+def test_kept_ids_are_the_range_as_read(file_with_rare_words):
+    """train_file's keep holds the whole range; train_encoded on it repeats a pass
+    over the file draw for draw; a kept text is refused where it does not belong."""
+    from rnnfast._sgns import STATS_DTYPE
+    from rnnfast._vocab import EncodedText, TokenTable
+
+    model = train(corpus_file=file_with_rare_words, epochs=1, min_count=3)
+    table = TokenTable.from_words([w.encode() for w in model.vocab.words])
+    path, size = os.fsencode(file_with_rare_words), os.path.getsize(file_with_rare_words)
+    kernel, stop = model._kernel_model(), np.zeros(1, np.intc)
+    starts = [np.array([5], np.uint64), np.array([5], np.uint64)]
+    stats = np.zeros(2, STATS_DTYPE)
+    kept, small = EncodedText(1 << 24, table), EncodedText(600, table)
+    kernel.train_file(table, path, 0, size, starts[0], 0.0, 0.0, 1, stats, 0, stop, keep=kept)
+    kernel.train_file(table, path, 0, size, starts[1], 0.0, 0.0, 1, stats, 1, stop, keep=small)
+    assert kept.held and not small.held
+    assert kept.raw_words == stats["words"][0] == model.corpus_total_words
+    # with alpha 0 nothing moves: a second pass either way draws the same stream
+    again = np.zeros(2, STATS_DTYPE)
+    kernel.train_file(table, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop)
+    kernel.train_encoded(kept, starts[1], 0.0, 0.0, 1, again, 1, stop)
+    assert np.array_equal(starts[0], starts[1])
+    assert again[0] == again[1]
+    with pytest.raises(ValueError, match="no whole range"):
+        kernel.train_encoded(small, starts[0], 0.0, 0.0, 1, again, 0, stop)
+    with pytest.raises(ValueError, match="new EncodedText"):
+        kernel.train_file(table, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop, keep=kept)
+    bigger = TokenTable.from_words([w.encode() for w in model.vocab.words] + [b"extra"])
+    with pytest.raises(ValueError, match="token table holds"):
+        kernel.train_file(bigger, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop)
