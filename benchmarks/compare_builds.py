@@ -3,6 +3,7 @@
     python setup.py build_ext --inplace          # in each source tree
     taskset -c 0 python benchmarks/compare_builds.py OLD_TREE NEW_TREE [CORPUS]
         [--jobs word2vec-file,cbow-file,sg-hs-file,cbow-hs-file,word2vec-iter,cooccur,glove,rnn] [--rounds 5] [--workers 1]
+        [--epochs 2]
 
 Each job runs in a fresh interpreter with PYTHONPATH set to one tree, old and new
 alternating round by round (the machine's drift hits both alike), and prints one
@@ -24,7 +25,7 @@ from compare_gensim import DATA, plain_copy  # noqa: E402
 
 PRELUDE = """
 import json, os, sys, time
-corpus, workers, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+corpus, workers, work, epochs = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 quiet = lambda status: None
 def report(value, unit):
     print(json.dumps({"value": value, "unit": unit}))
@@ -32,10 +33,10 @@ def report(value, unit):
 
 WORD2VEC_FILE = """
 from rnnfast import Word2Vec
-m = Word2Vec(vector_size=100, window=5, epochs=2, workers=workers, progress=quiet, {settings})
+m = Word2Vec(vector_size=100, window=5, epochs=epochs, workers=workers, progress=quiet, {settings})
 m.build_vocab(corpus_file=corpus)
 start = time.perf_counter(); m.train(corpus_file=corpus)
-report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+report(epochs * m.vocab.total_words / (time.perf_counter() - start), "words/s")
 """
 
 JOBS = {
@@ -46,10 +47,10 @@ JOBS = {
     "word2vec-iter": """
 from rnnfast import LineSentence, Word2Vec
 s = LineSentence(corpus)
-m = Word2Vec(sg=1, vector_size=100, window=5, negative=5, epochs=2, workers=workers, progress=quiet)
+m = Word2Vec(sg=1, vector_size=100, window=5, negative=5, epochs=epochs, workers=workers, progress=quiet)
 m.build_vocab(s)
 start = time.perf_counter(); m.train(s)
-report(2 * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+report(epochs * m.vocab.total_words / (time.perf_counter() - start), "words/s")
 """,
     "cooccur": """
 from rnnfast import Vocabulary
@@ -94,12 +95,12 @@ report(2 / (time.perf_counter() - start), "epochs/s")
 }
 
 
-def run(tree, job, corpus, workers, work):
+def run(tree, job, corpus, workers, work, epochs=2):
     env = dict(os.environ, PYTHONPATH=os.path.abspath(tree), RNNFAST_BENCH_DIR=HERE)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
     out = subprocess.run([sys.executable, "-c", PRELUDE + JOBS[job], corpus, str(workers),
-                          work], env=env, cwd=work, capture_output=True, text=True)
+                          work, str(epochs)], env=env, cwd=work, capture_output=True, text=True)
     if out.returncode:
         raise RuntimeError(f"{job} under {tree} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -129,18 +130,19 @@ def main(argv=None):
     parser.add_argument("--jobs", default=",".join(JOBS))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=2, help="of the word2vec jobs")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
         corpus = args.corpus or default_corpus(work)
         print(f"{args.old} (old) vs {args.new} (new), {args.rounds} interleaved rounds, "
-              f"{args.workers} worker(s), corpus {corpus}")
+              f"{args.workers} worker(s), {args.epochs} word2vec epochs, corpus {corpus}")
         for job in args.jobs.split(","):
-            run(args.new, job, corpus, args.workers, work)  # warm caches, build inputs
+            run(args.new, job, corpus, args.workers, work, args.epochs)  # warm caches, build inputs
             figures = {"old": [], "new": []}
             for r in range(args.rounds):
                 order = ("old", "new") if r % 2 == 0 else ("new", "old")
                 for side in order:
-                    result = run(getattr(args, side), job, corpus, args.workers, work)
+                    result = run(getattr(args, side), job, corpus, args.workers, work, args.epochs)
                     figures[side].append(result["value"])
             old, new = (statistics.median(figures[s]) for s in ("old", "new"))
             spread = {s: f"{min(v):,.4g}..{max(v):,.4g}" for s, v in figures.items()}
