@@ -167,7 +167,7 @@ cdef class SGNSModel:
     def keep_private_rows(self, int32_t nodes, int32_t words=0):
         """Let each training call keep its own copy of the syn1 rows of the `nodes`
         inner nodes nearest the root and of the W_in and W_out rows of the `words`
-        most frequent words, adding its changes back every 2,048 words (for several
+        most frequent words, adding its changes back every 8,192 words (for several
         workers; 0 turns either off)."""
         rf_sgns_model_set_private_rows(&self.m, nodes, words)
 

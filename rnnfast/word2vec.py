@@ -22,7 +22,7 @@ __all__ = ["Word2Vec"]
 JOB_WORDS = 10000
 # On several workers, the rows every worker writes all the time (the inner nodes
 # nearest the root; the most frequent words' input and output vectors) are trained
-# on private copies merged every 2,048 words; one worker trains them in place.
+# on private copies merged every 8,192 words; one worker trains them in place.
 PRIVATE_HS_ROWS = 256
 PRIVATE_WORD_ROWS = 256
 # Training from corpus_file for several epochs keeps the file's sentences as ids

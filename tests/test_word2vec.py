@@ -333,11 +333,11 @@ def test_update_counters_are_checked():
        hs=st.integers(0, 1), private=st.integers(1, 12), seed=st.integers(0, 2**16))
 def test_private_rows_merge_back_what_they_learn(sizes, sg, hs, private, seed):
     # with one writer, training the top inner nodes and the frequent words' rows on
-    # private copies and adding the change back every 2,048 words must give the
+    # private copies and adding the change back every 8,192 words must give the
     # in-place result, up to rounding
     from rnnfast._sgns import STATS_DTYPE
     rng = np.random.default_rng(seed)
-    sentences = [[f"w{i}" for i in rng.zipf(1.5, n) % 30] for n in sizes] * 20
+    sentences = [[f"w{i}" for i in rng.zipf(1.5, n) % 30] for n in sizes] * 60
     results = []
     for rows in (0, private):
         model = Word2Vec(vector_size=8, min_count=1, sample=0, seed=1, sg=sg, hs=hs,
