@@ -65,12 +65,15 @@ cdef class CoocCounter:
         self.reader_open = True
         rf_cooc_restart(&self.c)
 
-    def count_file(self, TokenTable table):
+    def count_file(self, TokenTable table not None):
         """Count on from the reader; True when the buffer filled, False at the range's
         end or once stopped."""
         cdef int rc
         if not self.reader_open:
             raise RuntimeError("count_file: call open_file first")
+        if table.index_bound > self.vocab_size:
+            raise ValueError(f"count_file: the token table's indices run to "
+                             f"{table.index_bound - 1}, past the counter's {self.vocab_size} words")
         with nogil:
             rc = rf_cooc_file(&self.c, &self.reader, &table.table)
         check_read(rc, self._path)

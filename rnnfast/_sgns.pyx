@@ -220,7 +220,7 @@ cdef class SGNSModel:
                               n_sent, alpha_start, alpha_end, words_before, words_total,
                               st + slot, &stop[0])
 
-    def train_file(self, TokenTable table, bytes path, int64_t start, int64_t end,
+    def train_file(self, TokenTable table not None, bytes path not None, int64_t start, int64_t end,
                    uint64_t[::1] rng_state, float alpha_start, float alpha_end,
                    int64_t words_total, stats, int slot, int[::1] stop, int64_t words_before=0,
                    EncodedText keep=None):
@@ -234,11 +234,11 @@ cdef class SGNSModel:
         cdef int rc
         if not 0 <= slot < len(stats):
             raise ValueError("train_file: slot outside stats")
-        if len(table) > self.m.vocab_size:
-            raise ValueError(f"train_file: the token table holds {len(table)} words, the "
-                             f"model {self.m.vocab_size}")
+        if table.index_bound > self.m.vocab_size:
+            raise ValueError(f"train_file: the token table's indices run to "
+                             f"{table.index_bound - 1}, past the model's {self.m.vocab_size} rows")
         if keep is not None:
-            if keep.text.n_sentences or keep.complete or keep.index_bound != len(table):
+            if keep.text.n_sentences or keep.complete or keep.index_bound != table.index_bound:
                 raise ValueError("train_file: keep must be a new EncodedText of this table")
             kept = &keep.text
         with nogil:
@@ -251,7 +251,7 @@ cdef class SGNSModel:
         if keep is not None and not stop[0]:
             keep.complete = True
 
-    def train_encoded(self, EncodedText text, uint64_t[::1] rng_state, float alpha_start,
+    def train_encoded(self, EncodedText text not None, uint64_t[::1] rng_state, float alpha_start,
                       float alpha_end, int64_t words_total, stats, int slot, int[::1] stop,
                       int64_t words_before=0):
         """train_file's pass again, on the sentences it kept in `text` (text.held)."""

@@ -43,10 +43,11 @@ cdef extern from "rf_vocab.h" nogil:
 
 cdef class TokenTable:
     cdef rf_vocab table
+    cdef readonly Py_ssize_t index_bound  # every entry's index is below it
 
 
 cdef class EncodedText:
     cdef rf_encoded text
     cdef readonly Py_ssize_t index_bound  # every id is below it (the table's size)
-    cdef public bint complete             # set once a whole range was kept
+    cdef readonly bint complete           # set once a whole range was kept
 

@@ -30,6 +30,7 @@ cdef class TokenTable:
         for i, w in enumerate(words):
             if rf_vocab_add(&t.table, w, len(w), 0, i) != 0:
                 raise MemoryError("could not grow the token table")
+        t.index_bound = len(words)  # a repeated word keeps its first index
         return t
 
     def count_file(self, bytes path, int64_t start, int64_t end, size_t max_size,
@@ -80,10 +81,10 @@ cdef class EncodedText:
     (SGNSModel.train_file's `keep`) for the passes after it; at most max_bytes of
     ids and sentence ends, else dropped (`held` False)."""
 
-    def __cinit__(self, size_t max_bytes, TokenTable table):
+    def __cinit__(self, size_t max_bytes, TokenTable table not None):
         memset(&self.text, 0, sizeof(self.text))
         self.text.max_bytes = max_bytes
-        self.index_bound = table.table.size
+        self.index_bound = table.index_bound
         self.complete = False
 
     def __dealloc__(self):
@@ -96,6 +97,7 @@ cdef class EncodedText:
 
     @property
     def raw_words(self):
+        """The raw tokens (unknown ones too) of the sentences kept so far."""
         return self.text.raw
 
 

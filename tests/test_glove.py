@@ -306,3 +306,21 @@ def test_kernels_refuse_record_arrays_at_a_misaligned_address():
         _glove.glove_epoch(state["W"], state["W_ctx"], state["b"], state["b_ctx"], state["G_W"],
                            state["G_ctx"], state["G_b"], state["G_bctx"], pairs, None, 0, 2,
                            0.05, 100.0)
+
+
+def test_cooccurrence_file_counter_refuses_a_table_past_its_vocabulary(tmp_path):
+    # the C reader writes each token's table index into the counts: an index past
+    # the counter's rows must be refused before it reads
+    from rnnfast._glove import CoocCounter
+    from rnnfast._vocab import TokenTable
+    path = tmp_path / "c.txt"
+    path.write_text("a b c\n")
+    counter = CoocCounter(2, 1, True, True, 0, np.zeros(1, np.int64), 8, np.zeros(1, np.intc))
+    counter.open_file(os.fsencode(path), 0, path.stat().st_size)
+    with pytest.raises(ValueError, match="token table's indices"):
+        counter.count_file(TokenTable.from_words([b"a", b"b", b"c"]))
+    with pytest.raises(ValueError, match="token table's indices"):
+        counter.count_file(TokenTable.from_words([b"a", b"a", b"b"]))  # index 2, two entries
+    with pytest.raises(TypeError):
+        counter.count_file(None)
+    assert counter.count_file(TokenTable.from_words([b"a", b"b"])) is False  # the range's end

@@ -413,5 +413,19 @@ def test_kept_ids_are_the_range_as_read(file_with_rare_words):
     with pytest.raises(ValueError, match="new EncodedText"):
         kernel.train_file(table, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop, keep=kept)
     bigger = TokenTable.from_words([w.encode() for w in model.vocab.words] + [b"extra"])
-    with pytest.raises(ValueError, match="token table holds"):
+    with pytest.raises(ValueError, match="token table's indices"):
         kernel.train_file(bigger, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop)
+    # a repeated word leaves the table smaller than its largest index
+    words = [w.encode() for w in model.vocab.words]
+    repeated = TokenTable.from_words(words[:-1] + [words[0], words[-1]])
+    assert len(repeated) == len(words) and repeated.index_bound == len(words) + 1
+    with pytest.raises(ValueError, match="token table's indices"):
+        kernel.train_file(repeated, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop)
+    with pytest.raises(TypeError):
+        kernel.train_encoded(None, starts[0], 0.0, 0.0, 1, again, 0, stop)
+    with pytest.raises(TypeError):
+        kernel.train_file(None, path, 0, size, starts[0], 0.0, 0.0, 1, again, 0, stop)
+    with pytest.raises(TypeError):
+        EncodedText(1 << 20, None)
+    with pytest.raises(AttributeError):
+        kept.complete = False   # set by train_file alone
