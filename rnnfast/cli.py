@@ -82,13 +82,11 @@ def _load_vectors(path, binary, no_header):
 
 def _check_output(path):
     """Refuse, before any training, an output the run could not write at its end."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ValueError(f"-o {path!r} is a directory; give a file name")
-    if not os.path.isdir(directory):
-        raise ValueError(f"-o {path!r}: the directory {directory!r} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ValueError(f"-o {path!r}: the directory {directory!r} is not writable")
+    from rnnfast.persist import check_writable
+    try:
+        check_writable(path)
+    except OSError as e:
+        raise ValueError(f"-o {e.strerror}") from None
 
 
 def _train(args, make_model):

@@ -7,18 +7,20 @@ than this rnnfast reads, with a clear error; files are written atomically.
 
 import bz2
 import contextlib
+import errno
 import gzip
 import json
 import lzma
 import os
 import secrets
+import stat
 import sys
 import zipfile
 import zlib
 
 import numpy as np
 
-__all__ = ["save", "load", "atomic_write", "atomic_write_compressed", "open_compressed",
+__all__ = ["save", "load", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
            "compression_of", "words_array"]
 
 # Streams compressed by the file name's suffix (and these magic bytes, to name what a
@@ -29,15 +31,32 @@ MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb", **open_kwargs):
-    """Open a temporary file beside `path`; on success it replaces `path` in one step.
+    """Write the file the user named: a regular (or new) file is replaced in one step.
+
+    A symlink is followed and its target replaced (in the target's own folder); the
+    link itself is left as it is. A character device or FIFO (``/dev/null``, a pipe
+    another process reads) is written directly, since it cannot be replaced; a
+    directory, block device or socket is refused with an OSError naming `path`. A
+    FIFO that nobody reads is refused rather than waited on.
 
     On any error (or Ctrl-C, at any point) the temporary file is removed and `path`
     is untouched. Temporary files that a killed process left for the same target
-    are removed first.
+    are removed first. A replaced file keeps its permission bits.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    prefix = f".tmp-{os.path.basename(path)}."
+    target = os.path.realpath(path)  # a chain of links ends here; a dangling one too
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with _open_special(path, target, st, mode, open_kwargs) as f:
+            yield f
+        return
+    directory = os.path.dirname(target)
+    prefix = f".tmp-{os.path.basename(target)}."
     _remove_orphans(directory, prefix)
     # the name is known before the file exists, so an interrupt at any point after
     # this line still finds the file to remove
@@ -45,14 +64,14 @@ def atomic_write(path, mode="wb", **open_kwargs):
     try:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                         0o644)
+                         0o644 if st is None else stat.S_IMODE(st.st_mode))
         except OSError as e:
             raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -63,6 +82,60 @@ def atomic_write(path, mode="wb", **open_kwargs):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path):
+    """Raise OSError naming `path` if `atomic_write(path)` could not write it: a
+    directory, block device or socket, or a folder that is missing or not writable.
+    Lets a long job refuse its output before it starts rather than after."""
+    path = os.fspath(path)
+    target = os.path.realpath(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _special_kind_refused(path, st)
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, f"cannot write {path!r}: permission denied")
+        return
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {path!r}: the directory "
+                                              f"{directory!r} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, f"cannot write {path!r}: the directory "
+                                            f"{directory!r} is not writable")
+
+
+def _special_kind_refused(path, st):
+    """OSError for the kinds of non-regular file no writer may write to."""
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path!r}: it is a directory; "
+                                              f"give a file name")
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        kind = "block device" if stat.S_ISBLK(st.st_mode) else "socket" \
+            if stat.S_ISSOCK(st.st_mode) else "special file"
+        raise OSError(errno.EINVAL, f"cannot write {path!r}: it is a {kind}; rnnfast writes "
+                                    f"regular files, character devices and FIFOs only")
+
+
+@contextlib.contextmanager
+def _open_special(path, target, st, mode, open_kwargs):
+    """A character device or FIFO, opened for writing in place (never replaced)."""
+    _special_kind_refused(path, st)
+    flags = os.O_WRONLY | getattr(os, "O_BINARY", 0)
+    fifo = stat.S_ISFIFO(st.st_mode)
+    try:
+        # a FIFO opened without a reader would block for ever: ENXIO says none is there
+        fd = os.open(target, flags | (os.O_NONBLOCK if fifo else 0))
+    except OSError as e:
+        why = "no process is reading the FIFO" if fifo and e.errno == errno.ENXIO else e.strerror
+        raise OSError(e.errno, f"cannot write {path!r}: {why}") from None
+    if fifo:
+        os.set_blocking(fd, True)
+    with os.fdopen(fd, mode, **open_kwargs) as f:
+        yield f
 
 
 def compression_of(path):
