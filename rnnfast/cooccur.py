@@ -26,7 +26,8 @@ from scipy import sparse
 from rnnfast import _checks, _workers
 from rnnfast._glove import (GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, mirror, partition,
                             sort_combine)
-from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences, check_unchanged
+from rnnfast.corpus import (byte_ranges, check_corpus_file, check_sentences, check_unchanged,
+                            file_stamp)
 from rnnfast.persist import atomic_write
 from rnnfast.progress import Progress
 
@@ -512,6 +513,8 @@ def _count_file(counters, store, words, corpus_file, stop, poll, byte_range=None
     from rnnfast._vocab import TokenTable
 
     path, size = check_corpus_file(corpus_file)
+    stamp = file_stamp(path)
+    size = stamp[0]
     table = TokenTable.from_words([w.encode("utf-8") for w in words])
     first, last = (0, size) if byte_range is None else byte_range
     ranges = [(first + a, first + b) for a, b in byte_ranges(last - first, len(counters))]
@@ -526,7 +529,7 @@ def _count_file(counters, store, words, corpus_file, stop, poll, byte_range=None
         return go
 
     _workers.run([worker(c, s, e) for c, (s, e) in zip(counters, ranges)], stop, poll)
-    check_unchanged(path, size)
+    check_unchanged(path, stamp)
 
 
 def _count_sentences(counters, store, words, sentences, stop, poll):

@@ -12,7 +12,7 @@ import re
 from rnnfast import persist
 
 __all__ = ["LineSentence", "PathLineSentences", "split_line", "check_corpus_file", "check_sentences",
-           "check_unchanged", "byte_ranges"]
+           "check_unchanged", "file_stamp", "byte_ranges"]
 
 # The tokenising contract of the C reader (csrc/rf_vocab.h), kept here too: this
 # module must not import compiled code.
@@ -179,13 +179,51 @@ def check_sentences(sentences, name="sentences"):
     return sentences
 
 
-def check_unchanged(path, size):
-    """A corpus file that changed under a pass was read in part: refuse its result."""
-    now = os.path.getsize(path) if os.path.exists(path) else None
-    if now != size:
-        raise ValueError(f"corpus_file {path!r} changed during training ({size:,} bytes, now "
-                         f"{'gone' if now is None else f'{now:,} bytes'}); train on a file that "
-                         f"stays as it is")
+# a file up to this size is hashed whole for its stamp; a larger one in evenly spaced samples
+_STAMP_WHOLE_BYTES = 32 << 20
+_STAMP_SAMPLES, _STAMP_SAMPLE_BYTES = 256, 4096
+
+
+def file_stamp(path):
+    """What identifies the content of the file at `path` now: its size, mtime_ns,
+    device and inode, and a BLAKE2 digest of its bytes (the whole file up to 32 MiB;
+    beyond, 256 samples of 4 KiB spread over it, the last block included). An edit
+    in place of the same size changes the digest of a small file and the mtime of
+    any file (an edit within the same clock tick as the stamp of a large file, at
+    an unsampled byte, with its mtime set back, is the case this cannot see)."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        size = st.st_size
+        if size <= _STAMP_WHOLE_BYTES:
+            while block := f.read(1 << 20):
+                digest.update(block)
+        else:
+            step = (size - _STAMP_SAMPLE_BYTES) // (_STAMP_SAMPLES - 1)
+            for k in range(_STAMP_SAMPLES):
+                f.seek(k * step)
+                digest.update(f.read(_STAMP_SAMPLE_BYTES))
+    return (size, st.st_mtime_ns, st.st_dev, st.st_ino, digest.hexdigest())
+
+
+def check_unchanged(path, stamp):
+    """A corpus file that changed since `stamp = file_stamp(path)` was taken (during a
+    pass, or between the epochs whose ids were kept) would give vectors of neither
+    text: refuse it."""
+    try:
+        now = file_stamp(path)
+    except OSError:
+        now = None
+    if now != stamp:
+        what = ("is gone" if now is None else
+                f"is now {now[0]:,} bytes, was {stamp[0]:,}" if now[0] != stamp[0] else
+                "was replaced by another file" if now[2:4] != stamp[2:4] else
+                "was edited in place (same size, other bytes)" if now[4] != stamp[4] else
+                "was written to (its modification time moved)")
+        raise ValueError(f"corpus_file {path!r} changed during training: it {what}; train on "
+                         f"a file that stays as it is until training ends")
 
 
 def byte_ranges(size, parts):

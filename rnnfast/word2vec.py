@@ -11,7 +11,8 @@ import os
 import numpy as np
 
 from rnnfast import _checks, _workers, persist
-from rnnfast.corpus import byte_ranges, check_corpus_file, check_sentences, check_unchanged
+from rnnfast.corpus import (byte_ranges, check_corpus_file, check_sentences, check_unchanged,
+                            file_stamp)
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
 from rnnfast.vocab import Vocabulary
@@ -355,6 +356,8 @@ class Word2Vec:
         first of several epochs keeps the ranges as ids for the rest (CORPUS_CACHE_BYTES)."""
         from rnnfast._vocab import EncodedText, TokenTable
 
+        stamp = file_stamp(path)  # the kept ids stand for these bytes and no others
+        size = stamp[0]
         table = TokenTable.from_words([w.encode("utf-8") for w in self.vocab.words])
         ranges = byte_ranges(size, self.workers)
         encoded_path = os.fsencode(path)
@@ -377,7 +380,7 @@ class Word2Vec:
                                                 keep=keep)
 
             _workers.run([worker(i) for i in range(self.workers)], stop, poll)
-            check_unchanged(path, size)
+            check_unchanged(path, stamp)
 
         return run_epoch
 

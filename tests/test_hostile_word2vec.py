@@ -1,0 +1,94 @@
+"""Word2Vec given hostile inputs: each either trains what it says or raises naming
+the argument; none trains something else without a word."""
+
+import os
+
+import numpy as np
+import pytest
+
+from rnnfast import Word2Vec, word2vec
+
+QUIET = {"progress": lambda s: None}
+
+
+def _corpus(path, seed=0, lines=400):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(50)]
+    path.write_text("\n".join(" ".join(rng.choice(words, 12)) for _ in range(lines)) + "\n")
+    return path
+
+
+class _EditAfterFirstEpoch:
+    """A callback that rewrites the corpus in place between epochs: the same size,
+    other bytes, with its modification time put back unless `touch`."""
+
+    def __init__(self, path, touch):
+        self.path, self.touch, self.done = path, touch, False
+
+    def on_epoch_end(self, model):
+        if self.done:
+            return
+        self.done = True
+        st = os.stat(self.path)
+        text = self.path.read_bytes()
+        with open(self.path, "r+b") as f:  # in place: the same inode
+            f.write(text.replace(b"w1 ", b"w2 "))
+        if not self.touch:
+            os.utime(self.path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert os.path.getsize(self.path) == st.st_size
+
+
+@pytest.mark.parametrize("cache", [0, 1 << 30])
+@pytest.mark.parametrize("touch", [False, True])
+def test_a_corpus_edited_between_epochs_is_refused(tmp_path, cache, touch, monkeypatch):
+    monkeypatch.setattr(word2vec, "CORPUS_CACHE_BYTES", cache)
+    path = _corpus(tmp_path / "c.txt")
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, epochs=3, **QUIET)
+    model.build_vocab(corpus_file=str(path))
+    with pytest.raises(ValueError, match="c.txt' changed during training: it was edited in "
+                                         "place|c.txt' changed during training: it was written"):
+        model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=3,
+                    callbacks=[_EditAfterFirstEpoch(path, touch)])
+
+
+def test_a_corpus_replaced_or_grown_between_epochs_is_refused(tmp_path):
+    path = _corpus(tmp_path / "c.txt")
+
+    class Replace:
+        def on_epoch_end(self, model):
+            other = _corpus(tmp_path / "other.txt", seed=1)
+            os.replace(other, path)
+
+    class Grow:
+        def on_epoch_end(self, model):
+            with open(path, "a") as f:
+                f.write("w1 w2\n")
+
+    for callback, what in ((Replace(), "size|replaced"), (Grow(), "is now")):
+        model = Word2Vec(vector_size=8, min_count=1, workers=2, epochs=2, **QUIET)
+        model.build_vocab(corpus_file=str(path))
+        with pytest.raises(ValueError, match=what):
+            model.train(corpus_file=str(path), total_words=model.corpus_total_words, epochs=2,
+                        callbacks=[callback])
+
+
+def test_an_unchanged_corpus_trains_as_before(tmp_path):
+    path = _corpus(tmp_path / "c.txt")
+    a = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, workers=1, epochs=3, **QUIET)
+    b = Word2Vec(corpus_file=str(path), vector_size=8, min_count=1, workers=1, epochs=3, **QUIET)
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)
+
+
+def test_a_large_corpus_is_stamped_by_samples(tmp_path, monkeypatch):
+    from rnnfast import corpus
+    monkeypatch.setattr(corpus, "_STAMP_WHOLE_BYTES", 1000)
+    path = _corpus(tmp_path / "c.txt", lines=2000)
+    stamp = corpus.file_stamp(path)
+    assert stamp == corpus.file_stamp(path)
+    st = os.stat(path)
+    with open(path, "r+b") as f:  # a sampled byte: the first
+        f.write(b"x")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert corpus.file_stamp(path)[4] != stamp[4]
+    with pytest.raises(ValueError, match="edited in place"):
+        corpus.check_unchanged(str(path), stamp)
