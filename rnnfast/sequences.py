@@ -158,24 +158,40 @@ def feature_scaling(data):
 
 
 def token_data(seqs, key_to_index, unknown_id):
-    """SequenceData of token sequences as ids; tokens outside key_to_index (or, for int
-    ids without words, ids outside 0..unknown_id - 1: an error) map to unknown_id."""
+    """SequenceData of token sequences as row ids (intp) of an embedding of unknown_id rows.
+
+    With words (`key_to_index`), str tokens outside it map to unknown_id. A sequence
+    of ints is row ids 0..unknown_id - 1 (as `key_to_index` numbers the words), unless
+    the words themselves include ints (a KeyedVectors with int keys): then they are
+    keys, looked up like words. Without words, tokens must be row ids. A row id out
+    of range is an error naming the sequence."""
+    int_keys = key_to_index is not None and any(
+        isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key_to_index)
     out = []
     for i, s in enumerate(seqs):
         if isinstance(s, str):
             raise TypeError(f"X[{i}] is a str; tokenize it first (rnnfast.simple_tokenize)")
         if len(s) == 0:
             raise ValueError(f"X[{i}] is a zero-length sequence")
-        if key_to_index is not None:
+        if key_to_index is not None and (int_keys or not _holds_ids(s)):
             ids = [key_to_index.get(t, unknown_id) for t in s]
         else:
             ids = np.asarray(s)
             if ids.dtype.kind not in "iu":
                 raise TypeError(f"X[{i}] must hold int ids for an embedding without words")
             if ids.min() < 0 or ids.max() >= unknown_id:
-                raise ValueError(f"X[{i}] holds ids outside 0..{unknown_id - 1}")
+                raise ValueError(f"X[{i}] holds ids outside 0..{unknown_id - 1} (row "
+                                 f"numbers of the embedding's {unknown_id} vectors)")
         out.append(np.asarray(ids, dtype=np.intp))
     return SequenceData(out, tokens=True)
+
+
+def _holds_ids(seq):
+    """True for an int array, or a list or tuple of ints only (not bools)."""
+    if isinstance(seq, np.ndarray):
+        return seq.dtype.kind in "iu"
+    return all(isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_))
+               for t in seq)
 
 
 def embedding_table(embedding):
