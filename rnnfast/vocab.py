@@ -194,10 +194,14 @@ def _huffman_paths(counts):
     """See Vocabulary.huffman_paths. Nodes 0..V-1 are the words, V..2V-2 the inner
     nodes in the order they are made; merging the two lightest of the words (taken
     in ascending count) and of the inner nodes made so far (which come out in
-    ascending weight by construction) builds the tree in one pass."""
+    ascending weight by construction) builds the tree in one pass. The words need
+    not be sorted (a vocabulary grown by build_vocab(update=True) is not): they are
+    taken in the order of a stable sort by descending count, which is their own
+    order when they are sorted."""
     V = len(counts)
     if V < 2:
         return np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(V, np.int64)
+    by_count = np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable").tolist()
     weight = [int(c) for c in counts] + [0] * (V - 1)
     parent = np.zeros(2 * V - 1, np.int64)
     branch = np.zeros(2 * V - 1, np.uint8)
@@ -205,8 +209,8 @@ def _huffman_paths(counts):
     for made in range(V, 2 * V - 1):
         pair = []
         for _ in range(2):
-            if leaf >= 0 and (inner >= made or weight[leaf] <= weight[inner]):
-                pair.append(leaf)
+            if leaf >= 0 and (inner >= made or weight[by_count[leaf]] <= weight[inner]):
+                pair.append(by_count[leaf])
                 leaf -= 1
             else:
                 pair.append(inner)

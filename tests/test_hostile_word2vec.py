@@ -92,3 +92,28 @@ def test_a_large_corpus_is_stamped_by_samples(tmp_path, monkeypatch):
     assert corpus.file_stamp(path)[4] != stamp[4]
     with pytest.raises(ValueError, match="edited in place"):
         corpus.check_unchanged(str(path), stamp)
+
+
+def test_hierarchical_softmax_after_a_vocabulary_update_gives_frequent_words_short_codes():
+    import heapq
+    old = [["r1", "r2", "r3", "r4"]] * 3 + [["a", "b"]] * 20
+    new = [["n1", "n2"]] * 400  # new words far more frequent than the old ones
+    model = Word2Vec(old, vector_size=8, min_count=1, hs=1, negative=0, epochs=1, workers=1,
+                     **QUIET)
+    model.build_vocab(new, update=True)
+    counts = model.vocab.counts
+    assert not np.all(np.diff(counts) <= 0)  # the vocabulary is no longer sorted
+    _, _, ends = model.vocab.huffman_paths()
+    lengths = np.diff(np.concatenate([[0], ends]))
+    heap = [int(c) for c in counts]
+    heapq.heapify(heap)
+    optimum = 0
+    while len(heap) > 1:
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        optimum += merged
+        heapq.heappush(heap, merged)
+    assert int(np.sum(counts * lengths)) == optimum
+    words = model.vocab.words
+    assert lengths[words.index("n1")] <= lengths[words.index("r1")]
+    model.train(new, total_examples=len(new), epochs=1)
+    assert np.isfinite(model.syn1).all()
