@@ -292,8 +292,9 @@ def dropout_masks(rng, p, num_layers, B, T, width, dtype):
     return (keep / (1 - p)).astype(dtype)
 
 
-def check_sample_weight(sample_weight, n):
-    """None, or float64 (n,) of finite weights >= 0 with a positive sum."""
+def check_sample_weight(sample_weight, n, finite_sum=True):
+    """None, or float64 (n,) of finite weights >= 0 with a positive sum (and, with
+    `finite_sum`, a sum float64 can hold: a batch's loss is a weighted mean)."""
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
@@ -308,8 +309,13 @@ def check_sample_weight(sample_weight, n):
         raise ValueError("sample_weight contains NaN or infinity")
     if (w < 0).any():
         raise ValueError("sample_weight must be >= 0")
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not total > 0:
         raise ValueError("sample_weight is all zero: some weight must be positive")
+    if finite_sum and not np.isfinite(total):
+        raise ValueError("sample_weight sums past float64's range; divide the weights by a "
+                         "common factor (the weighted mean loss does not change)")
     return w
 
 

@@ -361,14 +361,17 @@ class _BaseRNN(BaseEstimator):
         data = self._fit_inputs(X, rng) if first else self._inputs(X, scaled=False)
         y = self._check_y(y, data)
         # zero weights drop their sequences before anything is fitted to the data
-        weights = _checks.check_sample_weight(sample_weight, len(data))
+        weights = _checks.check_sample_weight(sample_weight, len(data), finite_sum=False)
         data, y, weights = _nonzero(data, y, weights)
         targets = self._encode_targets(y, fitting=first, classes=classes)
         class_w = self._class_weights(y)
         if class_w is not None:
             weights = _checks.check_sample_weight(
-                class_w if weights is None else weights * class_w, len(data))
+                class_w if weights is None else _power_of_two_scaled(weights) * class_w,
+                len(data), finite_sum=False)
             data, targets, weights = _nonzero(data, targets, weights)
+        if weights is not None:
+            weights = _power_of_two_scaled(weights)
         if not data.tokens:
             if first and self.standardize:
                 self.x_mean_, self.x_scale_ = sequences.feature_scaling(data)
@@ -428,6 +431,10 @@ class _BaseRNN(BaseEstimator):
                 drop = _checks.dropout_masks(rng, self.dropout, self.num_layers, len(x),
                                              x.shape[1], width, x.dtype)
                 loss, grads = self._step(x, y_batch, lengths, h0, dx_mask, w, drop)
+                if not math.isfinite(loss):
+                    raise FloatingPointError(f"the loss is not finite ({float(loss)}) in epoch "
+                                             f"{epoch + 1}: training diverged; lower "
+                                             f"learning_rate or set clip_norm")
                 emb = None
                 if dx_mask is not None:
                     at = np.flatnonzero(dx_mask)
@@ -733,12 +740,18 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         y2 = y[:, None] if y.ndim == 1 else y
         if fitting:
             self._y_ndim = y.ndim
-            self.y_mean_ = y2.mean(axis=0)
-            self.y_scale_ = np.where(y2.std(axis=0) > 0, y2.std(axis=0), 1.0)
+            self.y_mean_, self.y_scale_ = _moments(y2)
         elif y2.shape[1] != len(self.y_mean_):
             raise ValueError(f"y has {y2.shape[1]} outputs but the model was fitted with "
                              f"{len(self.y_mean_)}")
-        return ((y2 - self.y_mean_) / self.y_scale_).astype(self.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            standard = (y2 - self.y_mean_) / self.y_scale_
+            if not np.isfinite(standard).all():  # y - mean overflowed: divide first
+                standard = y2 / self.y_scale_ - self.y_mean_ / self.y_scale_
+        if not np.isfinite(standard).all():
+            raise ValueError("y lies too far from the fitted y_mean_ for y_scale_ to bring it "
+                             "into float64's range; rescale y")
+        return standard.astype(self.dtype)
 
     def _n_outputs(self, targets):
         return targets.shape[1]
@@ -759,6 +772,26 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         self.y_mean_ = np.array(meta["y_mean"])
         self.y_scale_ = np.array(meta["y_scale"])
         self._y_ndim = meta["y_ndim"]
+
+
+def _power_of_two_scaled(weights):
+    """Positive float64 weights scaled by a power of two so that the largest lies in
+    [0.5, 1): every weighted mean is the same to the bit (the scale is exact), and
+    sums of weights near 1e308 cannot overflow."""
+    return np.ldexp(weights, -np.frexp(weights.max())[1])
+
+
+def _moments(y2):
+    """(mean, scale) of each column of finite float64 (n, O) targets, both finite: the
+    standard deviation, or 1 for a constant column. Targets whose sum or spread
+    overflows (values near 1e308) are measured divided by their largest magnitude."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = y2.mean(axis=0), y2.std(axis=0)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+            size = np.abs(y2).max(axis=0)
+            size[size == 0] = 1.0
+            mean, std = (y2 / size).mean(axis=0) * size, (y2 / size).std(axis=0) * size
+    return mean, np.where(std > 0, std, 1.0)
 
 
 def _nonzero(data, y, weights):
@@ -829,8 +862,9 @@ class RNNSequenceTagger(_Labels, _BaseRNN):
         """Accuracy over all steps (each step of sequence i weighted by sample_weight[i])."""
         data = self._inputs(X)
         targets = self._encode_targets(self._check_y(y, data), fitting=False)
-        weights = _checks.check_sample_weight(sample_weight, len(data))
-        return self._score_data(data, targets, weights)
+        weights = _checks.check_sample_weight(sample_weight, len(data), finite_sum=False)
+        return self._score_data(data, targets, None if weights is None
+                                else _power_of_two_scaled(weights))
 
     def _score_data(self, data, targets, weights):
         hits, mass = 0.0, 0.0

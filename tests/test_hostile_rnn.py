@@ -37,3 +37,53 @@ def test_int_keys_are_looked_up_as_keys():
     model = RNNClassifier(hidden_size=3, epochs=1, embedding=kv).fit(X, [0, 1] * 5)
     data = model._inputs(X)
     assert data.seqs[0].tolist() == [1, 2, 0]
+
+
+def _series(n=24, T=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, T, 2))
+    return X, X[:, -1, 0] + 0.5 * X[:, 0, 1]
+
+
+@pytest.mark.parametrize("weight", [1e308, 1e-300, 3.0])
+def test_huge_or_tiny_sample_weights_train_as_their_ratios_say(weight):
+    from rnnfast import RNNRegressor
+    X, y = _series()
+    w = np.where(np.arange(len(y)) % 2, 1.0, 0.5)
+    ref = RNNRegressor(hidden_size=4, epochs=3).fit(X, y, sample_weight=w)
+    big = RNNRegressor(hidden_size=4, epochs=3).fit(X, y, sample_weight=w * weight)
+    assert np.isfinite(big.loss_curve_).all()
+    np.testing.assert_allclose(big.loss_curve_, ref.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(big.predict(X), ref.predict(X), rtol=1e-9, atol=1e-12)
+
+
+def test_the_kernel_refuses_weights_whose_sum_overflows():
+    from rnnfast import functional as F
+    rng = np.random.default_rng(0)
+    params = {"W_xh": rng.normal(size=(3, 2)), "W_hh": rng.normal(size=(3, 3)),
+              "b_h": np.zeros(3), "W_hy": rng.normal(size=(1, 3)), "b_y": np.zeros(1)}
+    with pytest.raises(ValueError, match="sample_weight sums past float64"):
+        F.rnn_loss_and_grads(params, rng.normal(size=(2, 4, 2)), np.array([0.0, 1.0]),
+                             sample_weight=np.array([1e308, 1e308]))
+
+
+@pytest.mark.parametrize("size", [1e305, 1e307, -1e308])
+def test_targets_near_the_float64_limit_fit_and_predict_finite(size):
+    from rnnfast import RNNRegressor
+    X, y = _series()
+    y = y / np.abs(y).max()
+    model = RNNRegressor(hidden_size=4, epochs=2).fit(X, y * size)
+    assert np.isfinite(model.y_scale_).all() and np.isfinite(model.y_mean_).all()
+    assert model.y_scale_[0] > 0
+    pred = model.predict(X)
+    assert np.isfinite(pred).all()
+    small = RNNRegressor(hidden_size=4, epochs=2).fit(X, y * np.sign(size))
+    np.testing.assert_allclose(pred / abs(size), small.predict(X), rtol=1e-6, atol=1e-9)
+
+
+def test_a_diverging_fit_raises_instead_of_recording_nan():
+    from rnnfast import RNNRegressor
+    X, y = _series()
+    with pytest.raises(FloatingPointError, match="not finite"):
+        RNNRegressor(hidden_size=4, epochs=50, learning_rate=1e30, optimizer="sgd",
+                     clip_norm=None).fit(X, y)
