@@ -180,10 +180,35 @@ class _BaseRNN(BaseEstimator):
                                  f"with width {self.embedding_.shape[1]}; refit")
         return sequences.token_data(seqs, self.key_to_index_, len(self.embedding_) - 1)
 
+    # the hyperparameters that shape the fitted model: changed after fit, they would
+    # describe another model than the one predict, save and continued training use
+    _ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "nonlinearity", "pooling",
+                     "standardize", "dtype")
+
+    def _architecture(self):
+        return {k: np.dtype(v).name if k == "dtype" else v
+                for k, v in ((k, getattr(self, k)) for k in self._ARCHITECTURE)}
+
     def _check_fitted(self):
+        """NotFittedError before fit; ValueError when a hyperparameter of the model's
+        shape was changed (set_params) since it was fitted."""
         if not hasattr(self, "params_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: "
                                  f"call 'fit' first")
+        fitted = getattr(self, "_fitted_architecture", None)
+        if fitted is None:
+            return
+        try:
+            now = self._architecture()
+        except TypeError:  # a dtype numpy does not know
+            now = {}
+        changed = [k for k in self._ARCHITECTURE if now.get(k) != fitted[k]]
+        if changed:
+            was = ", ".join(f"{k}={fitted[k]!r}" for k in changed)
+            got = ", ".join(f"{k}={getattr(self, k)!r}" for k in changed)
+            raise ValueError(f"{got} was set after this {type(self).__name__} was fitted with "
+                             f"{was}; the fitted model keeps its shape: set {was} back, or "
+                             f"call fit (warm_start=False) to train a new model")
 
     def _check_y(self, y, data):
         """y as an array of len(data) targets (a column vector is raveled with a warning)."""
@@ -344,12 +369,16 @@ class _BaseRNN(BaseEstimator):
         with warm_start, training goes on from the fitted state. Returns self."""
         self._check_hyperparameters()
         warm = self.warm_start and hasattr(self, "params_")
+        if warm:
+            self._check_fitted()
         self._train(X, y, sample_weight, self.epochs, first=not warm, classes=None,
                     validate=True)
         return self
 
     def _partial_fit(self, X, y, sample_weight, classes):
         self._check_hyperparameters()
+        if hasattr(self, "params_"):
+            self._check_fitted()
         self._train(X, y, sample_weight, 1, first=not hasattr(self, "params_"), classes=classes,
                     validate=False)
         return self
@@ -394,9 +423,13 @@ class _BaseRNN(BaseEstimator):
         if first:
             D = self.n_features_in_ if data.tokens else data.seqs[0].shape[1]
             self.params_ = self._init_params(D, self._n_outputs(targets), rng)
-            self._optimizer = make_optimizer(self.optimizer, self.learning_rate)
+            self._fitted_architecture = self._architecture()
             self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
             self.n_iter_ = 0
+        if first or getattr(self, "_optimizer_name", None) != self.optimizer:
+            # a new optimizer (its state starts afresh) when it was changed after fit
+            self._optimizer = make_optimizer(self.optimizer, self.learning_rate)
+            self._optimizer_name = self.optimizer
         self._optimizer.learning_rate = self.learning_rate
         probe = np.arange(min(len(train), 64))
         x, lengths, _ = train.batch(probe, self.embedding_, self.dtype)
@@ -553,6 +586,7 @@ class _BaseRNN(BaseEstimator):
                 params["standardize"] = False
             model = cls(**params)
             model.params_ = {k: data[k] for k in model._names()}
+            model._fitted_architecture = model._architecture()
             model.n_features_in_ = meta["n_features_in"]
             model.embedding_ = data["embedding"] if "embedding" in data.files else None
             model._input_kind = meta.get("input_kind",
@@ -579,6 +613,12 @@ class _Labels:
         will ever appear) is required on the first call. Returns self."""
         if not hasattr(self, "params_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if hasattr(self, "params_") and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                raise ValueError(f"classes={given.tolist()[:10]} is not the classes_ this "
+                                 f"model was fitted with, {self.classes_.tolist()[:10]}; "
+                                 f"call fit to train a model with other classes")
         return self._partial_fit(X, y, sample_weight, classes)
 
     def _encode_targets(self, y, fitting, classes=None):

@@ -87,3 +87,47 @@ def test_a_diverging_fit_raises_instead_of_recording_nan():
     with pytest.raises(FloatingPointError, match="not finite"):
         RNNRegressor(hidden_size=4, epochs=50, learning_rate=1e30, optimizer="sgd",
                      clip_norm=None).fit(X, y)
+
+
+@pytest.mark.parametrize("change", [{"hidden_size": 8}, {"bidirectional": True},
+                                    {"num_layers": 2}, {"nonlinearity": "relu"},
+                                    {"pooling": "mean"}, {"dtype": "float64"},
+                                    {"standardize": False}])
+def test_a_shape_changed_after_fit_is_refused_not_ignored(tmp_path, change):
+    from rnnfast import RNNRegressor
+    X, y = _series()
+    model = RNNRegressor(hidden_size=4, epochs=1).fit(X, y)
+    before = model.predict(X)
+    model.set_params(**change)
+    for action in (lambda: model.predict(X), lambda: model.save(tmp_path / "m.npz"),
+                   lambda: model.partial_fit(X, y),
+                   lambda: model.set_params(warm_start=True).fit(X, y)):
+        with pytest.raises(ValueError, match=f"{next(iter(change))}=.* was set after this "
+                                             f"RNNRegressor was fitted with"):
+            action()
+    model.set_params(warm_start=False)
+    model.fit(X, y)  # a new fit takes the new shape
+    assert model.params_["W_hh"].shape[0] == model.hidden_size
+    assert np.isfinite(model.predict(X)).all()
+    if "hidden_size" in change:
+        assert model.predict(X).shape == before.shape
+
+
+def test_settings_that_do_not_shape_the_model_take_effect_on_continued_training():
+    from rnnfast import RNNRegressor, optimizers
+    X, y = _series()
+    model = RNNRegressor(hidden_size=4, epochs=1, warm_start=True).fit(X, y)
+    assert isinstance(model._optimizer, optimizers.Adam)
+    model.set_params(optimizer="sgd", learning_rate=0.5, epochs=2)
+    model.fit(X, y)
+    assert isinstance(model._optimizer, optimizers.SGD)
+    assert model._optimizer.learning_rate == 0.5 and model.n_iter_ == 3
+
+
+def test_partial_fit_refuses_other_classes():
+    X, _ = _series()
+    y = np.arange(len(X)) % 3
+    model = RNNClassifier(hidden_size=4).partial_fit(X, y, classes=[0, 1, 2])
+    model.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in any order
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the classes_"):
+        model.partial_fit(X, y, classes=[0, 1, 2, 3])
