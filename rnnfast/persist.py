@@ -21,7 +21,7 @@ import zlib
 import numpy as np
 
 __all__ = ["save", "load", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
-           "compression_of", "words_array"]
+           "compression_of", "words_array", "InconsistentFileError", "check_field"]
 
 # Streams compressed by the file name's suffix (and these magic bytes, to name what a
 # reader that needs plain text was given).
@@ -197,6 +197,11 @@ def words_array(words):
     return np.array(words, dtype=str)
 
 
+class InconsistentFileError(ValueError):
+    """A file that reads whole but whose fields disagree with each other; its message
+    names the file and the field. `load` passes it through as it is."""
+
+
 # what reading a damaged archive raises, lazily, from any array it holds (zipfile's
 # NotImplementedError: a damaged header naming a method or flag it does not support)
 _DAMAGED = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError,
@@ -260,6 +265,8 @@ def load(path, kind, version):
                              f"than this rnnfast reads ({version}): upgrade rnnfast")
         try:
             yield _Arrays(data, path), meta
+        except InconsistentFileError:
+            raise
         except _DAMAGED as e:  # an array that does not read back whole
             raise ValueError(f"{path!r} is damaged (a truncated or altered file?): "
                              f"{type(e).__name__}: {e}") from None
@@ -267,3 +274,10 @@ def load(path, kind, version):
             name = str(e.args[0]).split(" is not a file")[0] if e.args else "?"
             raise ValueError(f"{path!r} has no array {name!r} (a truncated or foreign "
                              f"file?)") from None
+
+
+def check_field(path, field, ok, what):
+    """Raise InconsistentFileError naming `path` and `field` unless `ok`."""
+    if not ok:
+        raise InconsistentFileError(f"{os.fspath(path)!r} is not a consistent saved file: "
+                                    f"{field!r} {what}")

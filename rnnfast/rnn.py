@@ -584,10 +584,17 @@ class _BaseRNN(BaseEstimator):
             if "seed" in params:  # format version 1
                 params["random_state"] = params.pop("seed")
                 params["standardize"] = False
-            model = cls(**params)
+            bad = _SavedField(path)
+            if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+                bad("params", "is not a mapping of names to values")
+            try:
+                model = cls(**params)
+                model._check_hyperparameters()
+            except (TypeError, ValueError) as e:
+                bad("params", e)
             model.params_ = {k: data[k] for k in model._names()}
             model._fitted_architecture = model._architecture()
-            model.n_features_in_ = meta["n_features_in"]
+            model.n_features_in_ = meta.get("n_features_in")
             model.embedding_ = data["embedding"] if "embedding" in data.files else None
             model._input_kind = meta.get("input_kind",
                                          "vectors" if model.embedding_ is None else "tokens")
@@ -595,13 +602,90 @@ class _BaseRNN(BaseEstimator):
             model.x_scale_ = data["x_scale"] if "x_scale" in data.files else None
             model.key_to_index_ = None
             if "words" in data.files:
-                model.key_to_index_ = dict(zip(data["words"].tolist(),
-                                               data["word_ids"].tolist()))
-            model.loss_curve_ = meta["loss_curve"]
-            model.validation_scores_ = meta["validation_scores"]
-            model.n_iter_ = meta.get("n_iter", len(model.loss_curve_))
-            model._load_fitted_meta(meta["fitted"])
+                words, ids = data["words"], data["word_ids"] if "word_ids" in data.files \
+                    else bad("word_ids", "is missing (the file has words)")
+                if words.ndim != 1 or ids.shape != words.shape or ids.dtype.kind not in "iu":
+                    bad("word_ids", f"{ids.dtype} {ids.shape} does not number the "
+                                    f"{words.shape} words")
+                model.key_to_index_ = dict(zip(words.tolist(), ids.tolist()))
+            model.loss_curve_ = meta.get("loss_curve")
+            model.validation_scores_ = meta.get("validation_scores")
+            model.n_iter_ = meta.get("n_iter", len(model.loss_curve_ or ()))
+            try:
+                model._load_fitted_meta(meta["fitted"])
+            except (KeyError, TypeError, ValueError) as e:
+                bad("fitted", f"is damaged ({type(e).__name__}: {e})")
+            _check_saved_model(model, bad)
         return model
+
+
+class _SavedField:
+    """Raises the error for one field of a saved model file that is wrong."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __call__(self, field, what):
+        persist.check_field(self.path, field, False, what)
+
+
+def _check_saved_model(model, bad):
+    """Hold a loaded model's arrays and metadata against each other: every weight of
+    the shape its hyperparameters, classes or outputs say, of its dtype, finite; the
+    embedding, scalings and word ids likewise. `bad(field, what)` raises."""
+    kind = model._input_kind
+    if kind not in ("table", "vectors", "tokens"):
+        bad("input_kind", f"is {kind!r}, not 'table', 'vectors' or 'tokens'")
+    n_in = model.n_features_in_
+    if not isinstance(n_in, int) or isinstance(n_in, bool) or n_in < 1:
+        bad("n_features_in", f"is {n_in!r}, not a count >= 1")
+    for field in ("loss_curve", "validation_scores"):
+        curve = getattr(model, field + "_")
+        if not isinstance(curve, list) or not all(
+                isinstance(v, (int, float)) and math.isfinite(v) for v in curve):
+            bad(field, "is not a list of finite numbers")
+    if not isinstance(model.n_iter_, int) or model.n_iter_ < 0:
+        bad("n_iter", f"is {model.n_iter_!r}, not a count")
+    H, nd, dtype = model.hidden_size, 2 if model.bidirectional else 1, np.dtype(model.dtype)
+    D = 1 if kind == "table" else n_in
+    if (kind == "tokens") != (model.embedding_ is not None):
+        bad("embedding", "is missing for a model of tokens" if kind == "tokens" else
+            f"is there, but the model's inputs are {kind}")
+    O = model._saved_outputs(bad)
+    shapes = {"W_hy": (O, nd * H), "b_y": (O,)}
+    for k in range(model.num_layers):
+        for d in range(nd):
+            suffix = _checks.layer_suffix(k, d)
+            shapes.update({"W_hh" + suffix: (H, H), "b_h" + suffix: (H,),
+                           "W_xh" + suffix: (H, D if k == 0 else nd * H)})
+    arrays = dict(model.params_)
+    if model.embedding_ is not None:
+        if model.embedding_.ndim != 2 or model.embedding_.shape[0] < 1:
+            bad("embedding", f"has shape {model.embedding_.shape}, not (words + 1, {D})")
+        shapes["embedding"] = (model.embedding_.shape[0], D)
+        arrays["embedding"] = model.embedding_
+    for name, shape in shapes.items():
+        a = arrays[name]
+        if a.dtype != dtype or a.shape != shape:
+            bad(name, f"is {a.dtype} {a.shape}, but the model's settings make it "
+                      f"{dtype} {shape}")
+        if not np.isfinite(a).all():
+            bad(name, "holds NaN or infinity")
+    if (model.x_mean_ is None) != (model.x_scale_ is None) or \
+            (model.x_mean_ is not None and kind == "tokens"):
+        bad("x_mean", "and x_scale must both be there (standardised numeric inputs) or "
+                      "neither")
+    if model.x_mean_ is not None:
+        for name, a in (("x_mean", model.x_mean_), ("x_scale", model.x_scale_)):
+            if a.dtype.kind != "f" or a.shape != (D,) or not np.isfinite(a).all():
+                bad(name, f"is {a.dtype} {a.shape}; it must be {D} finite numbers")
+        if not (model.x_scale_ > 0).all():
+            bad("x_scale", "holds a scale <= 0")
+    if model.key_to_index_ is not None:
+        ids = np.fromiter(model.key_to_index_.values(), np.int64, len(model.key_to_index_))
+        V = len(model.embedding_) - 1  # the last row is the unknown token's
+        if len(ids) != len(np.unique(ids)) or (len(ids) and (ids.min() < 0 or ids.max() >= V)):
+            bad("word_ids", f"are not distinct rows 0..{V - 1} of the embedding")
 
 
 class _Labels:
@@ -670,6 +754,16 @@ class _Labels:
 
     def _load_fitted_meta(self, meta):
         self.classes_ = np.array(meta["classes"])
+
+    def _saved_outputs(self, bad):
+        """The head's width for the saved classes_ (checked)."""
+        classes = self.classes_
+        if classes.ndim != 1 or len(classes) < 2 or classes.dtype == object or \
+                len(np.unique(classes)) != len(classes):
+            bad("classes", f"are {classes.tolist()[:10]!r}: not two or more distinct labels")
+        if not np.array_equal(np.sort(classes), classes):
+            bad("classes", "are not sorted, as fit leaves them")
+        return 1 if len(classes) == 2 else len(classes)
 
 
 class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
@@ -809,9 +903,20 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
                 "y_ndim": self._y_ndim}
 
     def _load_fitted_meta(self, meta):
-        self.y_mean_ = np.array(meta["y_mean"])
-        self.y_scale_ = np.array(meta["y_scale"])
+        self.y_mean_ = np.array(meta["y_mean"], dtype=np.float64)
+        self.y_scale_ = np.array(meta["y_scale"], dtype=np.float64)
         self._y_ndim = meta["y_ndim"]
+
+    def _saved_outputs(self, bad):
+        """The head's width for the saved target scaling (checked)."""
+        O = self.y_mean_.shape[0] if self.y_mean_.ndim == 1 else 0
+        if O < 1 or self.y_scale_.shape != (O,) or not np.isfinite(self.y_mean_).all() or \
+                not np.isfinite(self.y_scale_).all() or not (self.y_scale_ > 0).all():
+            bad("fitted", f"y_mean {self.y_mean_.tolist()!r} and y_scale "
+                          f"{self.y_scale_.tolist()!r} are not finite outputs with scales > 0")
+        if self._y_ndim not in (1, 2) or (self._y_ndim == 1 and O != 1):
+            bad("fitted", f"y_ndim is {self._y_ndim!r} for {O} outputs")
+        return O
 
 
 def _power_of_two_scaled(weights):

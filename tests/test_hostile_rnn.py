@@ -131,3 +131,86 @@ def test_partial_fit_refuses_other_classes():
     model.partial_fit(X, y, classes=[2, 1, 0])  # the same classes, in any order
     with pytest.raises(ValueError, match=r"classes=\[0, 1, 2, 3\] is not the classes_"):
         model.partial_fit(X, y, classes=[0, 1, 2, 3])
+
+
+def _tamper(src, dst, arrays=None, meta=None):
+    """A copy of the saved model `src` at `dst` with some arrays and metadata replaced."""
+    import json
+    with np.load(src) as data:
+        content = {k: data[k] for k in data.files}
+    header = json.loads(str(content["meta"]))
+    for key, value in (meta or {}).items():
+        target = header
+        *parents, last = key.split(".")
+        for p in parents:
+            target = target[p]
+        target[last] = value
+    content["meta"] = np.array(json.dumps(header))
+    content.update(arrays or {})
+    np.savez(dst, **content)
+    return dst
+
+
+def _saved_models(tmp_path):
+    from rnnfast import RNNRegressor, RNNSequenceTagger
+    X, y = _series()
+    paths = {}
+    paths["clf"] = tmp_path / "clf.npz"
+    RNNClassifier(hidden_size=3, epochs=1).fit(X, np.arange(len(X)) % 3).save(paths["clf"])
+    paths["reg"] = tmp_path / "reg.npz"
+    RNNRegressor(hidden_size=3, epochs=1, bidirectional=True).fit(X, y).save(paths["reg"])
+    paths["tok"] = tmp_path / "tok.npz"
+    kv = _kv([f"w{i}" for i in range(6)])
+    RNNClassifier(hidden_size=3, epochs=1, embedding=kv).fit(
+        [["w1", "w2"], ["w3"], ["w4", "w5", "w0"]], [0, 1, 0]).save(paths["tok"])
+    paths["tag"] = tmp_path / "tag.npz"
+    RNNSequenceTagger(hidden_size=3, epochs=1).fit(
+        [np.ones((3, 2)), np.zeros((2, 2))], [[0, 1, 1], [1, 0]]).save(paths["tag"])
+    return paths
+
+
+TAMPERED = [  # (model, arrays, meta, field named in the error)
+    ("clf", None, {"fitted.classes": [0, 1]}, "W_hy"),
+    ("clf", None, {"fitted.classes": [0, 0, 1]}, "classes"),
+    ("clf", None, {"fitted.classes": [2, 1, 0]}, "classes"),
+    ("clf", None, {"params.hidden_size": 4}, "W_h"),
+    ("clf", None, {"params.num_layers": 2}, "W_hh"),
+    ("clf", None, {"params.hidden_size": -1}, "params"),
+    ("clf", None, {"params.no_such_setting": 1}, "params"),
+    ("clf", None, {"params.dtype": "float64"}, "W_h"),
+    ("clf", None, {"n_features_in": 5}, "W_xh"),
+    ("clf", None, {"n_features_in": "two"}, "n_features_in"),
+    ("clf", None, {"input_kind": "images"}, "input_kind"),
+    ("clf", None, {"loss_curve": [float("nan")]}, "loss_curve"),
+    ("clf", {"W_hh": np.full((3, 3), np.nan, np.float32)}, None, "W_hh"),
+    ("clf", {"b_y": np.array([np.inf, 0, 0], np.float32)}, None, "b_y"),
+    ("clf", {"W_hh": np.zeros((3, 3), np.float64)}, None, "W_hh"),
+    ("clf", {"x_scale": np.zeros(2)}, None, "x_scale"),
+    ("clf", {"x_mean": np.array([np.nan, 0.0])}, None, "x_mean"),
+    ("clf", {"x_mean": np.zeros(3)}, None, "x_mean"),
+    ("reg", None, {"fitted.y_scale": [0.0]}, "fitted"),
+    ("reg", None, {"fitted.y_mean": [1.0, 2.0]}, "fitted"),
+    ("reg", None, {"fitted.y_ndim": 3}, "fitted"),
+    ("reg", None, {"params.bidirectional": False}, "W_hy"),
+    ("tok", {"embedding": np.full((7, 4), np.nan, np.float32)}, None, "embedding"),
+    ("tok", {"embedding": np.zeros((7, 5), np.float32)}, None, "embedding"),
+    ("tok", {"word_ids": np.arange(6) + 3}, None, "word_ids"),
+    ("tok", {"word_ids": np.zeros(6, np.int64)}, None, "word_ids"),
+    ("tok", {"word_ids": np.arange(5)}, None, "word_ids"),
+    ("tok", None, {"input_kind": "vectors"}, "embedding"),
+    ("tag", None, {"fitted.classes": [0, 1, 2]}, "W_hy"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(TAMPERED)))
+def test_a_saved_model_that_disagrees_with_itself_is_refused_naming_the_field(tmp_path, case):
+    from rnnfast import RNNRegressor, RNNSequenceTagger
+    which, arrays, meta, field = TAMPERED[case]
+    cls = {"clf": RNNClassifier, "tok": RNNClassifier, "reg": RNNRegressor,
+           "tag": RNNSequenceTagger}[which]
+    src = _saved_models(tmp_path)[which]
+    cls.load(src)  # the untouched file loads
+    bad = _tamper(src, tmp_path / "bad.npz", arrays, meta)
+    with pytest.raises(ValueError, match=rf"bad.npz' is not a consistent saved file: '({field})"
+                                         rf"|bad.npz' has no array 'W_"):
+        cls.load(bad)
