@@ -72,6 +72,7 @@ class GloVe:
         self.tmp_dir = tmp_dir
         self.state_ = None
         self.cost_, self.skipped_ = [], []
+        self._cooccurrence_digest = None
 
     def fit(self, sentences=None, corpus_file=None, resume=False):
         """Build the vocabulary, count co-occurrences and train; returns self."""
@@ -123,6 +124,7 @@ class GloVe:
         V = len(words)
         pairs = glove_pairs(rows, cols, counts, self.x_max, self.alpha)
         self.words_ = words
+        self._cooccurrence_digest = _pairs_digest(rows, cols, counts, V)
         self._start_state(words, resume)
         # The pairs are shuffled once; each epoch then visits blocks of them in a fresh
         # random order, each block as it lies. That is a fresh order per epoch at the
@@ -175,6 +177,11 @@ class GloVe:
             if changed:
                 raise ValueError(f"checkpoint {self.checkpoint!r} was trained with other "
                                  f"settings ({'; '.join(changed)}): resume with the same ones")
+            saved_digest = saved._cooccurrence_digest
+            if saved_digest is not None and saved_digest != self._cooccurrence_digest:
+                raise ValueError(f"checkpoint {self.checkpoint!r} was trained on other "
+                                 f"co-occurrence counts (another corpus, window, symmetric or "
+                                 f"distance_weighting?): resume on the same ones")
             self.state_, self.cost_, self.skipped_ = saved.state_, saved.cost_, saved.skipped_
         elif not resume or self.state_ is None:
             self.state_ = self._initial_state(V)
@@ -229,16 +236,64 @@ class GloVe:
             "symmetric", "distance_weighting", "memory_limit", "workers", "seed",
             "max_vocab_size", "output", "clip")}
         persist.save(path, "rnnfast.GloVe", FORMAT_VERSION,
-                     {"params": params, "cost": self.cost_, "skipped": self.skipped_},
+                     {"params": params, "cost": self.cost_, "skipped": self.skipped_,
+                      "cooccurrence_digest": getattr(self, "_cooccurrence_digest", None)},
                      {"words": persist.words_array(self.words_), **self.state_})
 
     @classmethod
     def load(cls, path):
-        """A model written by `save`; fit_cooccurrence(..., resume=True) continues it."""
+        """A model written by `save`; fit_cooccurrence(..., resume=True) continues it.
+        The file is checked against itself first (InconsistentFileError naming the field)."""
         with persist.load(path, "rnnfast.GloVe", FORMAT_VERSION) as (data, meta):
-            model = cls(**meta["params"])
+            params = meta.get("params")
+            try:
+                model = cls(**params)
+            except (TypeError, ValueError) as e:
+                persist.check_field(path, "params", False, f"holds a bad setting: {e}")
             model.state_ = {k: np.array(data[k]) for k in _STATE}
-            model.words_ = data["words"].tolist()
-            model.cost_, model.skipped_ = list(meta["cost"]), list(meta["skipped"])
+            words = data["words"]
+            persist.check_field(path, "words", words.ndim == 1 and words.dtype.kind == "U",
+                                f"is {words.dtype} {words.shape}, not a list of words")
+            model.words_ = words.tolist()
+            cost, skipped = meta.get("cost"), meta.get("skipped")
+            digest = meta.get("cooccurrence_digest")
+        persist.check_field(path, "words", len(set(model.words_)) == len(model.words_),
+                            "holds a word twice")
+        try:
+            shape = _checks.check_glove_state(model.state_, "the state")
+        except (TypeError, ValueError) as e:
+            persist.check_field(path, "state", False, f"is not a GloVe state: {e}")
+        persist.check_field(path, "W", shape == (len(model.words_), model.vector_size),
+                            f"has shape {shape}, not ({len(model.words_)} words, vector_size "
+                            f"{model.vector_size})")
+        persist.check_field(path, "cost", isinstance(cost, list) and all(
+            isinstance(c, (int, float)) and np.isfinite(c) for c in cost),
+            "is not a list of finite numbers")
+        persist.check_field(path, "skipped", isinstance(skipped, list) and len(skipped) ==
+                            len(cost) and all(isinstance(n, int) and n >= 0 for n in skipped),
+                            "is not one count >= 0 per epoch of cost")
+        persist.check_field(path, "cost", len(cost) <= model.epochs,
+                            f"has {len(cost)} epochs, more than epochs={model.epochs}")
+        persist.check_field(path, "cooccurrence_digest", digest is None or (
+            isinstance(digest, str) and len(digest) == 32), "is damaged")
+        model.cost_, model.skipped_ = cost, skipped
+        model._cooccurrence_digest = digest
         model._set_vectors()
         return model
+
+
+def _pairs_digest(rows, cols, counts, V):
+    """A digest of the co-occurrence counts that does not depend on their order (the
+    pairs of several counting threads may come in any order): n, then the sum and
+    xor of a 64-bit mix of each (row, col, float32 count) modulo 2**64, in hex."""
+    key = rows.astype(np.uint64) * np.uint64(V) + cols.astype(np.uint64)
+    key ^= np.asarray(counts, np.float32).view(np.uint32).astype(np.uint64) << np.uint64(32)
+    with np.errstate(over="ignore"):  # splitmix64's finaliser, wrapping as meant
+        key ^= key >> np.uint64(30)
+        key *= np.uint64(0xBF58476D1CE4E5B9)
+        key ^= key >> np.uint64(27)
+        key *= np.uint64(0x94D049BB133111EB)
+        key ^= key >> np.uint64(31)
+    total = int(np.sum(key, dtype=np.uint64))
+    mixed = int(np.bitwise_xor.reduce(key)) if len(key) else 0
+    return f"{(total ^ len(key)) & (2**64 - 1):016x}{mixed:016x}"

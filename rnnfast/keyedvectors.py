@@ -3,6 +3,7 @@
 The API follows gensim's `KeyedVectors`, so switching is a change of import.
 """
 
+import functools
 import io
 import lzma
 import os
@@ -628,8 +629,19 @@ class KeyedVectors:
         """Load what `save` wrote."""
         with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None
-            vectors = data["vectors"]
-            return cls.from_arrays(data["keys"].tolist(), vectors, counts, dtype=vectors.dtype)
+            vectors, keys = data["vectors"], data["keys"]
+        field = functools.partial(persist.check_field, fname)
+        field("keys", keys.ndim == 1 and keys.dtype.kind == "U",
+              f"is {keys.dtype} {keys.shape}, not a list of keys")
+        n, d = len(keys), meta.get("vector_size")
+        field("vectors", vectors.dtype in (np.float32, np.float64) and vectors.shape == (n, d),
+              f"is {vectors.dtype} {vectors.shape}, not ({n} keys, vector_size {d!r})")
+        field("vectors", _checks.all_finite(vectors), "holds NaN or infinity")
+        field("keys", len(set(keys.tolist())) == n, "holds a key twice")
+        field("counts", counts is None or (counts.shape == (n,) and counts.dtype.kind in "iu"
+                                           and (counts >= 0).all()),
+              "is not one count >= 0 per key")
+        return cls.from_arrays(keys.tolist(), vectors, counts, dtype=vectors.dtype)
 
 
 class EmptyKeysError(ValueError, ZeroDivisionError):

@@ -6,6 +6,7 @@ The arguments, defaults and training API follow gensim 4's `Word2Vec`, so
 """
 
 import collections.abc
+import functools
 import os
 
 import numpy as np
@@ -439,24 +440,49 @@ class Word2Vec:
     def load(cls, fname):
         """Load a model written by `save`; it can be trained further."""
         with persist.load(fname, "rnnfast.Word2Vec", FORMAT_VERSION) as (data, meta):
-            words, counts, vectors = data["words"].tolist(), data["counts"], data["vectors"]
+            words, counts, vectors = data["words"], data["counts"], data["vectors"]
             outputs = {name: data[key] for name, key in (("syn1neg", "context_vectors"),
                                                          ("syn1", "syn1")) if key in data.files}
-        params = dict(meta["params"])
+        field = functools.partial(persist.check_field, fname)
+        params = meta.get("params")
+        field("params", isinstance(params, dict), "is not a mapping of settings")
+        params = dict(params)
         params.setdefault("sg", 1)  # files from before CBOW are skip-gram models
-        model = cls(**params)
-        V = len(words)
+        try:
+            model = cls(**params)
+        except (TypeError, ValueError) as e:
+            field("params", False, f"holds a bad setting: {e}")
+        field("words", words.ndim == 1 and words.dtype.kind == "U" and len(words) > 0,
+              f"is {words.dtype} {words.shape}, not a list of words")
+        words = words.tolist()
+        V, d = len(words), model.vector_size
+        field("words", len(set(words)) == V, "holds a word twice")
+        field("counts", counts.shape == (V,) and counts.dtype.kind in "iu" and
+              (counts >= 0).all(), f"is {counts.dtype} {counts.shape}, not {V} counts >= 0")
+        tables = {"vectors": vectors, **outputs}
         for name in ("syn1neg", "syn1"):
             wanted = model.negative > 0 if name == "syn1neg" else model.hs
-            table = outputs.get(name)
-            if wanted and (table is None or table.shape != (V, model.vector_size)):
-                raise ValueError(f"{os.fspath(fname)!r}: {name} is missing or not of shape "
-                                 f"({V}, {model.vector_size})")
-            setattr(model, name, np.ascontiguousarray(table, dtype=np.float32) if wanted
-                    else None)
-        model.vocab = Vocabulary(words, counts, meta["total_words"], meta["n_sentences"])
+            field(name, (name in outputs) == bool(wanted),
+                  f"is {'missing' if wanted else 'there'}, but the settings say "
+                  f"{'negative' if name == 'syn1neg' else 'hs'}="
+                  f"{model.negative if name == 'syn1neg' else model.hs}")
+        for name, table in tables.items():
+            field(name, table.shape == (V, d) and table.dtype.kind == "f",
+                  f"is {table.dtype} {table.shape}, not ({V} words, vector_size {d})")
+            field(name, _checks.all_finite(table), "holds NaN or infinity")
+        total, n_sentences, loss = (meta.get(k) for k in ("total_words", "n_sentences",
+                                                          "training_loss"))
+        for name, value in (("total_words", total), ("n_sentences", n_sentences)):
+            field(name, isinstance(value, int) and value >= 0, f"is {value!r}, not a count")
+        field("training_loss", isinstance(loss, list) and all(
+            isinstance(v, (int, float)) and np.isfinite(v) for v in loss),
+            "is not a list of finite numbers")
+        for name in ("syn1neg", "syn1"):
+            setattr(model, name, np.ascontiguousarray(outputs[name], dtype=np.float32)
+                    if name in outputs else None)
+        model.vocab = Vocabulary(words, counts, total, n_sentences)
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
-        model.training_loss_ = list(meta["training_loss"])
+        model.training_loss_ = loss
         return model
 
     def __repr__(self):

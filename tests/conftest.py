@@ -95,3 +95,26 @@ def numeric_grad(f, a, eps=1e-6):
         a[i] = old
         g[i] = (up - down) / (2 * eps)
     return g
+
+
+def tampered_copy(src, dst, arrays=None, meta=None):
+    """A copy of the saved .npz `src` at `dst` with some arrays replaced (name -> array,
+    None to drop it) and metadata fields set ("a.b" -> value: meta["a"]["b"])."""
+    import json
+    with np.load(src) as data:
+        content = {k: data[k] for k in data.files}
+    header = json.loads(str(content["meta"]))
+    for key, value in (meta or {}).items():
+        target = header
+        *parents, last = key.split(".")
+        for p in parents:
+            target = target[p]
+        target[last] = value
+    content["meta"] = np.array(json.dumps(header))
+    for name, value in (arrays or {}).items():
+        if value is None:
+            content.pop(name, None)
+        else:
+            content[name] = value
+    np.savez(dst, **content)
+    return dst

@@ -109,7 +109,8 @@ def test_a_short_checkpoint_is_refused_before_any_kernel_reads_it(tmp_path):
                   **QUIET).fit(SENTENCES)
     model.state_["b"] = model.state_["b"][:2].copy()  # as a damaged file would load
     model.save(checkpoint)
-    with pytest.raises(ValueError, match=r"checkpoint .*\['b'\] must have shape"):
+    with pytest.raises(ValueError, match=r"state.npz' is not a consistent saved file: 'state' "
+                                         r".*\['b'\] must have shape"):
         GloVe(vector_size=4, min_count=1, epochs=2, workers=1, checkpoint=checkpoint,
               **QUIET).fit(SENTENCES, resume=True)
 

@@ -3,6 +3,7 @@ or raises naming the argument."""
 
 import numpy as np
 import pytest
+from conftest import tampered_copy
 
 from rnnfast import KeyedVectors, RNNClassifier
 
@@ -133,24 +134,6 @@ def test_partial_fit_refuses_other_classes():
         model.partial_fit(X, y, classes=[0, 1, 2, 3])
 
 
-def _tamper(src, dst, arrays=None, meta=None):
-    """A copy of the saved model `src` at `dst` with some arrays and metadata replaced."""
-    import json
-    with np.load(src) as data:
-        content = {k: data[k] for k in data.files}
-    header = json.loads(str(content["meta"]))
-    for key, value in (meta or {}).items():
-        target = header
-        *parents, last = key.split(".")
-        for p in parents:
-            target = target[p]
-        target[last] = value
-    content["meta"] = np.array(json.dumps(header))
-    content.update(arrays or {})
-    np.savez(dst, **content)
-    return dst
-
-
 def _saved_models(tmp_path):
     from rnnfast import RNNRegressor, RNNSequenceTagger
     X, y = _series()
@@ -210,7 +193,7 @@ def test_a_saved_model_that_disagrees_with_itself_is_refused_naming_the_field(tm
            "tag": RNNSequenceTagger}[which]
     src = _saved_models(tmp_path)[which]
     cls.load(src)  # the untouched file loads
-    bad = _tamper(src, tmp_path / "bad.npz", arrays, meta)
+    bad = tampered_copy(src, tmp_path / "bad.npz", arrays, meta)
     with pytest.raises(ValueError, match=rf"bad.npz' is not a consistent saved file: '({field})"
                                          rf"|bad.npz' has no array 'W_"):
         cls.load(bad)

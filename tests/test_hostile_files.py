@@ -1,0 +1,86 @@
+"""Saved embedding files checked against themselves: a Word2Vec, KeyedVectors or
+GloVe file whose fields disagree is refused naming the file and the field, and a
+GloVe checkpoint resumes only on the counts it was trained on."""
+
+import numpy as np
+import pytest
+from conftest import tampered_copy
+
+from rnnfast import GloVe, KeyedVectors, Word2Vec
+
+QUIET = {"progress": lambda s: None}
+SENTENCES = [["a", "b", "c", "a", "b", "d"]] * 20
+
+
+def _saved(tmp_path):
+    paths = {}
+    paths["w2v"] = tmp_path / "w2v.npz"
+    model = Word2Vec(SENTENCES, vector_size=4, min_count=1, epochs=1, workers=1, hs=1, **QUIET)
+    model.save(paths["w2v"])
+    paths["kv"] = tmp_path / "kv.npz"
+    model.wv.save(paths["kv"])
+    paths["glove"] = tmp_path / "glove.npz"
+    GloVe(vector_size=4, min_count=1, epochs=2, workers=1, **QUIET).fit(SENTENCES).save(
+        paths["glove"])
+    return paths
+
+
+NAN4 = np.full((4, 4), np.nan, np.float32)
+TAMPERED = [  # (file, arrays, meta, field named)
+    ("w2v", {"vectors": np.zeros((4, 5), np.float32)}, None, "vectors"),
+    ("w2v", {"vectors": NAN4}, None, "vectors"),
+    ("w2v", {"vectors": np.zeros((3, 4), np.float32)}, None, "vectors"),
+    ("w2v", {"context_vectors": NAN4}, None, "syn1neg"),
+    ("w2v", {"syn1": np.full((4, 4), np.inf, np.float32)}, None, "syn1"),
+    ("w2v", {"syn1": None}, None, "syn1"),
+    ("w2v", None, {"params.hs": 0}, "syn1"),
+    ("w2v", None, {"params.vector_size": 8}, "vectors"),
+    ("w2v", None, {"params.window": -3}, "params"),
+    ("w2v", {"counts": np.array([1, 2, -3, 4])}, None, "counts"),
+    ("w2v", {"counts": np.array([1.5, 2, 3, 4])}, None, "counts"),
+    ("w2v", {"words": np.array(["a", "a", "b", "c"])}, None, "words"),
+    ("w2v", None, {"total_words": -1}, "total_words"),
+    ("w2v", None, {"training_loss": [float("nan")]}, "training_loss"),
+    ("kv", {"vectors": NAN4}, None, "vectors"),
+    ("kv", None, {"vector_size": 5}, "vectors"),
+    ("kv", {"keys": np.array(["a", "b", "b", "c"])}, None, "keys"),
+    ("kv", {"counts": np.array([1, 2])}, None, "counts"),
+    ("glove", {"W": NAN4}, None, "state"),
+    ("glove", {"G_b": np.full(4, np.nan, np.float32)}, None, "state"),
+    ("glove", {"b_ctx": np.zeros(3, np.float32)}, None, "state"),
+    ("glove", {"G_W": np.zeros((4, 4), np.float32)}, None, "state"),
+    ("glove", None, {"params.vector_size": 8}, "W"),
+    ("glove", None, {"params.window": 0}, "params"),
+    ("glove", {"words": np.array(["a", "a", "b", "c"])}, None, "words"),
+    ("glove", None, {"cost": [1.0, float("inf")]}, "cost"),
+    ("glove", None, {"skipped": [0]}, "skipped"),
+    ("glove", None, {"cooccurrence_digest": 5}, "cooccurrence_digest"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(TAMPERED)))
+def test_a_saved_file_that_disagrees_with_itself_is_refused_naming_the_field(tmp_path, case):
+    which, arrays, meta, field = TAMPERED[case]
+    cls = {"w2v": Word2Vec, "kv": KeyedVectors, "glove": GloVe}[which]
+    src = _saved(tmp_path)[which]
+    cls.load(src)
+    bad = tampered_copy(src, tmp_path / "bad.npz", arrays, meta)
+    with pytest.raises(ValueError, match=rf"bad.npz' is not a consistent saved file: '{field}'"):
+        cls.load(bad)
+
+
+def test_glove_resumes_only_on_the_counts_it_was_trained_on(tmp_path):
+    ckpt = tmp_path / "ckpt.npz"
+    rng = np.random.default_rng(0)
+    corpus = [[f"w{i}" for i in rng.integers(0, 12, 15)] for _ in range(60)]
+    other = [s[1:] + s[:1] for s in corpus[:30]] + corpus[30:]  # the same words, other pairs
+    settings = dict(vector_size=4, min_count=1, workers=1, checkpoint=str(ckpt), **QUIET)
+    GloVe(epochs=2, **settings).fit(corpus)
+    for changed, sentences in (({"window": 3}, corpus), ({"symmetric": False}, corpus),
+                               ({"distance_weighting": False}, corpus), ({}, other)):
+        with pytest.raises(ValueError, match="was trained on other co-occurrence counts"):
+            GloVe(epochs=4, **settings, **changed).fit(sentences, resume=True)
+    resumed = GloVe(epochs=4, **settings).fit(corpus, resume=True)
+    assert len(resumed.cost_) == 4
+    whole = GloVe(epochs=4, **{**settings, "checkpoint": None}).fit(corpus)
+    np.testing.assert_array_equal(resumed.wv.vectors, whole.wv.vectors)
