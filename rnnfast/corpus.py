@@ -9,7 +9,7 @@ import lzma
 import os
 import re
 
-from rnnfast import persist
+from rnnfast import _checks, persist
 
 __all__ = ["LineSentence", "PathLineSentences", "split_line", "check_corpus_file", "check_sentences",
            "check_unchanged", "file_stamp", "byte_ranges"]
@@ -49,10 +49,9 @@ class LineSentence:
     """
 
     def __init__(self, source, max_sentence_length=MAX_SENTENCE_LENGTH, limit=None):
-        if max_sentence_length < 1:
-            raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
-        self.max_sentence_length = max_sentence_length
-        self.limit = limit
+        self.max_sentence_length = _checks.check_index("max_sentence_length",
+                                                       max_sentence_length, low=1)
+        self.limit = _checks.check_index("limit", limit, low=0, optional=True)
         self._passes = 0
         if hasattr(source, "read"):
             self.source = source

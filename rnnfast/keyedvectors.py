@@ -49,8 +49,10 @@ class KeyedVectors:
         self._norms = None
 
     @classmethod
-    def from_arrays(cls, keys, vectors, counts=None, dtype=np.float32):
-        """KeyedVectors over `keys` (sequence of str) and `vectors` (n, d), stored as `dtype`."""
+    def from_arrays(cls, keys, vectors, counts=None, dtype=np.float32, check_finite=True):
+        """KeyedVectors over `keys` (sequence of str) and `vectors` (n, d), stored as
+        `dtype`; `counts` (n,) ints >= 0 become the "count" attribute. Vectors with NaN,
+        infinity or values beyond `dtype`'s range are refused unless not `check_finite`."""
         vectors = np.asarray(vectors)
         if vectors.ndim != 2:
             raise ValueError(f"vectors must be 2-D (n, d), got shape {vectors.shape}")
@@ -58,13 +60,13 @@ class KeyedVectors:
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
         kv = cls(vectors.shape[1], 0)
-        kv.vectors = np.ascontiguousarray(vectors, dtype=dtype)
+        kv.vectors = _stored(vectors, dtype, check_finite, keys, "vectors")
         kv.index_to_key = keys
         kv.key_to_index = {k: i for i, k in enumerate(keys)}
         if len(kv.key_to_index) != len(keys):
             raise ValueError("keys contains duplicates")
         if counts is not None:
-            kv.expandos["count"] = np.asarray(counts, dtype=np.int64)
+            kv.expandos["count"] = _counts(counts, len(keys))
         return kv
 
     # --- per-key attributes and editing ---------------------------------------------
@@ -80,7 +82,18 @@ class KeyedVectors:
         """Set the extra attribute `attr` of `key` (creating it, zero for every key, if new)."""
         index = self.get_index(key)
         self.allocate_vecattrs([attr], [type(val)])
-        self.expandos[attr][index] = val
+        column = self.expandos[attr]
+        if column.dtype != object:
+            try:
+                stored = np.asarray(val).astype(column.dtype)
+                exact = bool(stored == val)
+            except (TypeError, ValueError, OverflowError):
+                exact = False
+            if not exact:
+                raise TypeError(f"set_vecattr: {val!r} cannot be stored in the {attr!r} "
+                                f"attribute, which holds {column.dtype} (it would become "
+                                f"another value)")
+        column[index] = val
 
     def allocate_vecattrs(self, attrs=None, types=None):
         """Make every attribute array (or the named new ones, of `types`) one entry per key."""
@@ -102,10 +115,12 @@ class KeyedVectors:
         self.add_vectors([key], np.asarray(vector).reshape(1, -1))
         return self.key_to_index[key]
 
-    def add_vectors(self, keys, weights, extras=None, replace=False):
+    def add_vectors(self, keys, weights, extras=None, replace=False, check_finite=True):
         """Append `keys` (a key or a list) with `weights` (d,) or (n, d); keys already
         present keep their vectors unless `replace`. `extras` maps attribute names to
-        (n,) arrays of values for these keys."""
+        (n,) arrays of values for these keys. Weights with NaN, infinity or values
+        beyond the vectors' dtype are refused unless not `check_finite`. On any error
+        nothing is added."""
         if isinstance(keys, (str, int, np.integer)):
             keys = [keys]
         keys = list(keys)
@@ -122,23 +137,32 @@ class KeyedVectors:
                              f"{weights.shape}")
         if len(set(keys)) != len(keys):
             raise ValueError("keys contains duplicates")
+        weights = _stored(weights, self.vectors.dtype, check_finite, keys, "weights")
         extras = {k: np.asarray(v) for k, v in (extras or {}).items()}
         for attr, values in extras.items():
             if values.shape[:1] != (len(keys),):
                 raise ValueError(f"extras[{attr!r}] must hold one value per key, got shape "
                                  f"{values.shape} for {len(keys)} keys")
-        present = np.array([k in self.key_to_index for k in keys], dtype=bool)
-        for key in (k for k, p in zip(keys, present) if not p):
-            self.key_to_index[key] = len(self.index_to_key)
-            self.index_to_key.append(key)
-        self.vectors = np.vstack([self.vectors, weights[~present].astype(self.vectors.dtype)])
-        self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
-        self.allocate_vecattrs()
-        rows = np.array([self.key_to_index[k] for k in keys], dtype=np.intp)
-        chosen = np.ones(len(keys), bool) if replace else ~present
-        self.vectors[rows[chosen]] = weights[chosen]
-        for attr, values in extras.items():
-            self.expandos[attr][rows[chosen]] = values[chosen]
+        before = (len(self.index_to_key), self.vectors, dict(self.expandos))
+        try:
+            present = np.array([k in self.key_to_index for k in keys], dtype=bool)
+            for key in (k for k, p in zip(keys, present) if not p):
+                self.key_to_index[key] = len(self.index_to_key)
+                self.index_to_key.append(key)
+            self.vectors = np.vstack([self.vectors, weights[~present]])
+            self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
+            self.allocate_vecattrs()
+            rows = np.array([self.key_to_index[k] for k in keys], dtype=np.intp)
+            chosen = np.ones(len(keys), bool) if replace else ~present
+            self.vectors[rows[chosen]] = weights[chosen]
+            for attr, values in extras.items():
+                self.expandos[attr][rows[chosen]] = values[chosen]
+        except BaseException:
+            n, self.vectors, self.expandos = before
+            for key in self.index_to_key[n:]:
+                del self.key_to_index[key]
+            del self.index_to_key[n:]
+            raise
 
     def __setitem__(self, keys, weights):
         """kv[key] = vector, or kv[[keys]] = vectors: add or replace."""
@@ -149,6 +173,7 @@ class KeyedVectors:
     def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
         """A new KeyedVectors of those `keys` present here (deduplicated, in the order
         given), with their attributes if `copy_vecattrs`."""
+        keys = _key_list(keys, "keys")
         chosen = list(dict.fromkeys(k for k in keys if k in self.key_to_index))
         rows = [self.key_to_index[k] for k in chosen]
         kv = type(self)(self.vector_size, 0, dtype=self.vectors.dtype)
@@ -190,11 +215,12 @@ class KeyedVectors:
 
     def get_index(self, key, default=None):
         """Row of `key`; KeyError (or `default`) if absent."""
-        if isinstance(key, (int, np.integer)) and 0 <= key < len(self):
-            return int(key)
-        index = self.key_to_index.get(key)
+        index = self.key_to_index.get(key)  # a key first, then a row number (gensim's order)
         if index is not None:
             return index
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and \
+                0 <= key < len(self):
+            return int(key)
         if default is not None:
             return default
         raise KeyError(f"Key '{key}' not present")
@@ -203,7 +229,7 @@ class KeyedVectors:
         """The vector (d,) of `key`, unit length if `norm`."""
         index = self.get_index(key)
         if norm:
-            return self.vectors[index] / self.norms[index]
+            return _unit(self.vectors[index])
         return self.vectors[index]
 
     def __getitem__(self, keys):
@@ -215,7 +241,7 @@ class KeyedVectors:
     @property
     def norms(self):
         if self._norms is None:
-            self._norms = np.linalg.norm(self.vectors, axis=1)
+            self._norms = _row_norms(self.vectors)
         return self._norms
 
     def fill_norms(self, force=False):
@@ -224,9 +250,15 @@ class KeyedVectors:
         return self.norms
 
     def get_normed_vectors(self):
-        """All vectors scaled to unit length (zero vectors stay zero), (n, d) float32."""
-        norms = self.norms
-        return self.vectors / np.where(norms > 0, norms, 1)[:, None]
+        """All vectors scaled to unit length (zero vectors stay zero), (n, d) in the
+        vectors' dtype (divided in float64 a block of rows at a time, so that vectors
+        near float32's limit are not zeroed)."""
+        norms = np.where(self.norms > 0, self.norms, 1.0)
+        out = np.empty_like(self.vectors)
+        for i in range(0, len(out), _NORM_BLOCK):
+            block = slice(i, i + _NORM_BLOCK)
+            out[block] = self.vectors[block] / norms[block, None]
+        return out
 
     # --- similarity ----------------------------------------------------------------
 
@@ -388,6 +420,7 @@ class KeyedVectors:
     def n_similarity(self, ws1, ws2):
         """Cosine of the mean vectors of two non-empty lists of keys (for one key each,
         exactly `similarity`)."""
+        ws1, ws2 = _key_list(ws1, "ws1"), _key_list(ws2, "ws2")
         if not len(ws1) or not len(ws2):
             raise EmptyKeysError("n_similarity: both lists of keys must be non-empty")
         a = self.vectors[[self.get_index(k) for k in ws1]].mean(axis=0)
@@ -396,7 +429,7 @@ class KeyedVectors:
 
     def doesnt_match(self, words):
         """The key of `words` furthest from the mean of their unit vectors (unknown keys ignored)."""
-        known = [w for w in words if w in self.key_to_index]
+        known = [w for w in _key_list(words, "words") if w in self.key_to_index]
         if not known:
             raise ValueError("doesnt_match: none of the words has a vector")
         vectors = np.array([self.get_vector(w, norm=True) for w in known])
@@ -584,7 +617,7 @@ class KeyedVectors:
         limit = _checks.check_index("limit", limit, low=0, optional=True)
         try:
             keys, vectors = cls._read_vectors(fname, binary, no_header, limit, encoding,
-                                              unicode_errors)
+                                              unicode_errors, np.finfo(datatype).max)
         except (EOFError, lzma.LZMAError, OSError) as e:
             if isinstance(e, FileNotFoundError):
                 raise
@@ -596,7 +629,7 @@ class KeyedVectors:
         return cls.from_arrays(keys, vectors, counts, dtype=datatype)
 
     @staticmethod
-    def _read_vectors(fname, binary, no_header, limit, encoding, unicode_errors):
+    def _read_vectors(fname, binary, no_header, limit, encoding, unicode_errors, largest):
         with persist.open_compressed(fname, "rb") as f:
             if binary:
                 if no_header:
@@ -609,9 +642,11 @@ class KeyedVectors:
                                      f"{d} floats, more than the file's {room:,} bytes hold "
                                      f"(truncated, or not word2vec's binary format?)")
                 keys, vectors = _read_binary(f, n if limit is None else min(n, limit), d, fname,
-                                             encoding, unicode_errors)
+                                             encoding, unicode_errors, largest,
+                                             whole=limit is None or limit >= n)
             else:
-                keys, vectors = _read_text(f, no_header, limit, fname, encoding, unicode_errors)
+                keys, vectors = _read_text(f, no_header, limit, fname, encoding, unicode_errors,
+                                           largest)
         return keys, vectors
 
     # --- native format -------------------------------------------------------------
@@ -649,9 +684,57 @@ class EmptyKeysError(ValueError, ZeroDivisionError):
 
 
 def _unit(vector):
-    """vector / its norm, in its own dtype (zero stays zero)."""
-    norm = np.linalg.norm(vector)
-    return vector / norm if norm > 0 else vector
+    """vector / its norm, in its own dtype (zero stays zero; the norm is taken in
+    float64, so a float32 vector near float32's limit does not become zero)."""
+    norm = np.linalg.norm(vector.astype(np.float64))
+    return (vector / norm).astype(vector.dtype) if norm > 0 else vector
+
+
+# rows of the table divided at a time when normalising (a float64 temporary of this many)
+_NORM_BLOCK = 1 << 14
+
+
+def _row_norms(vectors):
+    """Euclidean norm of each row (n,) float64, computed in float64 block by block."""
+    norms = np.empty(len(vectors), np.float64)
+    for i in range(0, len(vectors), _NORM_BLOCK):
+        block = slice(i, i + _NORM_BLOCK)
+        norms[block] = np.linalg.norm(vectors[block].astype(np.float64), axis=1)
+    return norms
+
+
+def _stored(values, dtype, check_finite, keys, name):
+    """`values` (n, d) as C-contiguous `dtype` (no copy when they already are); with
+    `check_finite`, a ValueError naming the first key whose vector holds NaN, infinity
+    or a value `dtype` cannot hold (it would have become infinity)."""
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be numbers, got dtype {a.dtype}") from None
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(a, dtype=dtype)
+    if check_finite and not _checks.all_finite(out):
+        rows = out.reshape(len(out), -1) if out.ndim > 1 else out.reshape(1, -1)
+        i = int(np.flatnonzero(~np.isfinite(rows).all(axis=1))[0])
+        key = keys[i] if i < len(keys) else i
+        raise ValueError(f"{name}: the vector of {key!r} holds NaN, infinity or a value "
+                         f"beyond {np.dtype(dtype).name}'s range; pass check_finite=False "
+                         f"to keep it anyway")
+    return out
+
+
+def _counts(counts, n):
+    """"count" values: (n,) int64 >= 0, else ValueError."""
+    a = np.asarray(counts)
+    if a.shape != (n,):
+        raise ValueError(f"counts must hold one count per key ({n}), got shape {a.shape}")
+    if a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and np.all(a == np.round(a))):
+        raise ValueError(f"counts must be whole numbers, got dtype {a.dtype}")
+    if a.size and a.min() < 0:
+        raise ValueError("counts must be >= 0")
+    return a.astype(np.int64)
 
 
 class _SpearmanResult(tuple):
@@ -662,6 +745,18 @@ class _SpearmanResult(tuple):
 
     statistic = correlation = property(lambda self: self[0])
     pvalue = property(lambda self: self[1])
+
+
+def _key_list(keys, name):
+    """`keys` as a list; a single str (which would be iterated as characters) is a
+    TypeError naming the argument (gensim iterates it silently)."""
+    if isinstance(keys, (str, bytes)):
+        raise TypeError(f"{name} must be a list of keys, got the single str {keys!r}: "
+                        f"write [{keys!r}]")
+    try:
+        return list(keys)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of keys, got {type(keys).__name__}") from None
 
 
 def _as_list(x):
@@ -696,7 +791,9 @@ def _parse_header(line, fname):
     return n, d
 
 
-def _read_text(f, no_header, limit, fname, encoding, unicode_errors):
+def _read_text(f, no_header, limit, fname, encoding, unicode_errors, largest):
+    """(keys, float64 vectors) of a text file; a value that is not a finite number
+    within +-`largest` (the dtype the vectors will have) is an error naming the line."""
     n = d = None
     first = 1
     if not no_header:
@@ -718,10 +815,14 @@ def _read_text(f, no_header, limit, fname, encoding, unicode_errors):
             raise ValueError(f"{fname!r} line {line_no}: {parts[0]!r} has {len(parts) - 1} "
                              f"values, expected {d}")
         try:
-            rows.append(np.array(parts[1:], dtype=np.float64))
+            row = np.array(parts[1:], dtype=np.float64)
         except ValueError:
             raise ValueError(f"{fname!r} line {line_no}: vector of {parts[0]!r} holds a "
                              f"non-number") from None
+        if not (np.abs(row) <= largest).all():
+            raise ValueError(f"{fname!r} line {line_no}: vector of {parts[0]!r} holds NaN, "
+                             f"infinity or a value beyond +-{largest:.4g}")
+        rows.append(row)
         keys.append(parts[0])
     expected = n if limit is None or n is None else min(n, limit)
     if expected is not None and len(keys) != expected:
@@ -732,13 +833,19 @@ def _read_text(f, no_header, limit, fname, encoding, unicode_errors):
     return keys, np.array(rows).reshape(len(keys), d)
 
 
-def _read_binary(f, n, d, fname, encoding, unicode_errors):
+def _read_binary(f, n, d, fname, encoding, unicode_errors, largest, whole):
     """n (key, vector) records "key<space><d little-endian float32>", each perhaps
-    after newlines; read in blocks (a compressed stream is slow byte by byte)."""
+    after newlines; read in blocks (a compressed stream is slow byte by byte).
+
+    A header whose dimension is not the records' shows as keys with control bytes
+    or undecodable bytes (they start inside a vector), or, when the `whole` file is
+    read, as data left after the n records: each is an error, as is a vector with
+    NaN, infinity or a value beyond +-`largest`."""
     keys = []
     vectors = np.empty((n, d), dtype=np.float32)
     width = 4 * d
     buf, pos = b"", 0
+    hint = f"(is the header's dimension {d} that of the records?)"
     for i in range(n):
         while True:
             while pos < len(buf) and buf[pos] == 10:  # a newline may end the previous vector
@@ -750,9 +857,29 @@ def _read_binary(f, n, d, fname, encoding, unicode_errors):
             if not block:
                 raise ValueError(f"{fname!r}: file ends inside vector {i} of {n} (truncated?)")
             buf, pos = buf[pos:] + block, 0
-        keys.append(buf[pos:space].decode(encoding, errors=unicode_errors))
+        raw = buf[pos:space]
+        if not raw or min(raw) < 32:
+            raise ValueError(f"{fname!r}: record {i + 1} has an empty key or one with control "
+                             f"bytes {raw[:20]!r} {hint}")
+        try:
+            keys.append(raw.decode(encoding, errors=unicode_errors))
+        except UnicodeDecodeError as e:  # gensim raises this type: keep it, name the place
+            raise UnicodeDecodeError(
+                e.encoding, e.object, e.start, e.end,
+                f"{e.reason}, in the key of record {i + 1} of {fname!r} {hint}; for keys in "
+                f"another encoding pass encoding= or unicode_errors='replace'") from None
         vectors[i] = np.frombuffer(buf, dtype="<f4", count=d, offset=space + 1)
         pos = space + 1 + width
+    if whole:
+        rest = buf[pos:] + f.read(1 << 16)
+        if rest.strip(b"\n\r\t "):
+            raise ValueError(f"{fname!r}: data follows the header's {n:,} records of {d} "
+                             f"floats {hint}")
+    bad = ~(np.abs(vectors) <= largest).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{fname!r}: the vector of {keys[i]!r} (record {i + 1}) holds NaN, "
+                         f"infinity or a value beyond +-{largest:.4g}")
     return keys, vectors
 
 

@@ -323,6 +323,10 @@ class Word2Vec:
         if self.vocab is None:
             raise RuntimeError("predict_output_word needs a trained model (this one has no "
                                "vocabulary)")
+        if isinstance(context_words_list, (str, bytes)):
+            raise TypeError(f"context_words_list must be a list of words, got the single str "
+                            f"{context_words_list!r}: write [{context_words_list!r}]")
+        topn = _checks.check_index("topn", topn, low=1)
         ids = [w if isinstance(w, (int, np.integer)) and 0 <= w < len(self.vocab)
                else self.vocab.key_to_index[w] for w in context_words_list
                if isinstance(w, (int, np.integer)) or w in self.vocab.key_to_index]
