@@ -6,8 +6,10 @@ The arguments, defaults and training API follow gensim 4's `Word2Vec`, so
 """
 
 import collections.abc
+import contextlib
 import functools
 import os
+import threading
 
 import numpy as np
 
@@ -173,6 +175,10 @@ class Word2Vec:
 
     def _adopt_vocab(self, counted, update, trim_rule):
         """Keep counted's words as min_count and trim_rule say; initialise the vectors."""
+        with _exclusive(self, "build_vocab"):
+            return self._adopt_counted(counted, update, trim_rule)
+
+    def _adopt_counted(self, counted, update, trim_rule):
         if update:
             if self.vocab is None:
                 raise RuntimeError("build_vocab(update=True) needs a model with a vocabulary; "
@@ -247,6 +253,12 @@ class Word2Vec:
         """
         if self.vocab is None:
             raise RuntimeError("call build_vocab before train (or pass the corpus to Word2Vec)")
+        with _exclusive(self, "train"):
+            return self._train(corpus_iterable, corpus_file, total_examples, total_words,
+                               epochs, start_alpha, end_alpha, callbacks, progress)
+
+    def _train(self, corpus_iterable, corpus_file, total_examples, total_words, epochs,
+               start_alpha, end_alpha, callbacks, progress):
         _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         epochs = self.epochs if epochs is None else _checks.check_index("epochs", epochs, low=1)
         if corpus_file is not None:
@@ -494,6 +506,28 @@ class Word2Vec:
         return (f"Word2Vec<vocab={size}, vector_size={self.vector_size}, "
                 f"{'sg' if self.sg else 'cbow'}, window={self.window}, "
                 f"{'hs, ' if self.hs else ''}negative={self.negative}, alpha={self.alpha}>")
+
+
+# guards the check-and-set of a model's _busy_with (what runs on it, in which thread)
+_BUSY = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exclusive(model, what):
+    """Run `what` (train or build_vocab) on `model` alone: another of them already
+    running on it, from any thread or from a callback, is a RuntimeError (train
+    would go on with tables a new vocabulary replaced, or train a vocabulary that
+    is half built)."""
+    with _BUSY:
+        busy = getattr(model, "_busy_with", None)
+        if busy is not None:
+            raise RuntimeError(f"{what} cannot run while {busy[0]} runs on this model (in "
+                               f"thread {busy[1]!r}); wait for it to end")
+        model._busy_with = (what, threading.current_thread().name)
+    try:
+        yield
+    finally:
+        model._busy_with = None
 
 
 def _alpha_at(start, end, fraction):

@@ -117,3 +117,53 @@ def test_hierarchical_softmax_after_a_vocabulary_update_gives_frequent_words_sho
     assert lengths[words.index("n1")] <= lengths[words.index("r1")]
     model.train(new, total_examples=len(new), epochs=1)
     assert np.isfinite(model.syn1).all()
+
+
+def test_build_vocab_while_train_runs_is_refused():
+    import threading
+    sentences = [["a", "b", "c", "d"]] * 200
+    model = Word2Vec(vector_size=8, min_count=1, workers=1, epochs=3, **QUIET)
+    model.build_vocab(sentences)
+    started, release = threading.Event(), threading.Event()
+
+    class Pause:
+        def on_epoch_begin(self, m):
+            started.set()
+            release.wait(10)
+
+    errors = []
+
+    def train():
+        try:
+            model.train(sentences, total_examples=len(sentences), epochs=3, callbacks=[Pause()])
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    try:
+        assert started.wait(10)
+        with pytest.raises(RuntimeError, match="build_vocab cannot run while train runs"):
+            model.build_vocab([["new", "words"]] * 10, update=True)
+        with pytest.raises(RuntimeError, match="train cannot run while train runs"):
+            model.train(sentences, total_examples=len(sentences), epochs=1)
+    finally:
+        release.set()
+        worker.join(30)
+    assert not errors and len(model.training_loss_) == 3 and "new" not in model.wv
+    model.build_vocab([["new", "words"]] * 10, update=True)  # once train has ended
+    assert "new" in model.wv
+
+
+def test_build_vocab_from_a_training_callback_is_refused():
+    sentences = [["a", "b", "c"]] * 50
+
+    class Grow:
+        def on_epoch_end(self, m):
+            m.build_vocab([["x", "y"]] * 10, update=True)
+
+    model = Word2Vec(vector_size=4, min_count=1, workers=1, epochs=2, **QUIET)
+    model.build_vocab(sentences)
+    with pytest.raises(RuntimeError, match="build_vocab cannot run while train runs"):
+        model.train(sentences, total_examples=50, epochs=2, callbacks=[Grow()])
+    model.train(sentences, total_examples=50, epochs=1)  # the model is usable after
