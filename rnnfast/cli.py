@@ -72,10 +72,12 @@ def _load_vectors(path, binary, no_header):
 
     if str(path).endswith(".npz"):
         return KeyedVectors.load(path)
+    from rnnfast.persist import open_compressed
+
     binary = binary or str(path).endswith(".bin")
     if not binary and not no_header:
-        with open(path, "rb") as f:
-            first = f.readline().split()
+        with open_compressed(path, "rb") as f:  # a .gz file's header is inside the stream
+            first = f.readline(1 << 16).split()
         no_header = not (len(first) == 2 and all(p.isdigit() for p in first))
     return KeyedVectors.load_word2vec_format(path, binary=binary, no_header=no_header)
 
@@ -260,8 +262,8 @@ def build_parser():
     p = sub.add_parser("bench", help="time the RNN kernels against the NumPy reference")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                    help="precision")
-    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
-    p.add_argument("--threads", type=int, default=1, help="BLAS threads")
+    p.add_argument("--rounds", type=_positive_int, default=7, help="interleaved rounds")
+    p.add_argument("--threads", type=_positive_int, default=1, help="BLAS threads")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     p.set_defaults(func=_cmd_bench)
 
@@ -320,19 +322,40 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run one command; any error is one line on stderr and exit code 2 (with
+    RNNFAST_TRACEBACK=1 in the environment, the traceback instead)."""
     args = build_parser().parse_args(argv)
     if getattr(args, "threads", None) is not None:
-        if args.threads < 1:
-            build_parser().error("--threads must be at least 1")
         _set_blas_threads(args.threads)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, OSError, KeyError) as e:
-        print(f"rnnfast {args.command}: error: {e}", file=sys.stderr)
+    except Exception as e:
+        if os.environ.get("RNNFAST_TRACEBACK"):
+            raise
+        print(f"rnnfast {args.command}: error: {error_line(e)}", file=sys.stderr)
         return 2
+
+
+def error_line(e):
+    """One line saying what went wrong and, where the error type tells, what to do."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    if isinstance(e, KeyError):  # str() of a KeyError is the repr of its key
+        text = f"{e.args[0]}" if e.args else "a key is missing"
+    if isinstance(e, MemoryError):
+        return (f"out of memory{': ' + text if text != 'MemoryError' else ''}; try a smaller "
+                f"--max-vocab-size, --dim or --memory-limit, or fewer --workers")
+    if isinstance(e, OSError) and e.filename and str(e.filename) not in text:
+        text = f"{e.filename}: {e.strerror or text}"
+    if isinstance(e, OverflowError):
+        return f"a number is too large for the computation ({text}); use smaller settings"
+    if isinstance(e, (ValueError, TypeError, OSError, KeyError, FloatingPointError,
+                      RuntimeError)):
+        return text
+    return (f"{type(e).__name__}: {text} (an rnnfast bug? RNNFAST_TRACEBACK=1 shows where; "
+            f"please report it)")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from rnnfast._glove import (GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, mirror, p
                             sort_combine)
 from rnnfast.corpus import (byte_ranges, check_corpus_file, check_sentences, check_unchanged,
                             file_stamp)
-from rnnfast.persist import atomic_write
+from rnnfast.persist import OutputWriteError, atomic_write
 from rnnfast.progress import Progress
 
 __all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
@@ -477,6 +477,8 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
             report.update(done, spills=store.spills)
         report.update(max(parts, 1), force=True, spills=store.spills)
     except OSError as e:
+        if isinstance(e, OutputWriteError):
+            raise  # the output file's own error, which names it
         temp_root = os.path.abspath(tmp_dir or tempfile.gettempdir())
         about_temp = e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)) or \
             os.path.abspath(str(e.filename or "")).startswith(temp_root + os.sep)
@@ -561,7 +563,12 @@ def cooccurrence_to_file(vocab, path, sentences=None, corpus_file=None, window=1
     V = len(_checks.check_vocab_words(vocab))
     with atomic_write(path, "wb") as f:
         def sink(records):
-            to_glove_records(records, V).tofile(f)  # in place: the records are spent
+            try:
+                to_glove_records(records, V).tofile(f)  # in place: the records are spent
+            except OSError as e:  # not the temporary files': say which file
+                what = e.strerror or f"{e} (is its disk full?)"  # numpy's short write: no errno
+                raise OutputWriteError(*(() if e.errno is None else (e.errno,)),
+                                       f"cannot write {os.fspath(path)!r}: {what}") from None
             written[0] += len(records)
 
         _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,

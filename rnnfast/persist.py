@@ -21,12 +21,22 @@ import zlib
 import numpy as np
 
 __all__ = ["save", "load", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
-           "compression_of", "words_array", "InconsistentFileError", "check_field"]
+           "compression_of", "words_array", "InconsistentFileError", "check_field",
+           "OutputWriteError"]
 
 # Streams compressed by the file name's suffix (and these magic bytes, to name what a
 # reader that needs plain text was given).
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+
+
+class OutputWriteError(OSError):
+    """Writing a file the user named failed (a full disk, no permission); the message
+    names that file."""
+
+
+# errno values of a disk or quota that is full, or of a file grown past its limit
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
 
 
 @contextlib.contextmanager
@@ -66,7 +76,7 @@ def atomic_write(path, mode="wb", **open_kwargs):
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                          0o644 if st is None else stat.S_IMODE(st.st_mode))
         except OSError as e:
-            raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
+            raise OutputWriteError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
@@ -75,8 +85,12 @@ def atomic_write(path, mode="wb", **open_kwargs):
     except OSError as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if e.filename == tmp or (tmp in str(e) and path not in str(e)):
-            raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
+        if isinstance(e, OutputWriteError):
+            raise
+        # a full disk shows while writing, as an error that names no file (or ours)
+        if e.filename == tmp or (tmp in str(e) and path not in str(e)) or \
+                (e.filename is None and e.errno in _FULL):
+            raise OutputWriteError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
         raise
     except BaseException:
         with contextlib.suppress(OSError):
@@ -134,8 +148,13 @@ def _open_special(path, target, st, mode, open_kwargs):
         raise OSError(e.errno, f"cannot write {path!r}: {why}") from None
     if fifo:
         os.set_blocking(fd, True)
-    with os.fdopen(fd, mode, **open_kwargs) as f:
-        yield f
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            yield f
+    except OSError as e:
+        if isinstance(e, OutputWriteError) or e.filename is not None or e.errno not in _FULL:
+            raise
+        raise OutputWriteError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
 
 
 def compression_of(path):

@@ -184,3 +184,50 @@ def test_check_writable_matches_what_the_writer_does(tmp_path):
     persist.check_writable(link)
     kv.save_word2vec_format(link)
     assert (tmp_path / "t.txt").exists()
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs mounted in tmp_path (root only), unmounted after the test."""
+    import subprocess
+    where = tmp_path / "small"
+    where.mkdir()
+    if not ROOT or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                                   str(where)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield where
+    subprocess.run(["umount", str(where)], check=False)
+
+
+def _big_vectors():
+    rng = np.random.default_rng(0)
+    return KeyedVectors.from_arrays([f"w{i}" for i in range(2000)],
+                                    rng.normal(size=(2000, 50)).astype(np.float32))
+
+
+def test_a_full_disk_names_the_file_being_written(full_disk):
+    kv = _big_vectors()
+    for save, name in ((kv.save, "kv.npz"), (kv.save_word2vec_format, "kv.txt"),
+                       (lambda p: kv.save_word2vec_format(p, binary=True), "kv.bin")):
+        target = full_disk / name
+        with pytest.raises(persist.OutputWriteError,
+                           match=rf"cannot write '.*{name}': No space left on device"):
+            save(target)
+        assert not target.exists() and not list(full_disk.iterdir())
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_full_device_names_itself():
+    with pytest.raises(persist.OutputWriteError, match="cannot write '/dev/full': No space"):
+        _big_vectors().save_word2vec_format("/dev/full")
+
+
+def test_a_full_output_disk_is_not_blamed_on_the_temporary_directory(full_disk, tmp_path):
+    from rnnfast.cooccur import cooccurrence_to_file
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(300)]
+    sentences = [list(rng.choice(words, 20)) for _ in range(500)]
+    with pytest.raises(persist.OutputWriteError, match="cannot write '.*cooc.bin': (No space|.*disk full)"):
+        cooccurrence_to_file(words, full_disk / "cooc.bin", sentences=sentences, window=5,
+                             workers=1, tmp_dir=str(tmp_path))
+    assert not list(full_disk.iterdir())
