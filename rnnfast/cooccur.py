@@ -404,7 +404,10 @@ def weight_scale(window, distance_weighting, max_tokens):
     harmonic = sum(1 / d for d in range(1, window + 1))
     # one token adds at most 2 * L * H(window) to the pairs it is in; a pair (i, i)
     # doubles when its two orders are restored
-    if max_tokens is None or 4 * scale * harmonic * max(max_tokens, 1) >= 2**53:
+    # (a window past 42 makes L itself over 2^53: too large for float64 to hold exactly,
+    # and from 709 too large to convert at all)
+    if max_tokens is None or scale.bit_length() > 53 or \
+            4 * scale * harmonic * max(max_tokens, 1) >= 2**53:
         return 1
     return scale
 

@@ -643,7 +643,8 @@ class KeyedVectors:
                                      f"(truncated, or not word2vec's binary format?)")
                 keys, vectors = _read_binary(f, n if limit is None else min(n, limit), d, fname,
                                              encoding, unicode_errors, largest,
-                                             whole=limit is None or limit >= n)
+                                             whole=limit is None or limit >= n,
+                                             sized=room != float("inf"))
             else:
                 keys, vectors = _read_text(f, no_header, limit, fname, encoding, unicode_errors,
                                            largest)
@@ -833,18 +834,22 @@ def _read_text(f, no_header, limit, fname, encoding, unicode_errors, largest):
     return keys, np.array(rows).reshape(len(keys), d)
 
 
-def _read_binary(f, n, d, fname, encoding, unicode_errors, largest, whole):
+def _read_binary(f, n, d, fname, encoding, unicode_errors, largest, whole, sized):
     """n (key, vector) records "key<space><d little-endian float32>", each perhaps
     after newlines; read in blocks (a compressed stream is slow byte by byte).
 
     A header whose dimension is not the records' shows as keys with control bytes
     or undecodable bytes (they start inside a vector), or, when the `whole` file is
     read, as data left after the n records: each is an error, as is a vector with
-    NaN, infinity or a value beyond +-`largest`."""
+    NaN, infinity or a value beyond +-`largest`. `sized`: n was checked against the
+    file's size (a plain file), so its rows are allocated at once."""
     keys = []
-    vectors = np.empty((n, d), dtype=np.float32)
     width = 4 * d
-    buf, pos = b"", 0
+    # rows are stored in chunks made as the records arrive, so a header promising
+    # more than a (compressed) file holds allocates no more than the file gives
+    chunk_rows = max(1, n if sized else min(n, 4096, (64 << 20) // width))
+    chunks = []
+    buf, pos = bytearray(), 0
     hint = f"(is the header's dimension {d} that of the records?)"
     for i in range(n):
         while True:
@@ -853,11 +858,14 @@ def _read_binary(f, n, d, fname, encoding, unicode_errors, largest, whole):
             space = buf.find(b" ", pos)
             if space >= 0 and len(buf) - space - 1 >= width:
                 break
-            block = f.read(max(1 << 16, width + 1))
+            block = f.read(1 << 20)
             if not block:
-                raise ValueError(f"{fname!r}: file ends inside vector {i} of {n} (truncated?)")
-            buf, pos = buf[pos:] + block, 0
-        raw = buf[pos:space]
+                raise ValueError(f"{fname!r}: file ends inside vector {i + 1} of {n:,} (the "
+                                 f"header promises more records than the file holds)")
+            del buf[:pos]
+            buf += block
+            pos = 0
+        raw = bytes(buf[pos:space])
         if not raw or min(raw) < 32:
             raise ValueError(f"{fname!r}: record {i + 1} has an empty key or one with control "
                              f"bytes {raw[:20]!r} {hint}")
@@ -868,10 +876,14 @@ def _read_binary(f, n, d, fname, encoding, unicode_errors, largest, whole):
                 e.encoding, e.object, e.start, e.end,
                 f"{e.reason}, in the key of record {i + 1} of {fname!r} {hint}; for keys in "
                 f"another encoding pass encoding= or unicode_errors='replace'") from None
-        vectors[i] = np.frombuffer(buf, dtype="<f4", count=d, offset=space + 1)
+        if i % chunk_rows == 0:
+            chunks.append(np.empty((min(chunk_rows, n - i), d), dtype=np.float32))
+        chunks[-1][i % chunk_rows] = np.frombuffer(buf, dtype="<f4", count=d, offset=space + 1)
         pos = space + 1 + width
+    vectors = np.concatenate(chunks) if len(chunks) > 1 else \
+        chunks[0] if chunks else np.empty((0, d), np.float32)
     if whole:
-        rest = buf[pos:] + f.read(1 << 16)
+        rest = bytes(buf[pos:]) + f.read(1 << 16)
         if rest.strip(b"\n\r\t "):
             raise ValueError(f"{fname!r}: data follows the header's {n:,} records of {d} "
                              f"floats {hint}")

@@ -11,6 +11,7 @@ import errno
 import gzip
 import json
 import lzma
+import math
 import os
 import secrets
 import stat
@@ -238,10 +239,39 @@ class _Arrays:
         return name in self._data
 
     def __getitem__(self, name):
+        self._check_size(name)
         value = self._data[name]
         if not isinstance(value, np.ndarray):
             raise ValueError(f"{self._path!r} is damaged: {name!r} is not an array")
         return value
+
+    def _check_size(self, name):
+        """Refuse a member whose .npy header claims more bytes than the archive can hold
+        (numpy would allocate them before reading): a stored member holds at most its
+        compressed size, a deflated one at most 1,032 times it (deflate's limit)."""
+        archive = getattr(self._data, "zip", None)
+        if archive is None or name not in self._data.files:
+            return
+        try:
+            info = archive.getinfo(name + ".npy")
+        except KeyError:
+            return
+        room = min(info.compress_size, os.path.getsize(self._path))
+        if info.compress_type != zipfile.ZIP_STORED:
+            room *= 1032
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                return  # a newer layout: numpy reads it (and checks it) itself
+        needed = math.prod(shape) * dtype.itemsize
+        if needed > room:
+            raise ValueError(f"{self._path!r} is damaged: {name!r} claims shape {shape} of "
+                             f"{dtype} ({needed:,} bytes), more than the file can hold "
+                             f"({room:,} bytes)")
 
 
 def save(path, kind, version, meta, arrays):
@@ -267,7 +297,7 @@ def load(path, kind, version):
         raise ValueError(f"{path!r} is not a saved {kind} (a .npy array, not an .npz archive)")
     with data:
         try:
-            meta = json.loads(str(data["meta"]))
+            meta = json.loads(str(_Arrays(data, path)["meta"]))
         except (KeyError, *_DAMAGED) as e:
             raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
         if not isinstance(meta, dict):

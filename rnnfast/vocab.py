@@ -15,6 +15,10 @@ __all__ = ["Vocabulary", "RULE_DEFAULT", "RULE_DISCARD", "RULE_KEEP"]
 RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
 
 
+# the most tokens a corpus may hold (its counts' sum and total_words)
+MAX_TOTAL_WORDS = 2**62
+
+
 class Vocabulary:
     """Words kept by `min_count`, sorted by descending count, ties by the word's UTF-8 bytes.
 
@@ -32,7 +36,16 @@ class Vocabulary:
         self.key_to_index = {w: i for i, w in enumerate(self.words)}
         if len(self.key_to_index) != len(self.words):
             raise ValueError("words contains duplicates")
+        if len(self.counts) and self.counts.min() < 0:
+            raise ValueError("counts must be >= 0")
+        # the kernels count words in int64, epochs of them included: bound a corpus at
+        # 2^62 tokens (gensim would wrap silently)
+        if float(self.counts.sum(dtype=np.float64)) >= MAX_TOTAL_WORDS:
+            raise ValueError(f"the counts add up to {float(self.counts.sum(dtype=np.float64)):.4g} "
+                             f"tokens, more than rnnfast counts ({MAX_TOTAL_WORDS:.4g}, 2^62)")
         self.total_words = int(self.counts.sum() if total_words is None else total_words)
+        if not 0 <= self.total_words < MAX_TOTAL_WORDS:
+            raise ValueError(f"total_words={self.total_words} must be in 0..2^62")
         self.n_sentences = int(n_sentences)
 
     @classmethod

@@ -18,7 +18,7 @@ from rnnfast.corpus import (byte_ranges, check_corpus_file, check_sentences, che
                             file_stamp)
 from rnnfast.keyedvectors import KeyedVectors
 from rnnfast.progress import Progress
-from rnnfast.vocab import Vocabulary
+from rnnfast.vocab import MAX_TOTAL_WORDS, Vocabulary
 
 __all__ = ["Word2Vec"]
 
@@ -162,8 +162,9 @@ class Word2Vec:
             raise TypeError(f"word_freq must be a dict of word -> count, got "
                             f"{type(word_freq).__name__}")
         for word, count in word_freq.items():
-            if not isinstance(word, str) or not isinstance(count, (int, np.integer)) or count < 0:
-                raise ValueError(f"word_freq must map str words to counts >= 0, got "
+            if not isinstance(word, str) or not isinstance(count, (int, np.integer)) or \
+                    not 0 <= count < MAX_TOTAL_WORDS:
+                raise ValueError(f"word_freq must map str words to counts in 0..2^62, got "
                                  f"{word!r}: {count!r}")
         counts = list(word_freq.values())
         n_sentences = 0 if corpus_count is None else _checks.check_index(
@@ -316,7 +317,8 @@ class Word2Vec:
     def _epoch_words(self, total_examples, total_words):
         """The raw words one epoch is expected to read (the learning rate falls with them)."""
         if total_words is not None:
-            return max(_checks.check_index("total_words", total_words, low=0), 1)
+            return max(_checks.check_index("total_words", total_words, low=0,
+                                           high=MAX_TOTAL_WORDS - 1), 1)
         if total_examples is not None:
             examples = _checks.check_index("total_examples", total_examples, low=0)
             if self.corpus_count and examples != self.corpus_count:

@@ -84,3 +84,48 @@ def test_glove_resumes_only_on_the_counts_it_was_trained_on(tmp_path):
     assert len(resumed.cost_) == 4
     whole = GloVe(epochs=4, **{**settings, "checkpoint": None}).fit(corpus)
     np.testing.assert_array_equal(resumed.wv.vectors, whole.wv.vectors)
+
+
+@pytest.mark.parametrize("compress", ["gz", "bz2", "xz", None])
+@pytest.mark.parametrize("header", [b"1000000000000 300\n", b"2 1000000000000\n",
+                                    b"3000000 100000\n"])
+def test_a_vector_file_header_cannot_drive_a_huge_allocation(tmp_path, compress, header):
+    import bz2
+    import gzip
+    import lzma
+    body = header + b"a " + np.ones(3, "<f4").tobytes() + b"\n"
+    path = tmp_path / ("v.bin" + (f".{compress}" if compress else ""))
+    opener = {"gz": gzip.open, "bz2": bz2.open, "xz": lzma.open, None: open}[compress]
+    with opener(path, "wb") as f:
+        f.write(body)
+    with pytest.raises(ValueError, match="v.bin.*(header promises|file ends)"):
+        KeyedVectors.load_word2vec_format(path, binary=True)
+
+
+@pytest.mark.parametrize("name", ["vectors", "meta"])
+def test_a_tampered_npz_header_cannot_drive_a_huge_allocation(tmp_path, name):
+    import zipfile
+    src = tmp_path / "kv.npz"
+    KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3))).save(src)
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == f"{name}.npy":
+                data = _npy_claiming(data, (10**11,) if name == "meta" else (10**11, 3))
+            zout.writestr(info, data)
+    with pytest.raises(ValueError, match=f"bad.npz.*damaged.*{name}.*claims shape"):
+        KeyedVectors.load(bad)
+
+
+def _npy_claiming(npy, shape):
+    """The bytes of an .npy file whose header claims `shape`, its data left as it is."""
+    import io
+    f = io.BytesIO(npy)
+    version = np.lib.format.read_magic(f)
+    assert version == (1, 0)
+    _, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    out = io.BytesIO()
+    np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                               "fortran_order": fortran, "shape": shape})
+    return out.getvalue() + npy[f.tell():]

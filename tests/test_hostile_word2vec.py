@@ -167,3 +167,18 @@ def test_build_vocab_from_a_training_callback_is_refused():
     with pytest.raises(RuntimeError, match="build_vocab cannot run while train runs"):
         model.train(sentences, total_examples=50, epochs=2, callbacks=[Grow()])
     model.train(sentences, total_examples=50, epochs=1)  # the model is usable after
+
+
+def test_counts_past_int64_are_refused_when_the_vocabulary_is_built():
+    model = Word2Vec(vector_size=4, min_count=1, workers=1, **QUIET)
+    with pytest.raises(ValueError, match="more than rnnfast counts"):
+        model.build_vocab_from_freq({"a": 2**62 - 1, "b": 2**62 - 1, "c": 5})
+    with pytest.raises(ValueError, match="word_freq"):
+        model.build_vocab_from_freq({"a": 2**64})
+    model.build_vocab_from_freq({"a": 2**60, "b": 2**60, "c": 5})
+    with pytest.raises(ValueError, match="more than rnnfast counts"):
+        model.build_vocab_from_freq({"a": 2**61, "b": 2**61}, update=True)
+    assert model.vocab.counts.tolist() == [2**60, 2**60, 5]
+    with pytest.raises(ValueError, match="total_words"):
+        model.train([["a", "b", "c"]] * 10, total_words=2**63, epochs=1)
+    model.train([["a", "b", "c"]] * 10, total_examples=10, epochs=1)
