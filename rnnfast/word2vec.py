@@ -260,6 +260,7 @@ class Word2Vec:
 
     def _train(self, corpus_iterable, corpus_file, total_examples, total_words, epochs,
                start_alpha, end_alpha, callbacks, progress):
+        self._check_wv()
         _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         epochs = self.epochs if epochs is None else _checks.check_index("epochs", epochs, low=1)
         if corpus_file is not None:
@@ -313,6 +314,31 @@ class Word2Vec:
                       loss=self.training_loss_[-1])
         _call(callbacks, "on_train_end", self)
         return self
+
+    def _check_wv(self):
+        """model.wv as training needs it: the vocabulary's keys in its order, float32
+        (V, vector_size) vectors, finite; else an error saying what was changed and
+        how to change it instead."""
+        wv, V, d = self.wv, len(self.vocab), self.vector_size
+        if len(wv) != V or wv.index_to_key != self.vocab.words:
+            raise ValueError(f"model.wv holds {len(wv)} keys, the model's vocabulary {V} (or "
+                             f"another order): keys were added, removed or reordered through "
+                             f"model.wv, which the output tables and counts do not follow; "
+                             f"add words with build_vocab(sentences, update=True)")
+        vectors = wv.vectors
+        if not isinstance(vectors, np.ndarray) or vectors.shape != (V, d):
+            raise ValueError(f"model.wv.vectors has shape {np.shape(vectors)}, not ({V}, "
+                             f"vector_size={d}); assign vectors of that shape")
+        if vectors.dtype != np.float32:
+            raise TypeError(f"model.wv.vectors is {vectors.dtype}; training updates float32 "
+                            f"vectors in place: assign model.wv.vectors = "
+                            f"model.wv.vectors.astype(np.float32)")
+        if not vectors.flags.c_contiguous or not vectors.flags.writeable:
+            raise ValueError("model.wv.vectors must be a writeable C-contiguous array (training "
+                             "updates it in place): assign np.ascontiguousarray(...) of it")
+        if not _checks.all_finite(vectors):
+            raise ValueError("model.wv.vectors holds NaN or infinity; training cannot start "
+                             "from them")
 
     def _epoch_words(self, total_examples, total_words):
         """The raw words one epoch is expected to read (the learning rate falls with them)."""

@@ -182,3 +182,31 @@ def test_counts_past_int64_are_refused_when_the_vocabulary_is_built():
     with pytest.raises(ValueError, match="total_words"):
         model.train([["a", "b", "c"]] * 10, total_words=2**63, epochs=1)
     model.train([["a", "b", "c"]] * 10, total_examples=10, epochs=1)
+
+
+@pytest.mark.parametrize("edit, error, words", [
+    ("add", ValueError, "model.wv holds 4 keys, the model's vocabulary 3"),
+    ("reorder", ValueError, "added, removed or reordered"),
+    ("float64", TypeError, "model.wv.vectors is float64"),
+    ("narrow", ValueError, r"model.wv.vectors has shape \(3, 2\), not \(3, vector_size=4\)"),
+    ("nan", ValueError, "model.wv.vectors holds NaN"),
+    ("readonly", ValueError, "writeable C-contiguous"),
+])
+def test_editing_wv_then_training_says_what_was_changed(edit, error, words):
+    s = [["a", "b", "c"]] * 30
+    model = Word2Vec(s, vector_size=4, min_count=1, workers=1, epochs=1, **QUIET)
+    wv = model.wv
+    if edit == "add":
+        wv.add_vector("new", np.ones(4))
+    elif edit == "reorder":
+        wv.index_to_key = wv.index_to_key[::-1]
+    elif edit == "float64":
+        wv.vectors = wv.vectors.astype(np.float64)
+    elif edit == "narrow":
+        wv.vectors = np.ascontiguousarray(wv.vectors[:, :2])
+    elif edit == "nan":
+        wv.vectors[1, 2] = np.nan
+    else:
+        wv.vectors.flags.writeable = False
+    with pytest.raises(error, match=words):
+        model.train(s, total_examples=30, epochs=1)
