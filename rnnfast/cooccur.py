@@ -34,10 +34,9 @@ from rnnfast.progress import Progress
 __all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
            "load_cooccurrence"]
 
-# What the process holds before counting is measured; on top of it, room for the
-# interpreter's transients, and (where the resident size cannot be read) a guess.
+# Of the budget (what counting may add to the memory the process held when it began),
+# this much is kept for the interpreter's transients.
 TRANSIENT_MEMORY = 40 << 20
-UNMEASURED_BASE = 160 << 20
 # The smallest record buffer a worker may get (16 bytes a record).
 MIN_BUFFER_RECORDS = 1 << 16
 PARTITIONS = 64
@@ -73,15 +72,6 @@ def parse_memory(limit):
     return value
 
 
-def _resident_memory():
-    """Bytes this process holds now (Linux); a fixed guess elsewhere."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return UNMEASURED_BASE
-
-
 def _machine_memory():
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -98,18 +88,19 @@ class _Plan:
 
     def __init__(self, memory_limit, workers, vocab_size, symmetric):
         budget = memory_limit if memory_limit is not None else _default_memory()
-        # the floor scales with the job: what the process already holds, the token
-        # table of the vocabulary (~100 bytes a word), and per worker its smallest
-        # buffer with the scratch it is grouped into (4 x 16 bytes a record)
-        base = _resident_memory() + TRANSIENT_MEMORY + 100 * vocab_size
+        # the budget is what counting adds to the process: the floor scales with the
+        # job: the interpreter's transients, the token table of the vocabulary (~100
+        # bytes a word), and per worker its smallest buffer with the scratch it is
+        # grouped into (4 x 16 bytes a record)
+        base = TRANSIENT_MEMORY + 100 * vocab_size
         usable = budget - base
         need = workers * MIN_BUFFER_RECORDS * 16 * 4
         if usable < need:
             raise ValueError(f"memory_limit={budget:,} bytes is too small for this job: "
-                             f"{base / 1e6:.0f} MB is in use or needed for the vocabulary "
-                             f"and {need / 1e6:.0f} MB for the buffers of {workers} worker(s); "
-                             f"give at least {math.ceil((need + base) / 1e6)} MB or fewer "
-                             f"workers")
+                             f"counting adds {base / 1e6:.0f} MB of headroom and vocabulary "
+                             f"table and {need / 1e6:.0f} MB for the buffers of {workers} "
+                             f"worker(s); give at least {math.ceil((need + base) / 1e6)} MB "
+                             f"or fewer workers")
         # shares of the usable memory: dense tables 22%, record buffers with their
         # grouping scratch 8%, partitions kept in memory 12%, and the final merge of
         # one partition (its records, the sort's scratch and the combined copy: about
@@ -349,9 +340,10 @@ def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=T
     Every line (or sentence) is its own document; tokens outside vocab are dropped
     before windowing. A pair at distance d = 1..window adds 1/d (or 1 without
     distance_weighting) to X[left, right], and with `symmetric` to X[right, left]
-    too. `memory_limit` (bytes, or "500MB", "2GB") bounds the counting (the whole
-    process's memory, measured when counting starts); the returned matrix needs 16
-    bytes per non-zero on top, allocated once. Temporary files go to
+    too. `memory_limit` (bytes, or "500MB", "2GB") bounds the memory counting adds
+    to what the process holds when the call begins (default: a quarter of the
+    machine's, at most 4 GB); the returned matrix needs 16 bytes per non-zero on
+    top, allocated once. Temporary files go to
     `tmp_dir` (default: the system's) and are removed whatever happens. `progress`:
     a callable for the progress reports (default: the "rnnfast" logger).
     """

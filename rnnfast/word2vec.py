@@ -339,6 +339,12 @@ class Word2Vec:
         if not _checks.all_finite(vectors):
             raise ValueError("model.wv.vectors holds NaN or infinity; training cannot start "
                              "from them")
+        for name in ("syn1neg", "syn1"):
+            table = getattr(self, name)
+            if table is not None and np.shape(table) != (V, d):
+                raise ValueError(f"model.{name} has shape {np.shape(table)}, not ({V}, "
+                                 f"vector_size={d}) for the vocabulary; assign one of that "
+                                 f"shape (build_vocab(update=True) grows every table)")
 
     def _epoch_words(self, total_examples, total_words):
         """The raw words one epoch is expected to read (the learning rate falls with them)."""

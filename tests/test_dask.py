@@ -135,7 +135,6 @@ def _tiny_budget():
     """In a worker: shrink the counter's buffers so that a small shard spills, and
     count the spills (in c.spills_seen)."""
     from rnnfast import cooccur as c
-    c._resident_memory = lambda: 0
     c.TRANSIENT_MEMORY = 0
     c.MIN_BUFFER_RECORDS = 64
     c.PARTITIONS = 4
@@ -201,7 +200,6 @@ def test_blocks_spread_the_frequent_rows(corpus):
 def test_one_machine_counts_do_not_depend_on_workers_or_budget(corpus, monkeypatch):
     vocab = Vocabulary.from_corpus_file(corpus, min_count=1)
     want = _sorted(cooccurrence(vocab, corpus_file=corpus, workers=1))
-    monkeypatch.setattr(cooccur, "_resident_memory", lambda: 0)
     monkeypatch.setattr(cooccur, "TRANSIENT_MEMORY", 0)
     monkeypatch.setattr(cooccur, "MIN_BUFFER_RECORDS", 64)
     for workers, budget in [(2, None), (3, "60KB")]:

@@ -32,7 +32,6 @@ def corpus_file(tmp_path, corpus):
 @pytest.fixture
 def tiny_budget(monkeypatch):
     """Shrink every buffer so that a small corpus spills, re-partitions and merges in rounds."""
-    monkeypatch.setattr(cooccur, "_resident_memory", lambda: 0)
     monkeypatch.setattr(cooccur, "TRANSIENT_MEMORY", 0)
     monkeypatch.setattr(cooccur, "MIN_BUFFER_RECORDS", 64)
     monkeypatch.setattr(cooccur, "PARTITIONS", 4)

@@ -21,3 +21,47 @@ def test_every_allowed_window_counts(window):
     assert matrix.sum() == pytest.approx(expected, rel=1e-12)
     GloVe(vector_size=2, window=window, min_count=1, epochs=1, workers=1,
           progress=lambda s: None).fit(sentences)
+
+
+def _peak_growth(call):
+    """(result, bytes the process's peak resident size rose above its size before
+    `call`), from Linux's VmHWM after resetting it; None where it cannot be read."""
+    def status(field):
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+        raise OSError(field)
+
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # the peak starts again from the size now
+        before = status("VmRSS:")
+    except OSError:
+        pytest.skip("no /proc/self/clear_refs to reset the peak resident size")
+    result = call()
+    return result, status("VmHWM:") - before
+
+
+@pytest.fixture(scope="module")
+def million_tokens(tmp_path_factory):
+    """A 1M-token corpus of 30,000 words (Zipf-like counts), 20 tokens a line."""
+    rng = np.random.default_rng(0)
+    ids = np.minimum(rng.zipf(1.2, 1_000_000), 30_000) - 1
+    words = np.array([f"w{i}" for i in range(30_000)])
+    path = tmp_path_factory.mktemp("million") / "c.txt"
+    path.write_text("\n".join(" ".join(line) for line in words[ids].reshape(-1, 20)) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("budget", [64 << 20, 96 << 20])
+def test_memory_limit_bounds_what_counting_adds(tmp_path, million_tokens, budget):
+    from rnnfast import Vocabulary
+    from rnnfast.cooccur import cooccurrence_to_file
+    vocab = Vocabulary.from_corpus_file(million_tokens, min_count=1, progress=False)
+    held = np.ones(300 << 17)  # the caller holds 300 MB already: not counted in the budget
+    pairs, growth = _peak_growth(lambda: cooccurrence_to_file(
+        vocab, tmp_path / "c.bin", corpus_file=million_tokens, window=10,
+        memory_limit=budget, workers=2, progress=False))
+    assert pairs > 1_000_000 and held.sum() > 0
+    assert growth <= 1.1 * budget, f"counting grew {growth / 2**20:.0f} MiB"

@@ -114,8 +114,7 @@ def _cooc_shard(shard, words, window, symmetric, distance_weighting, memory_limi
     if memory_limit is None:
         # sized to the shard: a dense table much larger than its pairs costs more in
         # fresh pages than it saves (16 MB shards: 4.0 s at 4 GB, 1.5 s at 2 GB)
-        memory_limit = min(cooccur._default_memory(), cooccur._resident_memory() + (256 << 20)
-                           + 96 * (shard[2] - shard[1]))
+        memory_limit = min(cooccur._default_memory(), (256 << 20) + 96 * (shard[2] - shard[1]))
     with _readable(shard) as (path, start, end):
         if _has_tokens(path, start, end):
             _count(words, None, path, window, symmetric, distance_weighting, memory_limit, 1,
