@@ -135,6 +135,22 @@ def _write(url, data):
             f.write(data)
 
 
+def _remove(urls):
+    """Remove the files at `urls` that exist (local paths or fsspec URLs), and the
+    local folders that leaves empty; best effort: a file that cannot be removed stays."""
+    folders = set()
+    for url in urls:
+        with contextlib.suppress(Exception):
+            fs, path = _fsspec().core.url_to_fs(url)
+            if fs.exists(path):
+                fs.rm(path)
+            if "file" in np.atleast_1d(fs.protocol):
+                folders.add(os.path.dirname(path))
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)  # only when empty
+
+
 def _read(url):
     fs, path = _fsspec().core.url_to_fs(url)
     with fs.open(path, "rb") as f:

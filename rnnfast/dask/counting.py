@@ -1,5 +1,6 @@
 """Vocabulary and co-occurrences counted over shards as map-reduce on the workers."""
 
+import contextlib
 import json
 import os
 import zlib
@@ -11,7 +12,8 @@ from rnnfast import _checks
 from rnnfast._glove import partition
 from rnnfast.cooccur import _count, parse_memory, weight_scale
 from rnnfast.dask._cluster import _aligned, _cluster, _n_workers, _pick
-from rnnfast.dask._files import SHARD_BYTES, _has_tokens, _read, _readable, _write, shards
+from rnnfast.dask._files import (SHARD_BYTES, _has_tokens, _read, _readable, _remove, _write,
+                                 shards)
 from rnnfast.vocab import Vocabulary
 
 # GloVe's binary record: int32 row + 1, int32 column + 1, float64 count
@@ -75,9 +77,10 @@ def build_vocab(paths, min_count=5, client=None, shard_bytes=SHARD_BYTES, partit
     per worker). (`max_vocab_size` pruning is not offered: it depends on the order the
     words are read in, so no split of the corpus could reproduce it.)"""
     min_count = _checks.check_index("min_count", min_count, low=1)
+    partitions = _checks.check_index("partitions", partitions, low=1, optional=True)
     pieces = shards(paths, shard_bytes)
     with _cluster(client) as c:
-        parts = _checks.check_index("partitions", partitions or _n_workers(c), low=1)
+        parts = partitions if partitions is not None else _n_workers(c)
         counted = c.map(_vocab_shard, pieces, parts=parts, pure=False)
         reduced = [c.submit(_vocab_reduce, [c.submit(_pick, f, p) for f in counted], min_count)
                    for p in range(parts)]
@@ -193,9 +196,20 @@ def cooccurrence(paths, vocab, out, blocks=1, window=10, symmetric=True,
                         symmetric=bool(symmetric), distance_weighting=bool(distance_weighting),
                         memory_limit=memory_limit, scale=scale, block_of_row=shared[1],
                         blocks=blocks, pure=False)
+        # a manifest left by an earlier run would describe the blocks this one replaces
+        _remove([f"{out.rstrip('/')}/{MANIFEST}"])
         reduced = [c.submit(_cooc_reduce, [c.submit(_pick, f, p) for f in counted], p, out, V,
                             scale, shared[1], blocks, pure=False) for p in range(blocks)]
-        written = c.gather(reduced)
+        try:
+            written = c.gather(reduced)
+        except BaseException:
+            # no partial result: let the reduces still running end, then remove every
+            # block this run may have written
+            import distributed
+            with contextlib.suppress(Exception):
+                distributed.wait(reduced, timeout=120)
+            _remove([_block_url(out, p, q) for p in range(blocks) for q in range(blocks)])
+            raise
     meta = {"format": "rnnfast.blocked-cooccurrence", "version": FORMAT_VERSION,
             "vocab_size": V, "blocks": blocks, "seed": seed, "window": window,
             "symmetric": bool(symmetric), "distance_weighting": bool(distance_weighting),
