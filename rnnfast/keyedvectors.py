@@ -622,6 +622,13 @@ class KeyedVectors:
             if isinstance(e, FileNotFoundError):
                 raise
             raise ValueError(f"{fname!r} cannot be read as a word2vec file: {e}") from None
+        if len(set(keys)) != len(keys):  # gensim keeps the first silently
+            seen = {}
+            for i, k in enumerate(keys):
+                if k in seen:
+                    raise ValueError(f"{fname!r}: the key {k!r} has a vector twice (vectors "
+                                     f"{seen[k] + 1} and {i + 1}); keep one of them")
+                seen[k] = i
         if fvocab is None:  # the file's order as counts, as gensim does: sorting keeps it
             counts = np.arange(len(keys), 0, -1, dtype=np.int64)
         else:
@@ -633,7 +640,8 @@ class KeyedVectors:
         with persist.open_compressed(fname, "rb") as f:
             if binary:
                 if no_header:
-                    raise ValueError("binary word2vec files always have a header")
+                    raise ValueError(f"{fname!r}: no_header=True is for GloVe's text files; "
+                                     f"binary word2vec files always have a header")
                 n, d = _parse_header(f.readline(), fname)
                 room = (os.path.getsize(fname) - f.tell() if persist.compression_of(fname) is None
                         else float("inf"))  # a compressed file's size says nothing

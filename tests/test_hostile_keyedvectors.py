@@ -142,3 +142,16 @@ def test_line_sentence_refuses_a_negative_limit(tmp_path):
         LineSentence(path, limit=-1)
     assert list(LineSentence(path, limit=0)) == []
     assert list(LineSentence(path, limit=1)) == [["a", "b"]]
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_key_given_twice_in_a_vector_file_is_refused_naming_both(tmp_path, binary):
+    kv = KeyedVectors.from_arrays(["a", "b", "c"], np.arange(6.0).reshape(3, 2))
+    path = tmp_path / "v.txt"
+    kv.save_word2vec_format(path, binary=binary)
+    data = path.read_bytes().replace(b"c ", b"a ") if binary else \
+        path.read_text().replace("\nc ", "\na ").encode()
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=r"v.txt': the key 'a' has a vector twice \(vectors 1 "
+                                         r"and 3\)"):
+        KeyedVectors.load_word2vec_format(path, binary=binary)
