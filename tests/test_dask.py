@@ -28,6 +28,15 @@ def client():
         yield c
 
 
+@pytest.fixture(autouse=True)
+def _whole_cluster(request):
+    """Both workers running before a test that uses the cluster: a test that killed
+    or restarted one leaves it coming back for a while, and a fit started then would
+    place one replica, not two (and so not equal the two-replica schedule)."""
+    if "client" in request.fixturenames:
+        request.getfixturevalue("client").wait_for_workers(2, timeout=120)
+
+
 WORDS = [f"w{i}" for i in range(60)] + ["é", "日本語", "ü", "naïve", "€"]
 
 

@@ -74,11 +74,14 @@ class _OnCluster:
         self.client = client
 
     def submit(self, fn, *args, where=None):
-        """A task, run on worker `where` (an address) if it is still there."""
+        """A task, run on worker `where` (an address) and nowhere else: the data it
+        changes in place lives there, and a copy moved to another worker (as work
+        stealing does to loosely placed tasks on a busy worker) would be trained apart
+        from it. If that worker is lost, so is its data, and the task is cancelled."""
         if where is None:
             return self.client.submit(fn, *args, pure=False)
         return self.client.submit(fn, *args, pure=False, workers=[where],
-                                  allow_other_workers=True)
+                                  allow_other_workers=False)
 
     def put(self, value, where=None):
         """Data sent to the workers once (not inside every task that reads it); to

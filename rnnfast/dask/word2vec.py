@@ -9,8 +9,8 @@ receives more than its share. The learning rate follows the words read by all
 workers together.
 """
 
-import asyncio
 import os
+import time
 
 import numpy as np
 
@@ -329,11 +329,18 @@ class Word2Vec(_word2vec.Word2Vec):
 
 
 def _placements(client, wait_for=0, timeout=30.0):
-    """The workers' addresses: replica p lives on the p-th. With `wait_for`, first
-    wait up to `timeout` seconds for that many workers (a lost one restarting)."""
-    if wait_for:
+    """The running workers' addresses, sorted: replica p lives on the p-th. With
+    `wait_for`, first wait up to `timeout` seconds until that many are running (a
+    lost one restarting: the scheduler may list it, or not yet list its successor,
+    for a while after the loss is reported)."""
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            client.wait_for_workers(wait_for, timeout=timeout)
-        except (TimeoutError, asyncio.TimeoutError):  # distinct before Python 3.11
-            pass  # go on with fewer
-    return sorted(client.scheduler_info()["workers"])
+            info = client.scheduler_info(n_workers=-1)
+        except TypeError:  # distributed before 2025: every worker, always
+            info = client.scheduler_info()
+        running = sorted(address for address, w in info["workers"].items()
+                         if w.get("status", "running") == "running")
+        if len(running) >= wait_for or time.monotonic() > deadline:
+            return running
+        time.sleep(0.1)
