@@ -155,3 +155,23 @@ def test_a_key_given_twice_in_a_vector_file_is_refused_naming_both(tmp_path, bin
     with pytest.raises(ValueError, match=r"v.txt': the key 'a' has a vector twice \(vectors 1 "
                                          r"and 3\)"):
         KeyedVectors.load_word2vec_format(path, binary=binary)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 5), d=st.integers(1, 4), data=st.data())
+def test_a_text_file_loads_exactly_when_all_its_numbers_are_finite(tmp_path_factory, n, d,
+                                                                   data):
+    values = data.draw(st.lists(st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False, width=32),
+        st.sampled_from(["nan", "inf", "-inf", "1e39", "-3.5e38"])),
+        min_size=n * d, max_size=n * d))
+    path = tmp_path_factory.mktemp("txt") / "v.txt"
+    lines = [f"k{i} " + " ".join(str(v) for v in values[i * d:(i + 1) * d]) for i in range(n)]
+    path.write_text(f"{n} {d}\n" + "\n".join(lines) + "\n")
+    bad = [i for i in range(n) if any(isinstance(v, str) for v in values[i * d:(i + 1) * d])]
+    if bad:
+        with pytest.raises(ValueError, match=f"line {bad[0] + 2}: vector of 'k{bad[0]}'"):
+            KeyedVectors.load_word2vec_format(path)
+    else:
+        kv = KeyedVectors.load_word2vec_format(path)
+        np.testing.assert_array_equal(kv.vectors.ravel(), np.array(values, np.float32))

@@ -4,6 +4,8 @@ or raises naming the argument."""
 import numpy as np
 import pytest
 from conftest import tampered_copy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnfast import KeyedVectors, RNNClassifier
 
@@ -197,3 +199,17 @@ def test_a_saved_model_that_disagrees_with_itself_is_refused_naming_the_field(tm
     with pytest.raises(ValueError, match=rf"bad.npz' is not a consistent saved file: '({field})"
                                          rf"|bad.npz' has no array 'W_"):
         cls.load(bad)
+
+
+@settings(max_examples=10, deadline=None)
+@given(weights=st.lists(st.floats(1e-3, 1e3), min_size=8, max_size=8),
+       power=st.integers(-1000, 1000))
+def test_sample_weights_count_only_by_their_ratios(weights, power):
+    from rnnfast import RNNRegressor
+    X, y = _series(n=8)
+    w = np.array(weights)
+    scaled = np.ldexp(w, power)
+    assert np.isfinite(scaled).all() and (scaled > 0).all()
+    a = RNNRegressor(hidden_size=3, epochs=2, batch_size=4).fit(X, y, sample_weight=w)
+    b = RNNRegressor(hidden_size=3, epochs=2, batch_size=4).fit(X, y, sample_weight=scaled)
+    assert a.loss_curve_ == b.loss_curve_  # bit for bit
