@@ -118,3 +118,17 @@ def tampered_copy(src, dst, arrays=None, meta=None):
             content[name] = value
     np.savez(dst, **content)
     return dst
+
+
+def huffman_cost(counts):
+    """The weighted path length sum(count * code length) of an optimal prefix code for
+    `counts`, by the textbook heap merge (any Huffman tree has it)."""
+    import heapq
+    heap = [int(c) for c in counts]
+    heapq.heapify(heap)
+    cost = 0
+    while len(heap) > 1:
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        cost += merged
+        heapq.heappush(heap, merged)
+    return cost

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import huffman_cost
 
 from rnnfast import Word2Vec, word2vec
 
@@ -95,7 +96,6 @@ def test_a_large_corpus_is_stamped_by_samples(tmp_path, monkeypatch):
 
 
 def test_hierarchical_softmax_after_a_vocabulary_update_gives_frequent_words_short_codes():
-    import heapq
     old = [["r1", "r2", "r3", "r4"]] * 3 + [["a", "b"]] * 20
     new = [["n1", "n2"]] * 400  # new words far more frequent than the old ones
     model = Word2Vec(old, vector_size=8, min_count=1, hs=1, negative=0, epochs=1, workers=1,
@@ -105,14 +105,7 @@ def test_hierarchical_softmax_after_a_vocabulary_update_gives_frequent_words_sho
     assert not np.all(np.diff(counts) <= 0)  # the vocabulary is no longer sorted
     _, _, ends = model.vocab.huffman_paths()
     lengths = np.diff(np.concatenate([[0], ends]))
-    heap = [int(c) for c in counts]
-    heapq.heapify(heap)
-    optimum = 0
-    while len(heap) > 1:
-        merged = heapq.heappop(heap) + heapq.heappop(heap)
-        optimum += merged
-        heapq.heappush(heap, merged)
-    assert int(np.sum(counts * lengths)) == optimum
+    assert int(np.sum(counts * lengths)) == huffman_cost(counts)
     words = model.vocab.words
     assert lengths[words.index("n1")] <= lengths[words.index("r1")]
     model.train(new, total_examples=len(new), epochs=1)

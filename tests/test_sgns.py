@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import assert_close
+from conftest import assert_close, huffman_cost
 from rnnfast import functional, reference
 
 RTOL = 1e-5
@@ -291,8 +291,6 @@ def test_word2vec_windows_bad_inputs():
 @settings(max_examples=60, deadline=None)
 @given(counts=st.lists(st.integers(1, 10**6), min_size=1, max_size=60), ordered=st.booleans())
 def test_huffman_paths_are_an_optimal_prefix_code(counts, ordered):
-    import heapq
-
     from rnnfast.vocab import _huffman_paths
     counts = np.array(counts, np.int64)  # unsorted, as build_vocab(update=True) leaves them
     if ordered:
@@ -315,14 +313,7 @@ def test_huffman_paths_are_an_optimal_prefix_code(counts, ordered):
     assert len(set(words)) == V
     assert not any(a != b and b[:len(a)] == a for a in words for b in words)
     # optimal: the weighted length equals the cost of any Huffman merge order
-    heap = [int(c) for c in counts]
-    heapq.heapify(heap)
-    cost = 0
-    while len(heap) > 1:
-        merged = heapq.heappop(heap) + heapq.heappop(heap)
-        cost += merged
-        heapq.heappush(heap, merged)
-    assert int(np.sum(counts * np.diff(np.concatenate([[0], ends])))) == cost
+    assert int(np.sum(counts * np.diff(np.concatenate([[0], ends])))) == huffman_cost(counts)
     # frequent words never get longer codes than rarer ones
     lengths = np.diff(np.concatenate([[0], ends]))
     assert np.all(np.diff(lengths[np.argsort(-counts, kind="stable")]) >= 0)
