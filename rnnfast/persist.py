@@ -55,15 +55,9 @@ def atomic_write(path, mode="wb", **open_kwargs):
     are removed first. A replaced file keeps its permission bits.
     """
     path = os.fspath(path)
-    target = os.path.realpath(path)  # a chain of links ends here; a dangling one too
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
+    st, target = _what_is_there(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
-        with _open_special(path, target, st, mode, open_kwargs) as f:
+        with _open_special(path, st, mode, open_kwargs) as f:
             yield f
         return
     directory = os.path.dirname(target)
@@ -104,14 +98,10 @@ def check_writable(path):
     directory, block device or socket, or a folder that is missing or not writable.
     Lets a long job refuse its output before it starts rather than after."""
     path = os.fspath(path)
-    target = os.path.realpath(path)
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
+    st, target = _what_is_there(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
         _special_kind_refused(path, st)
-        if not os.access(target, os.W_OK):
+        if not os.access(path, os.W_OK):
             raise PermissionError(errno.EACCES, f"cannot write {path!r}: permission denied")
         return
     directory = os.path.dirname(target)
@@ -135,15 +125,28 @@ def _special_kind_refused(path, st):
                                     f"regular files, character devices and FIFOs only")
 
 
+def _what_is_there(path):
+    """(os.stat of what `path` leads to, or None if nothing; the real path a new or
+    regular file is written at). stat follows every link, /dev/stdout's too (to a
+    pipe that has no path of its own), so that such a target is written in place."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write {path!r}: {e.strerror}") from None
+    return st, os.path.realpath(path)  # a chain of links ends here; a dangling one too
+
+
 @contextlib.contextmanager
-def _open_special(path, target, st, mode, open_kwargs):
-    """A character device or FIFO, opened for writing in place (never replaced)."""
+def _open_special(path, st, mode, open_kwargs):
+    """A character device or FIFO (or pipe), opened for writing in place (never replaced)."""
     _special_kind_refused(path, st)
     flags = os.O_WRONLY | getattr(os, "O_BINARY", 0)
     fifo = stat.S_ISFIFO(st.st_mode)
     try:
         # a FIFO opened without a reader would block for ever: ENXIO says none is there
-        fd = os.open(target, flags | (os.O_NONBLOCK if fifo else 0))
+        fd = os.open(path, flags | (os.O_NONBLOCK if fifo else 0))
     except OSError as e:
         why = "no process is reading the FIFO" if fifo and e.errno == errno.ENXIO else e.strerror
         raise OSError(e.errno, f"cannot write {path!r}: {why}") from None

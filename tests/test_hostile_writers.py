@@ -231,3 +231,19 @@ def test_a_full_output_disk_is_not_blamed_on_the_temporary_directory(full_disk, 
         cooccurrence_to_file(words, full_disk / "cooc.bin", sentences=sentences, window=5,
                              workers=1, tmp_dir=str(tmp_path))
     assert not list(full_disk.iterdir())
+
+
+def test_dev_stdout_writes_into_the_pipe_or_file_it_leads_to(tmp_path):
+    import subprocess
+    import sys
+    code = ("import numpy as np; from rnnfast import KeyedVectors; "
+            "KeyedVectors.from_arrays(['a', 'b'], np.ones((2, 2)))"
+            ".save_word2vec_format('/dev/stdout')")
+    piped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == "2 2\na 1 1\nb 1 1\n"
+    out = tmp_path / "redirected.txt"
+    with open(out, "w") as f:
+        done = subprocess.run([sys.executable, "-c", code], stdout=f, cwd=tmp_path)
+    assert done.returncode == 0 and out.read_text() == "2 2\na 1 1\nb 1 1\n"
