@@ -26,9 +26,8 @@ class KeyedVectors:
     trainers do, after every epoch)."""
 
     def __init__(self, vector_size, count=0, dtype=np.float32):
-        if vector_size < 1:
-            raise ValueError(f"vector_size must be >= 1, got {vector_size}")
-        self.vector_size = int(vector_size)
+        self.vector_size = _checks.check_index("vector_size", vector_size, low=1)
+        count = _checks.check_index("count", count, low=0)
         self.vectors = np.zeros((count, vector_size), dtype=dtype)
         self.index_to_key = []
         self.key_to_index = {}
@@ -789,6 +788,13 @@ def _read_lines(source, name):
 
 
 def _parse_header(line, fname):
+    if line.startswith(b"PK\x03\x04"):
+        raise ValueError(f"{fname!r} is an .npz archive, not a word2vec file: read it with "
+                         f"KeyedVectors.load")
+    for magic, kind in persist.MAGIC.items():
+        if line.startswith(magic):
+            raise ValueError(f"{fname!r} is {kind}-compressed but its name does not say so: "
+                             f"name it .gz, .bz2 or .xz to have it decompressed")
     parts = line.split()
     try:
         n, d = int(parts[0]), int(parts[1])

@@ -175,3 +175,19 @@ def test_a_text_file_loads_exactly_when_all_its_numbers_are_finite(tmp_path_fact
     else:
         kv = KeyedVectors.load_word2vec_format(path)
         np.testing.assert_array_equal(kv.vectors.ravel(), np.array(values, np.float32))
+
+
+def test_the_wrong_kind_of_file_is_named_for_what_it_is(tmp_path):
+    import gzip
+    npz = tmp_path / "v.npz"
+    _kv().save(npz)
+    with pytest.raises(ValueError, match="is an .npz archive, not a word2vec file: read it "
+                                         "with KeyedVectors.load"):
+        KeyedVectors.load_word2vec_format(npz)
+    packed = tmp_path / "v.txt"
+    with gzip.open(packed, "wb") as f:
+        f.write(b"1 2\na 1 2\n")
+    with pytest.raises(ValueError, match="is gzip-compressed but its name does not say so"):
+        KeyedVectors.load_word2vec_format(packed)
+    with pytest.raises(TypeError, match="vector_size must be an integer, got str"):
+        KeyedVectors("a")
