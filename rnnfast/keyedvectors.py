@@ -485,6 +485,7 @@ class KeyedVectors:
         lookup = self._restricted_lookup(restrict_vocab, case_insensitive)
         normed = self.get_normed_vectors()[:restrict_vocab]
         sections, section, oov, n_questions = [], None, 0, 0
+        where = _source_name(analogies, "analogies")
         for line_no, line in enumerate(_read_lines(analogies, "analogies"), 1):
             if line.startswith(":"):
                 section = {"section": line.lstrip(": ").strip(), "correct": [], "incorrect": []}
@@ -493,11 +494,11 @@ class KeyedVectors:
             if not line.strip():
                 continue
             if section is None:
-                raise ValueError(f"analogies line {line_no}: a question before the first "
+                raise ValueError(f"{where} line {line_no}: a question before the first "
                                  f"': section' header")
             words = line.split()
             if len(words) != 4:
-                raise ValueError(f"analogies line {line_no}: expected 4 words, got {line!r}")
+                raise ValueError(f"{where} line {line_no}: expected 4 words, got {line!r}")
             n_questions += 1
             if case_insensitive:
                 words = [w.upper() for w in words]
@@ -539,17 +540,19 @@ class KeyedVectors:
         lookup = self._restricted_lookup(self._limit(restrict_vocab), case_insensitive)
         normed = self.get_normed_vectors()
         model_sims, human_sims, oov, n = [], [], 0, 0
+        where = _source_name(pairs, "pairs")
         for line_no, line in enumerate(_read_lines(pairs, "pairs"), 1):
             if line.startswith("#") or not line.strip():
                 continue
             parts = line.rstrip("\n").split(delimiter)
             if len(parts) < 3:
-                raise ValueError(f"pairs line {line_no}: expected word{delimiter}word"
+                raise ValueError(f"{where} line {line_no}: expected word{delimiter}word"
                                  f"{delimiter}score, got {line!r}")
             try:
                 score = float(parts[2])
             except ValueError:
-                raise ValueError(f"pairs line {line_no}: score {parts[2]!r} is not a number") from None
+                raise ValueError(f"{where} line {line_no}: score {parts[2]!r} is not a "
+                                 f"number") from None
             n += 1
             w1, w2 = parts[0].strip(), parts[1].strip()
             if case_insensitive:
@@ -773,6 +776,13 @@ def _as_list(x):
     if isinstance(x, (str, int, np.integer)) or (isinstance(x, np.ndarray) and x.ndim == 1):
         return [x]
     return list(x)  # a 2-D array: one query vector per row
+
+
+def _source_name(source, name):
+    """How errors name a file of lines: the argument and its path, if it is one."""
+    if isinstance(source, (str, os.PathLike)):
+        return f"{name} {os.fspath(source)!r}"
+    return name
 
 
 def _read_lines(source, name):

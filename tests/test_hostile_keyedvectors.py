@@ -191,3 +191,15 @@ def test_the_wrong_kind_of_file_is_named_for_what_it_is(tmp_path):
         KeyedVectors.load_word2vec_format(packed)
     with pytest.raises(TypeError, match="vector_size must be an integer, got str"):
         KeyedVectors("a")
+
+
+def test_evaluation_file_errors_name_the_file_and_line(tmp_path):
+    kv = _kv()
+    analogies = tmp_path / "q.txt"
+    analogies.write_text("k0 k1 k2 k3\n")
+    with pytest.raises(ValueError, match=r"analogies '.*q.txt' line 1: a question before"):
+        kv.evaluate_word_analogies(analogies)
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("k0\tk1\tten\n")
+    with pytest.raises(ValueError, match=r"pairs '.*p.tsv' line 1: score 'ten' is not a number"):
+        kv.evaluate_word_pairs(pairs)
