@@ -11,6 +11,10 @@ RTOL = {np.float64: 1e-10, np.float32: 1e-5}
 ATOL = {np.float64: 0.0, np.float32: 1e-6}
 
 
+# progress reports off, for the models that take `progress`
+QUIET = {"progress": lambda status: None}
+
+
 def assert_close(actual, expected, dtype, what=""):
     """Elementwise closeness relative to the largest magnitude in `expected`."""
     kind = np.dtype(dtype).type

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from conftest import QUIET
 from rnnfast import GloVe, KeyedVectors, Word2Vec, cooccurrence
 from rnnfast.cooccur import load_cooccurrence, save_cooccurrence
 
-QUIET = {"progress": lambda status: None}
 SENTENCES = [["a", "b", "c", "d", "e", "a", "b"]] * 40
 SMALL = dict(vector_size=4, min_count=1, epochs=1, workers=1, **QUIET)
 # what a bad file may raise: clear errors, never a crash or a silent success that trains

@@ -4,9 +4,9 @@ error names its argument (or file) and what to do."""
 import numpy as np
 import pytest
 
+from conftest import QUIET
 from rnnfast import GloVe, KeyedVectors, RNNRegressor, Vocabulary, Word2Vec, cooccurrence
 
-QUIET = {"progress": lambda status: None}
 SENTENCES = [["a", "b", "c", "d", "e", "a", "b"]] * 40
 
 

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
+from conftest import QUIET
 from rnnfast import RULE_DEFAULT, RULE_DISCARD, RULE_KEEP, Word2Vec
 from rnnfast.datasets import toy_analogies, toy_corpus
-
-QUIET = dict(progress=lambda s: None)
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,9 @@ from hypothesis import given, settings, strategies as st
 from scipy import sparse
 
 import rnnfast.cooccur as cooccur
-from conftest import assert_close
+from conftest import QUIET, assert_close
 from rnnfast import GloVe, Vocabulary, functional, reference
 from rnnfast.datasets import COUNTRIES, toy_corpus
-
-QUIET = {"progress": lambda status: None}
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ GloVe checkpoint resumes only on the counts it was trained on."""
 
 import numpy as np
 import pytest
-from conftest import tampered_copy
+from conftest import QUIET, tampered_copy
 
 from rnnfast import GloVe, KeyedVectors, Word2Vec
 
-QUIET = {"progress": lambda s: None}
 SENTENCES = [["a", "b", "c", "a", "b", "d"]] * 20
 
 

@@ -5,11 +5,9 @@ import os
 
 import numpy as np
 import pytest
-from conftest import huffman_cost
+from conftest import QUIET, huffman_cost
 
 from rnnfast import Word2Vec, word2vec
-
-QUIET = {"progress": lambda s: None}
 
 
 def _corpus(path, seed=0, lines=400):

@@ -10,10 +10,10 @@ import threading
 import numpy as np
 import pytest
 
+from conftest import QUIET
 from rnnfast import GloVe, KeyedVectors, RNNRegressor, Word2Vec, persist
 from rnnfast.cli import main
 
-QUIET = {"progress": lambda s: None}
 SENTENCES = [["a", "b", "c", "a", "b"]] * 20
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

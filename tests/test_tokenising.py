@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import QUIET
 from rnnfast import LineSentence, PathLineSentences, Vocabulary, Word2Vec
 from rnnfast._vocab import TokenTable
 
-QUIET = {"progress": lambda status: None}
 # pieces a line is made of: words (ASCII, accented, CJK, over the 1,000-byte token
 # limit with a 2-byte character across it), the six C spaces, and spaces only
 # Python's str.split() knows (no-break space, U+2003, the ASCII separators 0x1c-0x1f)

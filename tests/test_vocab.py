@@ -125,8 +125,9 @@ def test_line_sentence_streams_compressed_files(tmp_path):
     text = "a b c\nd e\n"
     for ext, compress in ((".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)):
         path = write(tmp_path, "s" + ext, compress(text.encode()))
-        assert list(LineSentence(path)) == [["a", "b", "c"], ["d", "e"]]
-        assert list(LineSentence(path)) == list(LineSentence(path))  # re-iterable
+        sentences = LineSentence(path)
+        assert list(sentences) == [["a", "b", "c"], ["d", "e"]]
+        assert list(sentences) == [["a", "b", "c"], ["d", "e"]]  # the same object, again
     assert list(LineSentence(write(tmp_path, "long.txt", "a b c d e\n"), max_sentence_length=2)) \
         == [["a", "b"], ["c", "d"], ["e"]]
     broken = write(tmp_path, "broken.gz", gzip.compress(text.encode())[:-12])

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import QUIET
 from rnnfast import KeyedVectors, LineSentence, Word2Vec
 from rnnfast.datasets import toy_analogies, toy_corpus
-
-QUIET = {"progress": lambda status: None}
 
 
 @pytest.fixture(scope="module")
