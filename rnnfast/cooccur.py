@@ -483,7 +483,6 @@ def _count(vocab, sentences, corpus_file, window, symmetric, distance_weighting,
                       f"{tmp_dir or tempfile.gettempdir()!r} full or unwritable?): {e}") from e
     finally:
         store.close()
-    return words
 
 
 def _dense_records(dense, plan, V, symmetric, block=1 << 20):

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import threading
+import warnings
 
 import numpy as np
 
@@ -141,9 +142,11 @@ class Word2Vec:
         """Count the corpus and keep words seen min_count times (or as trim_rule says),
         then initialise the vectors. With update=True, new words are added to a trained
         model (their vectors initialised; known words keep theirs, their counts grow).
-        `progress_per` is accepted for gensim's signature (progress is time based)."""
+        `progress_per` is accepted for gensim's signature and has no effect (progress is
+        time based): a value other than the default warns once."""
         if kwargs:
             raise TypeError(f"build_vocab got unexpected arguments: {', '.join(kwargs)}")
+        _no_effect("build_vocab", progress_per=(progress_per, 10000))
         _checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         trim_rule = self.trim_rule if trim_rule is None else trim_rule
         if corpus_file is not None:
@@ -157,7 +160,9 @@ class Word2Vec:
     def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
                               trim_rule=None, update=False):
         """build_vocab from a dict {word: count} instead of a corpus; `corpus_count`
-        sentences (default 0) and the counts' sum as raw words size the epochs."""
+        sentences (default 0) and the counts' sum as raw words size the epochs.
+        `keep_raw_vocab` has no effect (no raw vocabulary is kept); True warns once."""
+        _no_effect("build_vocab_from_freq", keep_raw_vocab=(keep_raw_vocab, False))
         if not isinstance(word_freq, collections.abc.Mapping):
             raise TypeError(f"word_freq must be a dict of word -> count, got "
                             f"{type(word_freq).__name__}")
@@ -251,7 +256,12 @@ class Word2Vec:
         start_alpha and end_alpha replace alpha and min_alpha for this call. The
         loss is always computed (`compute_loss` is accepted for gensim's signature).
         Callbacks get on_train_begin, on_epoch_begin, on_epoch_end and on_train_end.
+        `word_count`, `queue_factor` and `report_delay` are gensim's and have no effect
+        here (progress is time based, threads take jobs as they come): a value other than
+        gensim's default warns once.
         """
+        _no_effect("train", word_count=(word_count, 0), queue_factor=(queue_factor, 2),
+                   report_delay=(report_delay, 1.0))
         if self.vocab is None:
             raise RuntimeError("call build_vocab before train (or pass the corpus to Word2Vec)")
         with _exclusive(self, "train"):
@@ -540,6 +550,19 @@ class Word2Vec:
         return (f"Word2Vec<vocab={size}, vector_size={self.vector_size}, "
                 f"{'sg' if self.sg else 'cbow'}, window={self.window}, "
                 f"{'hs, ' if self.hs else ''}negative={self.negative}, alpha={self.alpha}>")
+
+
+_WARNED = set()  # (method, argument) pairs already warned about
+
+
+def _no_effect(method, **given):
+    """Warn once per argument that an argument accepted for gensim's signature, given
+    a value other than gensim's default (name=(value, default)), does nothing here."""
+    for name, (value, default) in given.items():
+        if value != default and (method, name) not in _WARNED:
+            _WARNED.add((method, name))
+            warnings.warn(f"{method}({name}={value!r}) has no effect in rnnfast (it is "
+                          f"accepted for gensim's signature)", UserWarning, stacklevel=3)
 
 
 # guards the check-and-set of a model's _busy_with (what runs on it, in which thread)

@@ -201,3 +201,20 @@ def test_editing_wv_then_training_says_what_was_changed(edit, error, words):
         wv.vectors.flags.writeable = False
     with pytest.raises(error, match=words):
         model.train(s, total_examples=30, epochs=1)
+
+
+def test_gensim_arguments_without_effect_warn_once(monkeypatch):
+    from rnnfast import word2vec as w2v
+    monkeypatch.setattr(w2v, "_WARNED", set())
+    s = [["a", "b", "c"]] * 20
+    model = Word2Vec(vector_size=4, min_count=1, workers=1, **QUIET)
+    with pytest.warns(UserWarning, match=r"build_vocab\(progress_per=5\) has no effect"):
+        model.build_vocab(s, progress_per=5)
+    for name, value in (("queue_factor", 4), ("report_delay", 0.5), ("word_count", 7)):
+        with pytest.warns(UserWarning, match=rf"train\({name}={value}\) has no effect"):
+            model.train(s, total_examples=20, epochs=1, **{name: value})
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once each: no second warning, and none for defaults
+        model.train(s, total_examples=20, epochs=1, queue_factor=4)
+        model.train(s, total_examples=20, epochs=1, queue_factor=2, report_delay=1.0)
