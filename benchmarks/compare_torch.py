@@ -46,7 +46,7 @@ from rnn_data import DATA, load_monthly_sunspots, load_sms, split, word_vectors 
 
 from rnnfast import (RNNClassifier, RNNRegressor, RNNSequenceTagger, sequences,  # noqa: E402
                      sliding_windows)
-from rnnfast._checks import layer_suffix  # noqa: E402
+from rnnfast._checks import torch_names  # noqa: E402
 
 
 def run_rnnfast(kv, X_train, y_train, X_test, y_test, args, seed):
@@ -78,13 +78,12 @@ def torch_rnn(D, O, init, args):
                        batch_first=True)
     head = torch.nn.Linear(nd * args.hidden, O)
     with torch.no_grad():
-        for k in range(args.layers):
-            for d in range(nd):
-                ours, theirs = layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
-                getattr(rnn, "weight_ih" + theirs).copy_(torch.from_numpy(init["W_xh" + ours]))
-                getattr(rnn, "weight_hh" + theirs).copy_(torch.from_numpy(init["W_hh" + ours]))
-                getattr(rnn, "bias_ih" + theirs).zero_()
-                getattr(rnn, "bias_hh" + theirs).zero_()
+        for ours, theirs in torch_names(args.layers, args.bidirectional).items():
+            if theirs.startswith("bias_ih"):  # rnnfast starts with zero biases
+                getattr(rnn, theirs).zero_()
+                getattr(rnn, theirs.replace("bias_ih", "bias_hh")).zero_()
+            else:
+                getattr(rnn, theirs).copy_(torch.from_numpy(init[ours]))
         head.weight.copy_(torch.from_numpy(init["W_hy"]))
         head.bias.zero_()
     return rnn, head

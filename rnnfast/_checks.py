@@ -163,6 +163,19 @@ def param_names(num_layers=1, bidirectional=False):
     return names + ["W_hy", "b_y"]
 
 
+def torch_names(num_layers=1, bidirectional=False):
+    """{our layer parameter name: torch.nn.RNN's attribute holding the same array}, for
+    W_xh, W_hh and b_h of each layer and direction (b_h is bias_ih there; torch's
+    second bias, bias_hh, has no counterpart: rnnfast's b_h is the sum of the two)."""
+    names = {}
+    for k in range(num_layers):
+        for d in range(2 if bidirectional else 1):
+            ours, theirs = layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
+            names.update({f"W_xh{ours}": f"weight_ih{theirs}",
+                          f"W_hh{ours}": f"weight_hh{theirs}", f"b_h{ours}": f"bias_ih{theirs}"})
+    return names
+
+
 def check_architecture(num_layers, bidirectional, nonlinearity, pooling="last"):
     """(num_layers, bidirectional, relu, pooling) after checking each."""
     num_layers = check_index("num_layers", num_layers, low=1)

@@ -75,13 +75,10 @@ def torch_step(params, x, y, num_layers=1, bidirectional=False):
                        batch_first=True, nonlinearity="tanh", bias=True)
     head = torch.nn.Linear(nd * H, 1)
     with torch.no_grad():
-        for k in range(num_layers):
-            for d in range(nd):
-                ours, theirs = _checks.layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
-                getattr(rnn, "weight_ih" + theirs).copy_(torch.from_numpy(params["W_xh" + ours]))
-                getattr(rnn, "weight_hh" + theirs).copy_(torch.from_numpy(params["W_hh" + ours]))
-                getattr(rnn, "bias_ih" + theirs).copy_(torch.from_numpy(params["b_h" + ours]))
-                getattr(rnn, "bias_hh" + theirs).zero_()
+        for ours, theirs in _checks.torch_names(num_layers, bidirectional).items():
+            getattr(rnn, theirs).copy_(torch.from_numpy(params[ours]))
+            if theirs.startswith("bias_ih"):
+                getattr(rnn, theirs.replace("bias_ih", "bias_hh")).zero_()
         head.weight.copy_(torch.from_numpy(params["W_hy"]))
         head.bias.copy_(torch.from_numpy(params["b_y"]))
     tx = torch.from_numpy(x)

@@ -155,13 +155,10 @@ def _torch_copy(params, L, bidirectional, nonlinearity, D, H):
     m = torch.nn.RNN(D, H, num_layers=L, bidirectional=bidirectional,
                      nonlinearity=nonlinearity, batch_first=True).double()
     with torch.no_grad():
-        for k in range(L):
-            for d in range(2 if bidirectional else 1):
-                s, ts = _checks.layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
-                getattr(m, "weight_ih" + ts).copy_(torch.from_numpy(params["W_xh" + s]))
-                getattr(m, "weight_hh" + ts).copy_(torch.from_numpy(params["W_hh" + s]))
-                getattr(m, "bias_ih" + ts).copy_(torch.from_numpy(params["b_h" + s]))
-                getattr(m, "bias_hh" + ts).zero_()  # rnnfast has one bias: their sum
+        for ours, theirs in _checks.torch_names(L, bidirectional).items():
+            getattr(m, theirs).copy_(torch.from_numpy(params[ours]))
+            if theirs.startswith("bias_ih"):  # rnnfast has one bias: their sum
+                getattr(m, theirs.replace("bias_ih", "bias_hh")).zero_()
     return torch, m
 
 
@@ -200,14 +197,9 @@ def test_outputs_and_gradients_match_torch_on_copied_weights(L, bidirectional, n
         nonlinearity=nonlinearity)
     assert got_loss == pytest.approx(loss.item(), rel=1e-10)
     np.testing.assert_allclose(grads["W_hy"], W_hy.grad.numpy(), rtol=1e-9, atol=1e-12)
-    for k in range(L):
-        for d in range(2 if bidirectional else 1):
-            s, ts = _checks.layer_suffix(k, d), f"_l{k}" + ("_reverse" if d else "")
-            for ours, theirs in (("W_xh", "weight_ih"), ("W_hh", "weight_hh"),
-                                 ("b_h", "bias_ih")):
-                np.testing.assert_allclose(grads[ours + s],
-                                           getattr(m, theirs + ts).grad.numpy(),
-                                           rtol=1e-9, atol=1e-12, err_msg=ours + s)
+    for ours, theirs in _checks.torch_names(L, bidirectional).items():
+        np.testing.assert_allclose(grads[ours], getattr(m, theirs).grad.numpy(), rtol=1e-9,
+                                   atol=1e-12, err_msg=ours)
 
 
 @pytest.mark.parametrize("kwargs,exc,match", [
