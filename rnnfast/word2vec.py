@@ -325,6 +325,13 @@ class Word2Vec:
         _call(callbacks, "on_train_end", self)
         return self
 
+    def __getstate__(self):
+        # a copy (pickle, deepcopy) made while train runs, from a callback say, is not
+        # itself being trained
+        state = self.__dict__.copy()
+        state.pop("_busy_with", None)
+        return state
+
     def _check_wv(self):
         """model.wv as training needs it: the vocabulary's keys in its order, float32
         (V, vector_size) vectors, finite; else an error saying what was changed and

@@ -218,3 +218,26 @@ def test_gensim_arguments_without_effect_warn_once(monkeypatch):
         warnings.simplefilter("error")  # once each: no second warning, and none for defaults
         model.train(s, total_examples=20, epochs=1, queue_factor=4)
         model.train(s, total_examples=20, epochs=1, queue_factor=2, report_delay=1.0)
+
+
+def test_a_copy_made_during_training_can_be_trained():
+    import copy
+    import pickle
+    s = [["a", "b", "c"]] * 30
+    copies = []
+
+    class Keep:
+        def on_epoch_end(self, m):
+            own, m.callbacks = m.callbacks, []  # this callback is no part of the copies
+            copies.append(copy.deepcopy(m))
+            copies.append(pickle.loads(pickle.dumps(m)))
+            m.callbacks = own
+
+    model = Word2Vec(vector_size=4, min_count=1, workers=1, epochs=1, progress=False,
+                     callbacks=[Keep()])
+    model.build_vocab(s)
+    model.train(s, total_examples=30, epochs=1)
+    assert len(copies) == 2
+    for c in copies:
+        c.train(s, total_examples=30, epochs=1)
+    assert model.train(s, total_examples=30, epochs=1) is model
