@@ -63,10 +63,6 @@ cdef class TokenTable:
                 j += 1
         return words, counts
 
-    @property
-    def min_reduce(self):
-        return self.table.min_reduce
-
     def index(self, bytes word):
         """The index of word (bytes) as the corpus readers look it up, or -1."""
         cdef const rf_entry *e = rf_vocab_find(&self.table, word, len(word))

@@ -306,7 +306,7 @@ def load(path, kind, version):
         if not isinstance(meta, dict):
             raise ValueError(f"{path!r} is not a readable {kind} file: its metadata is "
                              f"not a JSON object")
-        found = meta.get("kind", meta.get("format"))  # "format": files of rnnfast 0.1
+        found = meta.get("kind")
         if found != kind:
             raise ValueError(f"{path!r} is not a saved {kind} (it holds {found!r})")
         saved = meta.get("version")

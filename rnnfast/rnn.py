@@ -578,12 +578,9 @@ class _BaseRNN(BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """Load a model written by `save` (this version's or an earlier one's)."""
+        """Load a model written by `save`, checked against itself first."""
         with persist.load(path, "rnnfast." + cls.__name__, FORMAT_VERSION) as (data, meta):
-            params = dict(meta["params"])
-            if "seed" in params:  # format version 1
-                params["random_state"] = params.pop("seed")
-                params["standardize"] = False
+            params = meta.get("params")
             bad = _SavedField(path)
             if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
                 bad("params", "is not a mapping of names to values")
