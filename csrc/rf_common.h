@@ -30,4 +30,18 @@
 #define RF_GNU_C 0
 #endif
 
+/* Prefetch hints: the cache line at p, to be read or written soon (nothing where the
+ * compiler has no builtin). RF_PREFETCH_FLOATS_* cover n floats a line (16) apart. */
+#if RF_GNU_C
+#define RF_PREFETCH_READ(p) __builtin_prefetch((p), 0)
+#define RF_PREFETCH_WRITE(p) __builtin_prefetch((p), 1)
+#else
+#define RF_PREFETCH_READ(p) ((void)(p))
+#define RF_PREFETCH_WRITE(p) ((void)(p))
+#endif
+#define RF_PREFETCH_FLOATS_READ(p, n) \
+    do { for (int32_t rf_k_ = 0; rf_k_ < (n); rf_k_ += 16) RF_PREFETCH_READ((p) + rf_k_); } while (0)
+#define RF_PREFETCH_FLOATS_WRITE(p, n) \
+    do { for (int32_t rf_k_ = 0; rf_k_ < (n); rf_k_ += 16) RF_PREFETCH_WRITE((p) + rf_k_); } while (0)
+
 #endif

@@ -158,12 +158,6 @@ int rf_cooc_file(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
 /* how many pairs ahead the rows are prefetched: far enough to cover a miss to DRAM */
 #define RF_AHEAD 8
 
-#if RF_GNU_C
-#define RF_PREFETCH_READ(p) __builtin_prefetch(p)
-#else
-#define RF_PREFETCH_READ(p) ((void)(p))
-#endif
-
 static inline float rf_clipf(float x, float lim)
 {
     return x > lim ? lim : (x < -lim ? -lim : x);
@@ -171,12 +165,7 @@ static inline float rf_clipf(float x, float lim)
 
 static inline void rf_prefetch_floats(const float *p, int32_t n)
 {
-#if RF_GNU_C
-    for (int32_t k = 0; k < n; k += 16) __builtin_prefetch(p + k, 1);
-#else
-    (void)p;
-    (void)n;
-#endif
+    RF_PREFETCH_FLOATS_WRITE(p, n);
 }
 
 RF_HOT

@@ -393,15 +393,9 @@ double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *cent
     return loss;
 }
 
-#if RF_GNU_C
-#define RF_PREFETCH(p) __builtin_prefetch(p)
-#else
-#define RF_PREFETCH(p) ((void)(p))
-#endif
-
 static inline void rf_prefetch_row(const float *row, int32_t dim)
 {
-    for (int32_t j = 0; j < dim; j += 16) RF_PREFETCH(row + j);
+    RF_PREFETCH_FLOATS_READ(row, dim);
 }
 
 /* The first of the Huffman path entries of `word` (its path ends at path_ends[word]). */
