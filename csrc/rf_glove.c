@@ -80,13 +80,13 @@ static int rf_cooc_fill(rf_cooc *c, rf_reader *r, const rf_vocab *vocab)
     }
     while (n < c->block_capacity) {
         int status = rf_reader_next(r, token, &len);
-        if (status < 0) return status == -3 ? RF_NUL_BYTE : -2;
-        if (status == 0) {
+        if (status < 0) return rf_reader_failure(status);
+        if (status == RF_READ_END) {
             c->at_end = 1;
             break;
         }
         int64_t begin = n_sentences ? ends[n_sentences - 1] : first;
-        if (status == 2) {        /* end of a line */
+        if (status == RF_READ_LINE_END) {
             if (n > begin) ends[n_sentences++] = n;
             else if (n_sentences == 0) n = first = 0;  /* the line went on with nothing new */
             continue;

@@ -665,7 +665,7 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
     rf_reader r;
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
-    int status = 1, rc = 0;
+    int status = RF_READ_TOKEN, rc = 0;
     rf_sgns_model local;
     const int local_rc = rf_local_model(m_shared, &local);
     const rf_sgns_model *m = &local;
@@ -699,7 +699,7 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
         /* a sentence may start while fewer than RF_MAX_SENTENCE tokens are held */
         while ((raw > 0 || nb < RF_MAX_SENTENCE) && !*stop &&
                (status = rf_reader_next(&r, token, &len)) > 0) {
-            if (status == 1) {
+            if (status == RF_READ_TOKEN) {
                 const rf_entry *e = rf_vocab_find(vocab, token, len);
                 ids[nb++] = e ? e->index : -1;
                 if (++raw < RF_MAX_SENTENCE) continue;
@@ -727,7 +727,7 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
         }
     }
     rf_merge_private(m);
-    if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
+    if (status < 0) rc = rf_reader_failure(status);
     rf_reader_close(&r);
 out:
     *rng_shared = *rng;

@@ -213,10 +213,10 @@ int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
     uint32_t n = 0;
     int cut = 0;
     for (;;) {
-        if (!r->line_started_in_range) return 0;
+        if (!r->line_started_in_range) return RF_READ_END;
         int c = rf_getc(r);
-        if (c == -2) return -1;
-        if (c == 0) return -3;  /* text holds no NUL: this is binary data */
+        if (c == -2) return RF_READ_ERROR;
+        if (c == 0) return RF_READ_BINARY;  /* text holds no NUL */
         if (c == -1 || rf_is_space(c)) {
             if (n > 0) {
                 /* hand out the token now; a newline after it is seen next call */
@@ -224,15 +224,15 @@ int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
                 if (cut) n = rf_utf8_whole(out, n);
                 out[n] = '\0';
                 *len = n;
-                return 1;
+                return RF_READ_TOKEN;
             }
             if (c == -1) {
                 r->line_started_in_range = 0;
-                return 2;  /* the last line may lack its newline */
+                return RF_READ_LINE_END;  /* the last line may lack its newline */
             }
             if (c == '\n') {
                 r->line_started_in_range = r->pos < r->end;
-                return 2;
+                return RF_READ_LINE_END;
             }
             continue;
         }
@@ -255,7 +255,7 @@ int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
         return -2;
     }
     while ((status = rf_reader_next(&r, token, &len)) > 0) {
-        if (status == 2) {
+        if (status == RF_READ_LINE_END) {
             totals[1] += (line_tokens + RF_MAX_SENTENCE - 1) / RF_MAX_SENTENCE;
             line_tokens = 0;
             totals[2] = r.pos - start;
@@ -269,7 +269,7 @@ int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
     }
     totals[1] += (line_tokens + RF_MAX_SENTENCE - 1) / RF_MAX_SENTENCE;
     if (rc == 0) totals[2] = end - start;
-    if (status < 0) rc = status == -3 ? RF_NUL_BYTE : -2;
+    if (status < 0) rc = rf_reader_failure(status);
     rf_reader_close(&r);
     return rc;
 }

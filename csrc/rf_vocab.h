@@ -58,10 +58,25 @@ typedef struct {
 
 int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end);
 void rf_reader_close(rf_reader *r);
-/* Next token into out (NUL-terminated, *len bytes). Returns 1 for a token,
- * 2 at the end of a line (no token), 0 at the end of the range, -1 on a read error,
- * -3 at a NUL byte (the file is binary, not text). */
+/* What rf_reader_next found. The failures are negative: a caller reads while the
+ * status is > 0 and hands a failure on with rf_reader_failure. */
+typedef enum {
+    RF_READ_BINARY = -3,   /* a NUL byte: the file is binary, not text */
+    RF_READ_ERROR = -1,    /* the file could not be read */
+    RF_READ_END = 0,       /* the end of the range */
+    RF_READ_TOKEN = 1,     /* a token, in out */
+    RF_READ_LINE_END = 2   /* the end of a line (no token) */
+} rf_read_status;
+
+/* Next token into out (NUL-terminated, *len bytes), or another rf_read_status. */
 int rf_reader_next(rf_reader *r, char *out, uint32_t *len);
+
+/* The file readers' return code for a failed read: RF_NUL_BYTE for binary data,
+ * -2 for a read error. */
+static inline int rf_reader_failure(int status)
+{
+    return status == RF_READ_BINARY ? RF_NUL_BYTE : -2;
+}
 
 /* A range's sentences as vocabulary ids, kept to train on again without reading:
  * the ids of its tokens in the vocabulary, and for each sentence with tokens,
@@ -88,7 +103,7 @@ void rf_encoded_free(rf_encoded *t);
  * sentences (before pruning) and the bytes as they are read, for another thread
  * to watch.
  * Returns 0, -1 on out of memory, -2 on a read error, -3 once *stop is set,
- * RF_NUL_BYTE at a NUL byte. */
+ * RF_NUL_BYTE at a NUL byte (not rf_read_status: these are rf_count_file's own). */
 int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
                   size_t max_size, volatile int64_t *totals, volatile const int *stop);
 
