@@ -1,3 +1,5 @@
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -136,3 +138,13 @@ def huffman_cost(counts):
         cost += merged
         heapq.heappush(heap, merged)
     return cost
+
+
+@contextlib.contextmanager
+def local_cluster(n_workers):
+    """A dask.distributed client of `n_workers` single-thread worker processes."""
+    import distributed
+    with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        yield client

@@ -13,6 +13,7 @@ distributed = pytest.importorskip("distributed")
 
 from rnnfast import Vocabulary, cooccur, cooccurrence  # noqa: E402
 import rnnfast.dask as rd  # noqa: E402
+from conftest import local_cluster  # noqa: E402
 from rnnfast.dask import counting  # noqa: E402
 from rnnfast.dask._cluster import _InProcess, _OnCluster  # noqa: E402
 
@@ -22,9 +23,7 @@ pytest.importorskip("cloudpickle").register_pickle_by_value(sys.modules[__name__
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with local_cluster(2) as c:
         yield c
 
 

@@ -7,16 +7,15 @@ import subprocess
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 
 import rnnfast.dask as rd  # noqa: E402
+from conftest import local_cluster  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as c:
+    with local_cluster(1) as c:
         yield c
 
 
