@@ -163,6 +163,19 @@ def param_names(num_layers=1, bidirectional=False):
     return names + ["W_hy", "b_y"]
 
 
+def param_shapes(num_layers, bidirectional, D, H, O):
+    """{name: shape} of a network's parameters (as param_names names them) for inputs
+    of D features, H hidden units and O outputs."""
+    nd = 2 if bidirectional else 1
+    shapes = {"W_hy": (O, nd * H), "b_y": (O,)}
+    for k in range(num_layers):
+        for d in range(nd):
+            s = layer_suffix(k, d)
+            shapes.update({f"W_hh{s}": (H, H), f"b_h{s}": (H,),
+                           f"W_xh{s}": (H, D if k == 0 else nd * H)})
+    return shapes
+
+
 def torch_names(num_layers=1, bidirectional=False):
     """{our layer parameter name: torch.nn.RNN's attribute holding the same array}, for
     W_xh, W_hh and b_h of each layer and direction (b_h is bias_ih there; torch's

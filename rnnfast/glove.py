@@ -249,7 +249,7 @@ class GloVe:
             try:
                 model = cls(**params)
             except (TypeError, ValueError) as e:
-                persist.check_field(path, "params", False, f"holds a bad setting: {e}")
+                persist.inconsistent(path, "params", f"holds a bad setting: {e}")
             model.state_ = {k: np.array(data[k]) for k in _STATE}
             words = data["words"]
             persist.check_field(path, "words", words.ndim == 1 and words.dtype.kind == "U",
@@ -262,7 +262,7 @@ class GloVe:
         try:
             shape = _checks.check_glove_state(model.state_, "the state")
         except (TypeError, ValueError) as e:
-            persist.check_field(path, "state", False, f"is not a GloVe state: {e}")
+            persist.inconsistent(path, "state", f"is not a GloVe state: {e}")
         persist.check_field(path, "W", shape == (len(model.words_), model.vector_size),
                             f"has shape {shape}, not ({len(model.words_)} words, vector_size "
                             f"{model.vector_size})")

@@ -22,7 +22,7 @@ import zlib
 import numpy as np
 
 __all__ = ["save", "load", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
-           "compression_of", "words_array", "InconsistentFileError", "check_field",
+           "compression_of", "words_array", "InconsistentFileError", "check_field", "inconsistent",
            "OutputWriteError"]
 
 # Streams compressed by the file name's suffix (and these magic bytes, to name what a
@@ -331,5 +331,10 @@ def load(path, kind, version):
 def check_field(path, field, ok, what):
     """Raise InconsistentFileError naming `path` and `field` unless `ok`."""
     if not ok:
-        raise InconsistentFileError(f"{os.fspath(path)!r} is not a consistent saved file: "
-                                    f"{field!r} {what}")
+        inconsistent(path, field, what)
+
+
+def inconsistent(path, field, what):
+    """Raise InconsistentFileError: `field` of the file at `path` is wrong, as `what` says."""
+    raise InconsistentFileError(f"{os.fspath(path)!r} is not a consistent saved file: "
+                                f"{field!r} {what}")

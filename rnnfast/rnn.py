@@ -11,6 +11,7 @@ This module holds the estimators and their fit loop; `rnnfast.sequences` reads a
 batches the inputs, `rnnfast.optimizers` holds SGD and Adam.
 """
 
+import functools
 import math
 import numbers
 import warnings
@@ -581,7 +582,7 @@ class _BaseRNN(BaseEstimator):
         """Load a model written by `save`, checked against itself first."""
         with persist.load(path, "rnnfast." + cls.__name__, FORMAT_VERSION) as (data, meta):
             params = meta.get("params")
-            bad = _SavedField(path)
+            bad = functools.partial(persist.inconsistent, path)
             if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
                 bad("params", "is not a mapping of names to values")
             try:
@@ -616,16 +617,6 @@ class _BaseRNN(BaseEstimator):
         return model
 
 
-class _SavedField:
-    """Raises the error for one field of a saved model file that is wrong."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __call__(self, field, what):
-        persist.check_field(self.path, field, False, what)
-
-
 def _check_saved_model(model, bad):
     """Hold a loaded model's arrays and metadata against each other: every weight of
     the shape its hyperparameters, classes or outputs say, of its dtype, finite; the
@@ -643,18 +634,13 @@ def _check_saved_model(model, bad):
             bad(field, "is not a list of finite numbers")
     if not isinstance(model.n_iter_, int) or model.n_iter_ < 0:
         bad("n_iter", f"is {model.n_iter_!r}, not a count")
-    H, nd, dtype = model.hidden_size, 2 if model.bidirectional else 1, np.dtype(model.dtype)
+    H, dtype = model.hidden_size, np.dtype(model.dtype)
     D = 1 if kind == "table" else n_in
     if (kind == "tokens") != (model.embedding_ is not None):
         bad("embedding", "is missing for a model of tokens" if kind == "tokens" else
             f"is there, but the model's inputs are {kind}")
-    O = model._saved_outputs(bad)
-    shapes = {"W_hy": (O, nd * H), "b_y": (O,)}
-    for k in range(model.num_layers):
-        for d in range(nd):
-            suffix = _checks.layer_suffix(k, d)
-            shapes.update({"W_hh" + suffix: (H, H), "b_h" + suffix: (H,),
-                           "W_xh" + suffix: (H, D if k == 0 else nd * H)})
+    shapes = _checks.param_shapes(model.num_layers, model.bidirectional, D, H,
+                                  model._saved_outputs(bad))
     arrays = dict(model.params_)
     if model.embedding_ is not None:
         if model.embedding_.ndim != 2 or model.embedding_.shape[0] < 1:

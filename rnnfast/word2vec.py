@@ -518,7 +518,7 @@ class Word2Vec:
         try:
             model = cls(**params)
         except (TypeError, ValueError) as e:
-            field("params", False, f"holds a bad setting: {e}")
+            persist.inconsistent(fname, "params", f"holds a bad setting: {e}")
         field("words", words.ndim == 1 and words.dtype.kind == "U" and len(words) > 0,
               f"is {words.dtype} {words.shape}, not a list of words")
         words = words.tolist()
