@@ -5,6 +5,7 @@ must be re-iterable when trained for several epochs, or a plain-text file
 (`corpus_file`) with one sentence per line and tokens separated by whitespace.
 """
 
+import hashlib
 import lzma
 import os
 import re
@@ -190,8 +191,6 @@ def file_stamp(path):
     in place of the same size changes the digest of a small file and the mtime of
     any file (an edit within the same clock tick as the stamp of a large file, at
     an unsampled byte, with its mtime set back, is the case this cannot see)."""
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())

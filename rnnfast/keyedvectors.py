@@ -727,8 +727,7 @@ def _stored(values, dtype, check_finite, keys, name):
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(a, dtype=dtype)
     if check_finite and not _checks.all_finite(out):
-        rows = out.reshape(len(out), -1) if out.ndim > 1 else out.reshape(1, -1)
-        i = int(np.flatnonzero(~np.isfinite(rows).all(axis=1))[0])
+        i = int(np.flatnonzero(~np.isfinite(out.reshape(len(out), -1)).all(axis=1))[0])
         key = keys[i] if i < len(keys) else i
         raise ValueError(f"{name}: the vector of {key!r} holds NaN, infinity or a value "
                          f"beyond {np.dtype(dtype).name}'s range; pass check_finite=False "

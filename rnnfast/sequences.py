@@ -165,15 +165,18 @@ def token_data(seqs, key_to_index, unknown_id):
     the words themselves include ints (a KeyedVectors with int keys): then they are
     keys, looked up like words. Without words, tokens must be row ids. A row id out
     of range is an error naming the sequence."""
-    int_keys = key_to_index is not None and any(
-        isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key_to_index)
+    int_keys = None  # whether the words include ints: looked up once, if ids appear
     out = []
     for i, s in enumerate(seqs):
         if isinstance(s, str):
             raise TypeError(f"X[{i}] is a str; tokenize it first (rnnfast.simple_tokenize)")
         if len(s) == 0:
             raise ValueError(f"X[{i}] is a zero-length sequence")
-        if key_to_index is not None and (int_keys or not _holds_ids(s)):
+        ids_given = _holds_ids(s)
+        if ids_given and key_to_index is not None and int_keys is None:
+            int_keys = any(isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+                           for k in key_to_index)
+        if key_to_index is not None and (not ids_given or int_keys):
             ids = [key_to_index.get(t, unknown_id) for t in s]
         else:
             ids = np.asarray(s)

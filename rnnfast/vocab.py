@@ -40,9 +40,10 @@ class Vocabulary:
             raise ValueError("counts must be >= 0")
         # the kernels count words in int64, epochs of them included: bound a corpus at
         # 2^62 tokens (gensim would wrap silently)
-        if float(self.counts.sum(dtype=np.float64)) >= MAX_TOTAL_WORDS:
-            raise ValueError(f"the counts add up to {float(self.counts.sum(dtype=np.float64)):.4g} "
-                             f"tokens, more than rnnfast counts ({MAX_TOTAL_WORDS:.4g}, 2^62)")
+        tokens = float(self.counts.sum(dtype=np.float64))
+        if tokens >= MAX_TOTAL_WORDS:
+            raise ValueError(f"the counts add up to {tokens:.4g} tokens, more than rnnfast "
+                             f"counts ({MAX_TOTAL_WORDS:.4g}, 2^62)")
         self.total_words = int(self.counts.sum() if total_words is None else total_words)
         if not 0 <= self.total_words < MAX_TOTAL_WORDS:
             raise ValueError(f"total_words={self.total_words} must be in 0..2^62")
