@@ -50,9 +50,10 @@ C_HELPERS = ["csrc/rf_loops.c"]
 
 
 def kernel(name, extra_sources=()):
+    """The extension rnnfast.<name>, name dotted from the package (e.g. "rnn._rnn")."""
     return Extension(
         f"rnnfast.{name}",
-        sources=[f"rnnfast/{name}.pyx", *C_HELPERS, *extra_sources],
+        sources=[f"rnnfast/{name.replace('.', '/')}.pyx", *C_HELPERS, *extra_sources],
         include_dirs=["csrc", numpy.get_include()],
         define_macros=MACROS,
         extra_compile_args=COMPILE_ARGS,
@@ -62,10 +63,10 @@ def kernel(name, extra_sources=()):
 
 setup(
     ext_modules=cythonize(
-        [kernel("_arrays"), kernel("_rnn"), kernel("_optim"),
-         kernel("_vocab", ["csrc/rf_vocab.c"]),
-         kernel("_sgns", ["csrc/rf_sgns.c", "csrc/rf_vocab.c"]),
-         kernel("_glove", ["csrc/rf_glove.c", "csrc/rf_vocab.c"])],
+        [kernel("rnn._arrays"), kernel("rnn._rnn"), kernel("rnn._optim"),
+         kernel("embeddings._vocab", ["csrc/rf_vocab.c"]),
+         kernel("embeddings._sgns", ["csrc/rf_sgns.c", "csrc/rf_vocab.c"]),
+         kernel("embeddings._glove", ["csrc/rf_glove.c", "csrc/rf_vocab.c"])],
         compiler_directives=DIRECTIVES,
     ),
 )

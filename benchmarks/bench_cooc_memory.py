@@ -25,7 +25,7 @@ from compare_gensim import DATA, plain_copy  # noqa: E402
 CHILD = """
 import json, sys, time
 from rnnfast import Vocabulary
-from rnnfast.cooccur import cooccurrence_to_file, parse_memory
+from rnnfast.embeddings.cooccur import cooccurrence_to_file, parse_memory
 corpus, out, budget, workers, window, min_count = sys.argv[1:7]
 vocab = Vocabulary.from_corpus_file(corpus, int(min_count), progress=False)
 def status(field):

@@ -38,7 +38,7 @@ from compare_gensim import DATA, plain_copy  # noqa: E402
 COUNT_SCRIPT = """
 import json, resource, sys, time
 from rnnfast import Vocabulary
-from rnnfast.cooccur import cooccurrence_to_file
+from rnnfast.embeddings.cooccur import cooccurrence_to_file
 corpus, out, window, memory_limit, workers, min_count = sys.argv[1:7]
 start = time.perf_counter()
 vocab = Vocabulary.from_corpus_file(corpus, int(min_count))
@@ -153,7 +153,7 @@ def train_glove_tools(cooc, vocab_file, work, stats, rnnfast_epoch_s, args):
     import numpy as np
 
     from rnnfast import KeyedVectors
-    from rnnfast.cooccur import GLOVE_RECORD
+    from rnnfast.embeddings.cooccur import GLOVE_RECORD
 
     shuf = os.path.join(work, "cooc.shuf.bin")
     records = np.fromfile(cooc, dtype=GLOVE_RECORD)

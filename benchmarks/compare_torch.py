@@ -46,7 +46,7 @@ from rnn_data import DATA, load_monthly_sunspots, load_sms, split, word_vectors 
 
 from rnnfast import (RNNClassifier, RNNRegressor, RNNSequenceTagger, sequences,  # noqa: E402
                      sliding_windows)
-from rnnfast._checks import torch_names  # noqa: E402
+from rnnfast.rnn.params import torch_names  # noqa: E402
 
 
 def run_rnnfast(kv, X_train, y_train, X_test, y_test, args, seed):

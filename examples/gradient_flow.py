@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 
 from rnnfast import functional
-from rnnfast.diagnostics import gradient_norms, plot_gradient_norms, spectral_radius
+from rnnfast.rnn.diagnostics import gradient_norms, plot_gradient_norms, spectral_radius
 
 
 def main():

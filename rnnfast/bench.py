@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-from rnnfast import _checks, functional, reference
+from rnnfast import functional, reference
+from rnnfast.rnn.params import layer_suffix, torch_names
 
 # (T, B, D, H) and optionally (layers, bidirectional): the foundation issue's sizes and
 # a two-layer bidirectional network.
@@ -25,7 +26,7 @@ def make_problem(T, B, D, H, dtype=np.float32, seed=0, num_layers=1, bidirection
     for k in range(num_layers):
         Dk = D if k == 0 else nd * H
         for d in range(nd):
-            s = _checks.layer_suffix(k, d)
+            s = layer_suffix(k, d)
             params["W_xh" + s] = rng.normal(0, 1 / np.sqrt(Dk), (H, Dk)).astype(dtype)
             params["W_hh" + s] = rng.normal(0, 1 / np.sqrt(H), (H, H)).astype(dtype)
             params["b_h" + s] = np.zeros(H, dtype)
@@ -75,7 +76,7 @@ def torch_step(params, x, y, num_layers=1, bidirectional=False):
                        batch_first=True, nonlinearity="tanh", bias=True)
     head = torch.nn.Linear(nd * H, 1)
     with torch.no_grad():
-        for ours, theirs in _checks.torch_names(num_layers, bidirectional).items():
+        for ours, theirs in torch_names(num_layers, bidirectional).items():
             getattr(rnn, theirs).copy_(torch.from_numpy(params[ours]))
             if theirs.startswith("bias_ih"):
                 getattr(rnn, theirs.replace("bias_ih", "bias_hh")).zero_()

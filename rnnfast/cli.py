@@ -63,7 +63,7 @@ def _cmd_demo(args):
 
 
 def _live_progress():
-    from rnnfast.progress import live_line
+    from rnnfast._core.progress import live_line
     return live_line()
 
 
@@ -72,7 +72,7 @@ def _load_vectors(path, binary, no_header):
 
     if str(path).endswith(".npz"):
         return KeyedVectors.load(path)
-    from rnnfast.persist import open_compressed
+    from rnnfast._core.persist import open_compressed
 
     binary = binary or str(path).endswith(".bin")
     if not binary and not no_header:
@@ -84,7 +84,7 @@ def _load_vectors(path, binary, no_header):
 
 def _check_output(path):
     """Refuse, before any training, an output the run could not write at its end."""
-    from rnnfast.persist import check_writable
+    from rnnfast._core.persist import check_writable
     try:
         check_writable(path)
     except OSError as e:

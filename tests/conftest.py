@@ -64,7 +64,7 @@ def impl(request):
 
 def make_network_params(rng, num_layers, bidirectional, D, H, O, dtype, scale=1.0):
     """Random parameters of a stacked (and maybe bidirectional) network with a head."""
-    from rnnfast._checks import layer_suffix
+    from rnnfast.rnn.params import layer_suffix
     nd = 2 if bidirectional else 1
     params = {}
     for k in range(num_layers):

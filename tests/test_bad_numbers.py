@@ -3,8 +3,8 @@ error names its argument (or file) and what to do."""
 
 import numpy as np
 import pytest
-
 from conftest import QUIET
+
 from rnnfast import GloVe, KeyedVectors, RNNRegressor, Vocabulary, Word2Vec, cooccurrence
 
 SENTENCES = [["a", "b", "c", "d", "e", "a", "b"]] * 40
@@ -20,7 +20,7 @@ def test_noise_exponents_that_break_the_sampler(exponent, what):
 
 
 def test_the_alias_sampler_survives_weights_that_are_all_zero():
-    from rnnfast._sgns import alias_tables
+    from rnnfast.embeddings._sgns import alias_tables
     accept, other = alias_tables(np.zeros(4))
     assert (accept == 0xFFFFFFFF).all() and other.tolist() == [0, 1, 2, 3]
 

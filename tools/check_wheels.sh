@@ -84,11 +84,12 @@ if [ "$sdist" = 1 ]; then
     "$tools/bin/python" -m build --sdist --outdir "$work/sdist" "$src" > "$work/sdist.log"
     archive=$(ls "$work/sdist"/*.tar.gz)
     listing=$(tar -tzf "$archive")
-    for needed in setup.py pyproject.toml csrc/rf_sgns.c csrc/rf_common.h rnnfast/_sgns.pyx \
-                  rnnfast/_sgns.pxd rnnfast/_blas.pxd rnnfast/__init__.py; do
+    for needed in setup.py pyproject.toml csrc/rf_sgns.c csrc/rf_common.h \
+                  rnnfast/embeddings/_sgns.pyx rnnfast/embeddings/_sgns.pxd rnnfast/rnn/_blas.pxd \
+                  rnnfast/rnn/_rnn.pyx rnnfast/_core/__init__.py rnnfast/__init__.py; do
         grep -q "/$needed\$" <<< "$listing" || { echo "sdist lacks $needed" >&2; exit 1; }
     done
-    if grep -E '/rnnfast/[^/]+\.(c|so|html)$|\.o$' <<< "$listing"; then
+    if grep -E '/rnnfast/([^/]+/)*[^/]+\.(c|so|html)$|\.o$' <<< "$listing"; then
         echo "sdist holds generated files (above)" >&2
         exit 1
     fi

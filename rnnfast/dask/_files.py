@@ -8,7 +8,8 @@ import tempfile
 
 import numpy as np
 
-from rnnfast import _checks, persist
+from rnnfast._core import persist
+from rnnfast._core.checks import check_index
 
 SHARD_BYTES = 64 << 20
 
@@ -29,7 +30,7 @@ def shards(paths, shard_bytes=SHARD_BYTES):
     range); a gzip, bzip2 or xz file (told by its first bytes) is one shard, read
     whole (start 0, end its compressed size). Empty files give no shard."""
     fsspec = _fsspec()
-    shard_bytes = _checks.check_index("shard_bytes", shard_bytes, low=1)
+    shard_bytes = check_index("shard_bytes", shard_bytes, low=1)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     if not paths:

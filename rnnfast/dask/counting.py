@@ -8,13 +8,13 @@ import zlib
 import numpy as np
 from scipy import sparse
 
-from rnnfast import _checks
-from rnnfast._glove import partition
-from rnnfast.cooccur import _count, parse_memory, weight_scale
+from rnnfast._core.checks import check_index
 from rnnfast.dask._cluster import _aligned, _cluster, _n_workers, _pick
-from rnnfast.dask._files import (SHARD_BYTES, _has_tokens, _read, _readable, _remove, _write,
-                                 shards)
-from rnnfast.vocab import Vocabulary
+from rnnfast.dask._files import SHARD_BYTES, _has_tokens, _read, _readable, _remove, _write, shards
+from rnnfast.embeddings import checks
+from rnnfast.embeddings._glove import partition
+from rnnfast.embeddings.cooccur import _count, parse_memory, weight_scale
+from rnnfast.embeddings.vocab import Vocabulary
 
 # GloVe's binary record: int32 row + 1, int32 column + 1, float64 count
 GLOVE_RECORD = np.dtype([("i", "<i4"), ("j", "<i4"), ("x", "<f8")])
@@ -39,7 +39,7 @@ def _unpack(blob, lengths):
 
 def _vocab_shard(shard, parts):
     """Count a shard in C; its words split into `parts` by a hash of their bytes."""
-    from rnnfast._vocab import TokenTable
+    from rnnfast.embeddings._vocab import TokenTable
 
     table = TokenTable(1 << 16)
     totals = np.zeros(3, np.int64)
@@ -76,8 +76,8 @@ def build_vocab(paths, min_count=5, client=None, shard_bytes=SHARD_BYTES, partit
     paths: as for `shards`. partitions: hash partitions of the reduce (default: one
     per worker). (`max_vocab_size` pruning is not offered: it depends on the order the
     words are read in, so no split of the corpus could reproduce it.)"""
-    min_count = _checks.check_index("min_count", min_count, low=1)
-    partitions = _checks.check_index("partitions", partitions, low=1, optional=True)
+    min_count = check_index("min_count", min_count, low=1)
+    partitions = check_index("partitions", partitions, low=1, optional=True)
     pieces = shards(paths, shard_bytes)
     with _cluster(client) as c:
         parts = partitions if partitions is not None else _n_workers(c)
@@ -107,7 +107,7 @@ def _cooc_shard(shard, words, window, symmetric, distance_weighting, memory_limi
                 block_of_row, blocks):
     """Count a shard's co-occurrences with the one-machine counter (sums still scaled
     by `scale`, both orders of symmetric pairs), split into row blocks."""
-    from rnnfast import cooccur
+    from rnnfast.embeddings import cooccur
 
     got = []
 
@@ -134,7 +134,7 @@ def _cooc_reduce(pieces, p, out, V, scale, block_of_row, blocks):
     """Row block p: the shards' records summed (exact: integer-valued), divided by the
     scale once, and written as one GloVe record file per column block q. Returns the
     records written per column block."""
-    from rnnfast.cooccur import _combine
+    from rnnfast.embeddings.cooccur import _combine
 
     records = np.concatenate(pieces) if pieces else np.zeros(0, _RECORD)
     del pieces
@@ -172,13 +172,13 @@ def cooccurrence(paths, vocab, out, blocks=1, window=10, symmetric=True,
     (from `seed`), so the frequent head spreads over all of them; block (p, q) is the
     GloVe binary record file ``out/row=p/col=q.bin``. The counts equal the one-machine
     `cooccurrence()` on the files' concatenation bit for bit: pair weights are summed as
-    whole numbers (see `rnnfast.cooccur.weight_scale`), so no order of adding changes
+    whole numbers (see `rnnfast.embeddings.cooccur.weight_scale`), so no order of adding changes
     them. (On a corpus so large that they would pass 2^53 the weights are 1/d, the sums
     depend on their order, and the two agree to rounding only.)"""
-    words = _checks.check_vocab_words(vocab)
+    words = checks.check_vocab_words(vocab)
     V = len(words)
-    blocks = _checks.check_index("blocks", blocks, low=1, high=max(V, 1))
-    window = _checks.check_index("window", window, low=1, high=_checks.MAX_COOC_WINDOW)
+    blocks = check_index("blocks", blocks, low=1, high=max(V, 1))
+    window = check_index("window", window, low=1, high=checks.MAX_COOC_WINDOW)
     if not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"out must be a directory path or URL, got {type(out).__name__}")
     out = os.fspath(out)

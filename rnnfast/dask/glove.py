@@ -2,13 +2,12 @@
 
 import numpy as np
 
-from rnnfast import _checks
-from rnnfast import glove as _glove_model
-from rnnfast.dask._cluster import _InProcess, _OnCluster, _aligned, _cluster, _item, _lost_worker
+from rnnfast._core.progress import Progress
+from rnnfast.dask._cluster import _aligned, _cluster, _InProcess, _item, _lost_worker, _OnCluster
 from rnnfast.dask._files import _read
-from rnnfast.dask.counting import GLOVE_RECORD, BlockedCooccurrence, _block_url, \
-    load_blocked_cooccurrence
-from rnnfast.progress import Progress
+from rnnfast.dask.counting import (GLOVE_RECORD, BlockedCooccurrence, _block_url,
+                                   load_blocked_cooccurrence)
+from rnnfast.embeddings import checks, glove as _glove_model
 
 __all__ = ["GloVe"]
 
@@ -18,7 +17,7 @@ _CTX_STATE = ("W_ctx", "b_ctx", "G_ctx", "G_bctx")  # a column block: the contex
 
 def _stratum_pairs(url, local_of, x_max, alpha, order_seed):
     """Block (p, q)'s training pairs, ids made local to the blocks, shuffled once."""
-    from rnnfast.functional import glove_pairs
+    from rnnfast.embeddings.functional import glove_pairs
 
     data = _read(url)
     records = np.frombuffer(data, GLOVE_RECORD)
@@ -31,7 +30,7 @@ def _stratum_pairs(url, local_of, x_max, alpha, order_seed):
 def _train_stratum(rows, ctx, pairs, order_seed, learning_rate, clip):
     """One pass of the AdaGrad kernel over block (p, q)'s pairs (one thread, so the
     result depends on nothing but the inputs); returns new (rows, ctx, cost, skipped)."""
-    from rnnfast._glove import EPOCH_STATS_DTYPE, glove_epoch
+    from rnnfast.embeddings._glove import EPOCH_STATS_DTYPE, glove_epoch
 
     rows = {k: v.copy() for k, v in rows.items()}
     ctx = {k: v.copy() for k, v in ctx.items()}
@@ -41,7 +40,7 @@ def _train_stratum(rows, ctx, pairs, order_seed, learning_rate, clip):
         n_blocks = -(-len(pairs) // _glove_model.PAIR_BLOCK)
         order = np.random.default_rng(order_seed).permutation(n_blocks)
         state = {**rows, **ctx}
-        glove_epoch(*(state[k] for k in _checks.GLOVE_STATE), pairs, order, 0, n_blocks,
+        glove_epoch(*(state[k] for k in checks.GLOVE_STATE), pairs, order, 0, n_blocks,
                     learning_rate, clip, _glove_model.PAIR_BLOCK, stats, 0, None)
     return rows, ctx, float(stats["cost"][0]), int(stats["skipped"][0])
 
@@ -65,7 +64,7 @@ class GloVe(_glove_model.GloVe):
         written to) whose ids are vocab's; returns self."""
         if not isinstance(counts, BlockedCooccurrence):
             counts = load_blocked_cooccurrence(counts)
-        words = _checks.check_vocab_words(vocab)
+        words = checks.check_vocab_words(vocab)
         if len(words) != counts.vocab_size:
             raise ValueError(f"counts are over {counts.vocab_size} words but vocab has "
                              f"{len(words)}")

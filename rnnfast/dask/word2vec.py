@@ -14,15 +14,16 @@ import time
 
 import numpy as np
 
-from rnnfast import _checks, _workers
-from rnnfast import word2vec as _word2vec
-from rnnfast.corpus import byte_ranges
-from rnnfast.dask._cluster import _OnCluster, _cluster, _item, _lost_worker, _pick
+from rnnfast._core import pool
+from rnnfast._core.checks import all_finite, check_index
+from rnnfast._core.progress import Progress
+from rnnfast.dask._cluster import _cluster, _item, _lost_worker, _OnCluster, _pick
 from rnnfast.dask._files import _readable, shards
 from rnnfast.dask.counting import build_vocab
-from rnnfast.keyedvectors import KeyedVectors
-from rnnfast.progress import Progress
-from rnnfast.vocab import Vocabulary
+from rnnfast.embeddings import word2vec as _word2vec
+from rnnfast.embeddings.corpus import byte_ranges
+from rnnfast.embeddings.keyedvectors import KeyedVectors
+from rnnfast.embeddings.vocab import Vocabulary
 
 __all__ = ["Word2Vec"]
 
@@ -56,7 +57,7 @@ class _Replica:
     def kernel(self):
         """(SGNSModel over the tables, TokenTable of the words, update counters)."""
         if self._kernel is None:
-            from rnnfast._vocab import TokenTable
+            from rnnfast.embeddings._vocab import TokenTable
 
             m = _word2vec.Word2Vec(**self.settings)
             m.vocab = Vocabulary(self.words, self.counts, *self.totals)
@@ -85,7 +86,7 @@ def _train_piece(replica, merged, piece, words_done, alphas, words_total, replic
     the replica's threads. The learning rate counts every worker's words: each of the
     replicas x threads streams reads 1/n of the words_done so far and of the pass.
     Returns (the touched rows in `replicas` slices, (loss, pairs, words))."""
-    from rnnfast._sgns import STATS_DTYPE
+    from rnnfast.embeddings._sgns import STATS_DTYPE
 
     replica.apply(merged)
     model, table, counters = replica.kernel()
@@ -97,7 +98,7 @@ def _train_piece(replica, merged, piece, words_done, alphas, words_total, replic
     threads = len(replica.rng)
     streams = replicas * threads
     stats = np.zeros(threads, STATS_DTYPE)
-    stop = _workers.StopFlag()
+    stop = pool.StopFlag()
     with _readable(piece) as (path, start, end):
         encoded = os.fsencode(path)
         ranges = [(start + a, start + b) for a, b in byte_ranges(end - start, threads)]
@@ -110,7 +111,7 @@ def _train_piece(replica, merged, piece, words_done, alphas, words_total, replic
         if threads == 1:
             worker(0)()
         else:
-            _workers.run([worker(i) for i in range(threads)], stop)
+            pool.run([worker(i) for i in range(threads)], stop)
     parts = [{} for _ in range(replicas)]
     for name, c in counters.items():
         if c is None:
@@ -216,7 +217,7 @@ class Word2Vec(_word2vec.Word2Vec):
             raise ValueError("max_vocab_size prunes in reading order, which a split corpus "
                              "cannot reproduce; leave it out on Dask")
         super().__init__(**params)
-        self.sync_words = _checks.check_index("sync_words", sync_words, low=1)
+        self.sync_words = check_index("sync_words", sync_words, low=1)
         if combine not in COMBINE_RULES:
             raise ValueError(f"combine must be one of {COMBINE_RULES}, got {combine!r}")
         self.combine = combine
@@ -316,7 +317,7 @@ class Word2Vec(_word2vec.Word2Vec):
                 if new[name] is not None:
                     getattr(self, name)[:] = new[name]
             self.wv.vectors_changed()
-            if not all(_checks.all_finite(t) for t in new.values() if t is not None):
+            if not all(all_finite(t) for t in new.values() if t is not None):
                 raise FloatingPointError(f"training diverged in epoch {epoch + 1}: the vectors "
                                          f"hold NaN or infinity; lower alpha (now {self.alpha})")
             self.running_training_loss += loss

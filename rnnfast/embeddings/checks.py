@@ -1,0 +1,180 @@
+"""Validation of the embedding kernels' and models' arguments: vocabularies, corpus
+sources, word2vec windows and GloVe state (shared by `rnnfast.embeddings.reference`
+and `rnnfast.embeddings.functional`)."""
+
+import numpy as np
+
+from rnnfast._core.checks import check_number, index_array, inplace_array
+
+MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
+# Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
+# and room for 2 * window records per token; no corpus needs more).
+MAX_COOC_WINDOW = 10000
+
+
+def check_one_source(sentences, corpus_file, first="sentences"):
+    """Exactly one corpus: an iterable (`first`, by its caller's name) or corpus_file."""
+    if (sentences is None) == (corpus_file is None):
+        raise ValueError(f"give exactly one of {first} (an iterable of token lists) and "
+                         f"corpus_file (a path), got "
+                         f"{'neither' if sentences is None else 'both'}")
+
+
+def check_vocab_words(vocab):
+    """The words of `vocab` (a sequence of str or a Vocabulary) as a list."""
+    words = getattr(vocab, "words", vocab)
+    if isinstance(words, (str, bytes)) or not hasattr(words, "__len__"):
+        raise TypeError("vocab must be a sequence of words or a rnnfast.Vocabulary")
+    words = list(words)
+    if not words:
+        raise ValueError("vocab is empty")
+    for w in words:
+        if not isinstance(w, str) or not w or any(ch.isspace() for ch in w):
+            raise ValueError(f"vocab holds {w!r}: words must be non-empty str without spaces")
+    if len(set(words)) != len(words):
+        raise ValueError("vocab holds duplicate words")
+    return words
+
+
+def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
+    """Validate explicit skip-gram pairs; the vector tables are updated in place."""
+    check_w2v_tables(W_in, W_out, None, out_name="W_out")
+    V = W_in.shape[0]
+    centers = index_array("centers", centers, 1, V)
+    n = len(centers)
+    contexts = index_array("contexts", contexts, 1, V)
+    if contexts.shape != (n,):
+        raise ValueError(f"contexts must have shape ({n},) like centers, got {contexts.shape}")
+    negatives = index_array("negatives", negatives, 2, V)
+    if negatives.shape[0] != n:
+        raise ValueError(f"negatives must have shape ({n}, K) to match centers, "
+                         f"got {negatives.shape}")
+    return W_in, W_out, centers, contexts, negatives, check_number("alpha", alpha, low=0)
+
+
+def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
+    """Validate shared-negative windows (see reference.sgns_train_windows)."""
+    W_in, W_out, _, inputs, input_ends, outputs, _, _, _, alpha = check_w2v_windows(
+        W_in, W_out, None, inputs, input_ends, outputs, None, None, None, alpha, "W_out")
+    return W_in, W_out, inputs, input_ends, outputs, alpha
+
+
+def check_w2v_tables(W_in, syn1neg, syn1, out_name="syn1neg"):
+    """The float32 (V, d) tables a word2vec update writes in place (None: a part left out);
+    out_name is what the caller calls syn1neg."""
+    if syn1neg is None and syn1 is None:
+        raise ValueError("give syn1neg (negative sampling) or syn1 (hierarchical softmax), "
+                         "or both")
+    tables = [("W_in", W_in)] + [(n, W) for n, W in ((out_name, syn1neg), ("syn1", syn1))
+                                 if W is not None]
+    for name, W in tables:
+        inplace_array(name, W, np.float32)
+        if W.ndim != 2 or W.shape[1] == 0:
+            raise ValueError(f"{name} must have shape (V, d) with d >= 1, got {W.shape}")
+        if W.shape != W_in.shape:
+            raise ValueError(f"W_in and {name} must have the same shape, got {W_in.shape} and "
+                             f"{W.shape}")
+    for i, (name, W) in enumerate(tables):
+        for other, U in tables[i + 1:]:
+            if np.shares_memory(W, U):
+                raise ValueError(f"{name} and {other} must not share memory")
+
+
+def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
+                      node_ends, alpha, out_name="syn1neg"):
+    """Validate word2vec windows (see reference.word2vec_train_windows)."""
+    check_w2v_tables(W_in, syn1neg, syn1, out_name)
+    V = W_in.shape[0]
+    inputs = index_array("inputs", inputs, 1, V)
+    input_ends = ends_array("input_ends", input_ends, len(inputs), "inputs")
+    n_windows = len(input_ends)
+    if not n_windows and len(inputs):
+        raise ValueError("inputs given without any window")
+    if n_windows and np.max(np.diff(input_ends, prepend=0)) > MAX_WINDOW_ROWS:
+        raise ValueError(f"a window has more than {MAX_WINDOW_ROWS} inputs")
+    if syn1neg is not None:
+        outputs = index_array("outputs", outputs, 2, V)
+        if outputs.shape[0] != n_windows:
+            raise ValueError(f"outputs must have {n_windows} rows, one per window (as "
+                             f"input_ends), got {outputs.shape[0]}")
+        if not 1 <= outputs.shape[1] <= MAX_WINDOW_ROWS:
+            raise ValueError(f"outputs must have 1 to {MAX_WINDOW_ROWS} columns (the positive "
+                             f"output, then negatives), got {outputs.shape[1]}")
+    elif outputs is not None:
+        raise ValueError(f"outputs given without {out_name}")
+    if syn1 is not None:
+        nodes = index_array("nodes", nodes, 1, V)
+        codes = np.asarray(codes)
+        if codes.dtype.kind not in "iub" or codes.shape != nodes.shape or \
+                (codes.size and (codes.min() < 0 or codes.max() > 1)):
+            raise ValueError(f"codes must hold 0 or 1 for each of the {len(nodes)} nodes, got "
+                             f"dtype {codes.dtype}, shape {codes.shape}")
+        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        node_ends = ends_array("node_ends", node_ends, len(nodes), "nodes")
+        if len(node_ends) != n_windows:
+            raise ValueError(f"node_ends must have shape ({n_windows},) like input_ends, got "
+                             f"({len(node_ends)},)")
+        if n_windows and np.max(np.diff(node_ends, prepend=0)) > MAX_WINDOW_ROWS:
+            raise ValueError(f"a path has more than {MAX_WINDOW_ROWS} nodes")
+    elif nodes is not None or codes is not None or node_ends is not None:
+        raise ValueError("nodes, codes and node_ends given without syn1")
+    return (W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends,
+            check_number("alpha", alpha, low=0))
+
+
+def ends_array(name, ends, total, of):
+    """Non-decreasing int64 ends of consecutive slices of an array of `total` entries."""
+    ends = np.asarray(ends)
+    if ends.dtype.kind not in "iu" and not (ends.size == 0 and ends.dtype.kind == "f"):
+        raise TypeError(f"{name} must hold integers, got dtype {ends.dtype}")
+    if ends.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {ends.shape}")
+    ends = np.ascontiguousarray(ends, dtype=np.int64)
+    if len(ends) and (ends[-1] != total or np.any(np.diff(ends) < 0) or ends[0] < 0):
+        raise ValueError(f"{name} must be non-decreasing and end at len({of})")
+    if not len(ends) and total:
+        raise ValueError(f"{of} given without any window")
+    return ends
+
+
+GLOVE_STATE = ("W", "W_ctx", "b", "b_ctx", "G_W", "G_ctx", "G_b", "G_bctx")
+
+
+def check_glove_state(state, where="state"):
+    """The GloVe training state (GLOVE_STATE: float32 W, W_ctx (V, d), b, b_ctx (V,) and
+    their AdaGrad sums, positive), as a dict of arrays updated in place."""
+    try:
+        missing = [k for k in GLOVE_STATE if k not in state]
+    except TypeError:
+        raise TypeError(f"{where} must be a dict with keys {GLOVE_STATE}") from None
+    if missing:
+        raise ValueError(f"{where} is missing {', '.join(missing)}")
+    W = inplace_array(f"{where}['W']", state["W"], np.float32)
+    if W.ndim != 2 or W.shape[1] == 0:
+        raise ValueError(f"{where}['W'] must be (V, d) with d >= 1, got {W.shape}")
+    for k in GLOVE_STATE:
+        inplace_array(f"{where}[{k!r}]", state[k], np.float32,
+                      W.shape if k in ("W", "W_ctx", "G_W", "G_ctx") else W.shape[:1])
+        if k.startswith("G_") and state[k].size and state[k].min() <= 0:
+            raise ValueError(f"{where}[{k!r}] must be positive (AdaGrad sums start at 1)")
+    return W.shape
+
+
+def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_rate):
+    """Validate one GloVe epoch: `state` arrays are float32 and updated in place."""
+    V = check_glove_state(state)[0]
+    rows = index_array("rows", rows, 1, V)
+    cols = index_array("cols", cols, 1, V)
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
+    if rows.shape != cols.shape or counts.shape != rows.shape:
+        raise ValueError(f"rows, cols and counts must have one shape, got {rows.shape}, "
+                         f"{cols.shape} and {counts.shape}")
+    if counts.size and not (np.isfinite(counts).all() and counts.min() > 0):
+        raise ValueError("counts must be finite and positive")
+    order = np.asarray(order)
+    if order.dtype.kind not in "iu" or order.shape != rows.shape or \
+            (order.size and not np.array_equal(np.sort(order), np.arange(len(order)))):
+        raise ValueError("order must be a permutation of range(len(rows))")
+    return (state, rows, cols, counts, np.ascontiguousarray(order, dtype=np.int64),
+            check_number("x_max", x_max, above=0), check_number("alpha", alpha, above=0),
+            check_number("learning_rate", learning_rate, above=0))

@@ -1,0 +1,257 @@
+"""Plain NumPy twins of the embedding kernels: same names, same signatures.
+
+Written to be read, not to be fast, so the compiled kernels in
+`rnnfast.embeddings.functional` can be checked against them. Arguments are
+validated by the same code as the kernels' (`rnnfast.embeddings.checks`).
+"""
+
+import collections
+
+import numpy as np
+
+from rnnfast._core.checks import check_index
+from rnnfast.embeddings import checks
+
+__all__ = ["sgns_train_pairs", "sgns_train_windows", "cbow_train_windows",
+           "word2vec_train_windows", "cooccurrence", "glove_epoch"]
+
+
+def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
+    """Skip-gram negative-sampling SGD on explicit pairs, in order, updating W_in and W_out.
+
+    W_in, W_out: (V, d) float32, updated in place. centers, contexts: (n,) ints;
+    negatives: (n, K) ints; pair i trains v = W_in[centers[i]] to score
+    W_out[contexts[i]] high and each W_out[negatives[i, k]] low. Each output row
+    is updated as soon as it is scored; v's update is applied after the pair.
+    Returns the mean loss over the pairs, -log s(u_o.v) - sum_k log s(-u_k.v),
+    each term taken before its update (float).
+    """
+    W_in, W_out, centers, contexts, negatives, alpha = checks.check_sgns_pairs(
+        W_in, W_out, centers, contexts, negatives, alpha)
+    alpha = np.float32(alpha)
+    loss = 0.0
+    for center, context, negs in zip(centers, contexts, negatives):
+        v = W_in[center]
+        grad_v = np.zeros_like(v)
+        for target, label in [(context, 1)] + [(k, 0) for k in negs]:
+            u = W_out[target]
+            x = float(u @ v)
+            z = -x if label else x  # the loss is log(1 + e^z)
+            loss += max(z, 0.0) + np.log1p(np.exp(-abs(z)))
+            g = (label - 1 / (1 + np.exp(-x))) * alpha
+            grad_v += np.float32(g) * u
+            u += np.float32(g) * v
+        v += grad_v
+    return loss / len(centers) if len(centers) else 0.0
+
+
+def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
+    """Skip-gram negative sampling with negatives shared across a window (Ji et al. 2016).
+
+    This is the update `Word2Vec` training uses. Window w takes the input rows
+    W_in[inputs[input_ends[w-1]:input_ends[w]]] (a center word's context words)
+    and scores each against W_out[outputs[w, 0]] (the center word, label 1) and
+    W_out[outputs[w, 1:]] (negatives, label 0), all with the values from before
+    the window; then every row gets its gradient step (repeated rows add theirs).
+    W_in, W_out: (V, d) float32, updated in place; inputs (n,), input_ends
+    (n_windows,), outputs (n_windows, K+1) ints. Returns the mean loss per
+    (input, center) pair, counting its K+1 terms (float).
+    """
+    W_in, W_out, inputs, input_ends, outputs, alpha = checks.check_sgns_windows(
+        W_in, W_out, inputs, input_ends, outputs, alpha)
+    loss, begin = 0.0, 0
+    labels = np.zeros(outputs.shape[1], np.float32)
+    labels[0] = 1
+    for end, outs in zip(input_ends, outputs):
+        ins = inputs[begin:end]
+        begin = end
+        A, B = W_in[ins], W_out[outs]                 # copies: the values before the window
+        logits = A @ B.T                              # (n, K+1)
+        z = np.where(labels == 1, -logits, logits).astype(np.float64)  # loss = log(1 + e^z)
+        loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+        grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha).astype(np.float32)
+        np.add.at(W_in, ins, grads @ B)
+        np.add.at(W_out, outs, grads.T @ A)
+    return loss / len(inputs) if len(inputs) else 0.0
+
+
+def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mean=True):
+    """CBOW with negative sampling: the update `Word2Vec(sg=0)` training uses.
+
+    Window w's context rows W_in[inputs[input_ends[w-1]:input_ends[w]]] are summed
+    into h (averaged when cbow_mean), and h is scored against W_out[outputs[w, 0]]
+    (the center word, label 1) and W_out[outputs[w, 1:]] (negatives, label 0), all
+    with the values from before the window. Each output row moves by its gradient
+    g_b h; each context row by the whole gradient of h, sum_b g_b W_out[b] (for the
+    mean, as word2vec's C tool and gensim; divided by the window's size for the
+    sum, as gensim). Windows
+    without inputs are skipped. Arguments as for `sgns_train_windows`. Returns the
+    mean loss per window with inputs, counting its K+1 terms (float).
+    """
+    W_in, W_out, inputs, input_ends, outputs, alpha = checks.check_sgns_windows(
+        W_in, W_out, inputs, input_ends, outputs, alpha)
+    loss, begin, trained = 0.0, 0, 0
+    labels = np.zeros(outputs.shape[1], np.float32)
+    labels[0] = 1
+    for end, outs in zip(input_ends, outputs):
+        ins = inputs[begin:end]
+        begin = end
+        if not len(ins):
+            continue
+        h = W_in[ins].sum(axis=0, dtype=np.float32)
+        if cbow_mean:
+            h = h * np.float32(1 / len(ins))
+        B = W_out[outs]                               # a copy: the values before the window
+        logits = B @ h
+        z = np.where(labels == 1, -logits, logits).astype(np.float64)
+        loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+        grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha).astype(np.float32)
+        np.add.at(W_out, outs, grads[:, None] * h)
+        np.add.at(W_in, ins, grads @ B * np.float32(1 if cbow_mean else 1 / len(ins)))
+        trained += 1
+    return loss / trained if trained else 0.0
+
+
+def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
+                           node_ends, alpha, sg=True, cbow_mean=True):
+    """The window update of every `Word2Vec` setting: skip-gram or CBOW, negative
+    sampling and/or hierarchical softmax.
+
+    Window w's context rows W_in[inputs[input_ends[w-1]:input_ends[w]]] predict its
+    center: through negative sampling, scoring syn1neg[outputs[w, 0]] (the center,
+    label 1) and syn1neg[outputs[w, 1:]] (noise words, label 0); through
+    hierarchical softmax, scoring syn1[p] for the inner nodes p of the center's
+    path nodes[node_ends[w-1]:node_ends[w]] with label 1 - code. Skip-gram scores
+    each context row; CBOW their sum h (the mean with cbow_mean). All scores use
+    the values from before the window; every output row moves by g h (or g v),
+    each context row by its gradient (CBOW: h's whole gradient for the mean, as
+    word2vec.c and gensim do; that gradient over the window's size for the sum, as
+    gensim does). Give
+    syn1neg = outputs = None, or syn1 = nodes = codes = node_ends = None, to leave
+    a part out. W_in, syn1neg, syn1: (V, d) float32, updated in place; inputs (n,),
+    input_ends (n_windows,), outputs (n_windows, K+1), nodes (m,), node_ends
+    (n_windows,) ints; codes (m,) 0/1. Returns the mean loss per (context, center)
+    pair for skip-gram, per window with inputs for CBOW (float).
+    """
+    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha = \
+        checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes,
+                                 codes, node_ends, alpha)
+    loss, begin, node_begin, trained = 0.0, 0, 0, 0
+    for w, end in enumerate(input_ends):
+        ins = inputs[begin:end]
+        begin = end
+        parts = []
+        if syn1 is not None:
+            path = slice(node_begin, node_ends[w])
+            node_begin = node_ends[w]
+            parts.append((syn1, nodes[path], 1 - codes[path].astype(np.float32)))
+        if syn1neg is not None:
+            labels = np.zeros(outputs.shape[1], np.float32)
+            labels[0] = 1
+            parts.append((syn1neg, outputs[w], labels))
+        if not len(ins):
+            continue
+        trained += 1
+        if sg:
+            A = W_in[ins]                                 # a copy: the values before the window
+        else:
+            A = W_in[ins].sum(axis=0, dtype=np.float32)[None, :]
+            if cbow_mean:
+                A = A * np.float32(1 / len(ins))
+        grad_A = np.zeros_like(A)
+        for table, rows, labels in parts:
+            B = table[rows]
+            logits = A @ B.T                              # (n or 1, outputs)
+            z = np.where(labels == 1, -logits, logits).astype(np.float64)  # loss = log(1 + e^z)
+            loss += float(np.sum(np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))))
+            grads = ((labels - 1 / (1 + np.exp(-logits.astype(np.float64)))) * alpha
+                     ).astype(np.float32)
+            grad_A += grads @ B
+            np.add.at(table, rows, grads.T @ A)
+        if not sg and not cbow_mean:
+            grad_A = grad_A * np.float32(1 / len(ins))
+        np.add.at(W_in, ins, grad_A if sg else np.broadcast_to(grad_A, (len(ins), A.shape[1])))
+    pairs = len(inputs) if sg else trained
+    return loss / pairs if pairs else 0.0
+
+
+def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,
+                 distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None):
+    """Co-occurrence counts as a V x V coo_matrix (float64), counted pair by pair in a dict.
+
+    Same meaning as rnnfast.cooccurrence (memory_limit, workers and tmp_dir are
+    accepted and ignored): each line is a document, unknown tokens are dropped
+    before windowing, a pair at distance d adds 1/d (or 1) to X[left, right]
+    and, if symmetric, to X[right, left].
+    """
+    from scipy import sparse
+
+    from rnnfast.embeddings.corpus import LineSentence
+
+    words = checks.check_vocab_words(vocab)
+    index = {w: i for i, w in enumerate(words)}
+    window = check_index("window", window, low=1, high=checks.MAX_COOC_WINDOW)
+    checks.check_one_source(sentences, corpus_file)
+    if corpus_file is not None:
+        sentences = LineSentence(corpus_file, max_sentence_length=2**62)
+    counts = collections.defaultdict(float)
+    for sentence in sentences:
+        ids = [index[t] for t in sentence if t in index]
+        for k, right in enumerate(ids):
+            for d in range(1, min(window, k) + 1):
+                left = ids[k - d]
+                weight = 1.0 / d if distance_weighting else 1.0
+                counts[left, right] += weight
+                if symmetric:
+                    counts[right, left] += weight
+    V = len(words)
+    if not counts:
+        return sparse.coo_matrix((V, V))
+    (rows, cols), values = zip(*counts.keys()), list(counts.values())
+    return sparse.coo_matrix((values, (rows, cols)), shape=(V, V))
+
+
+def glove_epoch(state, rows, cols, counts, order, x_max=100.0, alpha=0.75, learning_rate=0.05,
+                clip=100.0):
+    """One GloVe epoch of AdaGrad updates over the pairs in `order`, in place.
+
+    state: dict of float32 arrays W, W_ctx (V, d), b, b_ctx (V,) and their
+    squared-gradient sums G_W, G_ctx, G_b, G_bctx (same shapes, start at 1).
+    Pair p = (rows[p], cols[p]) with count X = counts[p] > 0 has the loss
+    f(X) (w_i.c_j + b_i + bc_j - log X)^2 / 2 with f(X) = min(1, (X / x_max)^alpha).
+    AdaGrad as GloVe's C code does it: each gradient g is first scaled, s = learning_rate
+    * g, and clipped to [-clip, clip]; the parameter moves by s / sqrt(G) with G the
+    sum of earlier s^2 (from 1), then G += s^2. Biases are treated the same way, so
+    their steps carry the learning rate too (GloVe's current C code does not scale
+    its bias steps by the learning rate; rnnfast's choice).
+    A pair whose score is not finite is skipped. Returns (cost, skipped): the
+    summed loss of the updated pairs (float) and the number skipped.
+    """
+    state, rows, cols, counts, order, x_max, alpha, learning_rate = checks.check_glove_epoch(
+        state, rows, cols, counts, order, x_max, alpha, learning_rate)
+    W, C, b, bc = state["W"], state["W_ctx"], state["b"], state["b_ctx"]
+    GW, GC, Gb, Gbc = state["G_W"], state["G_ctx"], state["G_b"], state["G_bctx"]
+    log_x = np.log(counts).astype(np.float32)
+    weight = np.minimum(1.0, (counts / x_max) ** alpha).astype(np.float32)
+    lr, clip = np.float32(learning_rate), np.float32(clip)
+    cost, skipped = 0.0, 0
+    for p in order:
+        i, j = rows[p], cols[p]
+        diff = np.float32(W[i] @ C[j] + b[i] + bc[j] - log_x[p])
+        fdiff = weight[p] * diff
+        if not np.isfinite(fdiff):
+            skipped += 1
+            continue
+        cost += 0.5 * float(fdiff) * float(diff)
+        step = lr * fdiff
+        g_w = np.clip(step * C[j], -clip, clip)
+        g_c = np.clip(step * W[i], -clip, clip)
+        W[i] -= g_w / np.sqrt(GW[i])
+        C[j] -= g_c / np.sqrt(GC[j])
+        GW[i] += g_w * g_w
+        GC[j] += g_c * g_c
+        b[i] -= step / np.sqrt(Gb[i])
+        bc[j] -= step / np.sqrt(Gbc[j])
+        Gb[i] += step * step
+        Gbc[j] += step * step
+    return cost, skipped

@@ -1,0 +1,938 @@
+"""Fused Elman RNN kernels: forward pass, BPTT, and the whole training step.
+
+The entry points take arrays validated by `rnnfast.rnn.checks` (finite values); each
+still checks, in O(1), every layout it relies on (one float dtype, C-contiguous,
+matching shapes, lengths in 1..T), so a call that bypasses the Python layer gets
+an exception, never a wild read. Loops run with the GIL released.
+Workspaces are allocated once per call. The input projection x W_xh^T and the
+weight gradients are each one matrix product over all B*T steps; only the
+recurrent product h_{t-1} W_hh^T and its transpose run step by step.
+"""
+
+cimport numpy as cnp
+from libc.math cimport exp, log, log1p, fabs, sqrt
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy, memset
+
+from rnnfast.rnn._blas cimport (floating, mm_nn_acc, mm_packed_acc, mm_tn_acc, pack, packed_len,
+                            tanh_inplace)
+
+import threading
+
+import numpy as np
+
+cnp.import_array()
+
+
+cdef inline void _transpose(const floating *a, int rows, int cols, floating *out) noexcept nogil:
+    cdef int i, j
+    for i in range(rows):
+        for j in range(cols):
+            out[<Py_ssize_t>j * rows + i] = a[<Py_ssize_t>i * cols + j]
+
+
+cdef void _forward(int B, int T, int D, int H, const floating *x,
+                   const floating *W_xhT, const floating *W_hhT_packed, const floating *b_h,
+                   const floating *h0, const Py_ssize_t *lengths, int min_len, bint relu,
+                   floating *hs) noexcept nogil:
+    """hs (B, T, H) from x (B, T, D); W_xhT (D, H) is W_xh transposed, W_hhT_packed is
+    W_hh transposed and packed by `pack`; tanh, or max(0, a) when relu."""
+    cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
+    cdef Py_ssize_t r, b, t
+    cdef floating *h_t
+    cdef const floating *h_prev
+    # every row of hs starts as b_h + x W_xh^T
+    for r in range(<Py_ssize_t>B * T):
+        memcpy(hs + r * H, b_h, H * sizeof(floating))
+    mm_nn_acc(B * T, H, D, x, D, W_xhT, H, hs, H)
+    for t in range(T):
+        if t == 0:
+            if h0 != NULL:
+                mm_packed_acc(B, H, H, h0, H, W_hhT_packed, hs, <int>row_stride)
+        else:
+            mm_packed_acc(B, H, H, hs + (t - 1) * H, <int>row_stride, W_hhT_packed,
+                          hs + t * H, <int>row_stride)
+        for b in range(B):
+            h_t = hs + b * row_stride + t * H
+            if t < min_len or t < lengths[b]:
+                if relu:
+                    _relu_inplace(h_t, H)
+                else:
+                    tanh_inplace(h_t, H)
+            else:  # past the end: carry the state (t >= 1 here, lengths >= 1)
+                memcpy(h_t, h_t - H, H * sizeof(floating))
+
+
+cdef void _backward(int B, int T, int D, int H, const floating *x, const floating *hs,
+                    const floating *W_xh, const floating *W_hh_packed, const floating *dhs,
+                    const floating *h0, const Py_ssize_t *lengths, int min_len, bint relu,
+                    const unsigned char *dx_mask, floating *dh, floating *da,
+                    floating *xh, floating *dW, floating *dx,
+                    floating *dW_xh, floating *dW_hh, floating *db_h,
+                    double *dh_norms) noexcept nogil:
+    """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
+    W_hh_packed is W_hh packed by `pack`.
+
+    dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
+    dx_mask (B, T) may be NULL (all steps); otherwise dx must start zeroed, and it
+    gets dLoss/dx at the mask's non-zero steps only (zeros elsewhere). Workspaces: da (B, T, H), xh
+    (B, T, D + H), dW (H, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
+    dh_norms (T,) may be NULL; otherwise it gets the batch mean of ||dLoss/dh_t||.
+    With dW_xh NULL only dh and dh_norms are computed (no weight gradients, no dx).
+    """
+    cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
+    cdef Py_ssize_t b, t, j, r, off
+    cdef bint active
+    cdef floating h
+    cdef double norm_sum, sq
+    if min_len < T:
+        memset(da, 0, <size_t>B * row_stride * sizeof(floating))
+    for t in range(T - 1, -1, -1):
+        norm_sum = 0
+        for b in range(B):
+            off = b * row_stride + t * H
+            if dhs != NULL:
+                for j in range(H):
+                    dh[b * H + j] += dhs[off + j]
+            if dh_norms != NULL:  # dh[b] is dLoss/dh_t now (carried past the end)
+                sq = 0
+                for j in range(H):
+                    sq += <double>dh[b * H + j] * dh[b * H + j]
+                norm_sum += sqrt(sq)
+            if t < min_len or t < lengths[b]:
+                if relu:  # h > 0 exactly where the pre-activation was
+                    for j in range(H):
+                        da[off + j] = dh[b * H + j] if hs[off + j] > 0 else 0
+                else:
+                    for j in range(H):
+                        h = hs[off + j]
+                        da[off + j] = dh[b * H + j] * (1 - h * h)
+                memset(dh + b * H, 0, H * sizeof(floating))
+        if dh_norms != NULL:
+            dh_norms[t] = norm_sum / B if B > 0 else 0
+        # rows of da past their sequence's end are zero and leave dh as it was
+        mm_packed_acc(B, H, H, da + t * H, <int>row_stride, W_hh_packed, dh, H)
+    if dW_xh == NULL:  # only dh (and dh_norms) wanted
+        return
+    for r in range(<Py_ssize_t>B * T):
+        for j in range(H):
+            db_h[j] += da[r * H + j]
+    # [dW_xh | dW_hh] = da^T [x_t | h_{t-1}] summed over all B*T rows: one product,
+    # with each row's input next to the state before it (h0, or zeros, at t = 0)
+    cdef Py_ssize_t K = D + H
+    for b in range(B):
+        for t in range(T):
+            r = <Py_ssize_t>b * T + t
+            memcpy(xh + r * K, x + r * D, D * sizeof(floating))
+            if t > 0:
+                memcpy(xh + r * K + D, hs + (r - 1) * H, H * sizeof(floating))
+            elif h0 != NULL:
+                memcpy(xh + r * K + D, h0 + b * H, H * sizeof(floating))
+            else:
+                memset(xh + r * K + D, 0, H * sizeof(floating))
+    memset(dW, 0, <size_t>H * K * sizeof(floating))
+    mm_tn_acc(H, <int>K, B * T, da, H, xh, <int>K, dW, <int>K)
+    for j in range(H):
+        for r in range(D):
+            dW_xh[j * D + r] += dW[j * K + r]
+        for r in range(H):
+            dW_hh[j * H + r] += dW[j * K + D + r]
+    if dx == NULL:
+        return
+    if dx_mask == NULL:
+        mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
+        return
+    cdef Py_ssize_t n_sel = 0
+    for r in range(<Py_ssize_t>B * T):
+        n_sel += dx_mask[r] != 0
+    if 2 * n_sel >= <Py_ssize_t>B * T:
+        # most steps wanted: one product over all of them (dx starts zeroed when a
+        # mask is given), then the unwanted rows are cleared
+        mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
+        for r in range(<Py_ssize_t>B * T):
+            if not dx_mask[r]:
+                memset(dx + r * D, 0, D * sizeof(floating))
+        return
+    # few steps wanted: their rows of da gathered into xh (free now), one product
+    # into a compact block right after them, then scattered back
+    n_sel = 0
+    for r in range(<Py_ssize_t>B * T):
+        if dx_mask[r]:
+            memcpy(xh + n_sel * H, da + r * H, H * sizeof(floating))
+            n_sel += 1
+    cdef floating *dx_sel = xh + n_sel * H
+    memset(dx_sel, 0, <size_t>n_sel * D * sizeof(floating))
+    mm_nn_acc(<int>n_sel, D, H, xh, H, W_xh, D, dx_sel, D)
+    n_sel = 0
+    for r in range(<Py_ssize_t>B * T):
+        if dx_mask[r]:
+            for j in range(D):
+                dx[r * D + j] += dx_sel[n_sel * D + j]
+            n_sel += 1
+
+
+cdef inline void _relu_inplace(floating *x, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        if x[i] < 0:
+            x[i] = 0
+
+
+cdef inline void _min_length(const Py_ssize_t *lengths, int B, int T, int *out) noexcept nogil:
+    cdef int m = T
+    cdef Py_ssize_t b
+    for b in range(B):
+        if lengths[b] < m:
+            m = <int>lengths[b]
+    out[0] = m
+
+
+cdef inline void *_data(cnp.ndarray a):
+    return NULL if a is None else cnp.PyArray_DATA(a)
+
+
+cdef void *_alloc(size_t nbytes) except NULL:
+    cdef void *p = malloc(nbytes if nbytes > 0 else 1)
+    if p == NULL:
+        raise MemoryError(f"could not allocate a {nbytes}-byte workspace")
+    return p
+
+
+cdef void _forward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray W_xh, cnp.ndarray W_hh,
+                         cnp.ndarray b_h, cnp.ndarray h0, cnp.ndarray lengths, bint relu,
+                         cnp.ndarray hs):
+    cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
+    cdef size_t n_packed = packed_len(dummy, H, H)
+    cdef floating *work = <floating *>_alloc(
+        (<size_t>D * H + <size_t>H * H + n_packed) * sizeof(floating))
+    cdef floating *W_xhT = work
+    cdef floating *W_hhT = work + <Py_ssize_t>D * H
+    cdef floating *W_hhT_packed = W_hhT + <Py_ssize_t>H * H
+    cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
+    cdef const floating *xp = <const floating *>_data(x)
+    cdef const floating *wxh = <const floating *>_data(W_xh)
+    cdef const floating *whh = <const floating *>_data(W_hh)
+    cdef const floating *bp = <const floating *>_data(b_h)
+    cdef const floating *h0p = <const floating *>_data(h0)
+    cdef floating *hsp = <floating *>_data(hs)
+    cdef int min_len
+    with nogil:
+        _min_length(lens, B, T, &min_len)
+        _transpose(wxh, H, D, W_xhT)
+        _transpose(whh, H, H, W_hhT)
+        pack(H, H, W_hhT, H, W_hhT_packed)
+        _forward(B, T, D, H, xp, W_xhT, W_hhT_packed, bp, h0p, lens, min_len, relu, hsp)
+    free(work)
+
+
+cdef _expect(object a, str name, object dtype, tuple shape, bint optional=False):
+    if a is None and optional:
+        return
+    if not isinstance(a, np.ndarray) or (<cnp.ndarray>a).dtype != dtype or \
+            not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
+        raise TypeError(f"{name} must be a C-contiguous {dtype} array (the kernels take "
+                        f"what rnnfast.functional has validated)")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+
+
+cdef tuple _check_core(x, W_xh, W_hh, h0, lengths):
+    """(B, T, D, H) after checking x, the recurrent weights, h0 and lengths."""
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        raise TypeError("x must be a (B, T, D) array")
+    B, T, D = x.shape
+    dt = x.dtype
+    if dt != np.float32 and dt != np.float64:
+        raise TypeError(f"x must be float32 or float64, got {dt}")
+    _expect(x, "x", dt, (B, T, D))
+    if not isinstance(W_hh, np.ndarray) or W_hh.ndim != 2:
+        raise TypeError("W_hh must be an (H, H) array")
+    H = W_hh.shape[0]
+    if H < 1 or T < 1:
+        raise ValueError("the kernels need H >= 1 and T >= 1")
+    _expect(W_hh, "W_hh", dt, (H, H))
+    _expect(W_xh, "W_xh", dt, (H, D))
+    _expect(h0, "h0", dt, (B, H), True)
+    _expect(lengths, "lengths", np.dtype(np.intp), (B,))
+    if B and (lengths.min() < 1 or lengths.max() > T):
+        raise ValueError(f"lengths must lie in 1..{T}")
+    return B, T, D, H
+
+
+def forward(x, W_xh, W_hh, b_h, h0, lengths, relu=False):
+    """Kernel behind functional.rnn_forward; values already validated."""
+    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
+    _expect(b_h, "b_h", x.dtype, (H,))
+    hs = np.empty((x.shape[0], x.shape[1], W_hh.shape[0]), dtype=x.dtype)
+    if x.dtype == np.float32:
+        _forward_entry[float](NULL, x, W_xh, W_hh, b_h, h0, lengths, relu, hs)
+    else:
+        _forward_entry[double](NULL, x, W_xh, W_hh, b_h, h0, lengths, relu, hs)
+    return hs
+
+
+cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.ndarray W_xh,
+                          cnp.ndarray W_hh, cnp.ndarray dhs, cnp.ndarray h0,
+                          cnp.ndarray lengths, cnp.ndarray dx, cnp.ndarray dW_xh,
+                          cnp.ndarray dW_hh, cnp.ndarray db_h, cnp.ndarray dh0, bint relu):
+    cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
+    cdef size_t n_state = <size_t>B * T * H
+    cdef size_t n_packed = packed_len(dummy, H, H)
+    cdef floating *da = <floating *>_alloc(
+        (n_state + <size_t>(B * T + H) * (D + H) + n_packed) * sizeof(floating))
+    cdef floating *xh = da + n_state
+    cdef floating *dW = xh + <size_t>B * T * (D + H)
+    cdef floating *W_hh_packed = dW + <size_t>H * (D + H)
+    cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
+    cdef const floating *xp = <const floating *>_data(x)
+    cdef const floating *hsp = <const floating *>_data(hs)
+    cdef const floating *wxh = <const floating *>_data(W_xh)
+    cdef const floating *whh = <const floating *>_data(W_hh)
+    cdef const floating *dhsp = <const floating *>_data(dhs)
+    cdef const floating *h0p = <const floating *>_data(h0)
+    cdef floating *dxp = <floating *>_data(dx)
+    cdef floating *dwxh = <floating *>_data(dW_xh)
+    cdef floating *dwhh = <floating *>_data(dW_hh)
+    cdef floating *dbh = <floating *>_data(db_h)
+    cdef floating *dh = <floating *>_data(dh0)
+    cdef int min_len
+    with nogil:
+        _min_length(lens, B, T, &min_len)
+        pack(H, H, whh, H, W_hh_packed)
+        _backward(B, T, D, H, xp, hsp, wxh, W_hh_packed, dhsp, h0p, lens, min_len, relu,
+                  NULL, dh, da, xh, dW, dxp, dwxh, dwhh, dbh, NULL)
+    free(da)
+
+
+def backward(x, hs, W_xh, W_hh, dhs, h0, lengths, relu=False):
+    """Kernel behind functional.rnn_backward; values already validated."""
+    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
+    _expect(hs, "hs", x.dtype, (B, T, H))
+    _expect(dhs, "dhs", x.dtype, (B, T, H))
+    dt = x.dtype
+    dx = np.zeros(x.shape, dt)
+    dW_xh = np.zeros(W_xh.shape, dt)
+    dW_hh = np.zeros(W_hh.shape, dt)
+    db_h = np.zeros(H, dt)
+    dh0 = np.zeros((B, H), dt)
+    if dt == np.float32:
+        _backward_entry[float](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
+                               dx, dW_xh, dW_hh, db_h, dh0, relu)
+    else:
+        _backward_entry[double](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
+                                dx, dW_xh, dW_hh, db_h, dh0, relu)
+    return dx, dW_xh, dW_hh, db_h, dh0
+
+
+# --- stacked, bidirectional networks with a head -----------------------------------
+#
+# A network is num_layers layers of one or two directions. Layer k reads x (k = 0) or
+# the layer below's outputs (B, T, nd*H) times that layer's dropout multipliers; its
+# outputs hold the forward states in columns :H and the reverse states in H:, the
+# reverse direction being the forward recurrence run over each sequence reversed
+# within its own length (zeros past the end). Parameters of layer k, direction d sit
+# at index k * nd + d of the pointer tables below.
+
+cdef enum:
+    BINARY = 0
+    REGRESSION = 1
+    MULTICLASS = 2
+
+cdef enum:
+    LAST = 0
+    MEAN = 1
+    MAX = 2
+    STEPS = 3   # a per-step task: every valid step is a row of the head
+
+
+cdef void _reverse_rows(const floating *src, int B, int T, int C,
+                        const Py_ssize_t *lengths, floating *dst) noexcept nogil:
+    """dst[b, t] = src[b, L_b - 1 - t] for t < L_b, zeros after (B, T, C arrays)."""
+    cdef Py_ssize_t b, t, n
+    for b in range(B):
+        n = lengths[b]
+        for t in range(n):
+            memcpy(dst + (b * T + t) * C, src + (b * T + n - 1 - t) * C, C * sizeof(floating))
+        if n < T:
+            memset(dst + (b * T + n) * C, 0, <size_t>(T - n) * C * sizeof(floating))
+
+
+cdef void _add_reversed(const floating *src, int B, int T, int C, int ld, int col,
+                        const Py_ssize_t *lengths, floating *dst) noexcept nogil:
+    """dst[b, L_b - 1 - t, col:col + C] += src[b, t] (src (B, T, C); dst rows of ld)."""
+    cdef Py_ssize_t b, t, j, n
+    cdef floating *d
+    cdef const floating *s
+    for b in range(B):
+        n = lengths[b]
+        for t in range(n):
+            s = src + (b * T + t) * C
+            d = dst + (b * T + n - 1 - t) * ld + col
+            for j in range(C):
+                d[j] += s[j]
+
+
+cdef void _mask_reversed(const unsigned char *mask, int B, int T,
+                         const Py_ssize_t *lengths, unsigned char *out) noexcept nogil:
+    cdef Py_ssize_t b, t, n
+    for b in range(B):
+        n = lengths[b]
+        for t in range(T):
+            out[b * T + t] = mask[b * T + n - 1 - t] if t < n else 0
+
+
+cdef void _interleave(const floating *hf, const floating *hr, int B, int T, int H,
+                      const Py_ssize_t *lengths, floating *out) noexcept nogil:
+    """out (B, T, 2H): forward states, then the reverse states put back in time order."""
+    cdef Py_ssize_t r
+    for r in range(<Py_ssize_t>B * T):
+        memcpy(out + r * 2 * H, hf + r * H, H * sizeof(floating))
+        memset(out + r * 2 * H + H, 0, H * sizeof(floating))
+    _add_reversed(hr, B, T, H, 2 * H, H, lengths, out)
+
+
+cdef void _columns(const floating *src, int N, int ld, int col, int C,
+                   floating *dst) noexcept nogil:
+    """dst (N, C) = src[:, col:col + C] of an (N, ld) array."""
+    cdef Py_ssize_t r
+    for r in range(N):
+        memcpy(dst + r * C, src + r * ld + col, C * sizeof(floating))
+
+
+cdef void _readout(int B, int T, int H, int nd, int pooling, const floating *out,
+                   const floating *hf_top, const floating *hr_top,
+                   const Py_ssize_t *lengths, floating *R) noexcept nogil:
+    """R (B, nd*H): the last states (the forward state at each sequence's end, the
+    reverse state after its first step), or the mean or the max over the valid steps
+    of the top layer's outputs out (B, T, nd*H)."""
+    cdef int Hd = nd * H
+    cdef Py_ssize_t b, t, j, n
+    cdef const floating *o
+    cdef floating inv
+    for b in range(B):
+        n = lengths[b]
+        if pooling == LAST:
+            memcpy(R + b * Hd, hf_top + (b * T + T - 1) * H, H * sizeof(floating))
+            if nd == 2:  # carried to the last step
+                memcpy(R + b * Hd + H, hr_top + (b * T + T - 1) * H, H * sizeof(floating))
+            continue
+        memcpy(R + b * Hd, out + b * T * Hd, Hd * sizeof(floating))
+        for t in range(1, n):
+            o = out + (b * T + t) * Hd
+            if pooling == MEAN:
+                for j in range(Hd):
+                    R[b * Hd + j] += o[j]
+            else:
+                for j in range(Hd):
+                    if o[j] > R[b * Hd + j]:
+                        R[b * Hd + j] = o[j]
+        if pooling == MEAN:
+            inv = 1 / <floating>n
+            for j in range(Hd):
+                R[b * Hd + j] *= inv
+
+
+cdef void _readout_grad(int B, int T, int H, int nd, int pooling, const floating *out,
+                        const Py_ssize_t *lengths, const floating *dR,
+                        floating *d_out) noexcept nogil:
+    """d_out (B, T, nd*H), zeroed here, from dR (B, nd*H) for pooling MEAN or MAX (the
+    max's gradient goes to the first step that holds it)."""
+    cdef int Hd = nd * H
+    cdef Py_ssize_t b, t, j, n, best
+    cdef floating inv
+    memset(d_out, 0, <size_t>B * T * Hd * sizeof(floating))
+    for b in range(B):
+        n = lengths[b]
+        if pooling == MEAN:
+            inv = 1 / <floating>n
+            for t in range(n):
+                for j in range(Hd):
+                    d_out[(b * T + t) * Hd + j] = dR[b * Hd + j] * inv
+        else:
+            for j in range(Hd):
+                best = 0
+                for t in range(1, n):
+                    if out[(b * T + t) * Hd + j] > out[(b * T + best) * Hd + j]:
+                        best = t
+                d_out[(b * T + best) * Hd + j] = dR[b * Hd + j]
+
+
+cdef double _head(int N, int Hd, int O, int kind, const floating *R, const floating *W_hy,
+                  const floating *W_hyT, const floating *b_y, const floating *y,
+                  const Py_ssize_t *labels, const double *rw, double total, double *z,
+                  floating *Z, floating *dW_hy, floating *db_y, floating *dR) noexcept nogil:
+    """Loss of the head out = R W_hy^T + b_y over N rows R (N, Hd), each counted with
+    weight rw[r] (rows of weight 0 are skipped: their targets are not read), divided
+    by total; adds its gradients to dW_hy and db_y and writes dLoss/dR into dR.
+    y: float targets (N,) binary or (N, O) regression, or labels (N,) in 0..O-1.
+    Workspaces: z O doubles, Z (N, O)."""
+    cdef Py_ssize_t r, o
+    cdef double loss = 0, sig, w, zmax, norm, diff
+    for r in range(N):
+        memcpy(Z + r * O, b_y, O * sizeof(floating))
+    mm_nn_acc(N, O, Hd, R, Hd, W_hyT, O, Z, O)
+    for r in range(N):
+        w = rw[r]
+        if w == 0:
+            memset(Z + r * O, 0, O * sizeof(floating))
+            continue
+        for o in range(O):
+            z[o] = <double>Z[r * O + o]
+        if kind == MULTICLASS:  # z becomes dLoss/dz: softmax minus the one-hot label
+            zmax = z[0]
+            for o in range(1, O):
+                if z[o] > zmax:
+                    zmax = z[o]
+            norm = 0
+            for o in range(O):
+                norm += exp(z[o] - zmax)
+            loss += w * (zmax + log(norm) - z[labels[r]])
+            for o in range(O):
+                z[o] = exp(z[o] - zmax) / norm - (o == labels[r])
+        elif kind == BINARY:
+            loss += w * ((z[0] if z[0] > 0 else 0) - z[0] * y[r] + log1p(exp(-fabs(z[0]))))
+            if z[0] >= 0:
+                sig = 1 / (1 + exp(-z[0]))
+            else:
+                sig = exp(z[0]) / (1 + exp(z[0]))
+            z[0] = sig - y[r]
+        else:
+            for o in range(O):
+                diff = z[o] - y[r * O + o]
+                loss += w * diff * diff
+                z[o] = 2 * diff
+        for o in range(O):
+            Z[r * O + o] = <floating>(w * z[o] / total)
+            db_y[o] += Z[r * O + o]
+    mm_tn_acc(O, Hd, N, Z, O, R, Hd, dW_hy, Hd)
+    memset(dR, 0, <size_t>N * Hd * sizeof(floating))
+    mm_nn_acc(N, Hd, O, Z, O, W_hy, Hd, dR, Hd)
+    return loss / total
+
+
+cdef struct Net:
+    # sizes and settings
+    int B, T, D, H, O, L, nd, kind, pooling, min_len
+    bint relu, train
+    # per layer and direction, at k * nd + d
+    void **W_xh
+    void **W_hh
+    void **b_h
+    void **dW_xh
+    void **dW_hh
+    void **db_h
+    void **hs
+    # per layer: outputs, inputs, reversed inputs
+    void **outs
+    void **ins
+    void **rev_ins
+    # arrays from the caller (NULL when not given)
+    void *x
+    void *h0          # (L*nd, B, H)
+    void *drop        # (L-1, B, T, nd*H) dropout multipliers
+    void *W_hy
+    void *b_y
+    void *dW_hy
+    void *db_y
+    void *y
+    Py_ssize_t *labels
+    double *sample_w
+    Py_ssize_t *lengths
+    unsigned char *dx_mask
+    void *dx
+    double *norms     # (L*nd, T)
+    void *out_top     # (B, T, nd*H), forward only
+    void *h_n         # (L*nd, B, H), forward only
+    # workspaces
+    void *W_xhT
+    void *W_hhT
+    void *W_hhT_packed
+    void *W_hh_packed
+    void *R
+    void *Z
+    void *W_hyT
+    void *dR
+    void *da
+    void *xh
+    void *dW
+    void *dh
+    void *dhs
+    void *d_a
+    void *d_b
+    void *dx_rev
+    double *rw
+    double *z
+    unsigned char *rev_mask
+
+
+cdef inline void *_carve(char *base, size_t *at, size_t nbytes) noexcept nogil:
+    """The next nbytes of a workspace, 64-byte aligned; with base NULL it only counts."""
+    cdef size_t start = (at[0] + 63) // 64 * 64
+    at[0] = start + nbytes
+    return NULL if base == NULL else <void *>(base + start)
+
+
+cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
+    """Carve every table and workspace of a call out of base; with base NULL, return
+    the bytes needed (the one place that knows the workspace's shape)."""
+    cdef size_t at = 0, fs = sizeof(floating), BT = <size_t>n.B * n.T, ps = sizeof(void *)
+    cdef int n_ld = n.L * n.nd, Hd = n.nd * n.H, Dmax = max(n.D, Hd), H = n.H, k, i, Dk
+    cdef size_t n_packed = packed_len(dummy, H, H)
+    cdef void **tables = <void **>_carve(base, &at, (7 * <size_t>n_ld + 3 * n.L) * ps)
+    if base != NULL:
+        n.W_xh, n.W_hh, n.b_h = tables, tables + n_ld, tables + 2 * n_ld
+        n.dW_xh, n.dW_hh, n.db_h = tables + 3 * n_ld, tables + 4 * n_ld, tables + 5 * n_ld
+        n.hs = tables + 6 * n_ld
+        n.outs, n.ins, n.rev_ins = tables + 7 * n_ld, tables + 7 * n_ld + n.L, \
+            tables + 7 * n_ld + 2 * n.L
+    n.W_xhT = _carve(base, &at, <size_t>Dmax * H * fs)
+    n.W_hhT = _carve(base, &at, <size_t>H * H * fs)
+    n.W_hhT_packed = _carve(base, &at, n_packed * fs)
+    n.W_hh_packed = _carve(base, &at, n_packed * fs)
+    cdef void *p
+    for i in range(n_ld):
+        p = _carve(base, &at, BT * H * fs)
+        if base != NULL:
+            n.hs[i] = p
+    for k in range(n.L):
+        Dk = n.D if k == 0 else Hd
+        p = _carve(base, &at, BT * Hd * fs if n.nd == 2 else 0)
+        if base != NULL:
+            n.outs[k] = p if n.nd == 2 else n.hs[k]
+        p = _carve(base, &at, BT * Hd * fs if k > 0 and n.drop != NULL else 0)
+        if base != NULL:  # without dropout a layer reads the outputs below it
+            n.ins[k] = n.x if k == 0 else (p if n.drop != NULL else n.outs[k - 1])
+        p = _carve(base, &at, BT * Dk * fs if n.nd == 2 else 0)
+        if base != NULL:
+            n.rev_ins[k] = p
+    if not n.train:
+        return at
+    cdef size_t N = BT if n.pooling == STEPS else <size_t>n.B
+    n.R = _carve(base, &at, N * Hd * fs if n.pooling != STEPS else 0)
+    n.Z = _carve(base, &at, N * n.O * fs)
+    n.W_hyT = _carve(base, &at, <size_t>Hd * n.O * fs)
+    n.dR = _carve(base, &at, N * Hd * fs)
+    n.rw = <double *>_carve(base, &at, N * sizeof(double))
+    n.z = <double *>_carve(base, &at, <size_t>n.O * sizeof(double))
+    n.da = _carve(base, &at, BT * H * fs)
+    n.xh = _carve(base, &at, (BT + H) * (Dmax + H) * fs)
+    n.dW = _carve(base, &at, <size_t>H * (Dmax + H) * fs)
+    n.dh = _carve(base, &at, <size_t>n.B * H * fs)
+    n.dhs = _carve(base, &at, BT * H * fs if n.nd == 2 else 0)
+    n.d_a = _carve(base, &at, BT * Hd * fs if n.L > 1 or n.pooling in (MEAN, MAX) else 0)
+    n.d_b = _carve(base, &at, BT * Hd * fs if n.L > 1 else 0)
+    n.dx_rev = _carve(base, &at, BT * Dmax * fs if n.nd == 2 else 0)
+    n.rev_mask = <unsigned char *>_carve(base, &at, BT if n.nd == 2 else 0)
+    return at
+
+
+cdef void _net_forward(floating *dummy, Net *n) noexcept nogil:
+    """States hs of every layer and direction; outs[k] (B, T, nd*H) is layer k's
+    output; ins[k] its input (x, or the outputs below times the dropout multipliers)."""
+    cdef int B = n.B, T = n.T, H = n.H, nd = n.nd, Hd = n.nd * n.H, k, d, i, Dk
+    cdef Py_ssize_t m, r
+    cdef const floating *src
+    cdef const floating *mult
+    cdef const floating *below
+    cdef floating *dst
+    cdef const floating *h0
+    for k in range(n.L):
+        Dk = n.D if k == 0 else Hd
+        if k > 0 and n.drop != NULL:
+            m = <Py_ssize_t>B * T * Hd
+            mult = <const floating *>n.drop + (k - 1) * m
+            below = <const floating *>n.outs[k - 1]
+            dst = <floating *>n.ins[k]
+            for r in range(m):
+                dst[r] = below[r] * mult[r]
+        for d in range(nd):
+            i = k * nd + d
+            src = <const floating *>n.ins[k]
+            if d == 1:
+                _reverse_rows(src, B, T, Dk, n.lengths, <floating *>n.rev_ins[k])
+                src = <const floating *>n.rev_ins[k]
+            _transpose(<const floating *>n.W_xh[i], H, Dk, <floating *>n.W_xhT)
+            _transpose(<const floating *>n.W_hh[i], H, H, <floating *>n.W_hhT)
+            pack(H, H, <const floating *>n.W_hhT, H, <floating *>n.W_hhT_packed)
+            h0 = NULL
+            if n.h0 != NULL:
+                h0 = <const floating *>n.h0 + <Py_ssize_t>i * B * H
+            _forward(B, T, Dk, H, src, <const floating *>n.W_xhT,
+                     <const floating *>n.W_hhT_packed, <const floating *>n.b_h[i], h0,
+                     n.lengths, n.min_len, n.relu, <floating *>n.hs[i])
+        if nd == 2:
+            _interleave(<const floating *>n.hs[2 * k], <const floating *>n.hs[2 * k + 1],
+                        B, T, H, n.lengths, <floating *>n.outs[k])
+
+
+cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
+    """Forward, head and loss, then BPTT through every layer and direction, top down.
+    Returns the loss; gradients are added to the dW_*, db_* arrays (and dx)."""
+    cdef int B = n.B, T = n.T, H = n.H, O = n.O, nd = n.nd, Hd = n.nd * n.H
+    cdef int k, d, i, Dk, N
+    cdef Py_ssize_t b, t, j, r, BT = <Py_ssize_t>B * T
+    cdef double total = 0, w, loss
+    cdef const floating *top = <const floating *>n.outs[n.L - 1]
+    cdef const floating *R
+    cdef floating *dR = <floating *>n.dR
+    cdef floating *dh = <floating *>n.dh
+    cdef floating *d_out = NULL
+    cdef floating *d_in
+    cdef floating *tgt
+    cdef const floating *dhs
+    cdef const floating *src
+    cdef const floating *h0
+    cdef const floating *mult
+    cdef const unsigned char *mask
+    _net_forward(dummy, n)
+    # the head's rows and their weights
+    if n.pooling == STEPS:
+        N = <int>BT
+        R = top
+        for b in range(B):
+            w = 1 if n.sample_w == NULL else n.sample_w[b]
+            for t in range(T):
+                n.rw[b * T + t] = w if t < n.lengths[b] else 0
+                total += n.rw[b * T + t]
+    else:
+        N = B
+        _readout(B, T, H, nd, n.pooling, top, <const floating *>n.hs[(n.L - 1) * nd],
+                 <const floating *>n.hs[(n.L - 1) * nd + nd - 1], n.lengths,
+                 <floating *>n.R)
+        R = <const floating *>n.R
+        for b in range(B):
+            n.rw[b] = 1 if n.sample_w == NULL else n.sample_w[b]
+            total += n.rw[b]
+    if n.kind == REGRESSION:
+        total *= O
+    _transpose(<const floating *>n.W_hy, O, Hd, <floating *>n.W_hyT)
+    loss = _head(N, Hd, O, n.kind, R, <const floating *>n.W_hy, <const floating *>n.W_hyT,
+                 <const floating *>n.b_y, <const floating *>n.y, n.labels, n.rw, total, n.z,
+                 <floating *>n.Z, <floating *>n.dW_hy, <floating *>n.db_y, dR)
+    # dLoss/d(top outputs); with the last states it enters as the initial dh instead
+    if n.pooling == STEPS:
+        d_out = dR
+    elif n.pooling != LAST:
+        d_out = <floating *>n.d_a
+        _readout_grad(B, T, H, nd, n.pooling, top, n.lengths, dR, d_out)
+    for k in range(n.L - 1, -1, -1):
+        Dk = n.D if k == 0 else Hd
+        d_in = NULL
+        if k > 0:
+            d_in = <floating *>(n.d_b if d_out == <floating *>n.d_a else n.d_a)
+            memset(d_in, 0, <size_t>BT * Dk * sizeof(floating))
+        for d in range(nd):
+            i = k * nd + d
+            dhs = NULL
+            if k == n.L - 1 and n.pooling == LAST:
+                for b in range(B):
+                    memcpy(dh + b * H, dR + b * Hd + d * H, H * sizeof(floating))
+            else:
+                memset(dh, 0, <size_t>B * H * sizeof(floating))
+                if nd == 1:
+                    dhs = d_out
+                elif d == 0:
+                    _columns(d_out, <int>BT, Hd, 0, H, <floating *>n.dhs)
+                    dhs = <const floating *>n.dhs
+                else:  # da is free until _backward writes it
+                    _columns(d_out, <int>BT, Hd, H, H, <floating *>n.da)
+                    _reverse_rows(<const floating *>n.da, B, T, H, n.lengths,
+                                  <floating *>n.dhs)
+                    dhs = <const floating *>n.dhs
+            src = <const floating *>(n.ins[k] if d == 0 else n.rev_ins[k])
+            pack(H, H, <const floating *>n.W_hh[i], H, <floating *>n.W_hh_packed)
+            tgt = NULL
+            mask = NULL
+            if k > 0 or n.dx != NULL:
+                if d == 0:
+                    tgt = d_in if k > 0 else <floating *>n.dx
+                    mask = n.dx_mask if k == 0 else NULL
+                else:
+                    tgt = <floating *>n.dx_rev
+                    memset(tgt, 0, <size_t>BT * Dk * sizeof(floating))
+                    if k == 0 and n.dx_mask != NULL:
+                        _mask_reversed(n.dx_mask, B, T, n.lengths, n.rev_mask)
+                        mask = n.rev_mask
+            h0 = NULL
+            if n.h0 != NULL:
+                h0 = <const floating *>n.h0 + <Py_ssize_t>i * B * H
+            _backward(B, T, Dk, H, src, <const floating *>n.hs[i],
+                      <const floating *>n.W_xh[i], <const floating *>n.W_hh_packed, dhs, h0,
+                      n.lengths, n.min_len, n.relu, mask, dh, <floating *>n.da,
+                      <floating *>n.xh, <floating *>n.dW, tgt, <floating *>n.dW_xh[i],
+                      <floating *>n.dW_hh[i], <floating *>n.db_h[i],
+                      NULL if n.norms == NULL else n.norms + <Py_ssize_t>i * T)
+            if d == 1 and tgt != NULL:
+                _add_reversed(tgt, B, T, Dk, Dk, 0, n.lengths,
+                              d_in if k > 0 else <floating *>n.dx)
+        if k > 0:
+            if n.drop != NULL:
+                mult = <const floating *>n.drop + (k - 1) * BT * Hd
+                for r in range(BT * Hd):
+                    d_in[r] *= mult[r]
+            d_out = d_in
+    return loss
+
+
+cdef void _net_outputs(floating *dummy, Net *n) noexcept nogil:
+    """Forward only: the top layer's outputs into out_top, final states into h_n."""
+    cdef int B = n.B, T = n.T, H = n.H, i
+    cdef Py_ssize_t b
+    _net_forward(dummy, n)
+    memcpy(n.out_top, n.outs[n.L - 1], <size_t>B * T * n.nd * H * sizeof(floating))
+    for i in range(n.L * n.nd):
+        for b in range(B):  # carried to the last step
+            memcpy(<floating *>n.h_n + (<Py_ssize_t>i * B + b) * H,
+                   <floating *>n.hs[i] + (b * T + T - 1) * H, H * sizeof(floating))
+
+
+_scratch = threading.local()
+
+
+cdef cnp.ndarray _workspace(size_t nbytes):
+    """This thread's workspace of at least nbytes, kept between calls: a network's is tens
+    of megabytes, which malloc would map afresh (and the kernel zero page by page) on
+    every call; a thread runs one call at a time, so its buffer is never shared."""
+    cdef cnp.ndarray buf = getattr(_scratch, "buf", None)
+    if buf is None or <size_t>buf.shape[0] < nbytes:
+        buf = np.empty(nbytes if nbytes > 0 else 1, dtype=np.uint8)
+        _scratch.buf = buf
+    return buf
+
+
+cdef object _run(floating *dummy, Net *n, list weights, list grads):
+    """Fill n's tables from the arrays, take the workspace, run without the GIL."""
+    cdef size_t nbytes = _layout(dummy, n, NULL)
+    cdef cnp.ndarray buf = _workspace(nbytes)
+    cdef char *block = <char *>cnp.PyArray_DATA(buf)
+    cdef int i, n_ld = n.L * n.nd
+    cdef double loss = 0
+    _layout(dummy, n, block)
+    for i in range(n_ld):
+        n.W_xh[i] = _data(weights[3 * i])
+        n.W_hh[i] = _data(weights[3 * i + 1])
+        n.b_h[i] = _data(weights[3 * i + 2])
+        if grads is not None:
+            n.dW_xh[i] = _data(grads[3 * i])
+            n.dW_hh[i] = _data(grads[3 * i + 1])
+            n.db_h[i] = _data(grads[3 * i + 2])
+    if grads is not None:
+        n.W_hy, n.b_y = _data(weights[3 * n_ld]), _data(weights[3 * n_ld + 1])
+        n.dW_hy, n.db_y = _data(grads[3 * n_ld]), _data(grads[3 * n_ld + 1])
+    with nogil:
+        _min_length(n.lengths, n.B, n.T, &n.min_len)
+        if n.train:
+            loss = _net_train(dummy, n)
+        else:
+            _net_outputs(dummy, n)
+    return loss
+
+
+_KINDS = {"binary": BINARY, "regression": REGRESSION, "multiclass": MULTICLASS,
+          "binary_per_step": BINARY, "regression_per_step": REGRESSION,
+          "multiclass_per_step": MULTICLASS}
+_POOLINGS = {"last": LAST, "mean": MEAN, "max": MAX}
+
+
+cdef _check_network(list weights, x, lengths, h0, int L, int nd, bint head):
+    """(B, T, D, H, O) after the O(1) layout checks of a network call's arrays:
+    weights lists W_xh, W_hh, b_h per layer and direction, then (head) W_hy, b_y."""
+    if L < 1 or nd not in (1, 2):
+        raise ValueError("num_layers must be >= 1 and the directions 1 or 2")
+    n_ld = L * nd
+    if len(weights) != 3 * n_ld + (2 if head else 0):
+        raise ValueError(f"expected {3 * n_ld + 2 * head} weight arrays, got {len(weights)}")
+    B, T, D, H = _check_core(x, weights[0], weights[1], None, lengths)
+    dt = x.dtype
+    for i in range(n_ld):
+        Dk = D if i < nd else nd * H
+        _expect(weights[3 * i], f"W_xh[{i}]", dt, (H, Dk))
+        _expect(weights[3 * i + 1], f"W_hh[{i}]", dt, (H, H))
+        _expect(weights[3 * i + 2], f"b_h[{i}]", dt, (H,))
+    _expect(h0, "h0", dt, (n_ld, B, H), True)
+    O = 0
+    if head:
+        W_hy = weights[3 * n_ld]
+        if not isinstance(W_hy, np.ndarray) or W_hy.ndim != 2 or W_hy.shape[0] < 1:
+            raise TypeError(f"W_hy must be an (O, {nd * H}) array")
+        O = W_hy.shape[0]
+        _expect(W_hy, "W_hy", dt, (O, nd * H))
+        _expect(weights[3 * n_ld + 1], "b_y", dt, (O,))
+    return B, T, D, H, O
+
+
+def network_forward(list weights, x, lengths, h0, int num_layers, bint bidirectional,
+                    bint relu):
+    """Kernel behind functional.rnn_layers_forward (values validated there): the top
+    layer's outputs (B, T, nd*H) and every layer's final states (L*nd, B, H)."""
+    cdef int nd = 2 if bidirectional else 1
+    B, T, D, H, _ = _check_network(weights, x, lengths, h0, num_layers, nd, False)
+    cdef Net n
+    memset(&n, 0, sizeof(Net))
+    n.B, n.T, n.D, n.H, n.L, n.nd, n.relu, n.train = B, T, D, H, num_layers, nd, relu, False
+    out = np.empty((B, T, nd * H), x.dtype)
+    h_n = np.empty((num_layers * nd, B, H), x.dtype)
+    n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
+    n.out_top, n.h_n = _data(out), _data(h_n)
+    if x.dtype == np.float32:
+        _run[float](NULL, &n, weights, None)
+    else:
+        _run[double](NULL, &n, weights, None)
+    return out, h_n
+
+
+def loss_and_grads(list weights, x, y, lengths, task, h0, bint input_grad, dx_mask,
+                   sample_weight=None, int num_layers=1, bint bidirectional=False,
+                   bint relu=False, pooling="last", dropout_masks=None, bint norms=False):
+    """Kernel behind functional.rnn_loss_and_grads (values validated there).
+
+    weights: W_xh, W_hh, b_h of each layer and direction, then W_hy, b_y; y: float
+    targets (B,) / (B, O), or intp labels (B,), or the same per step with T after B;
+    dx_mask: None or (B, T) uint8 when input_grad; sample_weight: None or float64 (B,);
+    dropout_masks: None or (L-1, B, T, nd*H) multipliers. Returns (loss, grads: a list
+    like weights, dx or None, norms (L*nd, T) float64 or None)."""
+    cdef int nd = 2 if bidirectional else 1
+    B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True)
+    dt = x.dtype
+    if task not in _KINDS or B < 1 or (_KINDS[task] == BINARY and O != 1):
+        raise ValueError("loss_and_grads: unknown task, empty batch or wrong head size")
+    per_step = task.endswith("_per_step")
+    if not per_step and pooling not in _POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}")
+    cdef int kind = _KINDS[task]
+    rows = (B, T) if per_step else (B,)
+    if kind == MULTICLASS:
+        _expect(y, "y", np.dtype(np.intp), rows)
+        if y.min() < 0 or y.max() >= O:  # labels index the head's outputs
+            raise ValueError(f"y must hold labels in 0..{O - 1}")
+    else:
+        _expect(y, "y", dt, rows if kind == BINARY else rows + (O,))
+    _expect(sample_weight, "sample_weight", np.dtype(np.float64), (B,), True)
+    if sample_weight is not None and not sample_weight.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    if input_grad:
+        _expect(dx_mask, "dx_mask", np.dtype(np.uint8), (B, T), True)
+    _expect(dropout_masks, "dropout_masks", dt, (num_layers - 1, B, T, nd * H), True)
+    cdef Net n
+    memset(&n, 0, sizeof(Net))
+    n.B, n.T, n.D, n.H, n.O, n.L, n.nd = B, T, D, H, O, num_layers, nd
+    n.kind, n.relu, n.train = kind, relu, True
+    n.pooling = STEPS if per_step else _POOLINGS[pooling]
+    grads = [np.zeros_like(w) for w in weights]
+    dx = np.zeros(x.shape, dt) if input_grad else None
+    norm_arr = np.zeros((num_layers * nd, T)) if norms else None
+    n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
+    n.drop = NULL if num_layers == 1 else _data(dropout_masks)
+    if kind == MULTICLASS:
+        n.labels = <Py_ssize_t *>_data(y)
+    else:
+        n.y = _data(y)
+    n.sample_w = <double *>_data(sample_weight)
+    n.dx_mask = <unsigned char *>_data(dx_mask) if input_grad else NULL
+    n.dx = _data(dx)
+    n.norms = <double *>_data(norm_arr)
+    if dt == np.float32:
+        loss = _run[float](NULL, &n, weights, grads)
+    else:
+        loss = _run[double](NULL, &n, weights, grads)
+    return loss, grads, dx, norm_arr

@@ -1,0 +1,64 @@
+"""One progress reporter: every long phase reports, in one format."""
+
+import numpy as np
+
+from rnnfast import GloVe, RNNRegressor, Word2Vec
+from rnnfast._core.progress import Progress, format_status
+
+KEYS = {"task", "epoch", "epochs", "fraction", "done", "total", "unit", "rate", "eta",
+        "elapsed", "figures"}
+
+
+def corpus_file(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(f"w{i}" for i in rng.integers(0, 30, 12))
+                              for _ in range(300)) + "\n")
+    return path
+
+
+def test_every_phase_of_glove_and_word2vec_reports(tmp_path):
+    path = corpus_file(tmp_path)
+    reports = []
+    GloVe(vector_size=4, epochs=2, min_count=1, workers=2, progress=reports.append).fit(
+        corpus_file=path)
+    Word2Vec(corpus_file=path, vector_size=4, epochs=2, min_count=1, workers=2,
+             progress=reports.append)
+    tasks = [r["task"] for r in reports]
+    for task in ("vocabulary", "cooccurrence", "merge", "glove", "word2vec"):
+        assert task in tasks
+        last = [r for r in reports if r["task"] == task][-1]
+        assert last["fraction"] == 1.0, task  # every phase ends with its final report
+    for r in reports:
+        assert KEYS <= set(r) and format_status(r).startswith(r["task"])
+    glove_end = [r for r in reports if r["task"] == "glove" and r["epoch"] == 2][-1]
+    assert glove_end["cost"] > 0 and glove_end["cost_per_pair"] > 0
+
+
+def test_rnn_verbose_prints_its_epochs(capsys):
+    RNNRegressor(hidden_size=3, epochs=3, verbose=True).fit(np.ones((8, 4, 1)), np.arange(8.0))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("rnn epoch 3/3  100.0%") and "loss" in lines[-1]
+
+
+def test_a_stream_of_unknown_length():
+    reports = []
+    progress = Progress("vocabulary", None, "tokens", reports.append)
+    progress.update(1234, force=True, distinct=5)
+    assert reports[-1]["fraction"] is None and reports[-1]["eta"] is None
+    assert format_status(reports[-1]).startswith("vocabulary  1,234 tokens")
+
+
+def test_progress_false_is_silent_and_a_wrong_type_is_named(tmp_path, caplog):
+    import logging
+
+    import pytest
+    path = corpus_file(tmp_path)
+    with caplog.at_level(logging.INFO, logger="rnnfast"):
+        Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress=False)
+    assert not [r for r in caplog.records if r.name == "rnnfast"]
+    with caplog.at_level(logging.INFO, logger="rnnfast"):
+        Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1)
+    assert [r for r in caplog.records if r.name == "rnnfast"]  # None: the logger
+    with pytest.raises(TypeError, match="progress must be a callable"):
+        Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress="yes")
