@@ -81,29 +81,6 @@ static inline void rf_coded_logits_to_grads(float *RF_RESTRICT x, int32_t n,
     *loss += (double)total;
 }
 
-/* One pair: v = W_in[center]; the context and each negative update their
- * output vector and add to v's gradient, which is applied at the end. A target
- * is scored just before its own update, so a repeated negative sees the first
- * update (this is the order of the NumPy reference). */
-RF_HOT
-static void rf_pair(float *W_in, float *W_out, int32_t dim, int32_t center,
-                           int32_t context, const int32_t *negs, int32_t k,
-                           float alpha, float *RF_RESTRICT grad_v, double *loss)
-{
-    float *RF_RESTRICT v = W_in + (int64_t)center * dim;
-    memset(grad_v, 0, (size_t)dim * sizeof(float));
-    for (int32_t i = -1; i < k; i++) {
-        int32_t target = i < 0 ? context : negs[i];
-        float *RF_RESTRICT u = W_out + (int64_t)target * dim;
-        float term;
-        float g = rf_logit_grad(rf_dot(u, v, dim), i < 0 ? 1.0f : 0.0f, alpha, &term);
-        *loss += (double)term;
-        for (int32_t j = 0; j < dim; j++) grad_v[j] += g * u[j];
-        for (int32_t j = 0; j < dim; j++) u[j] += g * v[j];
-    }
-    for (int32_t j = 0; j < dim; j++) v[j] += grad_v[j];
-}
-
 /* One block of a window update: the n rows rows_in[a] are scored against the k1
  * rows W_out[outputs[b]], all from their values before the block. The labels
  * are 1 for b == 0 and 0 after (negative sampling: the positive, then the noise
@@ -378,18 +355,6 @@ double rf_w2v_windows(const rf_sgns_model *m, const int32_t *inputs, const int64
         begin = end;
         node_begin = node_end;
     }
-    return loss;
-}
-
-RF_HOT
-double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
-                     const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
-                     int32_t k, float alpha, float *work)
-{
-    double loss = 0;
-    for (int64_t p = 0; p < n_pairs; p++)
-        rf_pair(W_in, W_out, dim, centers[p], contexts[p], negatives + p * k, k, alpha,
-                work, &loss);
     return loss;
 }
 

@@ -86,12 +86,6 @@ typedef struct {
     int64_t kept;     /* tokens kept by subsampling (in the vocabulary) */
 } rf_sgns_stats;
 
-/* Sequential SGD on explicit pairs: center i and contexts[i] with
- * negatives[i*k .. i*k+k-1]. work: dim floats. Returns the summed loss. */
-double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
-                     const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
-                     int32_t k, float alpha, float *work);
-
 /* Windows as the training passes update them (see rf_train_window in
  * rf_sgns.c): window w's context rows inputs[input_ends[w-1]:input_ends[w]]
  * predict its center through negative sampling, outputs[w*k1] (the center)

@@ -22,9 +22,6 @@ cdef extern from "rf_sgns.h" nogil:
                             int32_t shrink_windows, int32_t cbow, int32_t cbow_mean,
                             const uint32_t *keep_below, const uint32_t *alias_accept,
                             const int32_t *alias_other)
-    double rf_sgns_pairs(float *W_in, float *W_out, int32_t dim, const int32_t *centers,
-                         const int32_t *contexts, const int32_t *negatives, int64_t n_pairs,
-                         int32_t k, float alpha, float *work)
     void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *inp, uint32_t *out,
                                    uint32_t *syn1)
     void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)

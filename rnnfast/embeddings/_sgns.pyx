@@ -25,25 +25,6 @@ STATS_DTYPE = np.dtype([("loss", np.float64), ("pairs", np.int64), ("words", np.
 assert STATS_DTYPE.itemsize == sizeof(rf_sgns_stats)
 
 
-def sgns_pairs(float[:, ::1] W_in, float[:, ::1] W_out, const int32_t[::1] centers,
-               const int32_t[::1] contexts, const int32_t[:, ::1] negatives, float alpha):
-    """Sequential SGNS updates on explicit pairs; returns the summed loss (float64)."""
-    cdef int32_t dim = W_in.shape[1]
-    cdef int64_t n = centers.shape[0]
-    cdef int32_t k = negatives.shape[1]
-    if n == 0:
-        return 0.0
-    cdef float *work = <float *>malloc(max(dim, 1) * sizeof(float))
-    cdef double loss
-    if work == NULL:
-        raise MemoryError()
-    with nogil:
-        loss = rf_sgns_pairs(&W_in[0, 0], &W_out[0, 0], dim, &centers[0], &contexts[0],
-                             &negatives[0, 0] if k else NULL, n, k, alpha, work)
-    free(work)
-    return loss
-
-
 def train_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
                   const int32_t[::1] inputs, const int64_t[::1] input_ends,
                   const int32_t[:, ::1] outputs, const int32_t[::1] nodes,

@@ -36,36 +36,12 @@ def check_vocab_words(vocab):
     return words
 
 
-def check_sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha):
-    """Validate explicit skip-gram pairs; the vector tables are updated in place."""
-    check_w2v_tables(W_in, W_out, None, out_name="W_out")
-    V = W_in.shape[0]
-    centers = index_array("centers", centers, 1, V)
-    n = len(centers)
-    contexts = index_array("contexts", contexts, 1, V)
-    if contexts.shape != (n,):
-        raise ValueError(f"contexts must have shape ({n},) like centers, got {contexts.shape}")
-    negatives = index_array("negatives", negatives, 2, V)
-    if negatives.shape[0] != n:
-        raise ValueError(f"negatives must have shape ({n}, K) to match centers, "
-                         f"got {negatives.shape}")
-    return W_in, W_out, centers, contexts, negatives, check_number("alpha", alpha, low=0)
-
-
-def check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
-    """Validate shared-negative windows (see reference.sgns_train_windows)."""
-    W_in, W_out, _, inputs, input_ends, outputs, _, _, _, alpha = check_w2v_windows(
-        W_in, W_out, None, inputs, input_ends, outputs, None, None, None, alpha, "W_out")
-    return W_in, W_out, inputs, input_ends, outputs, alpha
-
-
-def check_w2v_tables(W_in, syn1neg, syn1, out_name="syn1neg"):
-    """The float32 (V, d) tables a word2vec update writes in place (None: a part left out);
-    out_name is what the caller calls syn1neg."""
+def check_w2v_tables(W_in, syn1neg, syn1):
+    """The float32 (V, d) tables a word2vec update writes in place (None: a part left out)."""
     if syn1neg is None and syn1 is None:
         raise ValueError("give syn1neg (negative sampling) or syn1 (hierarchical softmax), "
                          "or both")
-    tables = [("W_in", W_in)] + [(n, W) for n, W in ((out_name, syn1neg), ("syn1", syn1))
+    tables = [("W_in", W_in)] + [(n, W) for n, W in (("syn1neg", syn1neg), ("syn1", syn1))
                                  if W is not None]
     for name, W in tables:
         inplace_array(name, W, np.float32)
@@ -81,9 +57,9 @@ def check_w2v_tables(W_in, syn1neg, syn1, out_name="syn1neg"):
 
 
 def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
-                      node_ends, alpha, out_name="syn1neg"):
+                      node_ends, alpha):
     """Validate word2vec windows (see reference.word2vec_train_windows)."""
-    check_w2v_tables(W_in, syn1neg, syn1, out_name)
+    check_w2v_tables(W_in, syn1neg, syn1)
     V = W_in.shape[0]
     inputs = index_array("inputs", inputs, 1, V)
     input_ends = ends_array("input_ends", input_ends, len(inputs), "inputs")
@@ -101,7 +77,7 @@ def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, c
             raise ValueError(f"outputs must have 1 to {MAX_WINDOW_ROWS} columns (the positive "
                              f"output, then negatives), got {outputs.shape[1]}")
     elif outputs is not None:
-        raise ValueError(f"outputs given without {out_name}")
+        raise ValueError("outputs given without syn1neg")
     if syn1 is not None:
         nodes = index_array("nodes", nodes, 1, V)
         codes = np.asarray(codes)

@@ -12,36 +12,14 @@ from rnnfast.embeddings import _glove, _sgns, checks, reference
 __all__ = reference.__all__
 
 
-def sgns_train_pairs(W_in, W_out, centers, contexts, negatives, alpha):
-    W_in, W_out, centers, contexts, negatives, alpha = checks.check_sgns_pairs(
-        W_in, W_out, centers, contexts, negatives, alpha)
-    n = len(centers)
-    return _sgns.sgns_pairs(W_in, W_out, centers, contexts, negatives, alpha) / n if n else 0.0
-
-
-def sgns_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha):
-    checked = checks.check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha)
-    return _windows(*checked[:2], None, *checked[2:5], None, None, None, checked[5], True, True)
-
-
-def cbow_train_windows(W_in, W_out, inputs, input_ends, outputs, alpha, cbow_mean=True):
-    checked = checks.check_sgns_windows(W_in, W_out, inputs, input_ends, outputs, alpha)
-    return _windows(*checked[:2], None, *checked[2:5], None, None, None, checked[5], False,
-                    cbow_mean)
-
-
 def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
                            node_ends, alpha, sg=True, cbow_mean=True):
-    return _windows(*checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends,
-                                              outputs, nodes, codes, node_ends, alpha),
-                    sg, cbow_mean)
-
-
-def _windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha,
-             sg, cbow_mean):
-    """The kernel on validated windows, its loss averaged as the reference does."""
+    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha = \
+        checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes,
+                                 codes, node_ends, alpha)
     loss = _sgns.train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
                                node_ends, alpha, not sg, bool(cbow_mean))
+    # averaged as the reference does: per pair for skip-gram, per window with inputs for CBOW
     pairs = len(inputs) if sg else int(np.count_nonzero(np.diff(input_ends, prepend=0)))
     return loss / pairs if pairs else 0.0
 
