@@ -3,7 +3,7 @@
 import numpy as np
 
 from rnnfast._core.progress import Progress
-from rnnfast.dask._cluster import _aligned, _cluster, _InProcess, _item, _lost_worker, _OnCluster
+from rnnfast.dask._cluster import _aligned, _cluster, _item, _lost_worker, _OnCluster
 from rnnfast.dask._files import _read
 from rnnfast.dask.counting import (GLOVE_RECORD, BlockedCooccurrence, _block_url,
                                    load_blocked_cooccurrence)

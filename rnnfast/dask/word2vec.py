@@ -21,7 +21,7 @@ from rnnfast.dask._cluster import _cluster, _item, _lost_worker, _OnCluster, _pi
 from rnnfast.dask._files import _readable, shards
 from rnnfast.dask.counting import build_vocab
 from rnnfast.embeddings import word2vec as _word2vec
-from rnnfast.embeddings.corpus import byte_ranges
+from rnnfast.embeddings.corpus import FileRanges
 from rnnfast.embeddings.keyedvectors import KeyedVectors
 from rnnfast.embeddings.vocab import Vocabulary
 
@@ -101,17 +101,14 @@ def _train_piece(replica, merged, piece, words_done, alphas, words_total, replic
     stop = pool.StopFlag()
     with _readable(piece) as (path, start, end):
         encoded = os.fsencode(path)
-        ranges = [(start + a, start + b) for a, b in byte_ranges(end - start, threads)]
 
-        def worker(i):
-            return lambda: model.train_file(table, encoded, *ranges[i], replica.rng[i], *alphas,
-                                            max(words_total // streams, 1), stats, i,
-                                            stop.array, words_done // streams)
+        def job(i, start, end):
+            model.train_file(table, encoded, start, end, replica.rng[i], *alphas,
+                             max(words_total // streams, 1), stats, i, stop.array,
+                             words_done // streams)
 
-        if threads == 1:
-            worker(0)()
-        else:
-            pool.run([worker(i) for i in range(threads)], stop)
+        # the piece is the worker's own copy or a shard no one writes: no stamp
+        FileRanges(path, threads, (start, end), stamp=False).run(job, stop)
     parts = [{} for _ in range(replicas)]
     for name, c in counters.items():
         if c is None:

@@ -31,8 +31,7 @@ from rnnfast.embeddings import checks
 from rnnfast.embeddings._glove import (GLOVE_DTYPE as GLOVE_RECORD, RECORD_DTYPE, mirror, partition,
                                        sort_combine)
 from rnnfast.embeddings.batches import id_batches
-from rnnfast.embeddings.corpus import (byte_ranges, check_corpus_file, check_sentences,
-                                       check_unchanged, file_stamp)
+from rnnfast.embeddings.corpus import FileRanges, check_corpus_file, check_sentences
 
 __all__ = ["cooccurrence", "cooccurrence_to_file", "parse_memory", "save_cooccurrence",
            "load_cooccurrence"]
@@ -511,24 +510,19 @@ def _count_file(counters, store, words, corpus_file, stop, poll, byte_range=None
     still cover each line once)."""
     from rnnfast.embeddings._vocab import TokenTable
 
-    path, size = check_corpus_file(corpus_file)
-    stamp = file_stamp(path)
-    size = stamp[0]
+    path, _ = check_corpus_file(corpus_file)
+    file = FileRanges(path, len(counters), byte_range)
     table = TokenTable.from_words([w.encode("utf-8") for w in words])
-    first, last = (0, size) if byte_range is None else byte_range
-    ranges = [(first + a, first + b) for a, b in byte_ranges(last - first, len(counters))]
 
-    def worker(counter, start, end):
-        def go():
-            counter.open_file(os.fsencode(path), start, end)
-            while counter.count_file(table):
-                _flush(counter, store)
-            if not stop.is_set():
-                _flush(counter, store)
-        return go
+    def job(i, start, end):
+        counter = counters[i]
+        counter.open_file(os.fsencode(path), start, end)
+        while counter.count_file(table):
+            _flush(counter, store)
+        if not stop.is_set():
+            _flush(counter, store)
 
-    pool.run([worker(c, s, e) for c, (s, e) in zip(counters, ranges)], stop, poll)
-    check_unchanged(path, stamp)
+    file.run(job, stop, poll)
 
 
 def _count_sentences(counters, store, words, sentences, stop, poll):

@@ -5,17 +5,18 @@ must be re-iterable when trained for several epochs, or a plain-text file
 (`corpus_file`) with one sentence per line and tokens separated by whitespace.
 """
 
+import functools
 import hashlib
 import lzma
 import os
 import re
 
-from rnnfast._core import persist
+from rnnfast._core import persist, pool
 from rnnfast._core.checks import check_index
 
-__all__ = ["LineSentence", "PathLineSentences", "split_line", "check_corpus_file", "check_sentence",
-           "check_sentences",
-           "check_unchanged", "file_stamp", "byte_ranges"]
+__all__ = ["LineSentence", "PathLineSentences", "split_line", "check_corpus_file",
+           "check_sentence", "check_sentences", "check_unchanged", "file_stamp", "byte_ranges",
+           "FileRanges"]
 
 # The tokenising contract of the C reader (csrc/rf_vocab.h), kept here too: this
 # module must not import compiled code.
@@ -238,3 +239,26 @@ def byte_ranges(size, parts):
     """Split [0, size) into `parts` contiguous byte ranges [(start, end), ...]."""
     bounds = [size * i // parts for i in range(parts + 1)]
     return list(zip(bounds[:-1], bounds[1:]))
+
+
+class FileRanges:
+    """A corpus file cut into one byte range per worker thread, and the file's stamp.
+
+    A line belongs to the range it starts in, so ranges cut from a range still cover
+    each line once. byte_range: (start, end), to cut only that part of the file;
+    stamp=False for a file that cannot change under the job (a private copy)."""
+
+    def __init__(self, path, parts, byte_range=None, stamp=True):
+        self.path = path
+        self.stamp = file_stamp(path) if stamp else None
+        size = self.stamp[0] if stamp else os.path.getsize(path)
+        first, last = (0, size) if byte_range is None else byte_range
+        self.ranges = [(first + a, first + b) for a, b in byte_ranges(last - first, parts)]
+
+    def run(self, job, stop, poll=None):
+        """Run job(i, start, end) for each range on a thread of its own (see pool.run),
+        then refuse a file that changed meanwhile."""
+        pool.run([functools.partial(job, i, start, end)
+                  for i, (start, end) in enumerate(self.ranges)], stop, poll)
+        if self.stamp is not None:
+            check_unchanged(self.path, self.stamp)

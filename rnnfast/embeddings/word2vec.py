@@ -19,8 +19,7 @@ from rnnfast._core.checks import FLOAT32_MAX, all_finite, check_index, check_num
 from rnnfast._core.progress import Progress
 from rnnfast.embeddings import checks
 from rnnfast.embeddings.batches import id_batches
-from rnnfast.embeddings.corpus import (byte_ranges, check_corpus_file, check_sentences,
-                                       check_unchanged, file_stamp)
+from rnnfast.embeddings.corpus import FileRanges, check_corpus_file, check_sentences
 from rnnfast.embeddings.keyedvectors import KeyedVectors
 from rnnfast.embeddings.vocab import MAX_TOTAL_WORDS, Vocabulary
 
@@ -194,7 +193,7 @@ class Word2Vec:
                                    "call build_vocab first")
             return self._update_vocab(counted, trim_rule)
         self.vocab = counted.pruned(self.min_count, trim_rule, self.max_final_vocab)
-        V, d = len(self.vocab), self.vector_size
+        V = len(self.vocab)
         self.wv = KeyedVectors.from_arrays(self.vocab.words, self._initial_vectors(0, V),
                                            self.vocab.counts)
         self._output_tables(V)
@@ -427,31 +426,28 @@ class Word2Vec:
         first of several epochs keeps the ranges as ids for the rest (CORPUS_CACHE_BYTES)."""
         from rnnfast.embeddings._vocab import EncodedText, TokenTable
 
-        stamp = file_stamp(path)  # the kept ids stand for these bytes and no others
-        size = stamp[0]
+        file = FileRanges(path, self.workers)  # the kept ids stand for these bytes only
+        size = file.stamp[0]
         table = TokenTable.from_words([w.encode("utf-8") for w in self.vocab.words])
-        ranges = byte_ranges(size, self.workers)
         encoded_path = os.fsencode(path)
         kept = [EncodedText(CORPUS_CACHE_BYTES // self.workers, table)
-                for _ in ranges] if epochs > 1 and CORPUS_CACHE_BYTES > 0 else None
+                for _ in file.ranges] if epochs > 1 and CORPUS_CACHE_BYTES > 0 else None
 
         def run_epoch(model, epoch, alphas, rng_states, stats, poll, total):
             # the raw words a range holds, for its learning rate: all with one worker
-            expected = [total * (end - start) // max(size, 1) for start, end in ranges]
+            expected = [total * (end - start) // max(size, 1) for start, end in file.ranges]
             stop = pool.StopFlag()
             cached = epoch > 0 and kept is not None and all(k.held for k in kept)
 
-            def worker(i):
+            def job(i, start, end):
                 if cached:
-                    return lambda: model.train_encoded(kept[i], rng_states[i], *alphas,
-                                                       expected[i], stats, i, stop.array)
+                    return model.train_encoded(kept[i], rng_states[i], *alphas, expected[i],
+                                               stats, i, stop.array)
                 keep = kept[i] if epoch == 0 and kept is not None else None
-                return lambda: model.train_file(table, encoded_path, *ranges[i], rng_states[i],
-                                                *alphas, expected[i], stats, i, stop.array,
-                                                keep=keep)
+                model.train_file(table, encoded_path, start, end, rng_states[i], *alphas,
+                                 expected[i], stats, i, stop.array, keep=keep)
 
-            pool.run([worker(i) for i in range(self.workers)], stop, poll)
-            check_unchanged(path, stamp)
+            file.run(job, stop, poll)
 
         return run_epoch
 
