@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from rnnfast import functional, reference
-from rnnfast.rnn.params import layer_suffix, torch_names
+from rnnfast.rnn.params import init_params, torch_names
 
 # (T, B, D, H) and optionally (layers, bidirectional): the foundation issue's sizes and
 # a two-layer bidirectional network.
@@ -21,17 +21,7 @@ DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (100, 32, 64, 128),
 def make_problem(T, B, D, H, dtype=np.float32, seed=0, num_layers=1, bidirectional=False):
     """Random parameters, inputs and binary targets of the given size."""
     rng = np.random.default_rng(seed)
-    nd = 2 if bidirectional else 1
-    params = {}
-    for k in range(num_layers):
-        Dk = D if k == 0 else nd * H
-        for d in range(nd):
-            s = layer_suffix(k, d)
-            params["W_xh" + s] = rng.normal(0, 1 / np.sqrt(Dk), (H, Dk)).astype(dtype)
-            params["W_hh" + s] = rng.normal(0, 1 / np.sqrt(H), (H, H)).astype(dtype)
-            params["b_h" + s] = np.zeros(H, dtype)
-    params["W_hy"] = rng.normal(0, 1 / np.sqrt(nd * H), (1, nd * H)).astype(dtype)
-    params["b_y"] = np.zeros(1, dtype)
+    params = init_params(rng, num_layers, bidirectional, D, H, 1, dtype)
     x = rng.standard_normal((B, T, D)).astype(dtype)
     y = rng.integers(0, 2, B)
     return params, x, y

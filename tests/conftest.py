@@ -28,14 +28,8 @@ def assert_close(actual, expected, dtype, what=""):
 
 
 def make_rnn_case(rng, B, T, D, H, dtype, O=1, with_h0=True, ragged=True, scale=1.0):
-    """Random weights, inputs, initial state and lengths for one test case."""
-    params = {
-        "W_xh": (rng.standard_normal((H, D)) * scale / np.sqrt(D)).astype(dtype),
-        "W_hh": (rng.standard_normal((H, H)) * scale / np.sqrt(H)).astype(dtype),
-        "b_h": (rng.standard_normal(H) * 0.1).astype(dtype),
-        "W_hy": (rng.standard_normal((O, H)) / np.sqrt(H)).astype(dtype),
-        "b_y": (rng.standard_normal(O) * 0.1).astype(dtype),
-    }
+    """Random weights (one layer), inputs, initial state and lengths for one test case."""
+    params = make_network_params(rng, 1, False, D, H, O, dtype, scale)
     x = rng.standard_normal((B, T, D)).astype(dtype)
     h0 = (rng.standard_normal((B, H)) * 0.5).astype(dtype) if with_h0 else None
     lengths = rng.integers(1, T + 1, size=B) if ragged else None
@@ -63,19 +57,16 @@ def impl(request):
 
 
 def make_network_params(rng, num_layers, bidirectional, D, H, O, dtype, scale=1.0):
-    """Random parameters of a stacked (and maybe bidirectional) network with a head."""
-    from rnnfast.rnn.params import layer_suffix
-    nd = 2 if bidirectional else 1
-    params = {}
-    for k in range(num_layers):
-        Dk = D if k == 0 else nd * H
-        for d in range(nd):
-            s = layer_suffix(k, d)
-            params["W_xh" + s] = (rng.standard_normal((H, Dk)) * scale / np.sqrt(Dk)).astype(dtype)
-            params["W_hh" + s] = (rng.standard_normal((H, H)) * scale / np.sqrt(H)).astype(dtype)
-            params["b_h" + s] = (rng.standard_normal(H) * 0.1).astype(dtype)
-    params["W_hy"] = (rng.standard_normal((O, nd * H)) / np.sqrt(nd * H)).astype(dtype)
-    params["b_y"] = (rng.standard_normal(O) * 0.1).astype(dtype)
+    """The library's first parameters of a stacked (and maybe bidirectional) network with
+    a head, the layers' weights times `scale` (W_hh's spectral radius is `scale`), and
+    random biases, so that a kernel that dropped a bias would be seen."""
+    from rnnfast.rnn.params import init_params
+    params = init_params(rng, num_layers, bidirectional, D, H, O, dtype)
+    for name, p in params.items():
+        if name.startswith("b_"):
+            params[name] = (rng.standard_normal(p.shape) * 0.1).astype(dtype)
+        elif name != "W_hy":
+            params[name] = (p * scale).astype(dtype)
     return params
 
 

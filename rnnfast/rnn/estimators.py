@@ -26,7 +26,10 @@ from rnnfast._core.sklearn_compat import (BaseEstimator, ClassifierMixin, DataCo
 from rnnfast.rnn import _rnn, checks, reference, sequences
 from rnnfast.rnn._arrays import sum_rows_by_id
 from rnnfast.rnn.optimizers import make_optimizer
-from rnnfast.rnn.params import draw_dropout_masks, layer_suffix, param_names, param_shapes
+from rnnfast.rnn.params import (draw_dropout_masks, init_params, param_names,
+                                param_shapes)
+from rnnfast.rnn.targets import (check_labels, fit_classes, label_indices, moments, standardised,
+                                 value_array)
 
 __all__ = ["RNNClassifier", "RNNRegressor", "RNNSequenceTagger", "NotFittedError"]
 
@@ -238,23 +241,6 @@ class _BaseRNN(BaseEstimator):
         """The architecture as the kernel takes it: (num_layers, bidirectional, relu)."""
         return self.num_layers, bool(self.bidirectional), self.nonlinearity == "relu"
 
-    def _init_params(self, D, O, rng):
-        """PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) for input and output weights; each
-        W_hh a random orthogonal matrix (spectral radius exactly 1); zero biases."""
-        H, nd = self.hidden_size, 2 if self.bidirectional else 1
-        bound = 1 / np.sqrt(H)
-        params = {}
-        for k in range(self.num_layers):
-            for d in range(nd):
-                s = layer_suffix(k, d)
-                q, r = np.linalg.qr(rng.standard_normal((H, H)))
-                params["W_hh" + s] = q * np.sign(np.diag(r))
-                params["W_xh" + s] = rng.uniform(-bound, bound, (H, D if k == 0 else nd * H))
-                params["b_h" + s] = np.zeros(H)
-        params["W_hy"] = rng.uniform(-bound, bound, (O, nd * H))
-        params["b_y"] = np.zeros(O)
-        return {k: params[k].astype(self.dtype) for k in self._names()}
-
     def _batches(self, lengths, rng):
         """Index arrays of similar-length sequences, in a random order."""
         order = np.argsort(lengths + rng.random(len(lengths)), kind="stable")
@@ -426,7 +412,8 @@ class _BaseRNN(BaseEstimator):
         w_val = None if weights is None else weights[val_idx]
         if first:
             D = self.n_features_in_ if data.tokens else data.seqs[0].shape[1]
-            self.params_ = self._init_params(D, self._n_outputs(targets), rng)
+            self.params_ = init_params(rng, self.num_layers, bool(self.bidirectional), D,
+                                       self.hidden_size, self._n_outputs(targets), self.dtype)
             self._fitted_architecture = self._architecture()
             self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
             self.n_iter_ = 0
@@ -678,6 +665,8 @@ class _Labels:
     """Class labels for a classifier of sequences or of steps: classes_, their
     encoding for the kernel, partial_fit's classes, scores into labels."""
 
+    _label_ndim = 1  # y as the estimator checked it: (n,), or (n, T) for per-step labels
+
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y) from the current state; `classes` (every label that
         will ever appear) is required on the first call. Returns self."""
@@ -694,30 +683,12 @@ class _Labels:
     def _encode_targets(self, y, fitting, classes=None):
         """Targets for the kernel, y's shape: 0/1 (dtype) for two classes, int labels
         for more."""
-        if y.dtype.kind == "f":
-            if not np.isfinite(y).all():
-                raise ValueError("y contains NaN or infinity")
-            if not np.all(y == np.round(y)):
-                raise ValueError(f"Unknown label type: continuous. {type(self).__name__} "
-                                 f"needs class labels; use RNNRegressor for real-valued "
-                                 f"targets")
-        if y.dtype.kind == "O":
-            kinds = {type(v) for v in y.ravel()}
-            if len(kinds) > 1:
-                raise ValueError(f"Unknown label type: y mixes {sorted(k.__name__ for k in kinds)}")
+        if y.ndim != self._label_ndim:
+            raise ValueError(f"y must be {self._label_ndim}-D, got shape {y.shape}")
+        check_labels(y, type(self).__name__)
         if fitting:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-            k = len(self.classes_)
-            if k < 2:
-                raise ValueError(f"{type(self).__name__} needs at least two classes in y, "
-                                 f"got {k} class{'' if k == 1 else 'es'}: "
-                                 f"{self.classes_.tolist()}")
-        index = np.searchsorted(self.classes_, y)
-        index = np.minimum(index, len(self.classes_) - 1)
-        unseen = self.classes_[index] != y
-        if unseen.any():
-            raise ValueError(f"y holds labels not in classes_ {self.classes_.tolist()[:10]}: "
-                             f"{np.unique(y[unseen]).tolist()[:10]}")
+            self.classes_ = fit_classes(y, classes, type(self).__name__)
+        index = label_indices(y, self.classes_)
         return index.astype(self.dtype if len(self.classes_) == 2 else np.intp)
 
     def _n_outputs(self, targets):
@@ -778,11 +749,6 @@ class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
     @property
     def _task(self):
         return "binary" if len(self.classes_) == 2 else "multiclass"
-
-    def _encode_targets(self, y, fitting, classes=None):
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D (n,), got shape {y.shape}")
-        return _Labels._encode_targets(self, y, fitting, classes)
 
     def _class_weights(self, y):
         cw = self.class_weight
@@ -845,33 +811,15 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
         return self._partial_fit(X, y, sample_weight, None)
 
     def _encode_targets(self, y, fitting, classes=None):
-        if y.dtype == object:
-            try:
-                y = y.astype(np.float64)
-            except (TypeError, ValueError):
-                raise TypeError("y must hold numbers") from None
-        if y.dtype.kind not in "iufb":
-            raise TypeError(f"y must be numeric, got dtype {y.dtype}")
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be (n,) or (n, O), got shape {y.shape}")
-        y = y.astype(np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinity")
+        y = value_array(y)
         y2 = y[:, None] if y.ndim == 1 else y
         if fitting:
             self._y_ndim = y.ndim
-            self.y_mean_, self.y_scale_ = _moments(y2)
+            self.y_mean_, self.y_scale_ = moments(y2)
         elif y2.shape[1] != len(self.y_mean_):
             raise ValueError(f"y has {y2.shape[1]} outputs but the model was fitted with "
                              f"{len(self.y_mean_)}")
-        with np.errstate(over="ignore", invalid="ignore"):
-            standard = (y2 - self.y_mean_) / self.y_scale_
-            if not np.isfinite(standard).all():  # y - mean overflowed: divide first
-                standard = y2 / self.y_scale_ - self.y_mean_ / self.y_scale_
-        if not np.isfinite(standard).all():
-            raise ValueError("y lies too far from the fitted y_mean_ for y_scale_ to bring it "
-                             "into float64's range; rescale y")
-        return standard.astype(self.dtype)
+        return standardised(y2, self.y_mean_, self.y_scale_).astype(self.dtype)
 
     def _n_outputs(self, targets):
         return targets.shape[1]
@@ -912,19 +860,6 @@ def _power_of_two_scaled(weights):
     return np.ldexp(weights, -np.frexp(weights.max())[1])
 
 
-def _moments(y2):
-    """(mean, scale) of each column of finite float64 (n, O) targets, both finite: the
-    standard deviation, or 1 for a constant column. Targets whose sum or spread
-    overflows (values near 1e308) are measured divided by their largest magnitude."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean, std = y2.mean(axis=0), y2.std(axis=0)
-        if not (np.isfinite(mean).all() and np.isfinite(std).all()):
-            size = np.abs(y2).max(axis=0)
-            size[size == 0] = 1.0
-            mean, std = (y2 / size).mean(axis=0) * size, (y2 / size).std(axis=0) * size
-    return mean, np.where(std > 0, std, 1.0)
-
-
 def _nonzero(data, y, weights):
     """(data, y, weights) without the sequences of weight 0."""
     if weights is None or weights.all():
@@ -946,6 +881,7 @@ class RNNSequenceTagger(_Labels, _BaseRNN):
     """
 
     _per_step = True
+    _label_ndim = 2
 
     @property
     def _task(self):

@@ -1,4 +1,6 @@
-"""A network's parameters: their names, shapes and PyTorch's names for them."""
+"""A network's parameters: their names, shapes, first values and PyTorch's names."""
+
+import numpy as np
 
 
 def layer_suffix(layer, reverse):
@@ -53,3 +55,24 @@ def draw_dropout_masks(rng, p, num_layers, B, T, width, dtype):
         return None
     keep = rng.random((num_layers - 1, B, T, width)) >= p
     return (keep / (1 - p)).astype(dtype)
+
+
+def init_params(rng, num_layers, bidirectional, D, H, O, dtype=np.float32):
+    """A new network's parameters {name: array of dtype}, shaped as param_shapes says:
+    PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)) for the input and output weights, each
+    W_hh a random orthogonal matrix (spectral radius exactly 1), zero biases. rng: a
+    numpy Generator, drawn from layer by layer and direction by direction, W_hh first."""
+    shapes = param_shapes(num_layers, bidirectional, D, H, O)
+    bound = 1 / np.sqrt(H)
+    params = {}
+    for name in param_names(num_layers, bidirectional)[:-2]:
+        if name.startswith("W_xh"):  # W_hh, drawn first, and W_xh of a layer and direction
+            hh = "W_hh" + name[len("W_xh"):]
+            q, r = np.linalg.qr(rng.standard_normal(shapes[hh]))
+            params[hh] = q * np.sign(np.diag(r))
+            params[name] = rng.uniform(-bound, bound, shapes[name])
+        elif name.startswith("b_h"):
+            params[name] = np.zeros(shapes[name])
+    params["W_hy"] = rng.uniform(-bound, bound, shapes["W_hy"])
+    params["b_y"] = np.zeros(shapes["b_y"])
+    return {k: params[k].astype(dtype) for k in param_names(num_layers, bidirectional)}

@@ -86,14 +86,15 @@ def test_one_sgd_step_on_tokens_matches_the_reference(token_task, monkeypatch, f
     X = [s + (["unheard"] if i % 3 == 0 else []) for i, s in enumerate(X[:10])]
     y = y[:10]
     init = {}
-    original = RNNClassifier._init_params
+    from rnnfast.rnn import estimators
+    original = estimators.init_params
 
-    def capture(self, *args):
-        params = original(self, *args)
+    def capture(*args):
+        params = original(*args)
         init.update({k: v.copy() for k, v in params.items()})
         return params
 
-    monkeypatch.setattr(RNNClassifier, "_init_params", capture)
+    monkeypatch.setattr(estimators, "init_params", capture)
     settings = dict(embedding=kv, hidden_size=5, epochs=1, batch_size=len(X), optimizer="sgd",
                     learning_rate=0.1, clip_norm=None, freeze_embedding=freeze, n_jobs=n_jobs,
                     dtype="float64", random_state=3)
