@@ -20,6 +20,12 @@ def check_one_source(sentences, corpus_file, first="sentences"):
                          f"{'neither' if sentences is None else 'both'}")
 
 
+def is_word(token):
+    """True for what a line of a corpus or vectors file can hold as one token: a
+    non-empty str without whitespace."""
+    return isinstance(token, str) and bool(token) and not any(ch.isspace() for ch in token)
+
+
 def check_vocab_words(vocab):
     """The words of `vocab` (a sequence of str or a Vocabulary) as a list."""
     words = getattr(vocab, "words", vocab)
@@ -29,7 +35,7 @@ def check_vocab_words(vocab):
     if not words:
         raise ValueError("vocab is empty")
     for w in words:
-        if not isinstance(w, str) or not w or any(ch.isspace() for ch in w):
+        if not is_word(w):
             raise ValueError(f"vocab holds {w!r}: words must be non-empty str without spaces")
     if len(set(words)) != len(words):
         raise ValueError("vocab holds duplicate words")

@@ -12,6 +12,7 @@ import numpy as np
 
 from rnnfast._core import persist
 from rnnfast._core.checks import all_finite, check_index
+from rnnfast.embeddings import checks
 
 __all__ = ["KeyedVectors"]
 
@@ -582,7 +583,7 @@ class KeyedVectors:
         compressed if `fname` ends in .gz, .bz2 or .xz; with `fvocab`, also each key's
         count ("key count" lines) to that file, as gensim does."""
         for key in self.index_to_key:
-            if not isinstance(key, str) or not key or any(ch.isspace() for ch in key):
+            if not checks.is_word(key):
                 raise ValueError(f"key {key!r} cannot be written in word2vec format "
                                  f"(keys must be non-empty str without whitespace)")
         if fvocab is not None and "count" not in self.expandos:
