@@ -543,6 +543,7 @@ cdef struct Net:
     double *norms     # (L*nd, T)
     void *out_top     # (B, T, nd*H), forward only
     void *h_n         # (L*nd, B, H), forward only
+    double *scores    # (B, O) or (B*T, O) head outputs, prediction only
     # workspaces
     void *W_xhT
     void *W_hhT
@@ -774,6 +775,37 @@ cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
     return loss
 
 
+cdef void _net_predict(floating *dummy, Net *n) noexcept nogil:
+    """Forward only, then the head in float64: scores (N, O) = R W_hy^T + b_y, R the
+    pooled top outputs (N = B) or every step's (N = B * T; STEPS)."""
+    cdef int Hd = n.nd * n.H, O = n.O
+    cdef Py_ssize_t N = n.B, r, o, j
+    cdef const floating *top
+    cdef const floating *R
+    cdef const floating *W_hy = <const floating *>n.W_hy
+    cdef const floating *b_y = <const floating *>n.b_y
+    cdef const floating *row
+    cdef double acc
+    _net_forward(dummy, n)
+    top = <const floating *>n.outs[n.L - 1]
+    if n.pooling == STEPS:
+        N = <Py_ssize_t>n.B * n.T
+        R = top
+    else:
+        _readout(n.B, n.T, n.H, n.nd, n.pooling, top,
+                 <const floating *>n.hs[(n.L - 1) * n.nd],
+                 <const floating *>n.hs[(n.L - 1) * n.nd + n.nd - 1], n.lengths,
+                 <floating *>n.R)
+        R = <const floating *>n.R
+    for r in range(N):
+        row = R + r * Hd
+        for o in range(O):
+            acc = 0
+            for j in range(Hd):
+                acc += <double>row[j] * <double>W_hy[o * Hd + j]
+            n.scores[r * O + o] = acc + <double>b_y[o]
+
+
 cdef void _net_outputs(floating *dummy, Net *n) noexcept nogil:
     """Forward only: the top layer's outputs into out_top, final states into h_n."""
     cdef int B = n.B, T = n.T, H = n.H, i
@@ -816,13 +848,16 @@ cdef object _run(floating *dummy, Net *n, list weights, list grads):
             n.dW_xh[i] = _data(grads[3 * i])
             n.dW_hh[i] = _data(grads[3 * i + 1])
             n.db_h[i] = _data(grads[3 * i + 2])
-    if grads is not None:
+    if len(weights) > 3 * n_ld:
         n.W_hy, n.b_y = _data(weights[3 * n_ld]), _data(weights[3 * n_ld + 1])
+    if grads is not None:
         n.dW_hy, n.db_y = _data(grads[3 * n_ld]), _data(grads[3 * n_ld + 1])
     with nogil:
         _min_length(n.lengths, n.B, n.T, &n.min_len)
         if n.train:
             loss = _net_train(dummy, n)
+        elif n.scores != NULL:
+            _net_predict(dummy, n)
         else:
             _net_outputs(dummy, n)
     return loss
@@ -879,6 +914,31 @@ def network_forward(list weights, x, lengths, h0, int num_layers, bint bidirecti
     else:
         _run[double](NULL, &n, weights, None)
     return out, h_n
+
+
+def network_predict(list weights, x, lengths, h0, int num_layers, bint bidirectional,
+                    bint relu, pooling):
+    """Kernel behind functional.rnn_predict (values validated there): the head's
+    outputs, float64 (B, O), or (B, T, O) for pooling "steps" (every step's)."""
+    cdef int nd = 2 if bidirectional else 1
+    B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True)
+    per_step = pooling == "steps"
+    if not per_step and pooling not in _POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}")
+    cdef Net n
+    memset(&n, 0, sizeof(Net))
+    n.B, n.T, n.D, n.H, n.O, n.L, n.nd, n.relu, n.train = B, T, D, H, O, num_layers, nd, \
+        relu, False
+    n.pooling = STEPS if per_step else _POOLINGS[pooling]
+    pooled = None if per_step else np.empty((B, nd * H), x.dtype)
+    scores = np.empty((B, T, O) if per_step else (B, O), np.float64)
+    n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
+    n.R, n.scores = _data(pooled), <double *>_data(scores)
+    if x.dtype == np.float32:
+        _run[float](NULL, &n, weights, None)
+    else:
+        _run[double](NULL, &n, weights, None)
+    return scores
 
 
 def loss_and_grads(list weights, x, y, lengths, task, h0, bint input_grad, dx_mask,

@@ -179,6 +179,19 @@ def check_layers_forward(params, x, lengths, h0, num_layers, bidirectional, nonl
     return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, masks
 
 
+def check_predict(params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling):
+    """Validate a prediction pass (pooling "steps": every step's output); returns
+    (params, x, lengths, h0, num_layers, nd, relu, pooling)."""
+    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=True)
+    per_step = isinstance(pooling, str) and pooling == "steps"
+    num_layers, bidirectional, relu, _ = check_architecture(
+        num_layers, bidirectional, nonlinearity, "last" if per_step else pooling)
+    x, B, T = check_inputs(x, dtype, D)
+    nd = 2 if bidirectional else 1
+    h0 = check_network_state(h0, dtype, num_layers * nd, B, H)
+    return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, pooling
+
+
 def check_loss(params, x, y, lengths, task, h0, sample_weight=None, num_layers=1,
                bidirectional=False, nonlinearity="tanh", pooling="last", dropout_masks=None):
     """Validate a fused training step; returns (params, x, y, lengths, task, h0,

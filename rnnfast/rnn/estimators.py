@@ -23,7 +23,7 @@ from rnnfast._core.checks import check_index, check_number
 from rnnfast._core.progress import Progress, printer
 from rnnfast._core.sklearn_compat import (BaseEstimator, ClassifierMixin, DataConversionWarning,
                                           NotFittedError, RegressorMixin, r2_score)
-from rnnfast.rnn import _rnn, checks, reference, sequences
+from rnnfast.rnn import _rnn, checks, sequences
 from rnnfast.rnn._arrays import sum_rows_by_id
 from rnnfast.rnn.optimizers import make_optimizer
 from rnnfast.rnn.params import (draw_dropout_masks, init_params, param_names,
@@ -516,16 +516,12 @@ class _BaseRNN(BaseEstimator):
     # --- prediction ------------------------------------------------------------------
 
     def _readout(self, x, lengths):
-        """The head's outputs for a batch: (B, O), or (B, T, O) for a tagger (float64)."""
-        out, h_n = self._forward(x, lengths)
-        if self._per_step:
-            r = out
-        else:
-            nd = 2 if self.bidirectional else 1
-            h_last = np.concatenate(list(h_n[-nd:]), axis=1)
-            r = reference.rnn_readout(out, h_last, lengths, self.pooling)
-        return r.astype(np.float64) @ self.params_["W_hy"].T.astype(np.float64) + \
-            self.params_["b_y"]
+        """The head's outputs for a batch (validated when it was read), by the compiled
+        kernel behind functional.rnn_predict: (B, O), or (B, T, O) for a tagger
+        (float64)."""
+        return _rnn.network_predict([self.params_[k] for k in self._names()], x, lengths,
+                                    None, *self._kernel_args(),
+                                    "steps" if self._per_step else self.pooling)
 
     def _final_outputs(self, data):
         """Head outputs (n, O) (float64) for every sequence, in batches of similar

@@ -35,6 +35,15 @@ def rnn_layers_forward(params, x, lengths=None, h0=None, *, num_layers=1, bidire
                                 nd == 2, relu)
 
 
+def rnn_predict(params, x, lengths=None, h0=None, *, num_layers=1, bidirectional=False,
+                nonlinearity="tanh", pooling="last"):
+    params, x, lengths, h0, num_layers, nd, relu, pooling = checks.check_predict(
+        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling)
+    names = param_names(num_layers, bidirectional)
+    return _rnn.network_predict([params[k] for k in names], x, lengths, h0, num_layers,
+                                nd == 2, relu, pooling)
+
+
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
                        input_grad=False, sample_weight=None, num_layers=1, bidirectional=False,
                        nonlinearity="tanh", pooling="last", dropout_masks=None):

@@ -13,8 +13,8 @@ import numpy as np
 from rnnfast.rnn import checks
 from rnnfast.rnn.params import layer_suffix
 
-__all__ = ["rnn_forward", "rnn_backward", "rnn_layers_forward", "rnn_loss_and_grads",
-           "adam_step"]
+__all__ = ["rnn_forward", "rnn_backward", "rnn_layers_forward", "rnn_predict",
+           "rnn_loss_and_grads", "adam_step"]
 
 
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None, *, nonlinearity="tanh"):
@@ -134,6 +134,28 @@ def rnn_readout(outputs, h_last, lengths, pooling):
     if pooling == "mean":
         return (outputs * valid).sum(axis=1) / lengths[:, None].astype(outputs.dtype)
     return np.where(valid, outputs, -np.inf).max(axis=1).astype(outputs.dtype)
+
+
+def rnn_predict(params, x, lengths=None, h0=None, *, num_layers=1, bidirectional=False,
+                nonlinearity="tanh", pooling="last"):
+    """The head's outputs, float64: (B, O) = R W_hy^T + b_y, R each sequence's readout
+    of the top layer (rnn_readout: "last", "mean" or "max"); or, for pooling="steps",
+    (B, T, O) from every step's top-layer output (past a sequence's end: from the
+    outputs rnn_layers_forward gives there). params as for rnn_loss_and_grads, with the
+    head's W_hy (O, nd * H) and b_y (O,); x (B, T, D), lengths (B,), h0 as for
+    rnn_layers_forward; float32 or float64.
+    """
+    params, x, lengths, h0, num_layers, nd, relu, pooling = checks.check_predict(
+        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling)
+    layers = _layers(params, x, lengths, h0, num_layers, nd, relu, None)
+    top = layers[-1][0]
+    if pooling == "steps":
+        r = top
+    else:
+        h_last = np.concatenate([hs[:, -1] for _, hs in layers[-1][1]], axis=1)
+        r = rnn_readout(top, h_last, lengths, pooling)
+    return r.astype(np.float64) @ params["W_hy"].T.astype(np.float64) + \
+        params["b_y"].astype(np.float64)
 
 
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,

@@ -1,0 +1,100 @@
+"""The compiled prediction pass (forward, readout, head) against its NumPy twin, and the
+estimators' predictions through it."""
+
+import numpy as np
+import pytest
+from conftest import assert_close, make_network_params
+from hypothesis import given, settings, strategies as st
+
+from rnnfast import RNNClassifier, RNNRegressor, RNNSequenceTagger, functional, reference
+
+
+@settings(max_examples=200, deadline=None)
+@given(L=st.integers(1, 3), bidirectional=st.booleans(),
+       nonlinearity=st.sampled_from(["tanh", "relu"]),
+       pooling=st.sampled_from(["last", "mean", "max", "steps"]),
+       shape=st.tuples(st.integers(0, 4), st.integers(1, 6), st.integers(1, 4),
+                       st.integers(1, 5), st.integers(1, 4)),
+       dtype=st.sampled_from([np.float64, np.float32]), with_h0=st.booleans(),
+       ragged=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_predict_kernel_matches_reference(L, bidirectional, nonlinearity, pooling, shape, dtype,
+                                          with_h0, ragged, seed):
+    rng = np.random.default_rng(seed)
+    B, T, D, H, O = shape
+    nd = 2 if bidirectional else 1
+    params = make_network_params(rng, L, bidirectional, D, H, O, dtype)
+    x = rng.standard_normal((B, T, D)).astype(dtype)
+    lengths = rng.integers(1, T + 1, B) if ragged else None
+    h0 = (rng.standard_normal((L * nd, B, H)) * 0.5).astype(dtype) if with_h0 else None
+    kw = dict(num_layers=L, bidirectional=bidirectional, nonlinearity=nonlinearity,
+              pooling=pooling)
+    got = functional.rnn_predict(params, x, lengths, h0, **kw)
+    want = reference.rnn_predict(params, x, lengths, h0, **kw)
+    assert got.dtype == np.float64 and want.dtype == np.float64
+    assert got.shape == ((B, T, O) if pooling == "steps" else (B, O))
+    assert_close(got, want, dtype)
+
+
+def test_predict_is_the_head_of_the_forward_pass():
+    # the twin itself, from rnn_layers_forward's outputs by hand
+    rng = np.random.default_rng(3)
+    params = make_network_params(rng, 2, True, 3, 4, 2, np.float64)
+    x = rng.standard_normal((3, 5, 3))
+    lengths = np.array([5, 2, 1])
+    layers = {k: v for k, v in params.items() if k not in ("W_hy", "b_y")}
+    out, h_n = reference.rnn_layers_forward(layers, x, lengths, num_layers=2, bidirectional=True)
+    head = (lambda r: r @ params["W_hy"].T + params["b_y"])
+    last = np.concatenate([h_n[2], h_n[3]], axis=1)
+    mean = np.stack([out[b, :n].mean(axis=0) for b, n in enumerate(lengths)])
+    top = np.stack([out[b, :n].max(axis=0) for b, n in enumerate(lengths)])
+    for pooling, r in [("last", last), ("mean", mean), ("max", top), ("steps", out)]:
+        for impl in (functional, reference):
+            got = impl.rnn_predict(params, x, lengths, num_layers=2, bidirectional=True,
+                                   pooling=pooling)
+            np.testing.assert_allclose(got, head(r), rtol=1e-12, atol=1e-14, err_msg=pooling)
+
+
+@pytest.mark.parametrize("impl", [functional, reference], ids=["functional", "reference"])
+def test_bad_predict_arguments(impl):
+    rng = np.random.default_rng(0)
+    params = make_network_params(rng, 1, False, 2, 3, 1, np.float64)
+    x = rng.standard_normal((2, 3, 2))
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        impl.rnn_predict(params, x, pooling="sum")
+    with pytest.raises(ValueError, match="params is missing W_hy"):
+        impl.rnn_predict({k: v for k, v in params.items() if k != "W_hy"}, x)
+    with pytest.raises(ValueError, match=r"W_hy must have shape \(O, 3\)"):
+        impl.rnn_predict(dict(params, W_hy=np.zeros((1, 4))), x)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        impl.rnn_predict(params, np.full((2, 3, 2), np.nan))
+    with pytest.raises(ValueError, match="lengths must lie in 1..3"):
+        impl.rnn_predict(params, x, [0, 3])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: RNNClassifier(hidden_size=6, epochs=2, num_layers=2, bidirectional=True,
+                          pooling="mean", random_state=0),
+    lambda: RNNRegressor(hidden_size=5, epochs=2, pooling="max", random_state=0),
+    lambda: RNNSequenceTagger(hidden_size=5, epochs=2, random_state=0)])
+def test_estimators_predict_through_the_prediction_pass(make):
+    rng = np.random.default_rng(1)
+    X = [rng.standard_normal((n, 3)) for n in rng.integers(1, 9, 30)]
+    est = make()
+    if isinstance(est, RNNSequenceTagger):
+        y = [rng.integers(0, 3, len(s)) for s in X]
+    elif isinstance(est, RNNRegressor):
+        y = rng.standard_normal(30)
+    else:
+        y = rng.integers(0, 3, 30)
+    est.fit(X, y)
+    data = est._inputs(X)  # as the estimator reads them (scaled)
+    x, lengths, _ = data.batch(np.arange(len(X)), est.embedding_, est.dtype)
+    pooling = "steps" if isinstance(est, RNNSequenceTagger) else est.pooling
+    want = reference.rnn_predict(est.params_, x, lengths, num_layers=est.num_layers,
+                                 bidirectional=est.bidirectional, pooling=pooling)
+    got = est._final_outputs(data)
+    if pooling == "steps":
+        for i, n in enumerate(lengths):
+            np.testing.assert_allclose(got[i], want[i, :n], rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
