@@ -2,7 +2,8 @@
 
     python setup.py build_ext --inplace          # in each source tree
     taskset -c 0 python benchmarks/compare_builds.py OLD_TREE NEW_TREE [CORPUS]
-        [--jobs word2vec-file,cbow-file,sg-hs-file,cbow-hs-file,word2vec-iter,cooccur,glove,rnn] [--rounds 5] [--workers 1]
+        [--jobs word2vec-file,cbow-file,sg-hs-file,cbow-hs-file,word2vec-iter,cooccur,glove,rnn,
+                rnn-predict,rnn-predict-one] [--rounds 5] [--workers 1]
         [--epochs 2]
 
 Each job runs in a fresh interpreter with PYTHONPATH set to one tree, old and new
@@ -37,6 +38,25 @@ m = Word2Vec(vector_size=100, window=5, epochs=epochs, workers=workers, progress
 m.build_vocab(corpus_file=corpus)
 start = time.perf_counter(); m.train(corpus_file=corpus)
 report(epochs * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+"""
+
+RNN_PREDICT = """
+import numpy as np
+sys.path.insert(0, os.environ["RNNFAST_BENCH_DIR"])
+from rnn_data import load_sms, split
+from rnnfast import RNNClassifier
+rng = np.random.default_rng(0)
+X, y = load_sms()
+train, held = split(len(X))
+# 16 features per token, a fixed random code per word: no embedding file to build
+codes = {}
+def encode(tokens):
+    return np.stack([codes.setdefault(t, rng.standard_normal(16)) for t in tokens] or
+                    [np.zeros(16)]).astype(np.float32)
+train = train[:500]
+clf = RNNClassifier(hidden_size=64, epochs=1, batch_size=32, random_state=0)
+clf.fit([encode(X[i]) for i in train], y[train])
+test = [encode(X[i]) for i in held]
 """
 
 JOBS = {
@@ -91,6 +111,20 @@ train, _ = split(len(X))
 clf = RNNClassifier(hidden_size=128, embedding=kv, epochs=2, batch_size=32, random_state=0)
 start = time.perf_counter(); clf.fit([X[i] for i in train], y[train])
 report(2 / (time.perf_counter() - start), "epochs/s")
+""",
+    # predictions of a fitted model: the whole SMS test set, then one message at a time
+    "rnn-predict": RNN_PREDICT + """
+start = time.perf_counter(); clf.predict_proba(test)
+report(len(test) / (time.perf_counter() - start), "seqs/s")
+""",
+    "rnn-predict-one": RNN_PREDICT + """
+one = test[:1]
+clf.predict_proba(one)
+n = 2000
+start = time.perf_counter()
+for _ in range(n):
+    clf.predict_proba(one)
+report(n / (time.perf_counter() - start), "calls/s")
 """,
 }
 
