@@ -565,6 +565,54 @@ static void rf_merge_private(const rf_sgns_model *local)
     }
 }
 
+/* What one training call owns besides its state: its copy of the model (shared
+ * tables, private hot rows) and the workspace rf_sentence needs. */
+typedef struct {
+    rf_sgns_model model;
+    int local_rc;
+    float *work;
+    int32_t *scratch;
+    int32_t *sentence;
+} rf_call;
+
+/* 0, or -1 when the copy or a buffer could not be had (rf_call_end frees either way). */
+static int rf_call_begin(rf_call *c, const rf_sgns_model *shared)
+{
+    c->local_rc = rf_local_model(shared, &c->model);
+    const rf_sgns_model *m = &c->model;
+    c->work = malloc(rf_work_floats(m) * sizeof(float));
+    c->scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
+    c->sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
+    return c->local_rc == 0 && c->work && c->scratch && c->sentence ? 0 : -1;
+}
+
+/* Merge the private rows, hand the random state and stats back, free. */
+static void rf_call_end(rf_call *c, uint64_t *rng_shared, const uint64_t *rng,
+                        rf_sgns_stats *stats_shared, const rf_sgns_stats *stats)
+{
+    if (c->local_rc == 0)
+        rf_merge_private(&c->model);
+    *rng_shared = *rng;
+    *stats_shared = *stats;
+    rf_free_local(&c->model);
+    free(c->work);
+    free(c->scratch);
+    free(c->sentence);
+}
+
+/* n more raw words trained: every RF_MERGE_WORDS, merge the private rows and publish
+ * the stats for progress. */
+static inline void rf_words_trained(rf_call *c, int64_t n, int64_t *since_merge,
+                                    const rf_sgns_stats *stats, rf_sgns_stats *stats_shared)
+{
+    *since_merge += n;
+    if (*since_merge >= RF_MERGE_WORDS) {
+        rf_merge_private(&c->model);
+        *stats_shared = *stats;
+        *since_merge = 0;
+    }
+}
+
 RF_HOT
 void rf_sgns_train_ids(const rf_sgns_model *m_shared, uint64_t *rng_shared, const int32_t *ids,
                        const int64_t *sentence_ends, const int64_t *raw_ends,
@@ -573,46 +621,31 @@ void rf_sgns_train_ids(const rf_sgns_model *m_shared, uint64_t *rng_shared, cons
                        volatile const int *stop)
 {
     RF_OWN_STATE(rng_shared, stats_shared);
-    rf_sgns_model local;
-    const int local_rc = rf_local_model(m_shared, &local);
-    const rf_sgns_model *m = &local;
-    float *work = malloc(rf_work_floats(m) * sizeof(float));
-    int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
-    int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
+    rf_call c;
+    const rf_sgns_model *m = &c.model;
     int64_t begin = 0, raw_begin = 0, since_merge = 0;
-    if (local_rc != 0 || !work || !scratch || !sentence) goto out;
+    if (rf_call_begin(&c, m_shared) != 0) goto out;
     for (int64_t s = 0; s < n_sentences && !*stop; s++) {
         int64_t end = sentence_ends[s];
         float alpha = rf_alpha(alpha_start, alpha_end, words_before + raw_begin, words_total);
         int32_t n = 0;
         for (int64_t t = begin; t < end; t++) {
             if (!rf_keep(m, rng, ids[t])) continue;
-            sentence[n++] = ids[t];
+            c.sentence[n++] = ids[t];
             stats->kept++;
             if (n == RF_MAX_SENTENCE) {  /* the caller cuts sentences; this is a guard */
-                rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
+                rf_sentence(m, rng, c.sentence, n, alpha, c.work, c.scratch, stats);
                 n = 0;
             }
         }
-        rf_sentence(m, rng, sentence, n, alpha, work, scratch, stats);
+        rf_sentence(m, rng, c.sentence, n, alpha, c.work, c.scratch, stats);
         stats->words += raw_ends[s] - raw_begin;
-        since_merge += raw_ends[s] - raw_begin;
-        if (since_merge >= RF_MERGE_WORDS) {
-            rf_merge_private(m);
-            *stats_shared = *stats;
-            since_merge = 0;
-        }
+        rf_words_trained(&c, raw_ends[s] - raw_begin, &since_merge, stats, stats_shared);
         raw_begin = raw_ends[s];
         begin = end;
     }
-    rf_merge_private(m);
 out:
-    *rng_shared = *rng;
-    *stats_shared = *stats;
-    rf_free_local(&local);
-    free(work);
-    free(scratch);
-    free(sentence);
+    rf_call_end(&c, rng_shared, rng, stats_shared, stats);
 }
 
 /* Raw tokens looked up per batch: enough to start another sentence of the
@@ -631,19 +664,16 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
     char token[RF_MAX_TOKEN + 1];
     uint32_t len;
     int status = RF_READ_TOKEN, rc = 0;
-    rf_sgns_model local;
-    const int local_rc = rf_local_model(m_shared, &local);
-    const rf_sgns_model *m = &local;
-    float *work = malloc(rf_work_floats(m) * sizeof(float));
-    int32_t *scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
-    int32_t *sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
+    rf_call c;
+    const rf_sgns_model *m = &c.model;
+    const int call_rc = rf_call_begin(&c, m_shared);
     /* a batch: each raw token's index (-1 out of the vocabulary), and where
      * each sentence with tokens ends */
     int32_t *ids = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
     int32_t *ends = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
     int64_t words = words_before;  /* raw tokens of the pass before the next sentence */
     int64_t since_merge = 0;
-    if (local_rc != 0 || !work || !scratch || !sentence || !ids || !ends) {
+    if (call_rc != 0 || !ids || !ends) {
         rc = -1;
         goto out;
     }
@@ -677,30 +707,20 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
         for (int32_t k = 0, begin = 0; k < ns && !*stop; begin = ends[k++]) {
             int32_t n = 0;
             for (int32_t t = begin; t < ends[k]; t++)
-                if (ids[t] >= 0 && rf_keep(m, rng, ids[t])) sentence[n++] = ids[t];
+                if (ids[t] >= 0 && rf_keep(m, rng, ids[t])) c.sentence[n++] = ids[t];
             stats->kept += n;
-            rf_sentence(m, rng, sentence, n, rf_alpha(alpha_start, alpha_end, words, words_total),
-                        work, scratch, stats);
+            rf_sentence(m, rng, c.sentence, n,
+                        rf_alpha(alpha_start, alpha_end, words, words_total), c.work, c.scratch,
+                        stats);
             words += ends[k] - begin;
             stats->words += ends[k] - begin;
-            since_merge += ends[k] - begin;
-            if (since_merge >= RF_MERGE_WORDS) {
-                rf_merge_private(m);
-                *stats_shared = *stats;
-                since_merge = 0;
-            }
+            rf_words_trained(&c, ends[k] - begin, &since_merge, stats, stats_shared);
         }
     }
-    rf_merge_private(m);
     if (status < 0) rc = rf_reader_failure(status);
     rf_reader_close(&r);
 out:
-    *rng_shared = *rng;
-    *stats_shared = *stats;
-    rf_free_local(&local);
-    free(work);
-    free(scratch);
-    free(sentence);
+    rf_call_end(&c, rng_shared, rng, stats_shared, stats);
     free(ids);
     free(ends);
     return rc;

@@ -57,19 +57,30 @@ cdef inline void _gemm(bint trans_a, bint trans_b, int m, int n, int k,
               &beta, c, &ldc)
 
 
+cdef inline void _mm_acc(bint trans_a, int m, int n, int k, const floating *a, int lda,
+                         const floating *b, int ldb, floating *c, int ldc) noexcept nogil:
+    """C[m, n] += op(A) @ B[k, n], op(A) = A[m, k] or A[k, m]^T: small products by the C
+    loops, the rest by BLAS."""
+    if m <= 0 or n <= 0 or k <= 0:
+        return
+    if <long long>m * n * k >= SMALL_PRODUCT:
+        _gemm(trans_a, False, m, n, k, a, lda, b, ldb, 1, c, ldc)
+    elif trans_a:
+        if floating is float:
+            rf_mm_tn_acc_f(m, n, k, a, lda, b, ldb, c, ldc)
+        else:
+            rf_mm_tn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
+    elif floating is float:
+        rf_mm_nn_acc_f(m, n, k, a, lda, b, ldb, c, ldc)
+    else:
+        rf_mm_nn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
+
+
 cdef inline void mm_nn_acc(int m, int n, int k, const floating *a, int lda,
                            const floating *b, int ldb,
                            floating *c, int ldc) noexcept nogil:
     """C[m, n] += A[m, k] @ B[k, n]."""
-    if m <= 0 or n <= 0 or k <= 0:
-        return
-    if <long long>m * n * k < SMALL_PRODUCT:
-        if floating is float:
-            rf_mm_nn_acc_f(m, n, k, a, lda, b, ldb, c, ldc)
-        else:
-            rf_mm_nn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
-    else:
-        _gemm(False, False, m, n, k, a, lda, b, ldb, 1, c, ldc)
+    _mm_acc(False, m, n, k, a, lda, b, ldb, c, ldc)
 
 
 cdef inline void mm_nt_acc(int m, int n, int k, const floating *a, int lda,
@@ -85,15 +96,7 @@ cdef inline void mm_tn_acc(int m, int n, int k, const floating *a, int lda,
                            const floating *b, int ldb,
                            floating *c, int ldc) noexcept nogil:
     """C[m, n] += A[k, m]^T @ B[k, n]."""
-    if m <= 0 or n <= 0 or k <= 0:
-        return
-    if <long long>m * n * k < SMALL_PRODUCT:
-        if floating is float:
-            rf_mm_tn_acc_f(m, n, k, a, lda, b, ldb, c, ldc)
-        else:
-            rf_mm_tn_acc_d(m, n, k, a, lda, b, ldb, c, ldc)
-    else:
-        _gemm(True, False, m, n, k, a, lda, b, ldb, 1, c, ldc)
+    _mm_acc(True, m, n, k, a, lda, b, ldb, c, ldc)
 
 
 cdef inline Py_ssize_t packed_len(floating *dummy, int k, int n) noexcept nogil:

@@ -198,33 +198,6 @@ cdef void *_alloc(size_t nbytes) except NULL:
     return p
 
 
-cdef void _forward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray W_xh, cnp.ndarray W_hh,
-                         cnp.ndarray b_h, cnp.ndarray h0, cnp.ndarray lengths, bint relu,
-                         cnp.ndarray hs):
-    cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
-    cdef size_t n_packed = packed_len(dummy, H, H)
-    cdef floating *work = <floating *>_alloc(
-        (<size_t>D * H + <size_t>H * H + n_packed) * sizeof(floating))
-    cdef floating *W_xhT = work
-    cdef floating *W_hhT = work + <Py_ssize_t>D * H
-    cdef floating *W_hhT_packed = W_hhT + <Py_ssize_t>H * H
-    cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
-    cdef const floating *xp = <const floating *>_data(x)
-    cdef const floating *wxh = <const floating *>_data(W_xh)
-    cdef const floating *whh = <const floating *>_data(W_hh)
-    cdef const floating *bp = <const floating *>_data(b_h)
-    cdef const floating *h0p = <const floating *>_data(h0)
-    cdef floating *hsp = <floating *>_data(hs)
-    cdef int min_len
-    with nogil:
-        _min_length(lens, B, T, &min_len)
-        _transpose(wxh, H, D, W_xhT)
-        _transpose(whh, H, H, W_hhT)
-        pack(H, H, W_hhT, H, W_hhT_packed)
-        _forward(B, T, D, H, xp, W_xhT, W_hhT_packed, bp, h0p, lens, min_len, relu, hsp)
-    free(work)
-
-
 cdef _expect(object a, str name, object dtype, tuple shape, bint optional=False):
     if a is None and optional:
         return
@@ -257,18 +230,6 @@ cdef tuple _check_core(x, W_xh, W_hh, h0, lengths):
     if B and (lengths.min() < 1 or lengths.max() > T):
         raise ValueError(f"lengths must lie in 1..{T}")
     return B, T, D, H
-
-
-def forward(x, W_xh, W_hh, b_h, h0, lengths, relu=False):
-    """Kernel behind functional.rnn_forward; values already validated."""
-    B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
-    _expect(b_h, "b_h", x.dtype, (H,))
-    hs = np.empty((x.shape[0], x.shape[1], W_hh.shape[0]), dtype=x.dtype)
-    if x.dtype == np.float32:
-        _forward_entry[float](NULL, x, W_xh, W_hh, b_h, h0, lengths, relu, hs)
-    else:
-        _forward_entry[double](NULL, x, W_xh, W_hh, b_h, h0, lengths, relu, hs)
-    return hs
 
 
 cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.ndarray W_xh,

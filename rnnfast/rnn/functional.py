@@ -14,7 +14,9 @@ __all__ = reference.__all__
 def rnn_forward(x, W_xh, W_hh, b_h, h0=None, lengths=None, *, nonlinearity="tanh"):
     x, W_xh, W_hh, b_h, h0, lengths = checks.check_forward(x, W_xh, W_hh, b_h, h0, lengths)
     relu = checks.check_architecture(1, False, nonlinearity)[2]
-    return _rnn.forward(x, W_xh, W_hh, b_h, h0, lengths, relu)
+    # one layer, one direction: the network kernel's top outputs are the states
+    return _rnn.network_forward([W_xh, W_hh, b_h], x, lengths, None if h0 is None else h0[None],
+                                1, False, relu)[0]
 
 
 def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None, *, nonlinearity="tanh"):
