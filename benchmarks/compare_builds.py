@@ -3,7 +3,7 @@
     python setup.py build_ext --inplace          # in each source tree
     taskset -c 0 python benchmarks/compare_builds.py OLD_TREE NEW_TREE [CORPUS]
         [--jobs word2vec-file,cbow-file,sg-hs-file,cbow-hs-file,word2vec-iter,cooccur,glove,rnn,
-                rnn-predict,rnn-predict-one] [--rounds 5] [--workers 1]
+                rnn-step-TxBxDxH (seven sizes),rnn-predict,rnn-predict-one] [--rounds 5] [--workers 1]
         [--epochs 2]
 
 Each job runs in a fresh interpreter with PYTHONPATH set to one tree, old and new
@@ -38,6 +38,18 @@ m = Word2Vec(vector_size=100, window=5, epochs=epochs, workers=workers, progress
 m.build_vocab(corpus_file=corpus)
 start = time.perf_counter(); m.train(corpus_file=corpus)
 report(epochs * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+"""
+
+RNN_STEP = """
+from rnnfast import functional as F
+from rnnfast.bench import make_problem
+params, x, y = make_problem({T}, {B}, {D}, {H})
+step = lambda: F.rnn_loss_and_grads(params, x, y)
+n, start = 0, time.perf_counter()
+while time.perf_counter() - start < 0.5:
+    step()
+    n += 1
+report(n * {B} / (time.perf_counter() - start), "seqs/s")
 """
 
 RNN_PREDICT = """
@@ -112,6 +124,11 @@ clf = RNNClassifier(hidden_size=128, embedding=kv, epochs=2, batch_size=32, rand
 start = time.perf_counter(); clf.fit([X[i] for i in train], y[train])
 report(2 / (time.perf_counter() - start), "epochs/s")
 """,
+    # one training step (forward, loss, BPTT) at the sizes of rnnfast bench and around
+    # them: batches of 1, 4 and 32, hidden sizes 16 to 256 (T, B, D, H)
+    **{f"rnn-step-{T}x{B}x{D}x{H}": RNN_STEP.format(T=T, B=B, D=D, H=H)
+       for T, B, D, H in [(20, 1, 8, 16), (50, 1, 32, 64), (50, 4, 32, 64), (50, 1, 32, 256),
+                          (50, 4, 32, 256), (100, 32, 64, 128), (50, 32, 32, 16)]},
     # predictions of a fitted model: the whole SMS test set, then one message at a time
     "rnn-predict": RNN_PREDICT + """
 start = time.perf_counter(); clf.predict_proba(test)
