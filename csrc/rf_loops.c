@@ -116,10 +116,59 @@ void rf_mm_packed_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,        
                 for (int j = 0; j < cols; j++) c[j] += out[r][j];                  \
             }                                                                      \
         }                                                                          \
-        for (; i < m; i++) {                                                       \
-            const T *a0 = A + (ptrdiff_t)i * lda;                                  \
+    }                                                                              \
+    /* The rows past a multiple of 4 (all of them for a batch of 1 to 3): one row    \
+     * against four panels at once, so that eight sums are in flight rather than two \
+     * (a row's sums are added in the same order as in a block of 4). */           \
+    const int panels = (n + PANEL - 1) / PANEL;                                    \
+    for (int i = m - m % 4; i < m; i++) {                                          \
+        const T *a0 = A + (ptrdiff_t)i * lda;                                      \
+        int q = 0;                                                                 \
+        for (; q + 4 <= panels; q += 4) {                                          \
+            const T *p0 = packed + (ptrdiff_t)q * k * PANEL;                       \
+            const T *p1 = p0 + (ptrdiff_t)k * PANEL, *p2 = p1 + (ptrdiff_t)k * PANEL;  \
+            const T *p3 = p2 + (ptrdiff_t)k * PANEL;                               \
+            V s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0};                          \
+            V s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};                          \
+            for (int p = 0; p < k; p++) {                                          \
+                const V x = -(V){0} + a0[p];                                       \
+                const ptrdiff_t at = (ptrdiff_t)p * PANEL;                         \
+                V w;                                                               \
+                memcpy(&w, p0 + at, sizeof w); s00 += x * w;                       \
+                memcpy(&w, p0 + at + half, sizeof w); s01 += x * w;                \
+                memcpy(&w, p1 + at, sizeof w); s10 += x * w;                       \
+                memcpy(&w, p1 + at + half, sizeof w); s11 += x * w;                \
+                memcpy(&w, p2 + at, sizeof w); s20 += x * w;                       \
+                memcpy(&w, p2 + at + half, sizeof w); s21 += x * w;                \
+                memcpy(&w, p3 + at, sizeof w); s30 += x * w;                       \
+                memcpy(&w, p3 + at + half, sizeof w); s31 += x * w;                \
+            }                                                                      \
+            T out[4][PANEL];                                                       \
+            memcpy(out[0], &s00, sizeof s00); memcpy(out[0] + half, &s01, sizeof s01);  \
+            memcpy(out[1], &s10, sizeof s10); memcpy(out[1] + half, &s11, sizeof s11);  \
+            memcpy(out[2], &s20, sizeof s20); memcpy(out[2] + half, &s21, sizeof s21);  \
+            memcpy(out[3], &s30, sizeof s30); memcpy(out[3] + half, &s31, sizeof s31);  \
+            for (int r = 0; r < 4; r++) {                                          \
+                const int col = (q + r) * PANEL;                                   \
+                const int cols = n - col < PANEL ? n - col : PANEL;                \
+                T *c = C + (ptrdiff_t)i * ldc + col;                               \
+                for (int j = 0; j < cols; j++) c[j] += out[r][j];                  \
+            }                                                                      \
+        }                                                                          \
+        for (; q < panels; q++) {                                                  \
+            const T *panel = packed + (ptrdiff_t)q * k * PANEL;                    \
+            const int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;        \
             T *c = C + (ptrdiff_t)i * ldc + q * PANEL;                             \
-            RF_PACKED_ROW(T, PANEL);                                               \
+            V s0 = {0}, s1 = {0};                                                  \
+            for (int p = 0; p < k; p++) {                                          \
+                const V x = -(V){0} + a0[p];                                       \
+                V w;                                                               \
+                memcpy(&w, panel + (ptrdiff_t)p * PANEL, sizeof w); s0 += x * w;   \
+                memcpy(&w, panel + (ptrdiff_t)p * PANEL + half, sizeof w); s1 += x * w;  \
+            }                                                                      \
+            T out[PANEL];                                                          \
+            memcpy(out, &s0, sizeof s0); memcpy(out + half, &s1, sizeof s1);       \
+            for (int j = 0; j < cols; j++) c[j] += out[j];                         \
         }                                                                          \
     }                                                                              \
 }

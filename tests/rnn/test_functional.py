@@ -100,6 +100,22 @@ def test_kernels_match_reference_on_fixed_shapes(B, T, D, H, dtype):
     _compare_all(params, x, h0, lengths, dtype, rng, "multiclass", weighted=True)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("H", [16, 40, 64, 100])
+def test_a_sequence_gives_the_same_states_wherever_it_stands_in_a_batch(H, dtype):
+    # the recurrent product works on blocks of 4 rows and then on the rows left over:
+    # both add a row's terms in the same order, so a prediction cannot depend on the
+    # batch it was made in (sizes below the BLAS threshold: the C loops throughout)
+    rng = np.random.default_rng(H)
+    params, x, _, _ = make_rnn_case(rng, 5, 4, 3, H, dtype, with_h0=False, ragged=False)
+    args = (params["W_xh"], params["W_hh"], params["b_h"])
+    alone = functional.rnn_forward(x[4:], *args)            # a batch of one
+    last = functional.rnn_forward(x, *args)[4]               # the row after a block of 4
+    first = functional.rnn_forward(x[[4, 0, 1, 2]], *args)[0]  # a row of a block
+    np.testing.assert_array_equal(alone[0], first)
+    np.testing.assert_array_equal(last, first)
+
+
 def test_empty_batch_gives_empty_states_and_zero_gradients(impl):
     rng = np.random.default_rng(0)
     params, x, h0, lengths = make_rnn_case(rng, 0, 3, 2, 4, np.float64)
