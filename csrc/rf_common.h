@@ -15,8 +15,10 @@
  * functions that do the vector work carry the attribute themselves. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && !defined(RF_NO_CLONES) && !defined(RF_PORTABLE)
+#define RF_CLONES 1
 #define RF_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
+#define RF_CLONES 0
 #define RF_HOT
 #endif
 

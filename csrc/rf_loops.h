@@ -40,6 +40,21 @@ void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda, const floa
 void rf_mm_packed_acc_d(int m, int n, int k, const double *A, int lda, const double *packed,
                         double *C, int ldc);
 
+/* The path of the float packed product, chosen at run time: RF_SIMD_BASE is the
+ * loader's pick of the clones (AVX2 + FMA where the CPU has them, else the
+ * baseline), RF_SIMD_AVX512 16-wide x86-64-v4 code (gcc builds for x86-64 Linux,
+ * CPUs with AVX-512). Both add each element's terms in the same order, so they
+ * give the same results. rf_simd_best: the widest this build and CPU run;
+ * rf_simd_use(level): use at most `level` (returns the level in use). */
+enum { RF_SIMD_BASE = 0, RF_SIMD_AVX512 = 1 };
+int rf_simd_best(void);
+int rf_simd_use(int level);
+/* 1 when the CPU runs the x86-64-v3 clones (AVX2, FMA), 0 otherwise or elsewhere;
+ * rf_built_with_clones: 1 for a build with the clones (gcc, x86-64 Linux, not
+ * RF_PORTABLE) */
+int rf_cpu_has_avx2(void);
+int rf_built_with_clones(void);
+
 /* x[i] = tanh(x[i]) for i < n. The float version is a vectorisable
  * approximation with a relative error below 5e-7; the double one calls libm. */
 void rf_tanh_f(float *x, ptrdiff_t n);

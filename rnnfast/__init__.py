@@ -37,8 +37,9 @@ _EXPORTS = {
     "sliding_windows": "rnn.series",
     "OutputWriteError": "_core.persist",
     "InconsistentFileError": "_core.persist",
+    "show_config": "config",
     **dict.fromkeys(("embeddings", "rnn", "dask", "functional", "reference", "datasets",
-                     "bench", "cli")),
+                     "bench", "config", "cli")),
 }
 
 # Modules that stood in rnnfast/ itself before the subpackages; their old names

@@ -12,10 +12,10 @@ import numpy as np
 from rnnfast import functional, reference
 from rnnfast.rnn.params import init_params, torch_names
 
-# (T, B, D, H) and optionally (layers, bidirectional): the foundation issue's sizes and
-# a two-layer bidirectional network.
-DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (100, 32, 64, 128),
-                 (100, 32, 64, 128, 2, True))
+# (T, B, D, H) and optionally (layers, bidirectional): batches of 1, 4 and 32, hidden
+# sizes 16 to 256, and a two-layer bidirectional network.
+DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (50, 4, 32, 64), (50, 1, 32, 256),
+                 (100, 32, 64, 128), (100, 32, 64, 256), (100, 32, 64, 128, 2, True))
 
 
 def make_problem(T, B, D, H, dtype=np.float32, seed=0, num_layers=1, bidirectional=False):
@@ -88,21 +88,35 @@ def torch_step(params, x, y, num_layers=1, bidirectional=False):
     return step
 
 
+def step_flops(T, B, D, H, num_layers=1, bidirectional=False):
+    """Multiply-adds times 2 of one training step's matrix products: per layer and
+    direction, the input projection and the recurrent product forward, and twice each
+    backward (the weights' gradient and the input's)."""
+    nd = 2 if bidirectional else 1
+    return sum(6 * B * T * H * ((D if k == 0 else nd * H) + H) * nd for k in range(num_layers))
+
+
 def run(sizes=DEFAULT_SIZES, dtype=np.float32, rounds=7, with_torch=True):
-    """One row per size: median seconds per training step for each contender."""
+    """One row per size: median seconds per training step for each contender, and of
+    numpy's matrix product at the recurrent product's shape, (B, H) @ (H, H) ("sgemm":
+    the rate the hardware reaches at that shape, measured in the same run)."""
     rows = []
     for size in sizes:
         T, B, D, H = size[:4]
         net = dict(zip(("num_layers", "bidirectional"), size[4:]))
         params, x, y = make_problem(T, B, D, H, dtype, **net)
+        a, w = np.full((B, H), 0.5, dtype), params["W_hh"].T.copy()
+        product = np.empty((B, H), dtype)
         contenders = {
             "rnnfast": lambda: functional.rnn_loss_and_grads(params, x, y, **net),
             "reference": lambda: reference.rnn_loss_and_grads(params, x, y, **net),
+            "sgemm": lambda: np.matmul(a, w, out=product),
         }
         step = torch_step(params, x, y, **net) if with_torch else None
         if step is not None:
             contenders["torch"] = step
-        rows.append({"size": tuple(size), **time_interleaved(contenders, rounds)})
+        rows.append({"size": tuple(size), "flops": step_flops(T, B, D, H, **net),
+                     "sgemm_flops": 2 * B * H * H, **time_interleaved(contenders, rounds)})
     return rows
 
 
@@ -117,13 +131,17 @@ def _label(size):
 def format_table(rows):
     """The rows of `run` as a text table with speed-up ratios."""
     has_torch = any("torch" in r for r in rows)
-    head = f"{'T, B, D, H [L bi]':>24} {'rnnfast':>10} {'reference':>10} {'ref/rnnfast':>12}"
+    head = (f"{'T, B, D, H [L bi]':>24} {'rnnfast':>10} {'GFLOPS':>7} {'of sgemm':>9} "
+            f"{'reference':>10} {'ref/rnnfast':>12}")
     if has_torch:
         head += f" {'torch':>10} {'torch/rnnfast':>14}"
     lines = [head]
     for r in rows:
-        line = (f"{_label(r['size']):>24} {_us(r['rnnfast']):>10} "
-                f"{_us(r['reference']):>10} {r['reference'] / r['rnnfast']:>11.1f}x")
+        rate = r["flops"] / r["rnnfast"] / 1e9
+        peak = r["sgemm_flops"] / r["sgemm"] / 1e9
+        line = (f"{_label(r['size']):>24} {_us(r['rnnfast']):>10} {rate:>7.1f} "
+                f"{rate / peak:>8.0%} {_us(r['reference']):>10} "
+                f"{r['reference'] / r['rnnfast']:>11.1f}x")
         if has_torch and "torch" in r:
             line += f" {_us(r['torch']):>10} {r['torch'] / r['rnnfast']:>13.1f}x"
         lines.append(line)

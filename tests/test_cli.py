@@ -69,7 +69,10 @@ def test_bench_table():
     rows = bench.run(sizes=[(3, 2, 4, 5)], rounds=1, with_torch=False)
     table = bench.format_table(rows)
     assert "3, 2, 4, 5" in table and "x" in table
-    assert rows[0]["rnnfast"] > 0 and rows[0]["reference"] > 0
+    assert rows[0]["rnnfast"] > 0 and rows[0]["reference"] > 0 and rows[0]["sgemm"] > 0
+    assert rows[0]["flops"] == bench.step_flops(3, 2, 4, 5) == 6 * 2 * 3 * 5 * (4 + 5)
+    assert bench.step_flops(3, 2, 4, 5, 2, True) == 2 * 6 * 2 * 3 * 5 * ((4 + 5) + (10 + 5))
+    assert "GFLOPS" in table and "of sgemm" in table
     assert np.isfinite(rows[0]["reference"] / rows[0]["rnnfast"])
 
 
@@ -87,7 +90,9 @@ def test_version_and_defaults_in_help(capsys):
     from rnnfast import __version__
     with pytest.raises(SystemExit):
         main(["--version"])
-    assert capsys.readouterr().out.strip() == f"rnnfast {__version__}"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"rnnfast {__version__}"
+    assert any(line.startswith("  recurrent products: ") for line in lines)
     with pytest.raises(SystemExit):
         main(["glove", "--help"])
     text = capsys.readouterr().out
@@ -109,3 +114,13 @@ def test_output_and_resume_are_checked_before_training(tmp_path, corpus_file, ca
     finally:
         cli._live_progress = original
     assert reports == []  # no run started
+
+
+def test_show_config_names_the_vector_paths(capsys):
+    import rnnfast
+    items = rnnfast.config.config()
+    assert items["recurrent products"] in ("avx512", "avx2", "sse2", "portable")
+    assert items["other kernels"] in ("avx2", "sse2", "portable")
+    rnnfast.show_config()
+    out = capsys.readouterr().out
+    assert f"recurrent products: {items['recurrent products']}" in out

@@ -29,6 +29,11 @@ cdef extern from "rf_loops.h" nogil:
                             const float *packed, float *C, int ldc)
     void rf_mm_packed_acc_d(int m, int n, int k, const double *A, int lda,
                             const double *packed, double *C, int ldc)
+    int RF_SIMD_BASE, RF_SIMD_AVX512
+    int rf_simd_best()
+    int rf_simd_use(int level)
+    int rf_cpu_has_avx2()
+    int rf_built_with_clones()
     void rf_tanh_f(float *x, Py_ssize_t n)
     void rf_tanh_d(double *x, Py_ssize_t n)
     void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,

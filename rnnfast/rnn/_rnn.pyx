@@ -14,14 +14,57 @@ from libc.math cimport exp, log, log1p, fabs, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
-from rnnfast.rnn._blas cimport (floating, mm_nn_acc, mm_packed_acc, mm_tn_acc, pack, packed_len,
-                            tanh_inplace)
+from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_acc, mm_packed_acc,
+                                mm_tn_acc, pack, packed_len, rf_built_with_clones,
+                                rf_cpu_has_avx2,
+                                rf_simd_use, tanh_inplace)
 
+import os
 import threading
+import warnings
 
 import numpy as np
 
 cnp.import_array()
+
+# The recurrent product's vector paths (csrc/rf_loops.h), by the names users give.
+SIMD_PATHS = ("avx512", "avx2")
+cdef int _level = RF_SIMD_BASE
+
+
+def simd_path():
+    """The path the float32 recurrent products take: "avx512" (16-wide, x86-64-v4),
+    "avx2" (the 8-wide x86-64-v3 clone), "sse2" (the baseline clone) or "portable"
+    (a build without the clones: another compiler or platform, or RNNFAST_PORTABLE)."""
+    return "avx512" if _level == RF_SIMD_AVX512 else clone_path()
+
+
+def clone_path():
+    """The path of the kernels compiled as clones (the loader picks one by the CPU):
+    "avx2" (x86-64-v3), "sse2" (the baseline), or "portable" (no clones built)."""
+    if not rf_built_with_clones():
+        return "portable"
+    return "avx2" if rf_cpu_has_avx2() else "sse2"
+
+
+def use_simd(str name):
+    """Take path `name` ("avx512" or "avx2") for the recurrent products, or the widest
+    this CPU and build run below it; returns simd_path(). Every path adds each sum's
+    terms in the same order, one FMA a term where the CPU has FMA."""
+    global _level
+    if name not in SIMD_PATHS:
+        raise ValueError(f"the SIMD path must be one of {SIMD_PATHS}, got {name!r}")
+    _level = rf_simd_use(RF_SIMD_AVX512 if name == "avx512" else RF_SIMD_BASE)
+    return simd_path()
+
+
+# RNNFAST_SIMD=avx2 keeps a CPU with AVX-512 on the 8-wide path (to compare or test it)
+_wanted = os.environ.get("RNNFAST_SIMD", "auto")
+if _wanted not in ("auto",) + SIMD_PATHS:
+    warnings.warn(f"RNNFAST_SIMD={_wanted!r} is not one of auto, avx512, avx2; using auto",
+                  RuntimeWarning)
+    _wanted = "auto"
+use_simd("avx512" if _wanted == "auto" else _wanted)
 
 
 cdef inline void _transpose(const floating *a, int rows, int cols, floating *out) noexcept nogil:

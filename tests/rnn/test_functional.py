@@ -116,6 +116,41 @@ def test_a_sequence_gives_the_same_states_wherever_it_stands_in_a_batch(H, dtype
     np.testing.assert_array_equal(last, first)
 
 
+@pytest.fixture
+def simd():
+    """rnnfast.rnn._rnn, put back on the path it was on after the test."""
+    from rnnfast.rnn import _rnn
+    before = _rnn.simd_path()
+    yield _rnn
+    _rnn.use_simd("avx512" if before == "avx512" else "avx2")
+
+
+def test_the_simd_paths_give_the_same_results_bit_for_bit(simd):
+    if simd.use_simd("avx512") != "avx512":
+        pytest.skip(f"no AVX-512 path on this CPU or build ({simd.simd_path()})")
+    rng = np.random.default_rng(5)
+    runs = {}
+    for path in ("avx512", "avx2"):
+        assert simd.use_simd(path) == path
+        rng = np.random.default_rng(5)
+        out = []
+        for B, H in [(1, 16), (3, 40), (4, 64), (5, 200), (9, 300), (32, 128), (7, 8)]:
+            params, x, h0, lengths = make_rnn_case(rng, B, 6, 5, H, np.float32, O=2)
+            y = rng.integers(0, 2, B)
+            out.append(functional.rnn_forward(x, params["W_xh"], params["W_hh"],
+                                              params["b_h"], h0, lengths))
+            loss, grads = functional.rnn_loss_and_grads(params, x, y, lengths, "multiclass")
+            out += [np.float64(loss)] + [grads[k] for k in sorted(grads)]
+        runs[path] = out
+    for a, b in zip(runs["avx512"], runs["avx2"]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_use_simd_refuses_unknown_paths(simd):
+    with pytest.raises(ValueError, match="must be one of"):
+        simd.use_simd("avx1024")
+
+
 def test_empty_batch_gives_empty_states_and_zero_gradients(impl):
     rng = np.random.default_rng(0)
     params, x, h0, lengths = make_rnn_case(rng, 0, 3, 2, 4, np.float64)
