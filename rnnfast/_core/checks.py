@@ -28,6 +28,8 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def all_finite(a, block=1 << 20):
     """True if the float array `a` holds no NaN or infinity (read in blocks, so a large
     table needs no full-size temporary)."""
+    if a.size <= block:  # one pass: most arguments are this small
+        return bool(np.isfinite(a).all())
     flat = a.reshape(-1)
     return all(np.isfinite(flat[i:i + block]).all() for i in range(0, flat.size, block))
 
