@@ -58,8 +58,20 @@ void rf_pack_##SUFFIX(int k, int n, const T *B, int ldb, T *packed)             
         int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;                  \
         T *panel = packed + (ptrdiff_t)q * k * PANEL;                              \
         for (int p = 0; p < k; p++) {                                              \
-            const T *b = B + (ptrdiff_t)p * ldb + q * PANEL;                       \
-            for (int j = 0; j < PANEL; j++) panel[p * PANEL + j] = j < cols ? b[j] : 0;  \
+            T *dst = panel + (ptrdiff_t)p * PANEL;                                 \
+            memcpy(dst, B + (ptrdiff_t)p * ldb + q * PANEL, (size_t)cols * sizeof(T));  \
+            if (cols < PANEL) memset(dst + cols, 0, (size_t)(PANEL - cols) * sizeof(T));  \
+        }                                                                          \
+    }                                                                              \
+}                                                                                  \
+void rf_pack_t_##SUFFIX(int k, int n, const T *Bt, int ldbt, T *packed)            \
+{                                                                                  \
+    for (int q = 0; q * PANEL < n; q++) {                                          \
+        int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;                  \
+        T *panel = packed + (ptrdiff_t)q * k * PANEL;                              \
+        for (int j = 0; j < PANEL; j++) {                                          \
+            const T *row = Bt + (ptrdiff_t)(q * PANEL + j) * ldbt;                 \
+            for (int p = 0; p < k; p++) panel[p * PANEL + j] = j < cols ? row[p] : 0;  \
         }                                                                          \
     }                                                                              \
 }

@@ -34,6 +34,9 @@ ptrdiff_t rf_packed_len_f(int k, int n);
 ptrdiff_t rf_packed_len_d(int k, int n);
 void rf_pack_f(int k, int n, const float *B, int ldb, float *packed);
 void rf_pack_d(int k, int n, const double *B, int ldb, double *packed);
+/* the same for B = Bt^T, Bt (n, k) with rows ldbt apart: no transposed copy first */
+void rf_pack_t_f(int k, int n, const float *Bt, int ldbt, float *packed);
+void rf_pack_t_d(int k, int n, const double *Bt, int ldbt, double *packed);
 /* C[m, n] += A[m, k] @ B, B packed by rf_pack */
 void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda, const float *packed,
                         float *C, int ldc);

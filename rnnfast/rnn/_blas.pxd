@@ -25,6 +25,8 @@ cdef extern from "rf_loops.h" nogil:
     Py_ssize_t rf_packed_len_d(int k, int n)
     void rf_pack_f(int k, int n, const float *B, int ldb, float *packed)
     void rf_pack_d(int k, int n, const double *B, int ldb, double *packed)
+    void rf_pack_t_f(int k, int n, const float *Bt, int ldbt, float *packed)
+    void rf_pack_t_d(int k, int n, const double *Bt, int ldbt, double *packed)
     void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda,
                             const float *packed, float *C, int ldc)
     void rf_mm_packed_acc_d(int m, int n, int k, const double *A, int lda,
@@ -118,6 +120,15 @@ cdef inline void pack(int k, int n, const floating *b, int ldb, floating *packed
         rf_pack_f(k, n, b, ldb, packed)
     else:
         rf_pack_d(k, n, b, ldb, packed)
+
+
+cdef inline void pack_t(int k, int n, const floating *bt, int ldbt,
+                        floating *packed) noexcept nogil:
+    """B = Bt^T (Bt (n, k)) into panels for mm_packed_acc."""
+    if floating is float:
+        rf_pack_t_f(k, n, bt, ldbt, packed)
+    else:
+        rf_pack_t_d(k, n, bt, ldbt, packed)
 
 
 cdef inline void mm_packed_acc(int m, int n, int k, const floating *a, int lda,

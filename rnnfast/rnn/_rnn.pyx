@@ -15,7 +15,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 
 from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_acc, mm_packed_acc,
-                                mm_tn_acc, pack, packed_len, rf_built_with_clones,
+                                mm_tn_acc, pack, pack_t, packed_len, rf_built_with_clones,
                                 rf_cpu_has_avx2,
                                 rf_simd_use, tanh_inplace)
 
@@ -550,7 +550,6 @@ cdef struct Net:
     double *scores    # (B, O) or (B*T, O) head outputs, prediction only
     # workspaces
     void *W_xhT
-    void *W_hhT
     void *W_hhT_packed
     void *W_hh_packed
     void *R
@@ -591,7 +590,6 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
         n.outs, n.ins, n.rev_ins = tables + 7 * n_ld, tables + 7 * n_ld + n.L, \
             tables + 7 * n_ld + 2 * n.L
     n.W_xhT = _carve(base, &at, <size_t>Dmax * H * fs)
-    n.W_hhT = _carve(base, &at, <size_t>H * H * fs)
     n.W_hhT_packed = _carve(base, &at, n_packed * fs)
     n.W_hh_packed = _carve(base, &at, n_packed * fs)
     cdef void *p
@@ -657,8 +655,7 @@ cdef void _net_forward(floating *dummy, Net *n) noexcept nogil:
                 _reverse_rows(src, B, T, Dk, n.lengths, <floating *>n.rev_ins[k])
                 src = <const floating *>n.rev_ins[k]
             _transpose(<const floating *>n.W_xh[i], H, Dk, <floating *>n.W_xhT)
-            _transpose(<const floating *>n.W_hh[i], H, H, <floating *>n.W_hhT)
-            pack(H, H, <const floating *>n.W_hhT, H, <floating *>n.W_hhT_packed)
+            pack_t(H, H, <const floating *>n.W_hh[i], H, <floating *>n.W_hhT_packed)
             h0 = NULL
             if n.h0 != NULL:
                 h0 = <const floating *>n.h0 + <Py_ssize_t>i * B * H
