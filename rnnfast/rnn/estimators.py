@@ -192,6 +192,9 @@ class _BaseRNN(BaseEstimator):
     _ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "nonlinearity", "pooling",
                      "standardize", "dtype")
 
+    def _raw_architecture(self):
+        return tuple(getattr(self, k) for k in self._ARCHITECTURE)
+
     def _architecture(self):
         return {k: np.dtype(v).name if k == "dtype" else v
                 for k, v in ((k, getattr(self, k)) for k in self._ARCHITECTURE)}
@@ -205,6 +208,8 @@ class _BaseRNN(BaseEstimator):
         fitted = getattr(self, "_fitted_architecture", None)
         if fitted is None:
             return
+        if self._raw_architecture() == getattr(self, "_fitted_raw", None):
+            return  # the very values fit saw: nothing to normalise (predict's fast path)
         try:
             now = self._architecture()
         except TypeError:  # a dtype numpy does not know
@@ -415,6 +420,7 @@ class _BaseRNN(BaseEstimator):
             self.params_ = init_params(rng, self.num_layers, bool(self.bidirectional), D,
                                        self.hidden_size, self._n_outputs(targets), self.dtype)
             self._fitted_architecture = self._architecture()
+            self._fitted_raw = self._raw_architecture()
             self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
             self.n_iter_ = 0
         if first or getattr(self, "_optimizer_name", None) != self.optimizer:
@@ -578,6 +584,7 @@ class _BaseRNN(BaseEstimator):
                 bad("params", e)
             model.params_ = {k: data[k] for k in model._names()}
             model._fitted_architecture = model._architecture()
+            model._fitted_raw = model._raw_architecture()
             model.n_features_in_ = meta.get("n_features_in")
             model.embedding_ = data["embedding"] if "embedding" in data.files else None
             model._input_kind = meta.get("input_kind",
