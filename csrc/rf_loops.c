@@ -192,10 +192,10 @@ RF_DEFINE_PACKED(f_base, float, RF_PANEL_F, rf_v8f)
 RF_DEFINE_PACKED(d, double, RF_PANEL_D, rf_v4d)
 
 #if RF_CLONES
-/* The float packed product 16 wide: a panel row is one AVX-512 register. Blocks of
+/* The float packed product 16 wide for the first m - m % 4 rows of A (the caller
+ * gives the rest to the 8-wide code): a panel row is one AVX-512 register; blocks of
  * 4 rows by 4 panels keep 16 sums in flight (4 panel loads and 4 broadcasts per 16
- * FMAs); the rows past a multiple of 4 take 8 panels at once, then 4, then one. A
- * sum runs over p in order, one FMA a term, as in the 8-wide code. */
+ * FMAs). A sum runs over p in order, one FMA a term, as in the 8-wide code. */
 typedef float rf_v16f __attribute__((vector_size(64)));
 #define RF_BCAST16(a) (-(rf_v16f){0} + (a))   /* -0 + a == a: a bare broadcast */
 #define RF_LOAD16(v, p) memcpy(&(v), (p), sizeof(v))
@@ -263,59 +263,6 @@ static void rf_mm_packed_acc_f_avx512(int m, int n, int k, const float *A, int l
             RF_ADD16(c0 + 2 * ldc, s2, q * 16); RF_ADD16(c0 + 3 * ldc, s3, q * 16);
         }
     }
-    for (int i = m4; i < m; i++) {   /* the rows past a multiple of 4 */
-        const float *a0 = A + (ptrdiff_t)i * lda;
-        float *c = C + (ptrdiff_t)i * ldc;
-        int r = 0;
-        for (; r + 8 <= panels; r += 8) {
-            const float *w = packed + r * stride;
-            rf_v16f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0}, s7 = {0};
-            for (int p = 0; p < k; p++) {
-                const rf_v16f x = RF_BCAST16(a0[p]);
-                const float *wp = w + p * 16;
-                rf_v16f u;
-                RF_LOAD16(u, wp); s0 += x * u;
-                RF_LOAD16(u, wp + stride); s1 += x * u;
-                RF_LOAD16(u, wp + 2 * stride); s2 += x * u;
-                RF_LOAD16(u, wp + 3 * stride); s3 += x * u;
-                RF_LOAD16(u, wp + 4 * stride); s4 += x * u;
-                RF_LOAD16(u, wp + 5 * stride); s5 += x * u;
-                RF_LOAD16(u, wp + 6 * stride); s6 += x * u;
-                RF_LOAD16(u, wp + 7 * stride); s7 += x * u;
-            }
-            const int col = r * 16;
-            RF_ADD16(c + col, s0, col); RF_ADD16(c + col + 16, s1, col + 16);
-            RF_ADD16(c + col + 32, s2, col + 32); RF_ADD16(c + col + 48, s3, col + 48);
-            RF_ADD16(c + col + 64, s4, col + 64); RF_ADD16(c + col + 80, s5, col + 80);
-            RF_ADD16(c + col + 96, s6, col + 96); RF_ADD16(c + col + 112, s7, col + 112);
-        }
-        for (; r + 4 <= panels; r += 4) {
-            const float *w = packed + r * stride;
-            rf_v16f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-            for (int p = 0; p < k; p++) {
-                const rf_v16f x = RF_BCAST16(a0[p]);
-                const float *wp = w + p * 16;
-                rf_v16f u;
-                RF_LOAD16(u, wp); s0 += x * u;
-                RF_LOAD16(u, wp + stride); s1 += x * u;
-                RF_LOAD16(u, wp + 2 * stride); s2 += x * u;
-                RF_LOAD16(u, wp + 3 * stride); s3 += x * u;
-            }
-            const int col = r * 16;
-            RF_ADD16(c + col, s0, col); RF_ADD16(c + col + 16, s1, col + 16);
-            RF_ADD16(c + col + 32, s2, col + 32); RF_ADD16(c + col + 48, s3, col + 48);
-        }
-        for (; r < panels; r++) {
-            const float *w = packed + r * stride;
-            rf_v16f s0 = {0};
-            for (int p = 0; p < k; p++) {
-                rf_v16f u;
-                RF_LOAD16(u, w + p * 16);
-                s0 += RF_BCAST16(a0[p]) * u;
-            }
-            RF_ADD16(c + r * 16, s0, r * 16);
-        }
-    }
 }
 #endif
 
@@ -362,7 +309,11 @@ void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda, const floa
     /* a batch of 1 to 3 rows streams W_hh through the cache whatever the width (the
      * 16-wide path measured 0.95-1.02x the 8-wide at B = 1): it stays 8 wide */
     if (rf_simd_level == RF_SIMD_AVX512 && m >= 4) {
-        rf_mm_packed_acc_f_avx512(m, n, k, A, lda, packed, C, ldc);
+        const int m4 = m - m % 4;
+        rf_mm_packed_acc_f_avx512(m4, n, k, A, lda, packed, C, ldc);
+        if (m > m4)   /* the rows left over: the same sums, 8 wide */
+            rf_mm_packed_acc_f_base(m - m4, n, k, A + (ptrdiff_t)m4 * lda, lda, packed,
+                                    C + (ptrdiff_t)m4 * ldc, ldc);
         return;
     }
 #endif

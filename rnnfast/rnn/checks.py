@@ -184,6 +184,8 @@ def check_predict(params, x, lengths, h0, num_layers, bidirectional, nonlinearit
     (params, x, lengths, h0, num_layers, nd, relu, pooling)."""
     params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=True)
     per_step = isinstance(pooling, str) and pooling == "steps"
+    if not per_step and (not isinstance(pooling, str) or pooling not in POOLINGS):
+        raise ValueError(f"pooling must be one of {POOLINGS + ('steps',)}, got {pooling!r}")
     num_layers, bidirectional, relu, _ = check_architecture(
         num_layers, bidirectional, nonlinearity, "last" if per_step else pooling)
     x, B, T = check_inputs(x, dtype, D)

@@ -59,8 +59,10 @@ def test_bad_predict_arguments(impl):
     rng = np.random.default_rng(0)
     params = make_network_params(rng, 1, False, 2, 3, 1, np.float64)
     x = rng.standard_normal((2, 3, 2))
-    with pytest.raises(ValueError, match="pooling must be one of"):
+    with pytest.raises(ValueError, match="pooling must be one of .*'steps'.*got 'sum'"):
         impl.rnn_predict(params, x, pooling="sum")
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        impl.rnn_predict(params, x, pooling=["last"])
     with pytest.raises(ValueError, match="params is missing W_hy"):
         impl.rnn_predict({k: v for k, v in params.items() if k != "W_hy"}, x)
     with pytest.raises(ValueError, match=r"W_hy must have shape \(O, 3\)"):
