@@ -63,7 +63,7 @@ def kernel(name, extra_sources=()):
 
 setup(
     ext_modules=cythonize(
-        [kernel("rnn._arrays"), kernel("rnn._rnn"), kernel("rnn._optim"),
+        [kernel("_core._finite"), kernel("rnn._arrays"), kernel("rnn._rnn"), kernel("rnn._optim"),
          kernel("embeddings._vocab", ["csrc/rf_vocab.c"]),
          kernel("embeddings._sgns", ["csrc/rf_sgns.c", "csrc/rf_vocab.c"]),
          kernel("embeddings._glove", ["csrc/rf_glove.c", "csrc/rf_vocab.c"])],

@@ -2,8 +2,8 @@
 
 The family checks (`rnnfast.rnn.checks`, `rnnfast.embeddings.checks`) build on
 these, and the NumPy reference and the compiled kernels call the same family
-checks, so both accept and refuse exactly the same inputs. Plain NumPy: nothing
-here imports compiled code. Policy:
+checks, so both accept and refuse exactly the same inputs. NumPy, and one compiled
+scan for finiteness (`_finite`) that costs a tenth of numpy's on small arrays. Policy:
 
 * array arguments are numpy arrays (or anything `np.asarray` takes) of dtype
   float32 or float64; integer or other dtypes raise TypeError; all floating
@@ -21,6 +21,8 @@ import operator
 
 import numpy as np
 
+from rnnfast._core._finite import finite_contiguous
+
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -28,6 +30,10 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def all_finite(a, block=1 << 20):
     """True if the float array `a` holds no NaN or infinity (read in blocks, so a large
     table needs no full-size temporary)."""
+    if isinstance(a, np.ndarray):
+        finite = finite_contiguous(a)
+        if finite is not None:
+            return finite
     if a.size <= block:  # one pass: most arguments are this small
         return bool(np.isfinite(a).all())
     flat = a.reshape(-1)

@@ -231,19 +231,6 @@ def test_float32_tanh_is_accurate_everywhere():
     np.testing.assert_allclose(z, exact, rtol=1e-15, atol=0)
 
 
-@pytest.mark.parametrize("block", [1, 3, 1 << 20])
-def test_all_finite(block):
-    from rnnfast._core.checks import all_finite
-    for dtype in DTYPES:
-        a = np.arange(10, dtype=dtype).reshape(2, 5)
-        assert all_finite(a, block) and all_finite(a[:0], block)
-        for bad in (np.nan, np.inf, -np.inf):
-            for at in (0, 7, 9):  # first, inside a later block, last
-                b = a.copy()
-                b.flat[at] = bad
-                assert not all_finite(b, block)
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n, V", [(0, 3), (1, 1), (7, 1), (50, 5), (300, 1000)])
 def test_sum_rows_by_id_matches_add_at(n, V, dtype):

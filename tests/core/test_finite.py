@@ -1,0 +1,51 @@
+"""The finiteness check every array argument passes: the compiled scan of C-contiguous
+float arrays and numpy's path for the others agree with np.isfinite."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from rnnfast._core._finite import finite_contiguous
+from rnnfast._core.checks import all_finite
+
+DTYPES = (np.float32, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [0, 1, 7, 4095, 4096, (1 << 16) + 3])
+def test_each_non_finite_value_anywhere_is_found(n, dtype):
+    a = np.linspace(-1, 1, n).astype(dtype)
+    assert finite_contiguous(a) is True and all_finite(a)
+    for bad in (np.nan, np.inf, -np.inf):
+        for at in {0, n // 2, n - 1} if n else ():
+            b = a.copy()
+            b[at] = bad
+            assert finite_contiguous(b) is False and not all_finite(b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_extreme_finite_values_are_finite(dtype):
+    info = np.finfo(dtype)
+    a = np.array([info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0], dtype)
+    assert finite_contiguous(a) is True
+
+
+def test_other_arrays_are_left_to_numpy():
+    for a in (np.ones(3, np.float16), np.ones(3, int), np.ones((3, 4), np.float32)[:, ::2]):
+        assert finite_contiguous(a) is None
+    view = np.ones((3, 4))[:, ::2]
+    assert all_finite(view)
+    view[1, 1] = np.nan
+    assert not all_finite(view)
+    assert not all_finite(view, block=2)  # numpy's path in blocks
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(DTYPES).flatmap(lambda dt: hnp.arrays(
+    dt, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=9),
+    elements=st.floats(allow_nan=True, allow_infinity=True, width=32 if dt == np.float32 else 64))))
+def test_agrees_with_numpy(a):
+    assert finite_contiguous(a) == bool(np.isfinite(a).all())
+    assert all_finite(a) == bool(np.isfinite(a).all())
