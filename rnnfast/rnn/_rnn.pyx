@@ -241,37 +241,67 @@ cdef void *_alloc(size_t nbytes) except NULL:
     return p
 
 
-cdef _expect(object a, str name, object dtype, tuple shape, bint optional=False):
+cdef int _expect(object a, str name, int index, int typenum, bint optional, int ndim,
+                 Py_ssize_t d0, Py_ssize_t d1=0, Py_ssize_t d2=0, Py_ssize_t d3=0) except -1:
+    """Raise unless `a` is a C-contiguous array of numpy type `typenum` and shape
+    (d0, d1, d2, d3)[:ndim] (None passes when optional); `name` is followed by [index]
+    when index >= 0. Compares in C and formats a message only on failure: these run on
+    every call, some on arrays of a few values."""
+    cdef Py_ssize_t want[4]
+    cdef cnp.npy_intp *dims
+    cdef int i
     if a is None and optional:
-        return
-    if not isinstance(a, np.ndarray) or (<cnp.ndarray>a).dtype != dtype or \
+        return 0
+    if not cnp.PyArray_Check(a) or cnp.PyArray_TYPE(<cnp.ndarray>a) != typenum or \
             not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
-        raise TypeError(f"{name} must be a C-contiguous {dtype} array (the kernels take "
-                        f"what rnnfast.functional has validated)")
-    if a.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+        raise TypeError(f"{_label(name, index)} must be a C-contiguous "
+                        f"{cnp.PyArray_DescrFromType(typenum)} array (the kernels take what "
+                        f"rnnfast.functional has validated)")
+    want[0], want[1], want[2], want[3] = d0, d1, d2, d3
+    dims = cnp.PyArray_DIMS(<cnp.ndarray>a)
+    ok = cnp.PyArray_NDIM(<cnp.ndarray>a) == ndim
+    for i in range(ndim if ok else 0):
+        ok = ok and dims[i] == want[i]
+    if not ok:
+        shape = tuple([want[i] for i in range(ndim)])
+        raise ValueError(f"{_label(name, index)} must have shape {shape}, got {a.shape}")
+    return 0
+
+
+cdef str _label(str name, int index):
+    return name if index < 0 else f"{name}[{index}]"
+
+
+cdef int _check_lengths(cnp.ndarray lengths, Py_ssize_t B, Py_ssize_t T) except -1:
+    """Raise unless every length lies in 1..T (lengths: intp (B,), layout checked)."""
+    cdef const Py_ssize_t *lens = <const Py_ssize_t *>cnp.PyArray_DATA(lengths)
+    cdef Py_ssize_t b
+    for b in range(B):
+        if lens[b] < 1 or lens[b] > T:
+            raise ValueError(f"lengths must lie in 1..{T}")
+    return 0
 
 
 cdef tuple _check_core(x, W_xh, W_hh, h0, lengths):
     """(B, T, D, H) after checking x, the recurrent weights, h0 and lengths."""
-    if not isinstance(x, np.ndarray) or x.ndim != 3:
+    if not cnp.PyArray_Check(x) or cnp.PyArray_NDIM(<cnp.ndarray>x) != 3:
         raise TypeError("x must be a (B, T, D) array")
-    B, T, D = x.shape
-    dt = x.dtype
-    if dt != np.float32 and dt != np.float64:
-        raise TypeError(f"x must be float32 or float64, got {dt}")
-    _expect(x, "x", dt, (B, T, D))
-    if not isinstance(W_hh, np.ndarray) or W_hh.ndim != 2:
+    cdef int dt = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if dt != cnp.NPY_FLOAT32 and dt != cnp.NPY_FLOAT64:
+        raise TypeError(f"x must be float32 or float64, got {x.dtype}")
+    cdef cnp.npy_intp *xd = cnp.PyArray_DIMS(<cnp.ndarray>x)
+    cdef Py_ssize_t B = xd[0], T = xd[1], D = xd[2], H
+    _expect(x, "x", -1, dt, False, 3, B, T, D)
+    if not cnp.PyArray_Check(W_hh) or cnp.PyArray_NDIM(<cnp.ndarray>W_hh) != 2:
         raise TypeError("W_hh must be an (H, H) array")
-    H = W_hh.shape[0]
+    H = cnp.PyArray_DIMS(<cnp.ndarray>W_hh)[0]
     if H < 1 or T < 1:
         raise ValueError("the kernels need H >= 1 and T >= 1")
-    _expect(W_hh, "W_hh", dt, (H, H))
-    _expect(W_xh, "W_xh", dt, (H, D))
-    _expect(h0, "h0", dt, (B, H), True)
-    _expect(lengths, "lengths", np.dtype(np.intp), (B,))
-    if B and (lengths.min() < 1 or lengths.max() > T):
-        raise ValueError(f"lengths must lie in 1..{T}")
+    _expect(W_hh, "W_hh", -1, dt, False, 2, H, H)
+    _expect(W_xh, "W_xh", -1, dt, False, 2, H, D)
+    _expect(h0, "h0", -1, dt, True, 2, B, H)
+    _expect(lengths, "lengths", -1, cnp.NPY_INTP, False, 1, B)
+    _check_lengths(lengths, B, T)
     return B, T, D, H
 
 
@@ -311,15 +341,15 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
 def backward(x, hs, W_xh, W_hh, dhs, h0, lengths, relu=False):
     """Kernel behind functional.rnn_backward; values already validated."""
     B, T, D, H = _check_core(x, W_xh, W_hh, h0, lengths)
-    _expect(hs, "hs", x.dtype, (B, T, H))
-    _expect(dhs, "dhs", x.dtype, (B, T, H))
-    dt = x.dtype
-    dx = np.zeros(x.shape, dt)
-    dW_xh = np.zeros(W_xh.shape, dt)
-    dW_hh = np.zeros(W_hh.shape, dt)
-    db_h = np.zeros(H, dt)
-    dh0 = np.zeros((B, H), dt)
-    if dt == np.float32:
+    cdef int dt = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    _expect(hs, "hs", -1, dt, False, 3, B, T, H)
+    _expect(dhs, "dhs", -1, dt, False, 3, B, T, H)
+    dx = _zeros_like(x)
+    dW_xh = _zeros_like(W_xh)
+    dW_hh = _zeros_like(W_hh)
+    db_h = np.zeros(H, x.dtype)
+    dh0 = np.zeros((B, H), x.dtype)
+    if dt == cnp.NPY_FLOAT32:
         _backward_entry[float](NULL, x, hs, W_xh, W_hh, dhs, h0, lengths,
                                dx, dW_xh, dW_hh, db_h, dh0, relu)
     else:
@@ -870,6 +900,21 @@ _KINDS = {"binary": BINARY, "regression": REGRESSION, "multiclass": MULTICLASS,
 _POOLINGS = {"last": LAST, "mean": MEAN, "max": MAX}
 
 
+cdef inline cnp.ndarray _zeros_like(cnp.ndarray a):
+    return cnp.PyArray_ZEROS(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a), 0)
+
+
+cdef int _check_labels(cnp.ndarray y, Py_ssize_t O) except -1:
+    """Raise unless every label (intp, any shape, layout checked) indexes the head's
+    O outputs."""
+    cdef const Py_ssize_t *labels = <const Py_ssize_t *>cnp.PyArray_DATA(y)
+    cdef Py_ssize_t i
+    for i in range(cnp.PyArray_SIZE(y)):
+        if labels[i] < 0 or labels[i] >= O:
+            raise ValueError(f"y must hold labels in 0..{O - 1}")
+    return 0
+
+
 cdef _check_network(list weights, x, lengths, h0, int L, int nd, bint head):
     """(B, T, D, H, O) after the O(1) layout checks of a network call's arrays:
     weights lists W_xh, W_hh, b_h per layer and direction, then (head) W_hy, b_y."""
@@ -879,21 +924,22 @@ cdef _check_network(list weights, x, lengths, h0, int L, int nd, bint head):
     if len(weights) != 3 * n_ld + (2 if head else 0):
         raise ValueError(f"expected {3 * n_ld + 2 * head} weight arrays, got {len(weights)}")
     B, T, D, H = _check_core(x, weights[0], weights[1], None, lengths)
-    dt = x.dtype
+    cdef int dt = cnp.PyArray_TYPE(<cnp.ndarray>x)
     for i in range(n_ld):
         Dk = D if i < nd else nd * H
-        _expect(weights[3 * i], f"W_xh[{i}]", dt, (H, Dk))
-        _expect(weights[3 * i + 1], f"W_hh[{i}]", dt, (H, H))
-        _expect(weights[3 * i + 2], f"b_h[{i}]", dt, (H,))
-    _expect(h0, "h0", dt, (n_ld, B, H), True)
+        _expect(weights[3 * i], "W_xh", i, dt, False, 2, H, Dk)
+        _expect(weights[3 * i + 1], "W_hh", i, dt, False, 2, H, H)
+        _expect(weights[3 * i + 2], "b_h", i, dt, False, 1, H)
+    _expect(h0, "h0", -1, dt, True, 3, n_ld, B, H)
     O = 0
     if head:
         W_hy = weights[3 * n_ld]
-        if not isinstance(W_hy, np.ndarray) or W_hy.ndim != 2 or W_hy.shape[0] < 1:
+        if not cnp.PyArray_Check(W_hy) or cnp.PyArray_NDIM(<cnp.ndarray>W_hy) != 2 or \
+                cnp.PyArray_DIMS(<cnp.ndarray>W_hy)[0] < 1:
             raise TypeError(f"W_hy must be an (O, {nd * H}) array")
-        O = W_hy.shape[0]
-        _expect(W_hy, "W_hy", dt, (O, nd * H))
-        _expect(weights[3 * n_ld + 1], "b_y", dt, (O,))
+        O = cnp.PyArray_DIMS(<cnp.ndarray>W_hy)[0]
+        _expect(W_hy, "W_hy", -1, dt, False, 2, O, nd * H)
+        _expect(weights[3 * n_ld + 1], "b_y", -1, dt, False, 1, O)
     return B, T, D, H, O
 
 
@@ -910,7 +956,7 @@ def network_forward(list weights, x, lengths, h0, int num_layers, bint bidirecti
     h_n = np.empty((num_layers * nd, B, H), x.dtype)
     n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
     n.out_top, n.h_n = _data(out), _data(h_n)
-    if x.dtype == np.float32:
+    if cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32:
         _run[float](NULL, &n, weights, None)
     else:
         _run[double](NULL, &n, weights, None)
@@ -935,7 +981,7 @@ def network_predict(list weights, x, lengths, h0, int num_layers, bint bidirecti
     scores = np.empty((B, T, O) if per_step else (B, O), np.float64)
     n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
     n.R, n.scores = _data(pooled), <double *>_data(scores)
-    if x.dtype == np.float32:
+    if cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32:
         _run[float](NULL, &n, weights, None)
     else:
         _run[double](NULL, &n, weights, None)
@@ -955,32 +1001,34 @@ def loss_and_grads(list weights, x, y, lengths, task, h0, bint input_grad, dx_ma
     cdef int nd = 2 if bidirectional else 1
     B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True)
     dt = x.dtype
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
     if task not in _KINDS or B < 1 or (_KINDS[task] == BINARY and O != 1):
         raise ValueError("loss_and_grads: unknown task, empty batch or wrong head size")
     per_step = task.endswith("_per_step")
     if not per_step and pooling not in _POOLINGS:
         raise ValueError(f"unknown pooling {pooling!r}")
     cdef int kind = _KINDS[task]
-    rows = (B, T) if per_step else (B,)
+    cdef int n_rows = 2 if per_step else 1
     if kind == MULTICLASS:
-        _expect(y, "y", np.dtype(np.intp), rows)
-        if y.min() < 0 or y.max() >= O:  # labels index the head's outputs
-            raise ValueError(f"y must hold labels in 0..{O - 1}")
+        _expect(y, "y", -1, cnp.NPY_INTP, False, n_rows, B, T)
+        _check_labels(y, O)
     else:
-        _expect(y, "y", dt, rows if kind == BINARY else rows + (O,))
-    _expect(sample_weight, "sample_weight", np.dtype(np.float64), (B,), True)
+        _expect(y, "y", -1, typenum, False, n_rows + (kind != BINARY), B,
+                T if per_step else O, O)
+    _expect(sample_weight, "sample_weight", -1, cnp.NPY_FLOAT64, True, 1, B)
     if sample_weight is not None and not sample_weight.sum() > 0:
         raise ValueError("sample_weight must have a positive sum")
     if input_grad:
-        _expect(dx_mask, "dx_mask", np.dtype(np.uint8), (B, T), True)
-    _expect(dropout_masks, "dropout_masks", dt, (num_layers - 1, B, T, nd * H), True)
+        _expect(dx_mask, "dx_mask", -1, cnp.NPY_UINT8, True, 2, B, T)
+    _expect(dropout_masks, "dropout_masks", -1, typenum, True, 4, num_layers - 1, B, T,
+            nd * H)
     cdef Net n
     memset(&n, 0, sizeof(Net))
     n.B, n.T, n.D, n.H, n.O, n.L, n.nd = B, T, D, H, O, num_layers, nd
     n.kind, n.relu, n.train = kind, relu, True
     n.pooling = STEPS if per_step else _POOLINGS[pooling]
-    grads = [np.zeros_like(w) for w in weights]
-    dx = np.zeros(x.shape, dt) if input_grad else None
+    grads = [_zeros_like(w) for w in weights]
+    dx = _zeros_like(x) if input_grad else None
     norm_arr = np.zeros((num_layers * nd, T)) if norms else None
     n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
     n.drop = NULL if num_layers == 1 else _data(dropout_masks)
@@ -992,7 +1040,7 @@ def loss_and_grads(list weights, x, y, lengths, task, h0, bint input_grad, dx_ma
     n.dx_mask = <unsigned char *>_data(dx_mask) if input_grad else NULL
     n.dx = _data(dx)
     n.norms = <double *>_data(norm_arr)
-    if dt == np.float32:
+    if typenum == cnp.NPY_FLOAT32:
         loss = _run[float](NULL, &n, weights, grads)
     else:
         loss = _run[double](NULL, &n, weights, grads)

@@ -265,6 +265,61 @@ def test_kernel_refuses_arrays_that_bypass_the_checks():
     with pytest.raises(ValueError, match="dropout_masks must have shape"):
         _rnn.loss_and_grads(arrays, x, y, lengths, "binary", None, False, None, None, 2, True,
                             False, "last", np.ones((2, 2, 3, 6)))
+    masks = np.ones((1, 2, 3, 6))
+
+    def call(weights=arrays, x=x, y=y, lengths=lengths, task="binary", h0=None, sw=None):
+        return _rnn.loss_and_grads(weights, x, y, lengths, task, h0, False, None, sw, 2, True,
+                                   False, "last", masks)
+
+    call()  # the arrays as functional passes them
+    refused = [
+        (dict(x=x[:, ::-1]), TypeError, "x must be a C-contiguous float64"),
+        (dict(x=x[:, :2].copy()), ValueError, r"W_xh must have shape|lengths must lie"),
+        (dict(lengths=np.array([4, 1], np.intp)), ValueError, r"lengths must lie in 1\.\.3"),
+        (dict(lengths=np.array([0, 1], np.intp)), ValueError, r"lengths must lie in 1\.\.3"),
+        (dict(lengths=np.array([3, 1])[::1].astype(np.int32)), TypeError, "lengths must"),
+        (dict(y=np.array([0.0, 1.0, 1.0])), ValueError, r"y must have shape \(2,\)"),
+        (dict(y=np.array([0, 1], np.intp), task="multiclass"), ValueError, r"labels in 0\.\.0"),
+        (dict(h0=np.zeros((4, 2, 2))), ValueError, r"h0 must have shape \(4, 2, 3\)"),
+        (dict(sw=np.ones(3)), ValueError, r"sample_weight must have shape \(2,\)"),
+        (dict(sw=np.zeros(2)), ValueError, "positive sum"),
+    ]
+    for kwargs, error, message in refused:
+        with pytest.raises(error, match=message):
+            call(**kwargs)
+    wide = make_network_params(rng, 2, True, 2, 3, 3, np.float64)
+    wide = [wide[k] for k in names]
+    with pytest.raises(ValueError, match=r"y must hold labels in 0\.\.2"):
+        call(weights=wide, y=np.array([0, 3], np.intp), task="multiclass")
+    with pytest.raises(ValueError, match=r"y must hold labels in 0\.\.2"):
+        call(weights=wide, y=np.array([-1, 0], np.intp), task="multiclass")
+    call(weights=wide, y=np.array([2, 0], np.intp), task="multiclass")
+    with pytest.raises(ValueError, match=r"b_h\[2\] must have shape \(3,\)"):
+        call(weights=arrays[:8] + [np.zeros(4)] + arrays[9:])
+
+
+def test_forward_predict_and_backward_kernels_refuse_bypassing_arrays():
+    from rnnfast.rnn import _rnn
+    rng = np.random.default_rng(1)
+    params = make_network_params(rng, 1, False, 2, 3, 1, np.float32)
+    arrays = [params[k] for k in param_names(1, False)]
+    x = rng.standard_normal((2, 4, 2)).astype(np.float32)
+    lengths = np.array([4, 2], np.intp)
+    assert _rnn.network_predict(arrays, x, lengths, None, 1, False, False, "last").shape == (2, 1)
+    assert _rnn.network_forward(arrays[:3], x, lengths, None, 1, False, False)[0].shape == \
+        (2, 4, 3)
+    with pytest.raises(TypeError, match="x must be a C-contiguous float32"):
+        _rnn.network_predict(arrays, x[:, ::2], lengths[:2], None, 1, False, False, "last")
+    with pytest.raises(TypeError, match="b_y must be a C-contiguous float32"):
+        _rnn.network_predict(arrays[:-1] + [np.zeros(1)], x, lengths, None, 1, False, False,
+                             "last")
+    with pytest.raises(ValueError, match=r"lengths must lie in 1\.\.4"):
+        _rnn.network_forward(arrays[:3], x, np.array([5, 1], np.intp), None, 1, False, False)
+    hs = np.zeros((2, 4, 3), np.float32)
+    with pytest.raises(ValueError, match=r"dhs must have shape \(2, 4, 3\)"):
+        _rnn.backward(x, hs, arrays[0], arrays[1], hs[:, :3].copy(), None, lengths)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(2, 3\)"):
+        _rnn.backward(x, hs, arrays[0], arrays[1], hs, np.zeros((1, 3), np.float32), lengths)
 
 
 def test_gradient_norms_per_layer_and_direction():
