@@ -55,7 +55,9 @@ def check_inputs(x, dtype, D, allow_empty_batch=True):
 def check_lengths(lengths, B, T):
     """`lengths` as a C-contiguous intp array of shape (B,) with values in 1..T."""
     if lengths is None:
-        return np.full(B, T, dtype=np.intp)
+        lengths = np.empty(B, np.intp)
+        lengths.fill(T)  # np.full costs twice as much on the one sequence of a prediction
+        return lengths
     lengths = np.asarray(lengths)
     if lengths.dtype.kind not in "iu":
         raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
@@ -289,8 +291,13 @@ def _check_targets(y, task, dtype, B, O, T=None, lengths=None):
         valid = np.arange(T)[None, :] < lengths[:, None]
         y = np.where(valid.reshape(valid.shape + (1,) * (y.ndim - 2)), y, 0)
     if task.startswith("binary"):
-        if not np.all((y == 0) | (y == 1)):
+        # for integers, y (1 - y) is 0 only at 0 and 1, also in wrapping arithmetic (its
+        # even factor would have to be a multiple of 2^bits): one ufunc fewer, which
+        # counts on one sequence; floats could overflow and warn
+        if np.count_nonzero(y * (1 - y)) if y.dtype.kind in "biu" else \
+                not ((y == 0) | (y == 1)).all():
             raise ValueError(f"y must hold only 0 and 1 for task={task!r}")
+        return np.ascontiguousarray(y, dtype=dtype)
     elif task.startswith("multiclass"):
         if y.dtype.kind not in "biu" and not np.all(np.isfinite(y) & (y == np.round(y))):
             raise TypeError(f"y must hold integer class labels for task={task!r}")

@@ -10,10 +10,22 @@ def layer_suffix(layer, reverse):
     return ("" if layer == 0 else f"_l{layer}") + ("_reverse" if reverse else "")
 
 
+_NAMES = {}  # (num_layers, bidirectional) -> names: built on every kernel call otherwise
+
+
 def param_names(num_layers=1, bidirectional=False):
     """Names of a network's parameters, in the order the kernel takes them: W_xh,
     W_hh, b_h of each layer and direction (layer by layer, forward first), then the
     head's W_hy and b_y."""
+    key = (num_layers, bidirectional)
+    if type(num_layers) is int and type(bidirectional) is bool:
+        if key not in _NAMES:
+            _NAMES[key] = tuple(_build_names(num_layers, bidirectional))
+        return list(_NAMES[key])
+    return _build_names(num_layers, bidirectional)
+
+
+def _build_names(num_layers, bidirectional):
     names = []
     for k in range(num_layers):
         for d in range(2 if bidirectional else 1):

@@ -141,3 +141,23 @@ def test_binary_targets_may_be_bool_int_or_float(impl, case):
     losses = [impl.rnn_loss_and_grads(params, x, y)[0]
               for y in (np.array([False, True, True]), [0, 1, 1], np.array([0.0, 1.0, 1.0]))]
     assert losses[0] == losses[1] == losses[2]
+
+
+@pytest.mark.parametrize("y, ok", [
+    ([0, 1, 1], True), ([True, False, True], True), (np.array([0, 1, 0], np.uint8), True),
+    (np.array([1, 0, 1], np.int8), True), ([0.0, 1.0, 0.0], True),
+    ([0, 2, 1], False), ([0, -1, 1], False), (np.array([255, 0, 1], np.uint8), False),
+    (np.array([-128, 0, 1], np.int8), False), (np.array([2**62, 0, 1]), False),
+    (np.array([2**63, 0, 1], np.uint64), False), ([1e-320, 0.0, 1.0], False),
+    ([0.5, 1.0, 0.0], False), ([np.nan, 1.0, 0.0], False), ([np.inf, 1.0, 0.0], False),
+    ([1e300, 1.0, 0.0], False),
+])
+def test_binary_targets_are_exactly_0_and_1(y, ok):
+    from rnnfast.rnn.checks import _check_targets
+    y = np.asarray(y)
+    if ok:
+        np.testing.assert_array_equal(_check_targets(y, "binary", np.float32, 3, 1),
+                                      y.astype(np.float32))
+    else:
+        with pytest.raises(ValueError, match="y must hold only 0 and 1"):
+            _check_targets(y, "binary", np.float32, 3, 1)
