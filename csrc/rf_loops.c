@@ -69,9 +69,12 @@ void rf_pack_t_##SUFFIX(int k, int n, const T *Bt, int ldbt, T *packed)         
     for (int q = 0; q * PANEL < n; q++) {                                          \
         int cols = n - q * PANEL < PANEL ? n - q * PANEL : PANEL;                  \
         T *panel = packed + (ptrdiff_t)q * k * PANEL;                              \
-        for (int j = 0; j < PANEL; j++) {                                          \
-            const T *row = Bt + (ptrdiff_t)(q * PANEL + j) * ldbt;                 \
-            for (int p = 0; p < k; p++) panel[p * PANEL + j] = j < cols ? row[p] : 0;  \
+        const T *col0 = Bt + (ptrdiff_t)q * PANEL * ldbt;                          \
+        /* written in order, read from PANEL rows that stay in cache as p advances */ \
+        for (int p = 0; p < k; p++) {                                              \
+            T *dst = panel + (ptrdiff_t)p * PANEL;                                 \
+            for (int j = 0; j < cols; j++) dst[j] = col0[(ptrdiff_t)j * ldbt + p];  \
+            for (int j = cols; j < PANEL; j++) dst[j] = 0;                         \
         }                                                                          \
     }                                                                              \
 }
@@ -344,43 +347,70 @@ int rf_simd_best(void) { return RF_SIMD_BASE; }
 int rf_simd_use(int level) { (void)level; return RF_SIMD_BASE; }
 #endif
 
+/* tanh of one float; inlined into each loop below, so each vectorises at its width */
+static inline __attribute__((always_inline)) float rf_tanh1_f(float v)
+{
+    float a = fabsf(v);
+    /* near zero, 1 - 2/(e^{2a}+1) cancels: use the odd Taylor series,
+     * whose terms past a^15 are below 1e-8 relative for a < 0.5 */
+    float a2 = a * a;
+    float s = -929569.0f / 638512875.0f;
+    s = s * a2 + 21844.0f / 6081075.0f;
+    s = s * a2 - 1382.0f / 155925.0f;
+    s = s * a2 + 62.0f / 2835.0f;
+    s = s * a2 - 17.0f / 315.0f;
+    s = s * a2 + 2.0f / 15.0f;
+    s = s * a2 - 1.0f / 3.0f;
+    float small = a + a * a2 * s;
+    /* clamp to 9 (tanh(9) == 1 in float) on the bit patterns, which order
+     * like the values for a >= 0; a float min would compile to a branch */
+    uint32_t a_bits;
+    memcpy(&a_bits, &a, sizeof a_bits);
+    const uint32_t nine_bits = 0x41100000u;
+    a_bits = a_bits < nine_bits ? a_bits : nine_bits;
+    float a_clamped;
+    memcpy(&a_clamped, &a_bits, sizeof a_clamped);
+    float e = rf_expf_bounded(2.0f * a_clamped);
+    float large = 1.0f - 2.0f / (e + 1.0f);
+    /* select with bit masks: a branch here would stop vectorisation */
+    uint32_t small_bits, large_bits, sign_bits, out_bits;
+    memcpy(&small_bits, &small, sizeof small_bits);
+    memcpy(&large_bits, &large, sizeof large_bits);
+    memcpy(&sign_bits, &v, sizeof sign_bits);
+    uint32_t use_small = (uint32_t)0 - (uint32_t)(a < 0.5f);
+    out_bits = (small_bits & use_small) | (large_bits & ~use_small);
+    out_bits |= sign_bits & 0x80000000u;
+    float out;
+    memcpy(&out, &out_bits, sizeof out);
+    return out;
+}
+
 RF_HOT
+static void rf_tanh_f_base(float *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_tanh1_f(x[i]);
+}
+
+#if RF_CLONES
+/* the same operations 16 wide: the same values, bit for bit */
+__attribute__((target("arch=x86-64-v4")))
+static void rf_tanh_f_avx512(float *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_tanh1_f(x[i]);
+}
+#endif
+
 void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        float v = x[i];
-        float a = fabsf(v);
-        /* near zero, 1 - 2/(e^{2a}+1) cancels: use the odd Taylor series,
-         * whose terms past a^15 are below 1e-8 relative for a < 0.5 */
-        float a2 = a * a;
-        float s = -929569.0f / 638512875.0f;
-        s = s * a2 + 21844.0f / 6081075.0f;
-        s = s * a2 - 1382.0f / 155925.0f;
-        s = s * a2 + 62.0f / 2835.0f;
-        s = s * a2 - 17.0f / 315.0f;
-        s = s * a2 + 2.0f / 15.0f;
-        s = s * a2 - 1.0f / 3.0f;
-        float small = a + a * a2 * s;
-        /* clamp to 9 (tanh(9) == 1 in float) on the bit patterns, which order
-         * like the values for a >= 0; a float min would compile to a branch */
-        uint32_t a_bits;
-        memcpy(&a_bits, &a, sizeof a_bits);
-        const uint32_t nine_bits = 0x41100000u;
-        a_bits = a_bits < nine_bits ? a_bits : nine_bits;
-        float a_clamped;
-        memcpy(&a_clamped, &a_bits, sizeof a_clamped);
-        float e = rf_expf_bounded(2.0f * a_clamped);
-        float large = 1.0f - 2.0f / (e + 1.0f);
-        /* select with bit masks: a branch here would stop vectorisation */
-        uint32_t small_bits, large_bits, sign_bits, out_bits;
-        memcpy(&small_bits, &small, sizeof small_bits);
-        memcpy(&large_bits, &large, sizeof large_bits);
-        memcpy(&sign_bits, &v, sizeof sign_bits);
-        uint32_t use_small = (uint32_t)0 - (uint32_t)(a < 0.5f);
-        out_bits = (small_bits & use_small) | (large_bits & ~use_small);
-        out_bits |= sign_bits & 0x80000000u;
-        memcpy(x + i, &out_bits, sizeof out_bits);
+#if RF_CLONES
+    if (rf_simd_level < 0)
+        rf_simd_use(RF_SIMD_AVX512);
+    if (rf_simd_level == RF_SIMD_AVX512) {
+        rf_tanh_f_avx512(x, n);
+        return;
     }
+#endif
+    rf_tanh_f_base(x, n);
 }
 
 void rf_tanh_d(double *RF_RESTRICT x, ptrdiff_t n)

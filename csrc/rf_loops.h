@@ -43,7 +43,7 @@ void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda, const floa
 void rf_mm_packed_acc_d(int m, int n, int k, const double *A, int lda, const double *packed,
                         double *C, int ldc);
 
-/* The path of the float packed product, chosen at run time: RF_SIMD_BASE is the
+/* The path of the float packed product and float tanh, chosen at run time: RF_SIMD_BASE is the
  * loader's pick of the clones (AVX2 + FMA where the CPU has them, else the
  * baseline), RF_SIMD_AVX512 16-wide x86-64-v4 code (gcc builds for x86-64 Linux,
  * CPUs with AVX-512). Both add each element's terms in the same order, so they
@@ -59,7 +59,8 @@ int rf_cpu_has_avx2(void);
 int rf_built_with_clones(void);
 
 /* x[i] = tanh(x[i]) for i < n. The float version is a vectorisable
- * approximation with a relative error below 5e-7; the double one calls libm. */
+ * approximation with a relative error below 5e-7, 16 wide on the RF_SIMD_AVX512
+ * path (the same bits as 8 wide); the double one calls libm. */
 void rf_tanh_f(float *x, ptrdiff_t n);
 void rf_tanh_d(double *x, ptrdiff_t n);
 

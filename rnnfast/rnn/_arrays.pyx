@@ -1,27 +1,11 @@
 """Array helpers that must be fast on small arrays (numpy's cost ~1 us per call or more)."""
 
 cimport numpy as cnp
-from rnnfast.rnn._blas cimport floating, tanh_inplace as _tanh_ptr
+from rnnfast.rnn._blas cimport floating
 
 import numpy as np
 
 cnp.import_array()
-
-
-def tanh_inplace(cnp.ndarray a):
-    """Apply the kernels' tanh to a C-contiguous float32/float64 array in place (for tests)."""
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
-    cdef void *data = cnp.PyArray_DATA(a)
-    if not cnp.PyArray_IS_C_CONTIGUOUS(a):
-        raise ValueError("tanh_inplace needs a C-contiguous array")
-    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
-        with nogil:
-            _tanh_ptr(<float *>data, n)
-    elif cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
-        with nogil:
-            _tanh_ptr(<double *>data, n)
-    else:
-        raise TypeError("tanh_inplace takes float32 or float64 arrays")
 
 
 cdef void _sum_sorted(const floating *values, const Py_ssize_t *ids, const Py_ssize_t *order,

@@ -33,7 +33,7 @@ cdef int _level = RF_SIMD_BASE
 
 
 def simd_path():
-    """The path the float32 recurrent products take: "avx512" (16-wide, x86-64-v4),
+    """The path the float32 recurrent products and tanh take: "avx512" (16-wide, x86-64-v4),
     "avx2" (the 8-wide x86-64-v3 clone), "sse2" (the baseline clone) or "portable"
     (a build without the clones: another compiler or platform, or RNNFAST_PORTABLE)."""
     return "avx512" if _level == RF_SIMD_AVX512 else clone_path()
@@ -48,7 +48,7 @@ def clone_path():
 
 
 def use_simd(str name):
-    """Take path `name` ("avx512" or "avx2") for the recurrent products, or the widest
+    """Take path `name` ("avx512" or "avx2") for the recurrent products and tanh, or the widest
     this CPU and build run below it; returns simd_path(). Every path adds each sum's
     terms in the same order, one FMA a term where the CPU has FMA."""
     global _level
@@ -56,6 +56,23 @@ def use_simd(str name):
         raise ValueError(f"the SIMD path must be one of {SIMD_PATHS}, got {name!r}")
     _level = rf_simd_use(RF_SIMD_AVX512 if name == "avx512" else RF_SIMD_BASE)
     return simd_path()
+
+
+def tanh_values(cnp.ndarray a):
+    """Apply the kernels' tanh, on the path use_simd chose, to a C-contiguous
+    float32/float64 array in place (for tests)."""
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
+    cdef void *data = cnp.PyArray_DATA(a)
+    if not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError("tanh_values needs a C-contiguous array")
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
+        with nogil:
+            tanh_inplace(<float *>data, n)
+    elif cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+        with nogil:
+            tanh_inplace(<double *>data, n)
+    else:
+        raise TypeError("tanh_values takes float32 or float64 arrays")
 
 
 # RNNFAST_SIMD=avx2 keeps a CPU with AVX-512 on the 8-wide path (to compare or test it)

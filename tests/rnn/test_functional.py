@@ -215,8 +215,11 @@ def test_kernel_releases_the_gil():
     assert ticks > 20_000
 
 
-def test_float32_tanh_is_accurate_everywhere():
-    from rnnfast.rnn._arrays import tanh_inplace
+@pytest.mark.parametrize("path", ["avx512", "avx2"])
+def test_float32_tanh_is_accurate_everywhere(simd, path):
+    if simd.use_simd(path) != path:
+        pytest.skip(f"no {path} path on this CPU or build ({simd.simd_path()})")
+    tanh_inplace = simd.tanh_values
     x = np.concatenate([np.linspace(-20, 20, 400_001), np.logspace(-30, 1.3, 20_001),
                         -np.logspace(-30, 1.3, 20_001), [0.0, -0.0, 0.5, -0.5]]).astype(np.float32)
     y = x.copy()
@@ -229,6 +232,12 @@ def test_float32_tanh_is_accurate_everywhere():
     z = x.astype(np.float64)
     tanh_inplace(z)
     np.testing.assert_allclose(z, exact, rtol=1e-15, atol=0)
+    # and every path gives the same bits (the network kernels are compared in
+    # test_the_simd_paths_give_the_same_results_bit_for_bit)
+    simd.use_simd("avx2")
+    w = x.copy()
+    tanh_inplace(w)
+    np.testing.assert_array_equal(w.view(np.uint32), y.view(np.uint32))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
