@@ -9,12 +9,16 @@ which `SequenceData.batch` pads batches for the kernel.
 
 import numpy as np
 
+from rnnfast._core.checks import all_finite
+
 __all__ = ["SequenceData", "read", "vector_data", "token_data", "embedding_table",
            "feature_scaling"]
 
 
 class SequenceData:
-    """Sequences held as a list of arrays: float (T_i, D) steps, or int (T_i,) token ids.
+    """Sequences held as a list of arrays: float (T_i, D) steps, or int (T_i,) token ids;
+    float sequences of one length given as one array stay one (n, T, D) array (`dense`),
+    so that scaling and batching are single array operations, not a loop per sequence.
 
     Token sequences are also kept end to end in one id array, so that a batch's padded
     id matrix is a single gather."""
@@ -22,6 +26,11 @@ class SequenceData:
     def __init__(self, seqs, tokens):
         self.seqs = seqs
         self.tokens = tokens
+        self.dense = isinstance(seqs, np.ndarray) and seqs.ndim == 3 and not tokens
+        if self.dense:
+            self.lengths = np.empty(len(seqs), dtype=np.intp)
+            self.lengths.fill(seqs.shape[1])
+            return
         self.lengths = np.array([len(s) for s in seqs], dtype=np.intp)
         if tokens:
             self.flat = np.concatenate(seqs) if seqs else np.zeros(0, np.intp)
@@ -31,16 +40,23 @@ class SequenceData:
         return len(self.seqs)
 
     def subset(self, index):
+        if self.dense:
+            return SequenceData(self.seqs[np.asarray(index, dtype=np.intp)], False)
         return SequenceData([self.seqs[i] for i in index], self.tokens)
 
     def scaled(self, mean, scale):
         """Float sequences as (x - mean) / scale, per feature."""
+        if self.dense:
+            return SequenceData((self.seqs - mean) / scale, False)
         return SequenceData([(s - mean) / scale for s in self.seqs], self.tokens)
 
     def batch(self, index, embedding, dtype):
         """(x (B, T_max, D), lengths (B,), ids (B, T_max) or None) for the sequences at
         `index`, C-contiguous; padding steps (past a sequence's length) hold id 0 / zeros."""
         lengths = self.lengths[index]
+        if self.dense:  # a gather makes a new C-contiguous array
+            return self.seqs[np.asarray(index, dtype=np.intp)].astype(dtype, copy=False), \
+                lengths, None
         T = int(lengths.max())
         if self.tokens:
             steps = np.arange(T)
@@ -115,13 +131,17 @@ def _read_array(arr, token_ids):
                          f"of 1 is required.")
     if arr.ndim == 2 and token_ids and arr.dtype.kind in "iu":
         return list(arr), "tokens"
+    # as one array: vector_data keeps sequences of one length together
     if arr.ndim == 2:
-        return list(arr.astype(np.float64, copy=False)[:, :, None]), "table"
-    return list(arr), "vectors"
+        return arr.astype(np.float64, copy=False)[:, :, None], "table"
+    return arr, "vectors"
 
 
 def vector_data(seqs, n_features=None):
-    """SequenceData of float (T_i, D) sequences, all finite, D == n_features when given."""
+    """SequenceData of float (T_i, D) sequences, all finite, D == n_features when given
+    (seqs: a list of arrays, or one (n, T, D) array of sequences of one length)."""
+    if isinstance(seqs, np.ndarray) and seqs.ndim == 3:
+        return _dense_data(seqs, n_features)
     arrays = []
     D = n_features
     for i, s in enumerate(seqs):
@@ -147,6 +167,24 @@ def vector_data(seqs, n_features=None):
     if D == 0:
         raise ValueError("X has zero features per step")
     return SequenceData(arrays, tokens=False)
+
+
+def _dense_data(arr, n_features):
+    """vector_data of an (n, T, D) numeric array: the same checks and messages, in one
+    pass over the array."""
+    n, T, D = arr.shape
+    if T == 0:
+        raise ValueError("X[0] is a zero-length sequence")
+    if n_features is not None and D != n_features:
+        raise ValueError(f"X[0] has {D} features per step, but the model was fitted with "
+                         f"{n_features}")
+    if D == 0:
+        raise ValueError("X has zero features per step")
+    arr = arr.astype(np.float64, copy=False)
+    if not all_finite(arr):
+        i = int(np.flatnonzero(~np.isfinite(arr.reshape(n, -1)).all(axis=1))[0])
+        raise ValueError(f"X[{i}] contains NaN or infinity")
+    return SequenceData(arr, tokens=False)
 
 
 def feature_scaling(data):

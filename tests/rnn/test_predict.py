@@ -100,3 +100,41 @@ def test_estimators_predict_through_the_prediction_pass(make):
             np.testing.assert_allclose(got[i], want[i, :n], rtol=1e-5, atol=1e-6)
     else:
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_one_array_and_a_list_of_its_sequences_give_the_same_model_bit_for_bit(dtype):
+    # an (n, T, D) array stays one array through scaling and batching (no loop per
+    # sequence); a list of the same sequences takes the general path
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((30, 7, 3)) * 3 + 1
+    y = (X[:, -1, 0] > 1).astype(int)
+    kw = dict(hidden_size=5, epochs=3, batch_size=8, random_state=0, dtype=dtype)
+    dense = RNNClassifier(**kw).fit(X, y)
+    listed = RNNClassifier(**kw).fit(list(X), y)
+    for a, b in ((dense, listed), (listed, dense)):
+        for k in a.params_:
+            np.testing.assert_array_equal(a.params_[k], b.params_[k])
+    np.testing.assert_array_equal(dense.predict_proba(X), dense.predict_proba(list(X)))
+    np.testing.assert_array_equal(dense.predict_proba(X[:, :, :1].repeat(3, axis=2)),
+                                  listed.predict_proba(list(X[:, :, :1].repeat(3, axis=2))))
+    table = RNNRegressor(hidden_size=4, epochs=2, random_state=0).fit(X[:, :, 0], y)
+    np.testing.assert_array_equal(table.predict(X[:, :, 0]), table.predict(list(X[:, :, 0])))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda X: X[:, :0], "X\\[0\\] is a zero-length sequence"),
+    (lambda X: X[:, :, :0], "X has zero features per step"),
+    (lambda X: np.where(np.arange(5)[:, None, None] == 3, np.nan, X), "X\\[3\\] contains NaN"),
+    (lambda X: np.where(np.arange(5)[:, None, None] == 2, -np.inf, X), "X\\[2\\] contains NaN"),
+])
+def test_one_array_is_refused_as_its_list_is(make, message):
+    X = make(np.ones((5, 4, 2)))
+    for given_as in (X, list(X)):
+        with pytest.raises(ValueError, match=message):
+            RNNClassifier(hidden_size=3, epochs=1).fit(given_as, np.arange(5) % 2)
+    fitted = RNNClassifier(hidden_size=3, epochs=1).fit(np.ones((4, 4, 2)), [0, 1, 0, 1])
+    wrong = np.ones((2, 4, 3))
+    for given_as in (wrong, list(wrong)):
+        with pytest.raises(ValueError, match="has 3 features per step, but the model"):
+            fitted.predict(given_as)
