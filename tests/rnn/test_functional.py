@@ -261,3 +261,21 @@ def test_sum_rows_by_id_matches_add_at(n, V, dtype):
     rows_at, sums_at = sum_rows_by_id(ids, table, at)
     np.testing.assert_array_equal(rows_at, want_rows)
     np.testing.assert_array_equal(sums_at, sums)
+
+
+@pytest.mark.parametrize("B, H", [(1, 16), (3, 40), (4, 64), (32, 128), (5, 200)])
+def test_the_benchmarks_recurrent_products_are_the_products(simd, B, H):
+    rng = np.random.default_rng(B * H)
+    a = rng.standard_normal((B, H)).astype(np.float32)
+    W_hh = rng.standard_normal((H, H)).astype(np.float32)
+    for path in ("avx512", "avx2"):
+        simd.use_simd(path)
+        got = simd.recurrent_products(a, W_hh, 3)
+        np.testing.assert_allclose(got, a.astype(np.float64) @ W_hh.T.astype(np.float64),
+                                   rtol=1e-5, atol=1e-5 * np.sqrt(H))
+    with pytest.raises(ValueError, match="recurrent_products takes"):
+        simd.recurrent_products(a.astype(np.float64), W_hh, 1)
+    with pytest.raises(ValueError, match="recurrent_products takes"):
+        simd.recurrent_products(a, W_hh[:, :H - 1].copy(), 1)
+    with pytest.raises(ValueError, match="recurrent_products takes"):
+        simd.recurrent_products(a, W_hh, 0)
