@@ -536,15 +536,23 @@ class _BaseRNN(BaseEstimator):
         out = [None] * len(data) if self._per_step else \
             np.empty((len(data), self.params_["W_hy"].shape[0]))
         step = max(self.batch_size, 256)
-        for i in range(0, len(order), step):
-            index = order[i:i + step]
-            x, lengths, _ = data.batch(index, self.embedding_, self.dtype)
-            got = self._readout(x, lengths)
-            if self._per_step:
-                for j, n, steps in zip(index, lengths, got):
-                    out[j] = steps[:n]
-            else:
-                out[index] = got
+        batches = [order[i:i + step] for i in range(0, len(order), step)]
+
+        def predict(some):
+            for index in some:
+                x, lengths, _ = data.batch(index, self.embedding_, self.dtype)
+                got = self._readout(x, lengths)
+                if self._per_step:
+                    for j, n, steps in zip(index, lengths, got):
+                        out[j] = steps[:n]
+                else:
+                    out[index] = got
+
+        n_parts = min(self._threads(), len(batches))
+        if n_parts == 1:
+            predict(batches)
+        else:  # the batches dealt round-robin, one share per thread (GIL-free kernels)
+            pool.run([lambda i=i: predict(batches[i::n_parts]) for i in range(n_parts)])
         return out
 
     # --- persistence -----------------------------------------------------------------

@@ -23,10 +23,13 @@ class SequenceData:
     Token sequences are also kept end to end in one id array, so that a batch's padded
     id matrix is a single gather."""
 
-    def __init__(self, seqs, tokens):
+    def __init__(self, seqs, tokens, scaling=None):
         self.seqs = seqs
         self.tokens = tokens
         self.dense = isinstance(seqs, np.ndarray) and seqs.ndim == 3 and not tokens
+        # dense: the numbers as given (finite), converted and scaled a batch at a time
+        # (in the threads that predict, and in cache); scaling: None or (mean, scale)
+        self.scaling = scaling
         if self.dense:
             self.lengths = np.empty(len(seqs), dtype=np.intp)
             self.lengths.fill(seqs.shape[1])
@@ -41,22 +44,24 @@ class SequenceData:
 
     def subset(self, index):
         if self.dense:
-            return SequenceData(self.seqs[np.asarray(index, dtype=np.intp)], False)
+            return SequenceData(self.seqs[np.asarray(index, dtype=np.intp)], False, self.scaling)
         return SequenceData([self.seqs[i] for i in index], self.tokens)
 
     def scaled(self, mean, scale):
         """Float sequences as (x - mean) / scale, per feature."""
         if self.dense:
-            return SequenceData((self.seqs - mean) / scale, False)
+            return SequenceData(self.seqs, False, (mean, scale))
         return SequenceData([(s - mean) / scale for s in self.seqs], self.tokens)
 
     def batch(self, index, embedding, dtype):
         """(x (B, T_max, D), lengths (B,), ids (B, T_max) or None) for the sequences at
         `index`, C-contiguous; padding steps (past a sequence's length) hold id 0 / zeros."""
         lengths = self.lengths[index]
-        if self.dense:  # a gather makes a new C-contiguous array
-            return self.seqs[np.asarray(index, dtype=np.intp)].astype(dtype, copy=False), \
-                lengths, None
+        if self.dense:  # the same operations as the list path's, on the batch's rows
+            x = self.seqs[np.asarray(index, dtype=np.intp)].astype(np.float64, copy=False)
+            if self.scaling is not None:
+                x = (x - self.scaling[0]) / self.scaling[1]
+            return x.astype(dtype, copy=False), lengths, None
         T = int(lengths.max())
         if self.tokens:
             steps = np.arange(T)
@@ -180,8 +185,7 @@ def _dense_data(arr, n_features):
                          f"{n_features}")
     if D == 0:
         raise ValueError("X has zero features per step")
-    arr = arr.astype(np.float64, copy=False)
-    if not all_finite(arr):
+    if arr.dtype.kind == "f" and not all_finite(arr):  # finite here, finite in float64
         i = int(np.flatnonzero(~np.isfinite(arr.reshape(n, -1)).all(axis=1))[0])
         raise ValueError(f"X[{i}] contains NaN or infinity")
     return SequenceData(arr, tokens=False)
@@ -190,7 +194,8 @@ def _dense_data(arr, n_features):
 def feature_scaling(data):
     """(mean (D,), scale (D,)) of the steps of float SequenceData: the standard deviation,
     or 1 where a feature is constant."""
-    steps = np.concatenate(data.seqs)
+    steps = data.seqs.reshape(-1, data.seqs.shape[2]).astype(np.float64, copy=False) \
+        if data.dense else np.concatenate(data.seqs)
     mean, std = steps.mean(axis=0), steps.std(axis=0)
     return mean, np.where(std > 0, std, 1.0)
 

@@ -138,3 +138,27 @@ def test_one_array_is_refused_as_its_list_is(make, message):
     for given_as in (wrong, list(wrong)):
         with pytest.raises(ValueError, match="has 3 features per step, but the model"):
             fitted.predict(given_as)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (RNNClassifier(hidden_size=4, epochs=1, batch_size=8), "classes"),
+    lambda: (RNNRegressor(hidden_size=4, epochs=1, batch_size=8), "values"),
+    lambda: (RNNSequenceTagger(hidden_size=4, epochs=1, batch_size=8), "tags"),
+])
+def test_predictions_split_over_threads_equal_one_threads(make):
+    # 700 sequences of ragged lengths: three batches of 256 or fewer, dealt to 3 threads
+    model, kind = make()
+    rng = np.random.default_rng(2)
+    X = [rng.standard_normal((n, 2)) for n in rng.integers(1, 9, 700)]
+    y = [rng.integers(0, 2, len(s)) for s in X] if kind == "tags" else \
+        rng.integers(0, 2, len(X))
+    model.fit(X[:60], y[:60])
+    one = model.predict(X)
+    model.set_params(n_jobs=3)
+    many = model.predict(X)
+    if kind == "tags":
+        assert len(one) == len(many) == len(X)
+        for a, b in zip(one, many):
+            np.testing.assert_array_equal(a, b)
+    else:
+        np.testing.assert_array_equal(one, many)
