@@ -1,9 +1,11 @@
-"""RNNClassifier seconds per epoch with n_jobs=1 and n_jobs=2, alternating runs.
+"""RNNClassifier with n_jobs=1 and n_jobs=2, alternating runs: seconds per training epoch,
+and milliseconds per predict_proba of 1,000 and 10,000 sequences.
 
     python benchmarks/bench_rnn_threads.py [--batch 64 128] [--hidden 128] [--rounds 3]
 
-Synthetic data (2,000 sequences of 30 steps, 32 features); one BLAS thread per
-kernel call (OPENBLAS_NUM_THREADS=1), so the speed-up is the threads' own.
+Synthetic data (2,000 sequences of 30 steps, 32 features; for predictions, sequences
+of 50 steps and 16 features, hidden size 64); one BLAS thread per kernel call
+(OPENBLAS_NUM_THREADS=1), so the speed-up is the threads' own.
 """
 
 import argparse
@@ -40,6 +42,19 @@ def main(argv=None):
         t1, t2 = np.median(times[1]), np.median(times[2])
         print(f"batch {batch}, hidden {args.hidden}: n_jobs=1 {t1:.3f} s/epoch, "
               f"n_jobs=2 {t2:.3f} s/epoch, speed-up {t1 / t2:.2f}x", flush=True)
+    X = rng.standard_normal((10_000, 50, 16)).astype(np.float32)
+    clf = RNNClassifier(hidden_size=64, epochs=1, random_state=0).fit(X[:200], y[:200])
+    for n in (1_000, 10_000):
+        times = {1: [], 2: []}
+        for _ in range(5 * args.rounds):
+            for jobs in (1, 2):
+                clf.set_params(n_jobs=jobs)
+                start = time.perf_counter()
+                clf.predict_proba(X[:n])
+                times[jobs].append(time.perf_counter() - start)
+        t1, t2 = np.median(times[1]) * 1e3, np.median(times[2]) * 1e3
+        print(f"predict_proba of {n} sequences: n_jobs=1 {t1:.2f} ms, n_jobs=2 {t2:.2f} ms, "
+              f"speed-up {t1 / t2:.2f}x", flush=True)
     return 0
 
 
