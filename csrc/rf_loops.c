@@ -413,6 +413,68 @@ void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
     rf_tanh_f_base(x, n);
 }
 
+/* the logistic function of one float: 1 / (1 + e) at |v|, e / (1 + e) below zero,
+ * e = exp(-|v|) in (0, 1] (no overflow); |v| clamped to 87, where it is 1 to float
+ * precision and its complement below 2e-38 */
+static inline __attribute__((always_inline)) float rf_sigmoid1_f(float v)
+{
+    float a = fabsf(v);
+    uint32_t a_bits;
+    memcpy(&a_bits, &a, sizeof a_bits);
+    const uint32_t bound_bits = 0x42ae0000u;   /* 87.0f */
+    a_bits = a_bits < bound_bits ? a_bits : bound_bits;
+    float a_clamped;
+    memcpy(&a_clamped, &a_bits, sizeof a_clamped);
+    float e = rf_expf_bounded(-a_clamped);
+    float up = 1.0f / (1.0f + e);
+    float down = e * up;
+    /* select by v's sign with bit masks: a branch would stop vectorisation */
+    uint32_t up_bits, down_bits, v_bits, out_bits;
+    memcpy(&up_bits, &up, sizeof up_bits);
+    memcpy(&down_bits, &down, sizeof down_bits);
+    memcpy(&v_bits, &v, sizeof v_bits);
+    uint32_t negative = (uint32_t)0 - (v_bits >> 31);
+    out_bits = (down_bits & negative) | (up_bits & ~negative);
+    float out;
+    memcpy(&out, &out_bits, sizeof out);
+    return out;
+}
+
+RF_HOT
+static void rf_sigmoid_f_base(float *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_sigmoid1_f(x[i]);
+}
+
+#if RF_CLONES
+__attribute__((target("arch=x86-64-v4")))
+static void rf_sigmoid_f_avx512(float *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_sigmoid1_f(x[i]);
+}
+#endif
+
+void rf_sigmoid_f(float *RF_RESTRICT x, ptrdiff_t n)
+{
+#if RF_CLONES
+    if (rf_simd_level < 0)
+        rf_simd_use(RF_SIMD_AVX512);
+    if (rf_simd_level == RF_SIMD_AVX512) {
+        rf_sigmoid_f_avx512(x, n);
+        return;
+    }
+#endif
+    rf_sigmoid_f_base(x, n);
+}
+
+void rf_sigmoid_d(double *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double e = exp(-fabs(x[i]));
+        x[i] = x[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
+    }
+}
+
 void rf_tanh_d(double *RF_RESTRICT x, ptrdiff_t n)
 {
     for (ptrdiff_t i = 0; i < n; i++) x[i] = tanh(x[i]);

@@ -64,6 +64,12 @@ int rf_built_with_clones(void);
 void rf_tanh_f(float *x, ptrdiff_t n);
 void rf_tanh_d(double *x, ptrdiff_t n);
 
+/* x[i] = 1 / (1 + exp(-x[i])) for i < n, without overflow: the float version
+ * vectorised (relative error about 3e-7 above 1e-37; 16 wide on the RF_SIMD_AVX512
+ * path, the same bits as 8 wide), the double one through libm's exp. */
+void rf_sigmoid_f(float *x, ptrdiff_t n);
+void rf_sigmoid_d(double *x, ptrdiff_t n);
+
 /* One Adam step over n values (see reference.adam_step); lr_hat is the
  * learning rate over (1 - beta1^t), root_c2 is sqrt(1 - beta2^t). */
 void rf_adam_f(float *p, const float *g, float *m, float *v, ptrdiff_t n, double lr_hat,

@@ -56,12 +56,13 @@ def impl(request):
     return request.param
 
 
-def make_network_params(rng, num_layers, bidirectional, D, H, O, dtype, scale=1.0):
+def make_network_params(rng, num_layers, bidirectional, D, H, O, dtype, scale=1.0,
+                        cell="rnn"):
     """The library's first parameters of a stacked (and maybe bidirectional) network with
     a head, the layers' weights times `scale` (W_hh's spectral radius is `scale`), and
     random biases, so that a kernel that dropped a bias would be seen."""
     from rnnfast.rnn.params import init_params
-    params = init_params(rng, num_layers, bidirectional, D, H, O, dtype)
+    params = init_params(rng, num_layers, bidirectional, D, H, O, dtype, cell)
     for name, p in params.items():
         if name.startswith("b_"):
             params[name] = (rng.standard_normal(p.shape) * 0.1).astype(dtype)

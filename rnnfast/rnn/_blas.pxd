@@ -38,6 +38,8 @@ cdef extern from "rf_loops.h" nogil:
     int rf_built_with_clones()
     void rf_tanh_f(float *x, Py_ssize_t n)
     void rf_tanh_d(double *x, Py_ssize_t n)
+    void rf_sigmoid_f(float *x, Py_ssize_t n)
+    void rf_sigmoid_d(double *x, Py_ssize_t n)
     void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
                    double b1, double b2, double eps, double root_c2, double scale)
     void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
@@ -148,6 +150,13 @@ cdef inline void tanh_inplace(floating *x, Py_ssize_t n) noexcept nogil:
         rf_tanh_f(x, n)
     else:
         rf_tanh_d(x, n)
+
+
+cdef inline void sigmoid_inplace(floating *x, Py_ssize_t n) noexcept nogil:
+    if floating is float:
+        rf_sigmoid_f(x, n)
+    else:
+        rf_sigmoid_d(x, n)
 
 
 cdef inline void adam_loop(floating *p, const floating *g, floating *m, floating *v,

@@ -17,7 +17,7 @@ from libc.string cimport memcpy, memset
 from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_acc, mm_packed_acc,
                                 mm_tn_acc, pack, pack_t, packed_len, rf_built_with_clones,
                                 rf_cpu_has_avx2,
-                                rf_simd_use, tanh_inplace)
+                                rf_simd_use, sigmoid_inplace, tanh_inplace)
 
 import os
 import threading
@@ -61,18 +61,33 @@ def use_simd(str name):
 def tanh_values(cnp.ndarray a):
     """Apply the kernels' tanh, on the path use_simd chose, to a C-contiguous
     float32/float64 array in place (for tests)."""
+    _elementwise(a, False)
+
+
+def sigmoid_values(cnp.ndarray a):
+    """Apply the kernels' logistic function (the gated cells'), as tanh_values does."""
+    _elementwise(a, True)
+
+
+cdef _elementwise(cnp.ndarray a, bint sigmoid):
     cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
     cdef void *data = cnp.PyArray_DATA(a)
     if not cnp.PyArray_IS_C_CONTIGUOUS(a):
-        raise ValueError("tanh_values needs a C-contiguous array")
+        raise ValueError("the array must be C-contiguous")
     if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT32:
         with nogil:
-            tanh_inplace(<float *>data, n)
+            if sigmoid:
+                sigmoid_inplace(<float *>data, n)
+            else:
+                tanh_inplace(<float *>data, n)
     elif cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
         with nogil:
-            tanh_inplace(<double *>data, n)
+            if sigmoid:
+                sigmoid_inplace(<double *>data, n)
+            else:
+                tanh_inplace(<double *>data, n)
     else:
-        raise TypeError("tanh_values takes float32 or float64 arrays")
+        raise TypeError("the array must be float32 or float64")
 
 
 def recurrent_products(cnp.ndarray a, cnp.ndarray W_hh, int repeats):
@@ -221,38 +236,232 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
             dW_xh[j * D + r] += dW[j * K + r]
         for r in range(H):
             dW_hh[j * H + r] += dW[j * K + D + r]
-    if dx == NULL:
-        return
+    if dx != NULL:
+        _input_grad(B * T, D, H, da, W_xh, dx_mask, xh, dx)
+
+
+cdef void _input_grad(Py_ssize_t N, int D, int K, const floating *da, const floating *W_xh,
+                      const unsigned char *dx_mask, floating *work,
+                      floating *dx) noexcept nogil:
+    """dx (N, D) += da (N, K) @ W_xh (K, D) at the rows dx_mask (N,) marks (all when
+    NULL; dx must then start zeroed when a mask is given). work: N * (K + D) values."""
+    cdef Py_ssize_t r, j, n_sel = 0
     if dx_mask == NULL:
-        mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
+        mm_nn_acc(<int>N, D, K, da, K, W_xh, D, dx, D)
         return
-    cdef Py_ssize_t n_sel = 0
-    for r in range(<Py_ssize_t>B * T):
+    for r in range(N):
         n_sel += dx_mask[r] != 0
-    if 2 * n_sel >= <Py_ssize_t>B * T:
-        # most steps wanted: one product over all of them (dx starts zeroed when a
-        # mask is given), then the unwanted rows are cleared
-        mm_nn_acc(B * T, D, H, da, H, W_xh, D, dx, D)
-        for r in range(<Py_ssize_t>B * T):
+    if 2 * n_sel >= N:
+        # most steps wanted: one product over all of them, then the unwanted rows are
+        # cleared
+        mm_nn_acc(<int>N, D, K, da, K, W_xh, D, dx, D)
+        for r in range(N):
             if not dx_mask[r]:
                 memset(dx + r * D, 0, D * sizeof(floating))
         return
-    # few steps wanted: their rows of da gathered into xh (free now), one product
-    # into a compact block right after them, then scattered back
+    # few steps wanted: their rows of da gathered into work, one product into a
+    # compact block right after them, then scattered back
     n_sel = 0
-    for r in range(<Py_ssize_t>B * T):
+    for r in range(N):
         if dx_mask[r]:
-            memcpy(xh + n_sel * H, da + r * H, H * sizeof(floating))
+            memcpy(work + n_sel * K, da + r * K, K * sizeof(floating))
             n_sel += 1
-    cdef floating *dx_sel = xh + n_sel * H
+    cdef floating *dx_sel = work + n_sel * K
     memset(dx_sel, 0, <size_t>n_sel * D * sizeof(floating))
-    mm_nn_acc(<int>n_sel, D, H, xh, H, W_xh, D, dx_sel, D)
+    mm_nn_acc(<int>n_sel, D, K, work, K, W_xh, D, dx_sel, D)
     n_sel = 0
-    for r in range(<Py_ssize_t>B * T):
+    for r in range(N):
         if dx_mask[r]:
             for j in range(D):
                 dx[r * D + j] += dx_sel[n_sel * D + j]
             n_sel += 1
+
+
+# --- the gated cells: PyTorch's GRU (gates r, z, n) and LSTM (i, f, g, o) ------------
+#
+# A layer's G gates (3 or 4) stack their weights in blocks of H rows: W_xh (G H, D),
+# W_hh (G H, H), biases b_ih and b_hh (G H,). `gates` (B, T, G H) first holds every
+# step's input projection b_ih + x_t W_xh^T (one product over all steps), which each
+# step then turns into its gates' values, what BPTT reads.
+
+cdef enum:
+    ELMAN = 0
+    GRU = 1
+    LSTM = 2
+
+
+cdef void _gated_forward(int cell, int B, int T, int D, int H, const floating *x,
+                         const floating *W_xhT, const floating *W_hhT_packed,
+                         const floating *b_ih, const floating *b_hh, const floating *h0,
+                         const floating *c0, const Py_ssize_t *lengths, int min_len,
+                         floating *hs, floating *cs, floating *gates, floating *hn,
+                         floating *hw) noexcept nogil:
+    """hs (B, T, H) (and an LSTM's cell states cs (B, T, H)) from x (B, T, D), states
+    carried past each end. W_xhT (D, G H) is W_xh transposed, W_hhT_packed W_hh
+    transposed and packed by `pack_t`. Leaves each step's gate values in gates and, for
+    a GRU, the n gate's hidden product with its bias (h W_hn^T + b_hn) in hn (B, T, H).
+    hw: a (B, G H) workspace for the hidden products of a step."""
+    cdef int G = 3 if cell == GRU else 4
+    cdef int GH = G * H
+    cdef Py_ssize_t r, b, t, j, row
+    cdef floating *g
+    cdef floating *w
+    cdef floating *h_t
+    cdef floating *c_t
+    cdef const floating *h_prev
+    cdef const floating *c_prev
+    cdef floating z
+    for r in range(<Py_ssize_t>B * T):
+        memcpy(gates + r * GH, b_ih, GH * sizeof(floating))
+    mm_nn_acc(B * T, GH, D, x, D, W_xhT, GH, gates, GH)
+    for t in range(T):
+        for b in range(B):
+            memcpy(hw + b * GH, b_hh, GH * sizeof(floating))
+        if t > 0:
+            mm_packed_acc(B, GH, H, hs + (t - 1) * H, T * H, W_hhT_packed, hw, GH)
+        elif h0 != NULL:
+            mm_packed_acc(B, GH, H, h0, H, W_hhT_packed, hw, GH)
+        for b in range(B):
+            row = <Py_ssize_t>b * T + t
+            h_t = hs + row * H
+            c_t = cs + row * H if cell == LSTM else NULL
+            if not (t < min_len or t < lengths[b]):  # past the end: carry (t >= 1)
+                memcpy(h_t, h_t - H, H * sizeof(floating))
+                if cell == LSTM:
+                    memcpy(c_t, c_t - H, H * sizeof(floating))
+                continue
+            g = gates + row * GH
+            w = hw + b * GH
+            h_prev = (h_t - H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
+            if cell == GRU:
+                for j in range(2 * H):
+                    g[j] += w[j]
+                sigmoid_inplace(g, 2 * H)
+                for j in range(H):
+                    hn[row * H + j] = w[2 * H + j]
+                    g[2 * H + j] += g[j] * w[2 * H + j]
+                tanh_inplace(g + 2 * H, H)
+                for j in range(H):
+                    z = g[H + j]
+                    h_t[j] = (1 - z) * g[2 * H + j] + z * (h_prev[j] if h_prev != NULL else 0)
+            else:
+                for j in range(GH):
+                    g[j] += w[j]
+                sigmoid_inplace(g, 2 * H)
+                tanh_inplace(g + 2 * H, H)
+                sigmoid_inplace(g + 3 * H, H)
+                c_prev = (c_t - H) if t > 0 else (c0 + b * H if c0 != NULL else NULL)
+                for j in range(H):
+                    c_t[j] = g[H + j] * (c_prev[j] if c_prev != NULL else 0) + g[j] * g[2 * H + j]
+                memcpy(h_t, c_t, H * sizeof(floating))
+                tanh_inplace(h_t, H)
+                for j in range(H):
+                    h_t[j] *= g[3 * H + j]
+
+
+cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *x,
+                          const floating *hs, const floating *cs, const floating *gates,
+                          const floating *hn, const floating *W_xh,
+                          const floating *W_hh_packed, const floating *dhs,
+                          const floating *h0, const floating *c0,
+                          const Py_ssize_t *lengths, int min_len,
+                          const unsigned char *dx_mask, floating *dh, floating *dc,
+                          floating *dgx, floating *dgh, floating *work, floating *dx,
+                          floating *dW_xh, floating *dW_hh, floating *db_ih, floating *db_hh,
+                          double *dh_norms) noexcept nogil:
+    """BPTT of `_gated_forward`. dh (B, H) holds the gradient arriving at step T-1 on
+    entry (an LSTM's dc (B, H) starts at zero here) and dLoss/dh0 on exit. W_hh_packed
+    is W_hh (G H, H) packed by `pack`. dgx, dgh (B, T, G H): workspaces for dLoss/d(the
+    input projection) and dLoss/d(the hidden product) of every step (the same array for
+    an LSTM, where the two are equal). work: B T (G H + D) + H values. dhs, dx,
+    dx_mask and dh_norms as for `_backward`; weight and bias gradients are added to."""
+    cdef int G = 3 if cell == GRU else 4
+    cdef int GH = G * H
+    cdef Py_ssize_t b, t, j, r, row, BT = <Py_ssize_t>B * T
+    cdef const floating *g
+    cdef const floating *h_prev
+    cdef const floating *c_prev
+    cdef floating *ox
+    cdef floating *oh
+    cdef floating *dh_b
+    cdef floating *dc_b
+    cdef floating *tc = work   # tanh(c_t) of one row (LSTM)
+    cdef floating d, r_, z, n, i, f, gg, o, hp, cp, da_n, dct
+    cdef double norm_sum, sq
+    if min_len < T:  # the rows past each end stay zero
+        memset(dgx, 0, <size_t>BT * GH * sizeof(floating))
+        if dgh != dgx:
+            memset(dgh, 0, <size_t>BT * GH * sizeof(floating))
+    if cell == LSTM:
+        memset(dc, 0, <size_t>B * H * sizeof(floating))
+    for t in range(T - 1, -1, -1):
+        norm_sum = 0
+        for b in range(B):
+            row = <Py_ssize_t>b * T + t
+            dh_b = dh + b * H
+            if dhs != NULL:
+                for j in range(H):
+                    dh_b[j] += dhs[row * H + j]
+            if dh_norms != NULL:
+                sq = 0
+                for j in range(H):
+                    sq += <double>dh_b[j] * dh_b[j]
+                norm_sum += sqrt(sq)
+            if not (t < min_len or t < lengths[b]):
+                continue  # carried: dh and dc pass to the step before unchanged
+            g = gates + row * GH
+            ox = dgx + row * GH
+            oh = dgh + row * GH
+            h_prev = (hs + (row - 1) * H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
+            if cell == GRU:
+                for j in range(H):
+                    r_, z, n, d = g[j], g[H + j], g[2 * H + j], dh_b[j]
+                    hp = h_prev[j] if h_prev != NULL else 0
+                    da_n = d * (1 - z) * (1 - n * n)
+                    ox[j] = oh[j] = da_n * hn[row * H + j] * r_ * (1 - r_)
+                    ox[H + j] = oh[H + j] = d * (hp - n) * z * (1 - z)
+                    ox[2 * H + j] = da_n
+                    oh[2 * H + j] = da_n * r_
+                    dh_b[j] = d * z  # the direct path; the gates' is added below
+            else:
+                dc_b = dc + b * H
+                c_prev = (cs + (row - 1) * H) if t > 0 else (c0 + b * H if c0 != NULL else NULL)
+                memcpy(tc, cs + row * H, H * sizeof(floating))
+                tanh_inplace(tc, H)
+                for j in range(H):
+                    i, f, gg, o, d = g[j], g[H + j], g[2 * H + j], g[3 * H + j], dh_b[j]
+                    cp = c_prev[j] if c_prev != NULL else 0
+                    dct = dc_b[j] + d * o * (1 - tc[j] * tc[j])
+                    ox[j] = dct * gg * i * (1 - i)
+                    ox[H + j] = dct * cp * f * (1 - f)
+                    ox[2 * H + j] = dct * i * (1 - gg * gg)
+                    ox[3 * H + j] = d * tc[j] * o * (1 - o)
+                    dc_b[j] = dct * f
+                    dh_b[j] = 0
+        if dh_norms != NULL:
+            dh_norms[t] = norm_sum / B if B > 0 else 0
+        # rows past their sequence's end are zero and leave dh as it was
+        mm_packed_acc(B, H, GH, dgh + t * GH, T * GH, W_hh_packed, dh, H)
+    if dW_xh == NULL:
+        return
+    for r in range(BT):
+        for j in range(GH):
+            db_ih[j] += dgx[r * GH + j]
+            db_hh[j] += dgh[r * GH + j]
+    mm_tn_acc(GH, D, <int>BT, dgx, GH, x, D, dW_xh, D)
+    # dW_hh from each step's hidden-product gradient and the state before it
+    for b in range(B):
+        for t in range(T):
+            row = <Py_ssize_t>b * T + t
+            if t > 0:
+                memcpy(work + row * H, hs + (row - 1) * H, H * sizeof(floating))
+            elif h0 != NULL:
+                memcpy(work + row * H, h0 + b * H, H * sizeof(floating))
+            else:
+                memset(work + row * H, 0, H * sizeof(floating))
+    mm_tn_acc(GH, H, <int>BT, dgh, GH, work, H, dW_hh, H)
+    if dx != NULL:
+        _input_grad(BT, D, GH, dgx, W_xh, dx_mask, work, dx)
 
 
 cdef inline void _relu_inplace(floating *x, Py_ssize_t n) noexcept nogil:
@@ -323,8 +532,9 @@ cdef int _check_lengths(cnp.ndarray lengths, Py_ssize_t B, Py_ssize_t T) except 
     return 0
 
 
-cdef tuple _check_core(x, W_xh, W_hh, h0, lengths):
-    """(B, T, D, H) after checking x, the recurrent weights, h0 and lengths."""
+cdef tuple _check_core(x, W_xh, W_hh, h0, lengths, int G=1):
+    """(B, T, D, H) after checking x, the recurrent weights of a cell of G gates (W_xh
+    (G H, D), W_hh (G H, H)), h0 and lengths."""
     if not cnp.PyArray_Check(x) or cnp.PyArray_NDIM(<cnp.ndarray>x) != 3:
         raise TypeError("x must be a (B, T, D) array")
     cdef int dt = cnp.PyArray_TYPE(<cnp.ndarray>x)
@@ -334,12 +544,12 @@ cdef tuple _check_core(x, W_xh, W_hh, h0, lengths):
     cdef Py_ssize_t B = xd[0], T = xd[1], D = xd[2], H
     _expect(x, "x", -1, dt, False, 3, B, T, D)
     if not cnp.PyArray_Check(W_hh) or cnp.PyArray_NDIM(<cnp.ndarray>W_hh) != 2:
-        raise TypeError("W_hh must be an (H, H) array")
-    H = cnp.PyArray_DIMS(<cnp.ndarray>W_hh)[0]
+        raise TypeError("W_hh must be a (G H, H) array")
+    H = cnp.PyArray_DIMS(<cnp.ndarray>W_hh)[1]
     if H < 1 or T < 1:
         raise ValueError("the kernels need H >= 1 and T >= 1")
-    _expect(W_hh, "W_hh", -1, dt, False, 2, H, H)
-    _expect(W_xh, "W_xh", -1, dt, False, 2, H, D)
+    _expect(W_hh, "W_hh", -1, dt, False, 2, G * H, H)
+    _expect(W_xh, "W_xh", -1, dt, False, 2, G * H, D)
     _expect(h0, "h0", -1, dt, True, 2, B, H)
     _expect(lengths, "lengths", -1, cnp.NPY_INTP, False, 1, B)
     _check_lengths(lengths, B, T)
@@ -586,17 +796,23 @@ cdef double _head(int N, int Hd, int O, int kind, const floating *R, const float
 
 
 cdef struct Net:
-    # sizes and settings
-    int B, T, D, H, O, L, nd, kind, pooling, min_len
+    # sizes and settings; G gates (1 for the Elman cell), S weight arrays per layer
+    # and direction in the caller's list (3 for the Elman cell, 4 with b_hh)
+    int B, T, D, H, O, L, nd, kind, pooling, min_len, cell, G, S
     bint relu, train
     # per layer and direction, at k * nd + d
     void **W_xh
     void **W_hh
     void **b_h
+    void **b_hh
     void **dW_xh
     void **dW_hh
     void **db_h
+    void **db_hh
     void **hs
+    void **cs         # LSTM cell states (B, T, H)
+    void **gates      # gated cells: every step's gate values (B, T, G H)
+    void **hn         # GRU: the n gate's hidden products (B, T, H)
     # per layer: outputs, inputs, reversed inputs
     void **outs
     void **ins
@@ -604,6 +820,7 @@ cdef struct Net:
     # arrays from the caller (NULL when not given)
     void *x
     void *h0          # (L*nd, B, H)
+    void *c0          # (L*nd, B, H), LSTM
     void *drop        # (L-1, B, T, nd*H) dropout multipliers
     void *W_hy
     void *b_y
@@ -618,6 +835,7 @@ cdef struct Net:
     double *norms     # (L*nd, T)
     void *out_top     # (B, T, nd*H), forward only
     void *h_n         # (L*nd, B, H), forward only
+    void *c_n         # (L*nd, B, H), forward only, LSTM
     double *scores    # (B, O) or (B*T, O) head outputs, prediction only
     # workspaces
     void *W_xhT
@@ -635,6 +853,9 @@ cdef struct Net:
     void *d_a
     void *d_b
     void *dx_rev
+    void *hw          # gated: a step's hidden products (B, G H)
+    void *dgh         # GRU: dLoss/d(hidden products) (B, T, G H); `da` holds the input's
+    void *dc          # LSTM: dLoss/dc (B, H)
     double *rw
     double *z
     unsigned char *rev_mask
@@ -652,22 +873,37 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
     the bytes needed (the one place that knows the workspace's shape)."""
     cdef size_t at = 0, fs = sizeof(floating), BT = <size_t>n.B * n.T, ps = sizeof(void *)
     cdef int n_ld = n.L * n.nd, Hd = n.nd * n.H, Dmax = max(n.D, Hd), H = n.H, k, i, Dk
-    cdef size_t n_packed = packed_len(dummy, H, H)
-    cdef void **tables = <void **>_carve(base, &at, (7 * <size_t>n_ld + 3 * n.L) * ps)
+    cdef int GH = n.G * n.H
+    cdef bint gated = n.cell != ELMAN
+    cdef size_t n_packed = max(packed_len(dummy, H, GH), packed_len(dummy, GH, H))
+    cdef void **tables = <void **>_carve(base, &at, (12 * <size_t>n_ld + 3 * n.L) * ps)
     if base != NULL:
         n.W_xh, n.W_hh, n.b_h = tables, tables + n_ld, tables + 2 * n_ld
         n.dW_xh, n.dW_hh, n.db_h = tables + 3 * n_ld, tables + 4 * n_ld, tables + 5 * n_ld
         n.hs = tables + 6 * n_ld
         n.outs, n.ins, n.rev_ins = tables + 7 * n_ld, tables + 7 * n_ld + n.L, \
             tables + 7 * n_ld + 2 * n.L
-    n.W_xhT = _carve(base, &at, <size_t>Dmax * H * fs)
+        i = 7 * n_ld + 3 * n.L
+        n.b_hh, n.db_hh, n.cs = tables + i, tables + i + n_ld, tables + i + 2 * n_ld
+        n.gates, n.hn = tables + i + 3 * n_ld, tables + i + 4 * n_ld
+    n.W_xhT = _carve(base, &at, <size_t>Dmax * GH * fs)
     n.W_hhT_packed = _carve(base, &at, n_packed * fs)
     n.W_hh_packed = _carve(base, &at, n_packed * fs)
+    n.hw = _carve(base, &at, <size_t>n.B * GH * fs if gated else 0)
     cdef void *p
     for i in range(n_ld):
         p = _carve(base, &at, BT * H * fs)
         if base != NULL:
             n.hs[i] = p
+        p = _carve(base, &at, BT * H * fs if n.cell == LSTM else 0)
+        if base != NULL:
+            n.cs[i] = p
+        p = _carve(base, &at, BT * GH * fs if gated else 0)
+        if base != NULL:
+            n.gates[i] = p
+        p = _carve(base, &at, BT * H * fs if n.cell == GRU else 0)
+        if base != NULL:
+            n.hn[i] = p
     for k in range(n.L):
         Dk = n.D if k == 0 else Hd
         p = _carve(base, &at, BT * Hd * fs if n.nd == 2 else 0)
@@ -688,9 +924,11 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
     n.dR = _carve(base, &at, N * Hd * fs)
     n.rw = <double *>_carve(base, &at, N * sizeof(double))
     n.z = <double *>_carve(base, &at, <size_t>n.O * sizeof(double))
-    n.da = _carve(base, &at, BT * H * fs)
-    n.xh = _carve(base, &at, (BT + H) * (Dmax + H) * fs)
-    n.dW = _carve(base, &at, <size_t>H * (Dmax + H) * fs)
+    n.da = _carve(base, &at, BT * GH * fs)
+    n.dgh = _carve(base, &at, BT * GH * fs if n.cell == GRU else 0)
+    n.dc = _carve(base, &at, <size_t>n.B * H * fs if n.cell == LSTM else 0)
+    n.xh = _carve(base, &at, (BT + GH) * (Dmax + GH) * fs)
+    n.dW = _carve(base, &at, <size_t>H * (Dmax + H) * fs if not gated else 0)
     n.dh = _carve(base, &at, <size_t>n.B * H * fs)
     n.dhs = _carve(base, &at, BT * H * fs if n.nd == 2 else 0)
     n.d_a = _carve(base, &at, BT * Hd * fs if n.L > 1 or n.pooling in (MEAN, MAX) else 0)
@@ -725,14 +963,24 @@ cdef void _net_forward(floating *dummy, Net *n) noexcept nogil:
             if d == 1:
                 _reverse_rows(src, B, T, Dk, n.lengths, <floating *>n.rev_ins[k])
                 src = <const floating *>n.rev_ins[k]
-            _transpose(<const floating *>n.W_xh[i], H, Dk, <floating *>n.W_xhT)
-            pack_t(H, H, <const floating *>n.W_hh[i], H, <floating *>n.W_hhT_packed)
+            _transpose(<const floating *>n.W_xh[i], n.G * H, Dk, <floating *>n.W_xhT)
+            pack_t(H, n.G * H, <const floating *>n.W_hh[i], H, <floating *>n.W_hhT_packed)
             h0 = NULL
             if n.h0 != NULL:
                 h0 = <const floating *>n.h0 + <Py_ssize_t>i * B * H
-            _forward(B, T, Dk, H, src, <const floating *>n.W_xhT,
-                     <const floating *>n.W_hhT_packed, <const floating *>n.b_h[i], h0,
-                     n.lengths, n.min_len, n.relu, <floating *>n.hs[i])
+            if n.cell == ELMAN:
+                _forward(B, T, Dk, H, src, <const floating *>n.W_xhT,
+                         <const floating *>n.W_hhT_packed, <const floating *>n.b_h[i], h0,
+                         n.lengths, n.min_len, n.relu, <floating *>n.hs[i])
+            else:
+                _gated_forward(n.cell, B, T, Dk, H, src, <const floating *>n.W_xhT,
+                               <const floating *>n.W_hhT_packed, <const floating *>n.b_h[i],
+                               <const floating *>n.b_hh[i], h0,
+                               NULL if n.c0 == NULL else
+                               <const floating *>n.c0 + <Py_ssize_t>i * B * H,
+                               n.lengths, n.min_len, <floating *>n.hs[i],
+                               <floating *>n.cs[i], <floating *>n.gates[i],
+                               <floating *>n.hn[i], <floating *>n.hw)
         if nd == 2:
             _interleave(<const floating *>n.hs[2 * k], <const floating *>n.hs[2 * k + 1],
                         B, T, H, n.lengths, <floating *>n.outs[k])
@@ -813,7 +1061,7 @@ cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
                                   <floating *>n.dhs)
                     dhs = <const floating *>n.dhs
             src = <const floating *>(n.ins[k] if d == 0 else n.rev_ins[k])
-            pack(H, H, <const floating *>n.W_hh[i], H, <floating *>n.W_hh_packed)
+            pack(n.G * H, H, <const floating *>n.W_hh[i], H, <floating *>n.W_hh_packed)
             tgt = NULL
             mask = NULL
             if k > 0 or n.dx != NULL:
@@ -829,12 +1077,27 @@ cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
             h0 = NULL
             if n.h0 != NULL:
                 h0 = <const floating *>n.h0 + <Py_ssize_t>i * B * H
-            _backward(B, T, Dk, H, src, <const floating *>n.hs[i],
-                      <const floating *>n.W_xh[i], <const floating *>n.W_hh_packed, dhs, h0,
-                      n.lengths, n.min_len, n.relu, mask, dh, <floating *>n.da,
-                      <floating *>n.xh, <floating *>n.dW, tgt, <floating *>n.dW_xh[i],
-                      <floating *>n.dW_hh[i], <floating *>n.db_h[i],
-                      NULL if n.norms == NULL else n.norms + <Py_ssize_t>i * T)
+            if n.cell == ELMAN:
+                _backward(B, T, Dk, H, src, <const floating *>n.hs[i],
+                          <const floating *>n.W_xh[i], <const floating *>n.W_hh_packed, dhs,
+                          h0, n.lengths, n.min_len, n.relu, mask, dh, <floating *>n.da,
+                          <floating *>n.xh, <floating *>n.dW, tgt, <floating *>n.dW_xh[i],
+                          <floating *>n.dW_hh[i], <floating *>n.db_h[i],
+                          NULL if n.norms == NULL else n.norms + <Py_ssize_t>i * T)
+            else:
+                _gated_backward(n.cell, B, T, Dk, H, src, <const floating *>n.hs[i],
+                                <const floating *>n.cs[i], <const floating *>n.gates[i],
+                                <const floating *>n.hn[i], <const floating *>n.W_xh[i],
+                                <const floating *>n.W_hh_packed, dhs, h0,
+                                NULL if n.c0 == NULL else
+                                <const floating *>n.c0 + <Py_ssize_t>i * B * H,
+                                n.lengths, n.min_len, mask, dh, <floating *>n.dc,
+                                <floating *>n.da,
+                                <floating *>(n.dgh if n.cell == GRU else n.da),
+                                <floating *>n.xh, tgt, <floating *>n.dW_xh[i],
+                                <floating *>n.dW_hh[i], <floating *>n.db_h[i],
+                                <floating *>n.db_hh[i],
+                                NULL if n.norms == NULL else n.norms + <Py_ssize_t>i * T)
             if d == 1 and tgt != NULL:
                 _add_reversed(tgt, B, T, Dk, Dk, 0, n.lengths,
                               d_in if k > 0 else <floating *>n.dx)
@@ -888,6 +1151,9 @@ cdef void _net_outputs(floating *dummy, Net *n) noexcept nogil:
         for b in range(B):  # carried to the last step
             memcpy(<floating *>n.h_n + (<Py_ssize_t>i * B + b) * H,
                    <floating *>n.hs[i] + (b * T + T - 1) * H, H * sizeof(floating))
+            if n.c_n != NULL:
+                memcpy(<floating *>n.c_n + (<Py_ssize_t>i * B + b) * H,
+                       <floating *>n.cs[i] + (b * T + T - 1) * H, H * sizeof(floating))
 
 
 _scratch = threading.local()
@@ -912,18 +1178,21 @@ cdef object _run(floating *dummy, Net *n, list weights, list grads):
     cdef int i, n_ld = n.L * n.nd
     cdef double loss = 0
     _layout(dummy, n, block)
+    cdef int S = n.S
     for i in range(n_ld):
-        n.W_xh[i] = _data(weights[3 * i])
-        n.W_hh[i] = _data(weights[3 * i + 1])
-        n.b_h[i] = _data(weights[3 * i + 2])
+        n.W_xh[i] = _data(weights[S * i])
+        n.W_hh[i] = _data(weights[S * i + 1])
+        n.b_h[i] = _data(weights[S * i + 2])
+        n.b_hh[i] = _data(weights[S * i + 3]) if S == 4 else NULL
         if grads is not None:
-            n.dW_xh[i] = _data(grads[3 * i])
-            n.dW_hh[i] = _data(grads[3 * i + 1])
-            n.db_h[i] = _data(grads[3 * i + 2])
-    if len(weights) > 3 * n_ld:
-        n.W_hy, n.b_y = _data(weights[3 * n_ld]), _data(weights[3 * n_ld + 1])
+            n.dW_xh[i] = _data(grads[S * i])
+            n.dW_hh[i] = _data(grads[S * i + 1])
+            n.db_h[i] = _data(grads[S * i + 2])
+            n.db_hh[i] = _data(grads[S * i + 3]) if S == 4 else NULL
+    if len(weights) > S * n_ld:
+        n.W_hy, n.b_y = _data(weights[S * n_ld]), _data(weights[S * n_ld + 1])
     if grads is not None:
-        n.dW_hy, n.db_y = _data(grads[3 * n_ld]), _data(grads[3 * n_ld + 1])
+        n.dW_hy, n.db_y = _data(grads[S * n_ld]), _data(grads[S * n_ld + 1])
     with nogil:
         _min_length(n.lengths, n.B, n.T, &n.min_len)
         if n.train:
@@ -956,67 +1225,98 @@ cdef int _check_labels(cnp.ndarray y, Py_ssize_t O) except -1:
     return 0
 
 
-cdef _check_network(list weights, x, lengths, h0, int L, int nd, bint head):
+_CELLS = {"rnn": ELMAN, "gru": GRU, "lstm": LSTM}
+_GATES = {ELMAN: 1, GRU: 3, LSTM: 4}
+
+
+cdef int _cell_code(cell) except -1:
+    if cell not in _CELLS:
+        raise ValueError(f"cell must be one of {tuple(_CELLS)}, got {cell!r}")
+    return _CELLS[cell]
+
+
+cdef _check_network(list weights, x, lengths, h0, int L, int nd, bint head, int cell=ELMAN,
+                    c0=None):
     """(B, T, D, H, O) after the O(1) layout checks of a network call's arrays:
-    weights lists W_xh, W_hh, b_h per layer and direction, then (head) W_hy, b_y."""
+    weights lists W_xh, W_hh, b_h (and b_hh for the gated cells) per layer and
+    direction, then (head) W_hy, b_y."""
     if L < 1 or nd not in (1, 2):
         raise ValueError("num_layers must be >= 1 and the directions 1 or 2")
+    cdef int G = _GATES[cell], S = 3 if cell == ELMAN else 4
     n_ld = L * nd
-    if len(weights) != 3 * n_ld + (2 if head else 0):
-        raise ValueError(f"expected {3 * n_ld + 2 * head} weight arrays, got {len(weights)}")
-    B, T, D, H = _check_core(x, weights[0], weights[1], None, lengths)
+    if len(weights) != S * n_ld + (2 if head else 0):
+        raise ValueError(f"expected {S * n_ld + 2 * head} weight arrays, got {len(weights)}")
+    B, T, D, H = _check_core(x, weights[0], weights[1], None, lengths, G)
     cdef int dt = cnp.PyArray_TYPE(<cnp.ndarray>x)
     for i in range(n_ld):
         Dk = D if i < nd else nd * H
-        _expect(weights[3 * i], "W_xh", i, dt, False, 2, H, Dk)
-        _expect(weights[3 * i + 1], "W_hh", i, dt, False, 2, H, H)
-        _expect(weights[3 * i + 2], "b_h", i, dt, False, 1, H)
+        _expect(weights[S * i], "W_xh", i, dt, False, 2, G * H, Dk)
+        _expect(weights[S * i + 1], "W_hh", i, dt, False, 2, G * H, H)
+        _expect(weights[S * i + 2], "b_h", i, dt, False, 1, G * H)
+        if S == 4:
+            _expect(weights[S * i + 3], "b_hh", i, dt, False, 1, G * H)
     _expect(h0, "h0", -1, dt, True, 3, n_ld, B, H)
+    if c0 is not None and cell != LSTM:
+        raise ValueError("c0 is for an LSTM only")
+    _expect(c0, "c0", -1, dt, True, 3, n_ld, B, H)
     O = 0
     if head:
-        W_hy = weights[3 * n_ld]
+        W_hy = weights[S * n_ld]
         if not cnp.PyArray_Check(W_hy) or cnp.PyArray_NDIM(<cnp.ndarray>W_hy) != 2 or \
                 cnp.PyArray_DIMS(<cnp.ndarray>W_hy)[0] < 1:
             raise TypeError(f"W_hy must be an (O, {nd * H}) array")
         O = cnp.PyArray_DIMS(<cnp.ndarray>W_hy)[0]
         _expect(W_hy, "W_hy", -1, dt, False, 2, O, nd * H)
-        _expect(weights[3 * n_ld + 1], "b_y", -1, dt, False, 1, O)
+        _expect(weights[S * n_ld + 1], "b_y", -1, dt, False, 1, O)
     return B, T, D, H, O
 
 
+cdef void _set_cell(Net *n, int cell, c0):
+    n.cell, n.G, n.S = cell, _GATES[cell], 3 if cell == ELMAN else 4
+    n.c0 = _data(c0)
+
+
 def network_forward(list weights, x, lengths, h0, int num_layers, bint bidirectional,
-                    bint relu):
+                    bint relu, cell="rnn", c0=None):
     """Kernel behind functional.rnn_layers_forward (values validated there): the top
-    layer's outputs (B, T, nd*H) and every layer's final states (L*nd, B, H)."""
+    layer's outputs (B, T, nd*H), every layer's final states (L*nd, B, H) and, for an
+    LSTM, its final cell states (L*nd, B, H) (None for the other cells)."""
     cdef int nd = 2 if bidirectional else 1
-    B, T, D, H, _ = _check_network(weights, x, lengths, h0, num_layers, nd, False)
+    cdef int code = _cell_code(cell)
+    B, T, D, H, _ = _check_network(weights, x, lengths, h0, num_layers, nd, False, code, c0)
     cdef Net n
     memset(&n, 0, sizeof(Net))
     n.B, n.T, n.D, n.H, n.L, n.nd, n.relu, n.train = B, T, D, H, num_layers, nd, relu, False
+    _set_cell(&n, code, c0)
     out = np.empty((B, T, nd * H), x.dtype)
     h_n = np.empty((num_layers * nd, B, H), x.dtype)
+    c_n = np.empty((num_layers * nd, B, H), x.dtype) if code == LSTM else None
     n.x, n.h0, n.lengths = _data(x), _data(h0), <Py_ssize_t *>_data(lengths)
-    n.out_top, n.h_n = _data(out), _data(h_n)
+    n.out_top, n.h_n, n.c_n = _data(out), _data(h_n), _data(c_n)
     if cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT32:
         _run[float](NULL, &n, weights, None)
     else:
         _run[double](NULL, &n, weights, None)
-    return out, h_n
+    return out, h_n, c_n
 
 
 def network_predict(list weights, x, lengths, h0, int num_layers, bint bidirectional,
-                    bint relu, pooling):
+                    bint relu, pooling, bint features=False, cell="rnn", c0=None):
     """Kernel behind functional.rnn_predict (values validated there): the head's
-    outputs, float64 (B, O), or (B, T, O) for pooling "steps" (every step's)."""
+    outputs, float64 (B, O), or (B, T, O) for pooling "steps" (every step's). With
+    `features`, the pooled top outputs the head reads instead, (B, nd*H) in x's dtype
+    (the estimators' transform; not for "steps")."""
     cdef int nd = 2 if bidirectional else 1
-    B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True)
+    cdef int code = _cell_code(cell)
+    B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True, code, c0)
     per_step = pooling == "steps"
-    if not per_step and pooling not in _POOLINGS:
-        raise ValueError(f"unknown pooling {pooling!r}")
+    if (not per_step and pooling not in _POOLINGS) or (per_step and features):
+        raise ValueError(f"unknown pooling {pooling!r}, or features of every step")
     cdef Net n
     memset(&n, 0, sizeof(Net))
     n.B, n.T, n.D, n.H, n.O, n.L, n.nd, n.relu, n.train = B, T, D, H, O, num_layers, nd, \
         relu, False
+    _set_cell(&n, code, c0)
     n.pooling = STEPS if per_step else _POOLINGS[pooling]
     pooled = None if per_step else np.empty((B, nd * H), x.dtype)
     scores = np.empty((B, T, O) if per_step else (B, O), np.float64)
@@ -1026,21 +1326,24 @@ def network_predict(list weights, x, lengths, h0, int num_layers, bint bidirecti
         _run[float](NULL, &n, weights, None)
     else:
         _run[double](NULL, &n, weights, None)
-    return scores
+    return pooled if features else scores
 
 
 def loss_and_grads(list weights, x, y, lengths, task, h0, bint input_grad, dx_mask,
                    sample_weight=None, int num_layers=1, bint bidirectional=False,
-                   bint relu=False, pooling="last", dropout_masks=None, bint norms=False):
+                   bint relu=False, pooling="last", dropout_masks=None, bint norms=False,
+                   cell="rnn", c0=None):
     """Kernel behind functional.rnn_loss_and_grads (values validated there).
 
-    weights: W_xh, W_hh, b_h of each layer and direction, then W_hy, b_y; y: float
+    weights: W_xh, W_hh, b_h (and b_hh for a gated cell) of each layer and direction,
+    then W_hy, b_y; c0: an LSTM's initial cell states or None; y: float
     targets (B,) / (B, O), or intp labels (B,), or the same per step with T after B;
     dx_mask: None or (B, T) uint8 when input_grad; sample_weight: None or float64 (B,);
     dropout_masks: None or (L-1, B, T, nd*H) multipliers. Returns (loss, grads: a list
     like weights, dx or None, norms (L*nd, T) float64 or None)."""
     cdef int nd = 2 if bidirectional else 1
-    B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True)
+    cdef int code = _cell_code(cell)
+    B, T, D, H, O = _check_network(weights, x, lengths, h0, num_layers, nd, True, code, c0)
     dt = x.dtype
     cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>x)
     if task not in _KINDS or B < 1 or (_KINDS[task] == BINARY and O != 1):
@@ -1067,6 +1370,7 @@ def loss_and_grads(list weights, x, y, lengths, task, h0, bint input_grad, dx_ma
     memset(&n, 0, sizeof(Net))
     n.B, n.T, n.D, n.H, n.O, n.L, n.nd = B, T, D, H, O, num_layers, nd
     n.kind, n.relu, n.train = kind, relu, True
+    _set_cell(&n, code, c0)
     n.pooling = STEPS if per_step else _POOLINGS[pooling]
     grads = [_zeros_like(w) for w in weights]
     dx = _zeros_like(x) if input_grad else None

@@ -8,7 +8,7 @@ import numpy as np
 
 from rnnfast._core.checks import (all_finite, check_index, check_number, expect_shape, float_array,
                                   index_array, inplace_array)
-from rnnfast.rnn.params import layer_suffix, param_names
+from rnnfast.rnn.params import CELLS, GATES, layer_suffix, param_names
 
 _INT_MAX = 2**31 - 1  # BLAS takes 32-bit sizes
 TASKS = ("binary", "multiclass", "regression", "binary_per_step", "multiclass_per_step",
@@ -17,17 +17,21 @@ NONLINEARITIES = ("tanh", "relu")
 POOLINGS = ("last", "mean", "max")
 
 
-def check_weights(W_xh, W_hh):
-    """Validate the recurrent weights; returns (W_xh, W_hh, dtype, H, D)."""
+def check_weights(W_xh, W_hh, cell="rnn"):
+    """Validate the recurrent weights of a cell (W_xh (G*H, D), W_hh (G*H, H), G =
+    GATES[cell]); returns (W_xh, W_hh, dtype, H, D)."""
+    G = GATES[cell]
     W_hh = float_array("W_hh", W_hh, 2)
     dtype = W_hh.dtype
-    H = W_hh.shape[0]
-    expect_shape("W_hh", W_hh, (H, H))
+    H = W_hh.shape[0] if G == 1 else W_hh.shape[1]
+    expect_shape("W_hh", W_hh, (G * H, H))
     if H == 0:
-        raise ValueError("W_hh must have a hidden size of at least 1, got shape (0, 0)")
+        raise ValueError(f"W_hh must have a hidden size of at least 1, got shape {W_hh.shape}")
     W_xh = float_array("W_xh", W_xh, 2, dtype)
-    if W_xh.shape[0] != H:
-        raise ValueError(f"W_xh must have shape (H, D) with H = {H} (from W_hh), got {W_xh.shape}")
+    if W_xh.shape[0] != G * H:
+        rows = "H" if G == 1 else f"{G} H"
+        raise ValueError(f"W_xh must have shape ({rows}, D) with H = {H} (from W_hh), "
+                         f"got {W_xh.shape}")
     return W_xh, W_hh, dtype, H, W_xh.shape[1]
 
 
@@ -97,22 +101,34 @@ def check_backward(x, hs, W_xh, W_hh, dhs, h0, lengths):
     return x, hs, W_xh, W_hh, dhs, h0, check_lengths(lengths, B, T)
 
 
-def check_architecture(num_layers, bidirectional, nonlinearity, pooling="last"):
-    """(num_layers, bidirectional, relu, pooling) after checking each."""
+def check_architecture(num_layers, bidirectional, nonlinearity, pooling="last", cell="rnn"):
+    """(num_layers, bidirectional, relu, pooling) after checking each, and the cell."""
     num_layers = check_index("num_layers", num_layers, low=1)
     if not isinstance(bidirectional, (bool, np.bool_)):
         raise TypeError(f"bidirectional must be True or False, got {bidirectional!r}")
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    check_cell(cell, nonlinearity)
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     return num_layers, bool(bidirectional), nonlinearity == "relu", pooling
 
 
-def check_network_params(params, num_layers, bidirectional, head=True, task=None):
+def check_cell(cell, nonlinearity="tanh"):
+    """The recurrent cell: "rnn" (Elman's, tanh or relu), "gru" or "lstm" (whose gates
+    have their own nonlinearities)."""
+    if not isinstance(cell, str) or cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+    if cell != "rnn" and nonlinearity != "tanh":
+        raise ValueError(f"nonlinearity={nonlinearity!r} is for cell='rnn' (Elman's); a "
+                         f"{cell.upper()}'s gates have their own (leave nonlinearity='tanh')")
+    return cell
+
+
+def check_network_params(params, num_layers, bidirectional, head=True, task=None, cell="rnn"):
     """The parameters of a network as a dict of validated arrays (one dtype), the
     head's size checked against `task` when given; returns (params, dtype, H, D)."""
-    names = param_names(num_layers, bidirectional)
+    names = param_names(num_layers, bidirectional, cell)
     if not head:
         names = names[:-2]
     try:
@@ -123,8 +139,9 @@ def check_network_params(params, num_layers, bidirectional, head=True, task=None
     if missing:
         raise ValueError(f"params is missing {', '.join(missing)}; for num_layers="
                          f"{num_layers}, bidirectional={bidirectional} it needs {names}")
-    W_xh, W_hh, dtype, H, D = check_weights(params["W_xh"], params["W_hh"])
-    out = {"W_xh": W_xh, "W_hh": W_hh, "b_h": check_bias("b_h", params["b_h"], dtype, H)}
+    W_xh, W_hh, dtype, H, D = check_weights(params["W_xh"], params["W_hh"], cell)
+    G = GATES[cell]
+    out = {"W_xh": W_xh, "W_hh": W_hh}
     nd = 2 if bidirectional else 1
     for k in range(num_layers):
         for d in range(nd):
@@ -132,10 +149,11 @@ def check_network_params(params, num_layers, bidirectional, head=True, task=None
             if s:
                 Dk = D if k == 0 else nd * H
                 out["W_xh" + s] = float_array("W_xh" + s, params["W_xh" + s], 2, dtype)
-                expect_shape("W_xh" + s, out["W_xh" + s], (H, Dk))
+                expect_shape("W_xh" + s, out["W_xh" + s], (G * H, Dk))
                 out["W_hh" + s] = float_array("W_hh" + s, params["W_hh" + s], 2, dtype)
-                expect_shape("W_hh" + s, out["W_hh" + s], (H, H))
-                out["b_h" + s] = check_bias("b_h" + s, params["b_h" + s], dtype, H)
+                expect_shape("W_hh" + s, out["W_hh" + s], (G * H, H))
+            for b in ("b_h", "b_hh") if G > 1 else ("b_h",):
+                out[b + s] = check_bias(b + s, params[b + s], dtype, G * H)
     if head:
         W_hy = float_array("W_hy", params["W_hy"], 2, dtype)
         if W_hy.shape[1] != nd * H or W_hy.shape[0] == 0:
@@ -153,7 +171,7 @@ def check_network_params(params, num_layers, bidirectional, head=True, task=None
     return out, dtype, H, D
 
 
-def check_network_state(h0, dtype, n_states, B, H):
+def check_network_state(h0, dtype, n_states, B, H, name="h0"):
     """None, or the initial states as a C-contiguous (n_states, B, H) array; with one
     layer and direction a (B, H) array is taken too."""
     if h0 is None:
@@ -162,62 +180,76 @@ def check_network_state(h0, dtype, n_states, B, H):
     if n_states == 1 and h0.ndim == 2:
         h0 = h0[None]
     if h0.shape != (n_states, B, H):
-        raise ValueError(f"h0 must have shape {(n_states, B, H)} (one (B, H) state per layer "
-                         f"and direction), got {h0.shape}")
-    return float_array("h0", h0, 3, dtype)
+        raise ValueError(f"{name} must have shape {(n_states, B, H)} (one (B, H) state per "
+                         f"layer and direction), got {h0.shape}")
+    return float_array(name, h0, 3, dtype)
+
+
+def check_states(h0, c0, cell, dtype, n_states, B, H):
+    """(h0, c0) validated: c0, an LSTM's initial cell states, only with cell="lstm"."""
+    if c0 is not None and cell != "lstm":
+        raise ValueError(f"c0 holds an LSTM's initial cell states; cell={cell!r} has none "
+                         f"(give h0 only)")
+    return (check_network_state(h0, dtype, n_states, B, H),
+            check_network_state(c0, dtype, n_states, B, H, "c0"))
 
 
 def check_layers_forward(params, x, lengths, h0, num_layers, bidirectional, nonlinearity,
-                         dropout_masks):
+                         dropout_masks, cell="rnn", c0=None):
     """Validate a stack's forward pass; returns (params, x, lengths, h0, num_layers, nd,
-    relu, dropout_masks)."""
-    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=False)
+    relu, dropout_masks, c0)."""
     num_layers, bidirectional, relu, _ = check_architecture(num_layers, bidirectional,
-                                                            nonlinearity)
+                                                            nonlinearity, cell=cell)
+    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=False,
+                                               cell=cell)
     x, B, T = check_inputs(x, dtype, D)
     nd = 2 if bidirectional else 1
-    h0 = check_network_state(h0, dtype, num_layers * nd, B, H)
+    h0, c0 = check_states(h0, c0, cell, dtype, num_layers * nd, B, H)
     masks = check_dropout_masks(dropout_masks, dtype, (num_layers - 1, B, T, nd * H))
-    return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, masks
+    return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, masks, c0
 
 
-def check_predict(params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling):
+def check_predict(params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling,
+                  cell="rnn", c0=None):
     """Validate a prediction pass (pooling "steps": every step's output); returns
-    (params, x, lengths, h0, num_layers, nd, relu, pooling)."""
-    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=True)
+    (params, x, lengths, h0, num_layers, nd, relu, pooling, c0)."""
     per_step = isinstance(pooling, str) and pooling == "steps"
     if not per_step and (not isinstance(pooling, str) or pooling not in POOLINGS):
         raise ValueError(f"pooling must be one of {POOLINGS + ('steps',)}, got {pooling!r}")
     num_layers, bidirectional, relu, _ = check_architecture(
-        num_layers, bidirectional, nonlinearity, "last" if per_step else pooling)
+        num_layers, bidirectional, nonlinearity, "last" if per_step else pooling, cell)
+    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, head=True,
+                                               cell=cell)
     x, B, T = check_inputs(x, dtype, D)
     nd = 2 if bidirectional else 1
-    h0 = check_network_state(h0, dtype, num_layers * nd, B, H)
-    return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, pooling
+    h0, c0 = check_states(h0, c0, cell, dtype, num_layers * nd, B, H)
+    return params, x, check_lengths(lengths, B, T), h0, num_layers, nd, relu, pooling, c0
 
 
 def check_loss(params, x, y, lengths, task, h0, sample_weight=None, num_layers=1,
-               bidirectional=False, nonlinearity="tanh", pooling="last", dropout_masks=None):
+               bidirectional=False, nonlinearity="tanh", pooling="last", dropout_masks=None,
+               cell="rnn", c0=None):
     """Validate a fused training step; returns (params, x, y, lengths, task, h0,
-    sample_weight, dropout_masks) with h0 None or (L*nd, B, H)."""
+    sample_weight, dropout_masks, c0) with h0 and c0 None or (L*nd, B, H)."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     num_layers, bidirectional, _, pooling = check_architecture(
-        num_layers, bidirectional, nonlinearity, pooling)
+        num_layers, bidirectional, nonlinearity, pooling, cell)
     if task.endswith("_per_step") and pooling != "last":
         raise ValueError(f"pooling={pooling!r} reads one vector per sequence; task={task!r} "
                          f"has a loss at every step (leave pooling='last')")
-    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, task=task)
+    params, dtype, H, D = check_network_params(params, num_layers, bidirectional, task=task,
+                                               cell=cell)
     nd = 2 if bidirectional else 1
     O = params["W_hy"].shape[0]
     x, B, T = check_inputs(x, dtype, D, allow_empty_batch=False)
     lengths = check_lengths(lengths, B, T)
     y = _check_targets(y, task, dtype, B, O, T, lengths)
-    h0 = check_network_state(h0, dtype, num_layers * nd, B, H)
+    h0, c0 = check_states(h0, c0, cell, dtype, num_layers * nd, B, H)
     if dropout_masks is not None or num_layers > 1:
         dropout_masks = check_dropout_masks(dropout_masks, dtype, (num_layers - 1, B, T, nd * H))
     return params, x, y, lengths, task, h0, check_sample_weight(sample_weight, B), \
-        dropout_masks
+        dropout_masks, c0
 
 
 def check_dropout_masks(masks, dtype, shape):

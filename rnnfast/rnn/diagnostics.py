@@ -44,7 +44,7 @@ def gradient_norms(params, x, y, lengths=None, task="binary", h0=None, sample_we
     """
     from rnnfast.rnn import _rnn
 
-    params, x, y, lengths, task, h0, sample_weight, _ = checks.check_loss(
+    params, x, y, lengths, task, h0, sample_weight, _, _ = checks.check_loss(
         params, x, y, lengths, task, h0, sample_weight, num_layers, bidirectional,
         nonlinearity, pooling)
     names = param_names(num_layers, bidirectional)

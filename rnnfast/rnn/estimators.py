@@ -309,7 +309,7 @@ class _BaseRNN(BaseEstimator):
         predict built (validated when it was read)."""
         names = self._names()[:-2]
         return _rnn.network_forward([self.params_[k] for k in names], x, lengths, None,
-                                    *self._kernel_args())
+                                    *self._kernel_args())[:2]
 
     def _truncate(self, x, lengths, ids, y):
         """Truncated BPTT: the last bptt_steps steps of each sequence, started from the

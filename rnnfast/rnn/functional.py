@@ -26,37 +26,40 @@ def rnn_backward(x, hs, W_xh, W_hh, dhs, h0=None, lengths=None, *, nonlinearity=
 
 
 def rnn_layers_forward(params, x, lengths=None, h0=None, *, num_layers=1, bidirectional=False,
-                       nonlinearity="tanh", dropout_masks=None):
-    params, x, lengths, h0, num_layers, nd, relu, masks = checks.check_layers_forward(
-        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, dropout_masks)
+                       nonlinearity="tanh", dropout_masks=None, cell="rnn", c0=None):
+    params, x, lengths, h0, num_layers, nd, relu, masks, c0 = checks.check_layers_forward(
+        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, dropout_masks, cell,
+        c0)
     if masks is not None:  # the forward kernel is for inference: no dropout
         raise ValueError("rnn_layers_forward's kernel runs without dropout; pass "
                          "dropout_masks=None (rnnfast.reference takes masks)")
-    names = param_names(num_layers, bidirectional)[:-2]
-    return _rnn.network_forward([params[k] for k in names], x, lengths, h0, num_layers,
-                                nd == 2, relu)
+    names = param_names(num_layers, bidirectional, cell)[:-2]
+    out, h_n, c_n = _rnn.network_forward([params[k] for k in names], x, lengths, h0,
+                                         num_layers, nd == 2, relu, cell, c0)
+    return (out, (h_n, c_n)) if cell == "lstm" else (out, h_n)
 
 
 def rnn_predict(params, x, lengths=None, h0=None, *, num_layers=1, bidirectional=False,
-                nonlinearity="tanh", pooling="last"):
-    params, x, lengths, h0, num_layers, nd, relu, pooling = checks.check_predict(
-        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling)
-    names = param_names(num_layers, bidirectional)
+                nonlinearity="tanh", pooling="last", cell="rnn", c0=None):
+    params, x, lengths, h0, num_layers, nd, relu, pooling, c0 = checks.check_predict(
+        params, x, lengths, h0, num_layers, bidirectional, nonlinearity, pooling, cell, c0)
+    names = param_names(num_layers, bidirectional, cell)
     return _rnn.network_predict([params[k] for k in names], x, lengths, h0, num_layers,
-                                nd == 2, relu, pooling)
+                                nd == 2, relu, pooling, False, cell, c0)
 
 
 def rnn_loss_and_grads(params, x, y, lengths=None, task="binary", h0=None, *,
                        input_grad=False, sample_weight=None, num_layers=1, bidirectional=False,
-                       nonlinearity="tanh", pooling="last", dropout_masks=None):
-    params, x, y, lengths, task, h0, sample_weight, masks = checks.check_loss(
+                       nonlinearity="tanh", pooling="last", dropout_masks=None, cell="rnn",
+                       c0=None):
+    params, x, y, lengths, task, h0, sample_weight, masks, c0 = checks.check_loss(
         params, x, y, lengths, task, h0, sample_weight, num_layers, bidirectional,
-        nonlinearity, pooling, dropout_masks)
+        nonlinearity, pooling, dropout_masks, cell, c0)
     wanted, mask = checks.check_input_grad(input_grad, x.shape[0], x.shape[1])
-    names = param_names(num_layers, bidirectional)
+    names = param_names(num_layers, bidirectional, cell)
     loss, grads, dx, _ = _rnn.loss_and_grads(
         [params[k] for k in names], x, y, lengths, task, h0, wanted, mask, sample_weight,
-        num_layers, bidirectional, nonlinearity == "relu", pooling, masks)
+        num_layers, bidirectional, nonlinearity == "relu", pooling, masks, False, cell, c0)
     grads = dict(zip(names, grads))
     if wanted:
         grads["x"] = dx

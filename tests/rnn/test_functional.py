@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import assert_close, head_size, make_rnn_case, make_targets
+from conftest import assert_close, head_size, make_network_params, make_rnn_case, make_targets
 from hypothesis import given, settings, strategies as st
 
 from rnnfast import functional, reference
@@ -141,6 +141,13 @@ def test_the_simd_paths_give_the_same_results_bit_for_bit(simd):
                                               params["b_h"], h0, lengths))
             loss, grads = functional.rnn_loss_and_grads(params, x, y, lengths, "multiclass")
             out += [np.float64(loss)] + [grads[k] for k in sorted(grads)]
+        for cell, B, H in [("gru", 5, 40), ("lstm", 4, 24), ("lstm", 1, 16)]:
+            params = make_network_params(rng, 2, True, 5, H, 2, np.float32, cell=cell)
+            x = rng.standard_normal((B, 6, 5)).astype(np.float32)
+            loss, grads = functional.rnn_loss_and_grads(params, x, rng.integers(0, 2, B),
+                                                        None, "multiclass", num_layers=2,
+                                                        bidirectional=True, cell=cell)
+            out += [np.float64(loss)] + [grads[k] for k in sorted(grads)]
         runs[path] = out
     for a, b in zip(runs["avx512"], runs["avx2"]):
         np.testing.assert_array_equal(a, b)
@@ -261,6 +268,29 @@ def test_sum_rows_by_id_matches_add_at(n, V, dtype):
     rows_at, sums_at = sum_rows_by_id(ids, table, at)
     np.testing.assert_array_equal(rows_at, want_rows)
     np.testing.assert_array_equal(sums_at, sums)
+
+
+@pytest.mark.parametrize("path", ["avx512", "avx2"])
+def test_float32_sigmoid_is_accurate_everywhere(simd, path):
+    from scipy.special import expit
+    if simd.use_simd(path) != path:
+        pytest.skip(f"no {path} path on this CPU or build ({simd.simd_path()})")
+    x = np.concatenate([np.linspace(-90, 90, 400_001), np.logspace(-30, 1.9, 20_001),
+                        -np.logspace(-30, 1.9, 20_001), [0.0, -0.0]]).astype(np.float32)
+    y = x.copy()
+    simd.sigmoid_values(y)
+    exact = expit(x.astype(np.float64))
+    normal = exact > 1e-37  # below, float32 has no relative precision left to check
+    assert (np.abs(y - exact)[normal] / exact[normal]).max() < 5e-7
+    assert np.abs(y - exact)[~normal].max() < 2e-38 and ((y >= 0) & (y <= 1)).all()
+    assert y[-1] == y[-2] == 0.5
+    z = x.astype(np.float64)
+    simd.sigmoid_values(z)  # libm's exp: correct to an ulp or so
+    np.testing.assert_allclose(z, exact, rtol=1e-15, atol=0)
+    simd.use_simd("avx2")
+    w = x.copy()
+    simd.sigmoid_values(w)  # the same bits on every path
+    np.testing.assert_array_equal(w.view(np.uint32), y.view(np.uint32))
 
 
 @pytest.mark.parametrize("B, H", [(1, 16), (3, 40), (4, 64), (32, 128), (5, 200)])

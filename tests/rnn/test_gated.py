@@ -1,0 +1,205 @@
+"""The gated cells (GRU, LSTM): the compiled kernel against its NumPy twin on random
+networks, the twin against finite differences, and both against torch.nn.GRU/LSTM."""
+
+import numpy as np
+import pytest
+from conftest import assert_close, make_network_params, make_step_targets, numeric_grad
+from hypothesis import given, settings, strategies as st
+
+from rnnfast import functional, reference
+from rnnfast.rnn.params import GATES, param_names, param_shapes, torch_names
+
+CELLS = ["gru", "lstm"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(cell=st.sampled_from(CELLS), L=st.integers(1, 3), bidirectional=st.booleans(),
+       shape=st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 4),
+                       st.integers(1, 5), st.integers(2, 3)),
+       task=st.sampled_from(["binary", "multiclass", "regression", "multiclass_per_step",
+                             "regression_per_step"]),
+       pooling=st.sampled_from(["last", "mean", "max"]),
+       dtype=st.sampled_from([np.float64, np.float32]), with_h0=st.booleans(),
+       ragged=st.booleans(), dropout=st.booleans(),
+       input_grad=st.sampled_from([False, True, "mask"]), weighted=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_kernel_matches_reference(cell, L, bidirectional, shape, task, pooling, dtype, with_h0,
+                                  ragged, dropout, input_grad, weighted, seed):
+    rng = np.random.default_rng(seed)
+    B, T, D, H, O = shape
+    nd = 2 if bidirectional else 1
+    if task == "binary":
+        O = 1
+    if task.endswith("_per_step"):
+        pooling = "last"
+    params = make_network_params(rng, L, bidirectional, D, H, O, dtype, cell=cell)
+    x = rng.standard_normal((B, T, D)).astype(dtype)
+    lengths = rng.integers(1, T + 1, B) if ragged else None
+    states = dict(h0=(rng.standard_normal((L * nd, B, H)) * 0.5).astype(dtype) if with_h0 else None)
+    if cell == "lstm" and with_h0:
+        states["c0"] = (rng.standard_normal((L * nd, B, H)) * 0.5).astype(dtype)
+    if task.endswith("_per_step"):
+        y = make_step_targets(rng, task, B, T, O)
+    elif task == "regression":
+        y = rng.standard_normal((B, O))
+    else:
+        y = rng.integers(0, O if task == "multiclass" else 2, B)
+    masks = None
+    if dropout and L > 1:
+        masks = (rng.random((L - 1, B, T, nd * H)) > 0.3).astype(dtype) / dtype(0.7)
+    grad = rng.random((B, T)) > 0.5 if input_grad == "mask" else input_grad
+    kw = dict(num_layers=L, bidirectional=bidirectional, cell=cell, pooling=pooling,
+              input_grad=grad, dropout_masks=masks,
+              sample_weight=rng.random(B) + 0.1 if weighted else None, **states)
+    loss, grads = functional.rnn_loss_and_grads(params, x, y, lengths, task, **kw)
+    want_loss, want = reference.rnn_loss_and_grads(params, x, y, lengths, task, **kw)
+    assert loss == pytest.approx(want_loss, rel=1e-10 if dtype == np.float64 else 1e-5)
+    assert sorted(grads) == sorted(want)
+    for k in want:
+        assert grads[k].dtype == dtype
+        assert_close(grads[k], want[k], dtype, k)
+    pkw = dict(num_layers=L, bidirectional=bidirectional, cell=cell, **states)
+    for pool in ("steps", pooling):
+        assert_close(functional.rnn_predict(params, x, lengths, pooling=pool, **pkw),
+                     reference.rnn_predict(params, x, lengths, pooling=pool, **pkw), dtype)
+    layers = {k: v for k, v in params.items() if k not in ("W_hy", "b_y")}
+    got = functional.rnn_layers_forward(layers, x, lengths, **pkw)
+    want = reference.rnn_layers_forward(layers, x, lengths, **pkw)
+    assert_close(got[0], want[0], dtype)
+    if cell == "lstm":  # (outputs, (h_n, c_n)), as torch.nn.LSTM
+        assert_close(got[1][0], want[1][0], dtype)
+        assert_close(got[1][1], want[1][1], dtype)
+    else:
+        assert_close(got[1], want[1], dtype)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_reference_gradients_match_finite_differences(cell, bidirectional):
+    rng = np.random.default_rng(7)
+    L, B, T, D, H = 2, 2, 4, 2, 3
+    nd = 2 if bidirectional else 1
+    params = make_network_params(rng, L, bidirectional, D, H, 2, np.float64, cell=cell)
+    x = rng.standard_normal((B, T, D))
+    lengths = np.array([4, 2])
+    y = np.array([0, 1])
+    h0 = rng.standard_normal((L * nd, B, H)) * 0.5
+    c0 = rng.standard_normal((L * nd, B, H)) * 0.5 if cell == "lstm" else None
+    kw = dict(num_layers=L, bidirectional=bidirectional, cell=cell, h0=h0, c0=c0,
+              input_grad=True, pooling="mean")
+
+    def loss():
+        return reference.rnn_loss_and_grads(params, x, y, lengths, "multiclass", **kw)[0]
+
+    _, grads = reference.rnn_loss_and_grads(params, x, y, lengths, "multiclass", **kw)
+    for k in list(params) + ["x"]:
+        a = x if k == "x" else params[k]
+        np.testing.assert_allclose(grads[k], numeric_grad(loss, a), rtol=1e-6, atol=1e-8,
+                                   err_msg=k)
+
+
+def _torch_module(cell, params, L, bidirectional, D, H):
+    torch = pytest.importorskip("torch")
+    make = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
+    m = make(D, H, num_layers=L, bidirectional=bidirectional, batch_first=True).double()
+    with torch.no_grad():
+        for ours, theirs in torch_names(L, bidirectional, cell).items():
+            getattr(m, theirs).copy_(torch.from_numpy(params[ours]))
+    return torch, m
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("L, bidirectional", [(1, False), (2, True)])
+def test_outputs_and_gradients_match_torch(cell, L, bidirectional):
+    rng = np.random.default_rng(11)
+    B, T, D, H = 4, 6, 3, 5
+    nd = 2 if bidirectional else 1
+    params = make_network_params(rng, L, bidirectional, D, H, 1, np.float64, cell=cell)
+    torch, m = _torch_module(cell, params, L, bidirectional, D, H)
+    x = rng.standard_normal((B, T, D))
+    lengths = np.array([6, 3, 1, 5])
+    h0 = rng.standard_normal((L * nd, B, H)) * 0.5
+    c0 = rng.standard_normal((L * nd, B, H)) * 0.5
+    pack = torch.nn.utils.rnn
+    packed = pack.pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths),
+                                       batch_first=True, enforce_sorted=False)
+    start = (torch.from_numpy(h0), torch.from_numpy(c0)) if cell == "lstm" else \
+        torch.from_numpy(h0)
+    out_p, final = m(packed, start)
+    out, _ = pack.pad_packed_sequence(out_p, batch_first=True, total_length=T)
+    valid = np.arange(T)[None, :] < lengths[:, None]
+    layers = {k: v for k, v in params.items() if k not in ("W_hy", "b_y")}
+    kw = dict(num_layers=L, bidirectional=bidirectional, cell=cell,
+              c0=c0 if cell == "lstm" else None)
+    for impl in (functional, reference):
+        got_out, got_final = impl.rnn_layers_forward(layers, x, lengths, h0, **kw)
+        np.testing.assert_allclose(got_out[valid], out.detach().numpy()[valid], rtol=1e-10,
+                                   atol=1e-12)
+        if cell == "lstm":
+            for a, b in zip(got_final, final):
+                np.testing.assert_allclose(a, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+        else:
+            np.testing.assert_allclose(got_final, final.detach().numpy(), rtol=1e-10,
+                                       atol=1e-12)
+    # a binary loss on the top layer's final states (both directions), through autograd
+    h_n = final[0] if cell == "lstm" else final
+    last = torch.cat(list(h_n[-nd:]), dim=1)
+    z = last @ torch.from_numpy(params["W_hy"]).T + torch.from_numpy(params["b_y"])
+    y = np.array([0, 1, 1, 0])
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        z[:, 0], torch.from_numpy(y.astype(float)))
+    loss.backward()
+    for impl in (functional, reference):
+        got_loss, grads = impl.rnn_loss_and_grads(params, x, y, lengths, "binary", h0, **kw)
+        assert got_loss == pytest.approx(loss.item(), rel=1e-10)
+        for ours, theirs in torch_names(L, bidirectional, cell).items():
+            np.testing.assert_allclose(grads[ours], getattr(m, theirs).grad.numpy(),
+                                       rtol=1e-9, atol=1e-12, err_msg=ours)
+
+
+def test_names_shapes_and_first_values():
+    assert param_names(1, False, "gru") == ["W_xh", "W_hh", "b_h", "b_hh", "W_hy", "b_y"]
+    shapes = param_shapes(2, True, 3, 5, 2, "lstm")
+    assert shapes["W_xh"] == (20, 3) and shapes["W_xh_l1_reverse"] == (20, 10)
+    assert shapes["W_hh_l1"] == (20, 5) and shapes["b_hh_reverse"] == (20,)
+    params = make_network_params(np.random.default_rng(0), 1, False, 3, 4, 1, np.float64,
+                                 cell="lstm")
+    from rnnfast.rnn.params import init_params
+    first = init_params(np.random.default_rng(0), 1, False, 3, 4, 1, np.float64, "lstm")
+    np.testing.assert_array_equal(first["b_h"], [0] * 4 + [1] * 4 + [0] * 8)  # forget: 1
+    assert not first["b_hh"].any()
+    for g in range(GATES["lstm"]):  # each gate's block of W_hh is orthogonal
+        block = first["W_hh"][4 * g:4 * (g + 1)]
+        np.testing.assert_allclose(block @ block.T, np.eye(4), atol=1e-12)
+    assert params["W_xh"].shape == (16, 3)
+
+
+@pytest.mark.parametrize("impl", [functional, reference])
+def test_gated_cells_refuse_what_does_not_fit(impl):
+    rng = np.random.default_rng(0)
+    gru = make_network_params(rng, 1, False, 2, 3, 1, np.float64, cell="gru")
+    x, y = rng.standard_normal((2, 3, 2)), np.array([0, 1])
+    with pytest.raises(ValueError, match="cell must be one of"):
+        impl.rnn_loss_and_grads(gru, x, y, cell="transformer")
+    with pytest.raises(ValueError, match="nonlinearity='relu' is for cell='rnn'"):
+        impl.rnn_loss_and_grads(gru, x, y, cell="gru", nonlinearity="relu")
+    with pytest.raises(ValueError, match="params is missing b_hh"):
+        impl.rnn_loss_and_grads({k: v for k, v in gru.items() if k != "b_hh"}, x, y,
+                                cell="gru")
+    with pytest.raises(ValueError, match=r"W_hh must have shape \(9, 3\)"):
+        impl.rnn_loss_and_grads(dict(gru, W_hh=np.zeros((8, 3))), x, y, cell="gru")
+    with pytest.raises(ValueError, match=r"W_xh must have shape \(3 H, D\) with H = 3"):
+        impl.rnn_loss_and_grads(dict(gru, W_xh=np.zeros((8, 2))), x, y, cell="gru")
+    with pytest.raises(ValueError, match=r"b_hh must have shape \(9,\)"):
+        impl.rnn_loss_and_grads(dict(gru, b_hh=np.zeros(3)), x, y, cell="gru")
+    with pytest.raises(ValueError, match="b_hh contains NaN"):
+        impl.rnn_loss_and_grads(dict(gru, b_hh=np.full(9, np.nan)), x, y, cell="gru")
+    with pytest.raises(ValueError, match="c0 holds an LSTM's initial cell states"):
+        impl.rnn_loss_and_grads(gru, x, y, cell="gru", c0=np.zeros((1, 2, 3)))
+    lstm = make_network_params(rng, 1, False, 2, 3, 1, np.float64, cell="lstm")
+    with pytest.raises(ValueError, match=r"c0 must have shape \(1, 2, 3\)"):
+        impl.rnn_loss_and_grads(lstm, x, y, cell="lstm", c0=np.zeros((1, 2, 4)))
+    with pytest.raises(ValueError, match="c0 contains NaN"):
+        impl.rnn_loss_and_grads(lstm, x, y, cell="lstm", c0=np.full((1, 2, 3), np.inf))
+    with pytest.raises(ValueError, match=r"W_hh must have shape \(12, 3\)"):
+        impl.rnn_loss_and_grads(gru, x, y, cell="lstm")
