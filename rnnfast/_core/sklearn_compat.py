@@ -11,7 +11,7 @@ import inspect
 import numpy as np
 
 __all__ = ["HAVE_SKLEARN", "BaseEstimator", "ClassifierMixin", "RegressorMixin",
-           "NotFittedError", "DataConversionWarning", "r2_score"]
+           "NotFittedError", "DataConversionWarning", "TransformerTags", "r2_score"]
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -19,6 +19,15 @@ try:
     HAVE_SKLEARN = True
 except ImportError:
     HAVE_SKLEARN = False
+
+try:  # scikit-learn 1.6 and later describe estimators by tags
+    from sklearn.utils import TransformerTags
+except ImportError:
+    def TransformerTags(preserves_dtype=()):
+        """Unused without scikit-learn's tags; kept so that one code path sets them."""
+        return None
+
+if not HAVE_SKLEARN:
 
     class NotFittedError(ValueError, AttributeError):
         """The estimator is used before `fit`."""

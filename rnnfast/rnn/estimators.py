@@ -22,7 +22,8 @@ from rnnfast._core import persist, pool
 from rnnfast._core.checks import check_index, check_number
 from rnnfast._core.progress import Progress, printer
 from rnnfast._core.sklearn_compat import (BaseEstimator, ClassifierMixin, DataConversionWarning,
-                                          NotFittedError, RegressorMixin, r2_score)
+                                          NotFittedError, RegressorMixin, TransformerTags,
+                                          r2_score)
 from rnnfast.rnn import _rnn, checks, sequences
 from rnnfast.rnn._arrays import sum_rows_by_id
 from rnnfast.rnn.optimizers import make_optimizer
@@ -81,6 +82,8 @@ class _BaseRNN(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True  # (n, T, D) sequences; sparse input is refused
+        # transform gives the encoder's features in the model's dtype, whatever X's
+        tags.transformer_tags = TransformerTags(preserves_dtype=[])
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -521,28 +524,37 @@ class _BaseRNN(BaseEstimator):
 
     # --- prediction ------------------------------------------------------------------
 
-    def _readout(self, x, lengths):
-        """The head's outputs for a batch (validated when it was read), by the compiled
-        kernel behind functional.rnn_predict: (B, O), or (B, T, O) for a tagger
-        (float64)."""
-        return _rnn.network_predict([self.params_[k] for k in self._names()], x, lengths,
-                                    None, *self._kernel_args(),
-                                    "steps" if self._per_step else self.pooling)
+    def _readout(self, x, lengths, what="scores"):
+        """One batch's outputs (inputs validated when they were read), by the compiled
+        kernels behind functional.rnn_predict and rnn_layers_forward: "scores", the
+        head's outputs (B, O), or (B, T, O) for a tagger (float64); "features", the
+        pooled top-layer outputs the head reads (B, nd*H); "states", every step's
+        top-layer outputs (B, T, nd*H) (both in the model's dtype)."""
+        weights = [self.params_[k] for k in self._names()]
+        if what == "states":
+            return _rnn.network_forward(weights[:-2], x, lengths, None,
+                                        *self._kernel_args())[0]
+        steps = self._per_step and what == "scores"
+        return _rnn.network_predict(weights, x, lengths, None, *self._kernel_args(),
+                                    "steps" if steps else self.pooling, what == "features")
 
-    def _final_outputs(self, data):
-        """Head outputs (n, O) (float64) for every sequence, in batches of similar
-        length; for a tagger, a list of (T_i, O) arrays."""
+    def _final_outputs(self, data, what="scores"):
+        """`_readout` for every sequence, in batches of similar length: an (n, width)
+        array, or a list of (T_i, width) arrays for every step's ("states", and a
+        tagger's scores)."""
         order = np.argsort(data.lengths, kind="stable")
-        out = [None] * len(data) if self._per_step else \
-            np.empty((len(data), self.params_["W_hy"].shape[0]))
+        per_step = what == "states" or (self._per_step and what == "scores")
+        width = self.params_["W_hy"].shape[0] if what == "scores" else self.params_["W_hy"].shape[1]
+        out = [None] * len(data) if per_step else \
+            np.empty((len(data), width), np.float64 if what == "scores" else self.dtype)
         step = max(self.batch_size, 256)
         batches = [order[i:i + step] for i in range(0, len(order), step)]
 
         def predict(some):
             for index in some:
                 x, lengths, _ = data.batch(index, self.embedding_, self.dtype)
-                got = self._readout(x, lengths)
-                if self._per_step:
+                got = self._readout(x, lengths, what)
+                if per_step:
                     for j, n, steps in zip(index, lengths, got):
                         out[j] = steps[:n]
                 else:
@@ -554,6 +566,66 @@ class _BaseRNN(BaseEstimator):
         else:  # the batches dealt round-robin, one share per thread (GIL-free kernels)
             pool.run([lambda i=i: predict(batches[i::n_parts]) for i in range(n_parts)])
         return out
+
+    # --- the encoder's outputs -------------------------------------------------------
+
+    def transform(self, X):
+        """The encoder's features of each sequence, (n, H) or (n, 2H) when bidirectional
+        (the model's dtype): what the head reads, the top layer's final states (or their
+        mean or max over the steps, as `pooling` says). An estimator can so stand before
+        another model in a Pipeline; `hidden_states` gives every step's."""
+        return self._final_outputs(self._inputs(X), "features")
+
+    def fit_transform(self, X, y, **fit_params):
+        """fit(X, y), then transform(X)."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def hidden_states(self, X):
+        """Every step's top-layer outputs: a list of n arrays (T_i, H), or (T_i, 2H) when
+        bidirectional (forward states, then the reverse direction's at the same steps),
+        in the model's dtype."""
+        return self._final_outputs(self._inputs(X), "states")
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of transform's columns: the class name in lower case and the column
+        number ("rnnclassifier0", ...), as scikit-learn names a transformer's new features."""
+        self._check_fitted()
+        prefix = type(self).__name__.lower()
+        return np.array([f"{prefix}{i}" for i in range(self.params_["W_hy"].shape[1])],
+                        dtype=object)
+
+    def to_torch(self):
+        """The fitted network as PyTorch modules (torch must be installed): (rnn, head), a
+        batch_first torch.nn.RNN and a torch.nn.Linear that read inputs as this model's
+        fit received them. The input standardisation (and a regressor's target scaling)
+        is folded into the first layer's (and the head's) weights, so that for pooling
+        "last" head(final states) gives decision_function (a classifier: the logit of
+        classes_[1] for two classes, one logit per class for more), predict (a regressor)
+        or, at every step's output, a tagger's class logits. Final states are h_n[-1],
+        or torch.cat(list(h_n[-2:]), dim=1) when bidirectional; sequences of different
+        lengths go in through torch.nn.utils.rnn.pack_padded_sequence. A model fitted on
+        tokens reads rows of embedding_ (torch.nn.Embedding.from_pretrained)."""
+        self._check_fitted()
+        params = {k: v.astype(np.float64) for k, v in self.params_.items()}
+        nd = 2 if self.bidirectional else 1
+        if self.x_mean_ is not None:  # W (x - m) / s + b == (W / s) x + (b - W (m / s))
+            for s in ("", "_reverse")[:nd]:
+                W = params["W_xh" + s]
+                params["b_h" + s] = params["b_h" + s] - W @ (self.x_mean_ / self.x_scale_)
+                params["W_xh" + s] = W / self.x_scale_
+        scaling = self._output_scaling()
+        if scaling is not None:  # y = s (W r + b) + m
+            scale, mean = scaling
+            params["W_hy"] = params["W_hy"] * scale[:, None]
+            params["b_y"] = params["b_y"] * scale + mean
+        from rnnfast.rnn.interop import to_torch
+        return to_torch({k: v.astype(self.dtype) for k, v in params.items()},
+                        num_layers=self.num_layers, bidirectional=self.bidirectional,
+                        nonlinearity=self.nonlinearity)
+
+    def _output_scaling(self):
+        """None, or (scale (O,), mean (O,)) that map the head's outputs to predictions."""
+        return None
 
     # --- persistence -----------------------------------------------------------------
 
@@ -842,6 +914,9 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
 
     def _score_data(self, data, y_std, weights):
         return r2_score(y_std, self._final_outputs(data), weights)
+
+    def _output_scaling(self):
+        return self.y_scale_, self.y_mean_
 
     def _fitted_meta(self):
         return {"y_mean": self.y_mean_.tolist(), "y_scale": self.y_scale_.tolist(),

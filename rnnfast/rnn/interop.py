@@ -1,0 +1,93 @@
+"""A network's weights to and from PyTorch's modules (torch stays optional: it is
+imported when one of these is called).
+
+rnnfast's Elman layer has one bias, b_h, where torch.nn.RNN has two added together
+(bias_ih and bias_hh): importing sums them, exporting puts b_h in bias_ih and zeros in
+bias_hh. Exported modules are batch_first, as rnnfast's inputs are (B, T, D).
+"""
+
+import numpy as np
+
+from rnnfast.rnn import checks
+from rnnfast.rnn.params import torch_names
+
+__all__ = ["from_torch", "to_torch"]
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("moving weights to or from PyTorch needs torch "
+                          "(pip install torch)") from None
+    return torch
+
+
+def from_torch(rnn, head=None, dtype=None):
+    """(params, settings) of a torch.nn.RNN `rnn` and, optionally, its torch.nn.Linear
+    `head` (reading the top layer's final states, both directions' side by side).
+
+    params: {name: array (dtype, by default the module's: float32 or float64)} named
+    and shaped as rnnfast's kernels take them (`params.param_names`), with W_hy and b_y
+    when `head` is given; settings: {"num_layers", "bidirectional", "nonlinearity"},
+    the keyword arguments `rnnfast.functional`'s network functions take with them."""
+    torch = _torch()
+    if not isinstance(rnn, torch.nn.RNN):
+        raise TypeError(f"rnn must be a torch.nn.RNN, got {type(rnn).__name__}")
+    L, bidirectional, H = rnn.num_layers, rnn.bidirectional, rnn.hidden_size
+    nd = 2 if bidirectional else 1
+    if head is not None:
+        if not isinstance(head, torch.nn.Linear):
+            raise TypeError(f"head must be a torch.nn.Linear, got {type(head).__name__}")
+        if head.in_features != nd * H:
+            raise ValueError(f"head reads {head.in_features} features, but the network's "
+                             f"top layer gives {nd * H} (hidden_size {H} x {nd} directions)")
+    state = {k: v.detach().cpu().numpy() for k, v in rnn.state_dict().items()}
+    dtype = np.dtype(dtype or state["weight_hh_l0"].dtype)
+    params = {}
+    for ours, theirs in torch_names(L, bidirectional).items():
+        if ours.startswith("b_h"):  # None without biases (bias=False)
+            bias = np.zeros(H)
+            for b in (state.get(theirs), state.get(theirs.replace("bias_ih", "bias_hh"))):
+                if b is not None:
+                    bias = bias + b.astype(np.float64)
+            params[ours] = bias
+        else:
+            params[ours] = state[theirs]
+    if head is not None:
+        params["W_hy"] = head.weight.detach().cpu().numpy()
+        params["b_y"] = np.zeros(head.out_features) if head.bias is None else \
+            head.bias.detach().cpu().numpy()
+    params = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in params.items()}
+    checks.check_network_params(params, L, bidirectional, head=head is not None)
+    return params, {"num_layers": L, "bidirectional": bidirectional,
+                    "nonlinearity": rnn.nonlinearity}
+
+
+def to_torch(params, *, num_layers=1, bidirectional=False, nonlinearity="tanh"):
+    """(torch.nn.RNN, torch.nn.Linear or None) holding `params` (as rnnfast's network
+    functions take them; the head when params has W_hy and b_y), batch_first, in the
+    params' dtype. The head reads the top layer's final states: for a bidirectional
+    network torch.cat(list(h_n[-2:]), dim=1), the forward state first."""
+    torch = _torch()
+    head = "W_hy" in params
+    params, dtype, H, D = checks.check_network_params(params, num_layers, bidirectional,
+                                                      head=head)
+    num_layers, bidirectional, _, _ = checks.check_architecture(num_layers, bidirectional,
+                                                                nonlinearity)
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    rnn = torch.nn.RNN(D, H, num_layers=num_layers, bidirectional=bidirectional,
+                       nonlinearity=nonlinearity, batch_first=True, dtype=tdtype)
+    state = {}
+    for ours, theirs in torch_names(num_layers, bidirectional).items():
+        state[theirs] = torch.from_numpy(params[ours].copy())
+        if ours.startswith("b_h"):
+            state[theirs.replace("bias_ih", "bias_hh")] = torch.zeros(H, dtype=tdtype)
+    rnn.load_state_dict(state)
+    if not head:
+        return rnn, None
+    O = params["W_hy"].shape[0]
+    linear = torch.nn.Linear(params["W_hy"].shape[1], O, dtype=tdtype)
+    linear.load_state_dict({"weight": torch.from_numpy(params["W_hy"].copy()),
+                            "bias": torch.from_numpy(params["b_y"].copy())})
+    return rnn, linear
