@@ -1,4 +1,5 @@
-"""RNNClassifier and RNNRegressor: Elman RNNs as scikit-learn estimators.
+"""RNNClassifier, RNNRegressor and RNNSequenceTagger: recurrent networks (Elman, GRU or
+LSTM cells: `cell=`) as scikit-learn estimators.
 
 A sequence (a text, a time series) is read step by step and its final hidden
 state h_T feeds a head: sigmoid for two classes (binary cross-entropy), softmax
@@ -36,8 +37,8 @@ __all__ = ["RNNClassifier", "RNNRegressor", "RNNSequenceTagger", "NotFittedError
 
 # The layout of a saved estimator (persist checks it on load). Version 2 added input
 # standardisation, multi-class heads and random_state; version 3 stacked and
-# bidirectional layers (earlier files still load).
-FORMAT_VERSION = 3
+# bidirectional layers; version 4 the gated cells (earlier files still load).
+FORMAT_VERSION = 4
 
 
 class _BaseRNN(BaseEstimator):
@@ -50,8 +51,10 @@ class _BaseRNN(BaseEstimator):
                  standardize=True, epochs=10, batch_size=32, optimizer="adam",
                  learning_rate=1e-3, clip_norm=5.0, bptt_steps=None, weight_decay=0.0,
                  validation_fraction=0.0, early_stopping=False, n_iter_no_change=5, tol=1e-4,
-                 warm_start=False, n_jobs=None, random_state=0, verbose=False, dtype="float32"):
+                 warm_start=False, n_jobs=None, random_state=0, verbose=False, dtype="float32",
+                 cell="rnn"):
         self.hidden_size = hidden_size
+        self.cell = cell
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.nonlinearity = nonlinearity
@@ -93,7 +96,7 @@ class _BaseRNN(BaseEstimator):
         """Every hyperparameter, checked once per fit (scikit-learn sets them unchecked)."""
         check_index("hidden_size", self.hidden_size, low=1)
         checks.check_architecture(self.num_layers, self.bidirectional, self.nonlinearity,
-                                  self.pooling)
+                                  self.pooling, self.cell)
         check_number("dropout", self.dropout, low=0.0)
         if not self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
@@ -193,7 +196,7 @@ class _BaseRNN(BaseEstimator):
     # the hyperparameters that shape the fitted model: changed after fit, they would
     # describe another model than the one predict, save and continued training use
     _ARCHITECTURE = ("hidden_size", "num_layers", "bidirectional", "nonlinearity", "pooling",
-                     "standardize", "dtype")
+                     "standardize", "dtype", "cell")
 
     def _raw_architecture(self):
         return tuple(getattr(self, k) for k in self._ARCHITECTURE)
@@ -243,7 +246,7 @@ class _BaseRNN(BaseEstimator):
     # --- training --------------------------------------------------------------------
 
     def _names(self):
-        return param_names(self.num_layers, self.bidirectional)
+        return param_names(self.num_layers, self.bidirectional, self.cell)
 
     def _kernel_args(self):
         """The architecture as the kernel takes it: (num_layers, bidirectional, relu)."""
@@ -256,12 +259,13 @@ class _BaseRNN(BaseEstimator):
         rng.shuffle(batches)
         return batches
 
-    def _step(self, x, y, lengths, h0, dx_mask, weights, drop):
+    def _step(self, x, y, lengths, h0, dx_mask, weights, drop, c0=None):
         """Loss and gradients of one batch (one kernel call; inputs built by fit, so only
         the kernel's O(1) layout checks run), split across n_jobs worker threads.
 
         dx_mask: None, or (B, T) bool: the steps whose dLoss/dx is wanted (grads["x"]).
-        weights: None, or float64 (B,) positive sample weights. h0: None or (L*nd, B, H);
+        weights: None, or float64 (B,) positive sample weights. h0 (and an LSTM's c0):
+        None or (L*nd, B, H);
         drop: None or the (L-1, B, T, nd*H) dropout multipliers."""
         mask = None if dx_mask is None else np.ascontiguousarray(dx_mask).view(np.uint8)
         n_parts = min(self._threads(), len(x))
@@ -274,7 +278,8 @@ class _BaseRNN(BaseEstimator):
 
             loss, grads, dx, _ = _rnn.loss_and_grads(
                 arrays, x[s], y[s], lengths[s], self._task, rows(h0, 1), mask is not None,
-                rows(mask), rows(weights), *self._kernel_args(), self.pooling, rows(drop, 1))
+                rows(mask), rows(weights), *self._kernel_args(), self.pooling, rows(drop, 1),
+                False, self.cell, rows(c0, 1))
             grads = dict(zip(names, grads))
             if dx is not None:
                 grads["x"] = dx
@@ -308,33 +313,37 @@ class _BaseRNN(BaseEstimator):
         return loss, grads
 
     def _forward(self, x, lengths):
-        """(top outputs (B, T, nd*H), final states (L*nd, B, H)) of a batch fit or
-        predict built (validated when it was read)."""
+        """(top outputs (B, T, nd*H), final states (L*nd, B, H), an LSTM's final cell
+        states (L*nd, B, H) or None) of a batch fit or predict built (validated when it
+        was read)."""
         names = self._names()[:-2]
         return _rnn.network_forward([self.params_[k] for k in names], x, lengths, None,
-                                    *self._kernel_args())[:2]
+                                    *self._kernel_args(), self.cell)
 
     def _truncate(self, x, lengths, ids, y):
         """Truncated BPTT: the last bptt_steps steps of each sequence, started from the
         states the earlier steps reach (no gradient flows into those).
 
-        Returns (x, lengths, h0, ids, y) for the kept steps (ids None if it was None;
-        y cut too when it has a target per step)."""
+        Returns (x, lengths, h0, c0, ids, y) for the kept steps (c0, an LSTM's cell
+        states, None for the other cells; ids None if it was None; y cut too when it
+        has a target per step)."""
         k = self.bptt_steps
         if k is None or x.shape[1] <= k:
-            return x, lengths, None, ids, y
+            return x, lengths, None, None, ids, y
         start = np.maximum(lengths - k, 0)
-        # each layer's state after the first `start` steps: a run over those steps alone
+        # each layer's states after the first `start` steps: a run over those steps alone
         prefix = np.ascontiguousarray(x[:, :max(int(start.max()), 1)])
-        _, h_n = self._forward(prefix, np.maximum(start, 1))
-        h0 = np.where((start > 0)[None, :, None], h_n, 0)
+        _, h_n, c_n = self._forward(prefix, np.maximum(start, 1))
+        begun = (start > 0)[None, :, None]
+        h0 = np.ascontiguousarray(np.where(begun, h_n, 0), dtype=x.dtype)
+        c0 = None if c_n is None else np.ascontiguousarray(np.where(begun, c_n, 0),
+                                                           dtype=x.dtype)
         rows = np.arange(len(x))[:, None]
         cols = np.minimum(start[:, None] + np.arange(k)[None, :], x.shape[1] - 1)
         ids = None if ids is None else ids[rows, cols]
         if self._per_step:
             y = np.ascontiguousarray(y[rows, cols])
-        return (np.ascontiguousarray(x[rows, cols]), np.minimum(lengths, k),
-                np.ascontiguousarray(h0, dtype=x.dtype), ids, y)
+        return np.ascontiguousarray(x[rows, cols]), np.minimum(lengths, k), h0, c0, ids, y
 
     def _apply(self, grads, emb_grad_rows, optimizer):
         """Weight decay, clipping by global norm, then one optimiser step, in place.
@@ -421,7 +430,8 @@ class _BaseRNN(BaseEstimator):
         if first:
             D = self.n_features_in_ if data.tokens else data.seqs[0].shape[1]
             self.params_ = init_params(rng, self.num_layers, bool(self.bidirectional), D,
-                                       self.hidden_size, self._n_outputs(targets), self.dtype)
+                                       self.hidden_size, self._n_outputs(targets), self.dtype,
+                                       self.cell)
             self._fitted_architecture = self._architecture()
             self._fitted_raw = self._raw_architecture()
             self.loss_curve_, self.validation_scores_, self.grad_norms_ = [], [], []
@@ -435,7 +445,7 @@ class _BaseRNN(BaseEstimator):
         x, lengths, _ = train.batch(probe, self.embedding_, self.dtype)
         checks.check_loss(self.params_, x, self._batch_targets(y_train, probe, x), lengths,
                           self._task, None, None, self.num_layers, self.bidirectional,
-                          self.nonlinearity, self.pooling)
+                          self.nonlinearity, self.pooling, cell=self.cell)
         width = self.hidden_size * (2 if self.bidirectional else 1)
         emb_trainable = None
         if data.tokens:
@@ -452,7 +462,7 @@ class _BaseRNN(BaseEstimator):
             for batch in self._batches(train.lengths, rng):
                 x, lengths, ids = train.batch(batch, self.embedding_, self.dtype)
                 y_batch = self._batch_targets(y_train, batch, x)
-                x, lengths, h0, ids, y_batch = self._truncate(x, lengths, ids, y_batch)
+                x, lengths, h0, c0, ids, y_batch = self._truncate(x, lengths, ids, y_batch)
                 # dLoss/dx only at the steps whose token has a trainable vector
                 dx_mask = None
                 if data.tokens:
@@ -463,7 +473,7 @@ class _BaseRNN(BaseEstimator):
                 w = None if w_train is None else w_train[batch]
                 drop = draw_dropout_masks(rng, self.dropout, self.num_layers, len(x),
                                           x.shape[1], width, x.dtype)
-                loss, grads = self._step(x, y_batch, lengths, h0, dx_mask, w, drop)
+                loss, grads = self._step(x, y_batch, lengths, h0, dx_mask, w, drop, c0)
                 if not math.isfinite(loss):
                     raise FloatingPointError(f"the loss is not finite ({float(loss)}) in epoch "
                                              f"{epoch + 1}: training diverged; lower "
@@ -516,7 +526,7 @@ class _BaseRNN(BaseEstimator):
         return gradient_norms(self.params_, x, self._batch_targets(y, probe, x), lengths,
                               self._task, num_layers=self.num_layers,
                               bidirectional=self.bidirectional, nonlinearity=self.nonlinearity,
-                              pooling=self.pooling)
+                              pooling=self.pooling, cell=self.cell)
 
     def _batch_targets(self, y, index, x):
         """The targets of a batch: y[index], cut to the batch's T when per step."""
@@ -533,10 +543,11 @@ class _BaseRNN(BaseEstimator):
         weights = [self.params_[k] for k in self._names()]
         if what == "states":
             return _rnn.network_forward(weights[:-2], x, lengths, None,
-                                        *self._kernel_args())[0]
+                                        *self._kernel_args(), self.cell)[0]
         steps = self._per_step and what == "scores"
         return _rnn.network_predict(weights, x, lengths, None, *self._kernel_args(),
-                                    "steps" if steps else self.pooling, what == "features")
+                                    "steps" if steps else self.pooling, what == "features",
+                                    self.cell)
 
     def _final_outputs(self, data, what="scores"):
         """`_readout` for every sequence, in batches of similar length: an (n, width)
@@ -621,7 +632,7 @@ class _BaseRNN(BaseEstimator):
         from rnnfast.rnn.interop import to_torch
         return to_torch({k: v.astype(self.dtype) for k, v in params.items()},
                         num_layers=self.num_layers, bidirectional=self.bidirectional,
-                        nonlinearity=self.nonlinearity)
+                        nonlinearity=self.nonlinearity, cell=self.cell)
 
     def _output_scaling(self):
         """None, or (scale (O,), mean (O,)) that map the head's outputs to predictions."""
@@ -713,7 +724,7 @@ def _check_saved_model(model, bad):
         bad("embedding", "is missing for a model of tokens" if kind == "tokens" else
             f"is there, but the model's inputs are {kind}")
     shapes = param_shapes(model.num_layers, model.bidirectional, D, H,
-                          model._saved_outputs(bad))
+                          model._saved_outputs(bad), model.cell)
     arrays = dict(model.params_)
     if model.embedding_ is not None:
         if model.embedding_.ndim != 2 or model.embedding_.shape[0] < 1:
@@ -823,7 +834,7 @@ class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
                  learning_rate=1e-3, clip_norm=5.0, bptt_steps=None, weight_decay=0.0,
                  validation_fraction=0.0, early_stopping=False, n_iter_no_change=5, tol=1e-4,
                  warm_start=False, n_jobs=None, random_state=0, verbose=False, dtype="float32",
-                 class_weight=None):
+                 class_weight=None, cell="rnn"):
         common = dict(locals())
         del common["self"], common["class_weight"]
         _BaseRNN.__init__(self, **common)

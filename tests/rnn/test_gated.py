@@ -203,3 +203,72 @@ def test_gated_cells_refuse_what_does_not_fit(impl):
         impl.rnn_loss_and_grads(lstm, x, y, cell="lstm", c0=np.full((1, 2, 3), np.inf))
     with pytest.raises(ValueError, match=r"W_hh must have shape \(12, 3\)"):
         impl.rnn_loss_and_grads(gru, x, y, cell="lstm")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_estimators_learn_with_each_cell(cell, tmp_path):
+    from rnnfast import RNNClassifier, RNNRegressor, RNNSequenceTagger
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 12, 2))
+    y = (X[:, :3, 0].sum(axis=1) > 0).astype(int)  # decided by the first steps
+    clf = RNNClassifier(hidden_size=12, epochs=25, learning_rate=1e-2, cell=cell, n_jobs=2)
+    clf.fit(X[:240], y[:240])
+    assert clf.params_["W_hh"].shape == (GATES[cell] * 12, 12) and "b_hh" in clf.params_
+    assert clf.score(X[240:], y[240:]) > 0.85
+    assert clf.transform(X[:5]).shape == (5, 12)
+    path = tmp_path / "m.npz"
+    clf.save(path)
+    again = RNNClassifier.load(path)
+    assert again.cell == cell
+    np.testing.assert_array_equal(again.predict_proba(X[240:]), clf.predict_proba(X[240:]))
+    clf.set_params(cell="rnn")
+    with pytest.raises(ValueError, match="cell"):
+        clf.predict(X[:3])
+    reg = RNNRegressor(hidden_size=6, epochs=3, cell=cell, num_layers=2, bidirectional=True,
+                       dropout=0.2, pooling="mean").fit(X[:100], X[:100, 0, :])
+    assert reg.predict(X[:4]).shape == (4, 2)
+    tagger = RNNSequenceTagger(hidden_size=6, epochs=2, cell=cell).fit(
+        list(X[:50]), list(X[:50, :, 0] > 0))
+    assert [len(t) for t in tagger.predict(list(X[:3]))] == [12, 12, 12]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_truncated_bptt_starts_from_the_states_the_prefix_reaches(cell):
+    from rnnfast import RNNClassifier
+    rng = np.random.default_rng(4)
+    X = [rng.standard_normal((n, 2)) for n in (9, 4, 7)]
+    clf = RNNClassifier(hidden_size=3, epochs=1, cell=cell, bptt_steps=3, num_layers=2,
+                        dtype="float64").fit(X, [0, 1, 0])
+    data = clf._inputs(X)
+    x, lengths, _ = data.batch(np.arange(3), None, np.float64)
+    _, kept, h0, c0, _, _ = clf._truncate(x, lengths, None, None)
+    layers = {k: v for k, v in clf.params_.items() if k not in ("W_hy", "b_y")}
+    for b, n in enumerate(lengths):  # each sequence's states after its first n - 3 steps
+        _, final = reference.rnn_layers_forward(layers, x[b:b + 1, :n - 3], num_layers=2,
+                                                cell=cell)
+        h_want, c_want = final if cell == "lstm" else (final, None)
+        assert_close(h0[:, b], h_want[:, 0], np.float64)
+        if cell == "lstm":
+            assert_close(c0[:, b], c_want[:, 0], np.float64)
+        else:
+            assert c0 is None
+    assert kept.tolist() == [3, 3, 3]
+
+
+def test_gradient_norms_and_spectral_radii_of_gated_cells():
+    from rnnfast.rnn.diagnostics import gradient_norms, spectral_radii
+    rng = np.random.default_rng(5)
+    params = make_network_params(rng, 1, False, 2, 4, 1, np.float64, cell="lstm")
+    x = rng.standard_normal((3, 20, 2))
+    norms = gradient_norms(params, x, np.array([0, 1, 0]), cell="lstm")
+    assert norms.shape == (20,) and (norms > 0).all() and np.isfinite(norms).all()
+    # at the last step the gradient is the head's alone: (sigmoid(z_b) - y_b) / B W_hy
+    layers = {k: v for k, v in params.items() if k not in ("W_hy", "b_y")}
+    h_last = reference.rnn_layers_forward(layers, x, cell="lstm")[1][0][0]
+    z = h_last @ params["W_hy"][0] + params["b_y"][0]
+    dz = (1 / (1 + np.exp(-z)) - np.array([0, 1, 0])) / 3
+    assert norms[-1] == pytest.approx(np.mean(np.abs(dz)) * np.linalg.norm(params["W_hy"]),
+                                      rel=1e-10)
+    radii = spectral_radii(params)
+    assert sorted(radii) == ["W_hh:f", "W_hh:g", "W_hh:i", "W_hh:o"]
+    np.testing.assert_allclose(list(radii.values()), 1.0)  # orthogonal blocks

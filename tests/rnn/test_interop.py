@@ -19,6 +19,8 @@ def torch_final(rnn, x, lengths, bidirectional):
     packed = pack.pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths),
                                        batch_first=True, enforce_sorted=False)
     out, h_n = rnn(packed)
+    if isinstance(h_n, tuple):  # an LSTM's (h_n, c_n)
+        h_n = h_n[0]
     out, _ = pack.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     last = torch.cat(list(h_n[-2:]), dim=1) if bidirectional else h_n[-1]
     return out.detach().numpy(), last
@@ -37,7 +39,7 @@ def test_a_torch_module_imported_gives_torch_outputs(L, bidirectional, nonlinear
     head = torch.nn.Linear(5 * (2 if bidirectional else 1), 2).double()
     params, settings = from_torch(rnn, head)
     assert settings == {"num_layers": L, "bidirectional": bidirectional,
-                        "nonlinearity": nonlinearity}
+                        "nonlinearity": nonlinearity, "cell": "rnn"}
     assert params["W_hh"].dtype == np.float64
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 6, 3))
@@ -57,6 +59,29 @@ def test_a_torch_module_imported_gives_torch_outputs(L, bidirectional, nonlinear
     np.testing.assert_allclose(head2.weight.detach().numpy(), params["W_hy"])
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("L, bidirectional, bias", [(1, False, True), (2, True, False)])
+def test_gated_modules_both_ways(cell, L, bidirectional, bias):
+    torch.manual_seed(L)
+    make = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
+    rnn = make(3, 4, num_layers=L, bidirectional=bidirectional, bias=bias,
+               batch_first=True).double()
+    head = torch.nn.Linear(4 * (2 if bidirectional else 1), 1).double()
+    params, settings = from_torch(rnn, head)
+    assert settings["cell"] == cell and "b_hh" in params
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 5, 3))
+    lengths = np.array([5, 1, 3])
+    want_out, last = torch_final(rnn, x, lengths, bidirectional)
+    valid = np.arange(5)[None, :] < lengths[:, None]
+    np.testing.assert_allclose(functional.rnn_predict(params, x, lengths, **settings),
+                               head(last).detach().numpy(), rtol=1e-10, atol=1e-12)
+    rnn2, head2 = to_torch(params, **settings)
+    assert type(rnn2) is make
+    np.testing.assert_allclose(torch_final(rnn2, x, lengths, bidirectional)[0][valid],
+                               want_out[valid], rtol=1e-10, atol=1e-12)
+
+
 def test_float32_params_export_float32_modules():
     rng = np.random.default_rng(1)
     params = make_network_params(rng, 1, False, 2, 4, 1, np.float32)
@@ -74,6 +99,9 @@ def test_float32_params_export_float32_modules():
     lambda: RNNClassifier(hidden_size=4, epochs=2, dtype="float64"),
     lambda: RNNClassifier(hidden_size=4, epochs=2, num_layers=2, bidirectional=True),
     lambda: RNNRegressor(hidden_size=4, epochs=2, dtype="float64"),
+    lambda: RNNClassifier(hidden_size=4, epochs=2, cell="gru", dtype="float64"),
+    lambda: RNNRegressor(hidden_size=4, epochs=2, cell="lstm", num_layers=2,
+                         bidirectional=True),
 ])
 def test_an_exported_estimator_predicts_from_raw_inputs(make):
     rng = np.random.default_rng(2)
@@ -90,8 +118,10 @@ def test_an_exported_estimator_predicts_from_raw_inputs(make):
 
 
 def test_bad_modules_are_refused():
-    with pytest.raises(TypeError, match="rnn must be a torch.nn.RNN, got GRU"):
-        from_torch(torch.nn.GRU(2, 3))
+    with pytest.raises(TypeError, match="rnn must be a torch.nn.RNN, GRU or LSTM, got Linear"):
+        from_torch(torch.nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="proj_size=2 has no rnnfast counterpart"):
+        from_torch(torch.nn.LSTM(2, 3, proj_size=2))
     with pytest.raises(TypeError, match="head must be a torch.nn.Linear"):
         from_torch(torch.nn.RNN(2, 3), torch.nn.ReLU())
     with pytest.raises(ValueError, match="head reads 3 features, but the network's top layer "
