@@ -475,6 +475,55 @@ void rf_sigmoid_d(double *RF_RESTRICT x, ptrdiff_t n)
     }
 }
 
+/* One row of a gated cell's backward step (see rnn/_rnn.pyx, _gated_backward): the
+ * gradients of the gates' pre-activations from the gate values g and dLoss/dh (and,
+ * LSTM, dLoss/dc), written to ox (the input projection's) and oh (the hidden
+ * product's; an LSTM's are the same); dh (and dc) become what passes to the step
+ * before through the direct paths. A NULL previous state is zeros. Plain loops over
+ * restrict pointers, so that they vectorise. */
+#define RF_DEFINE_GATED_GRADS(SUFFIX, T)                                             \
+RF_HOT                                                                               \
+void rf_lstm_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT g,                      \
+                            const T *RF_RESTRICT c_prev, const T *RF_RESTRICT tc,     \
+                            T *RF_RESTRICT dh, T *RF_RESTRICT dc, T *RF_RESTRICT ox)  \
+{                                                                                    \
+    const T *i = g, *f = g + H, *gg = g + 2 * H, *o = g + 3 * H;                      \
+    for (ptrdiff_t j = 0; j < H; j++) {                                              \
+        T d = dh[j];                                                                 \
+        T dct = dc[j] + d * o[j] * (1 - tc[j] * tc[j]);                               \
+        T cp = c_prev != NULL ? c_prev[j] : 0;                                       \
+        ox[j] = dct * gg[j] * i[j] * (1 - i[j]);                                     \
+        ox[H + j] = dct * cp * f[j] * (1 - f[j]);                                    \
+        ox[2 * H + j] = dct * i[j] * (1 - gg[j] * gg[j]);                             \
+        ox[3 * H + j] = d * tc[j] * o[j] * (1 - o[j]);                                \
+        dc[j] = dct * f[j];                                                          \
+        dh[j] = 0;                                                                   \
+    }                                                                                \
+}                                                                                    \
+RF_HOT                                                                               \
+void rf_gru_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT g,                       \
+                           const T *RF_RESTRICT hn, const T *RF_RESTRICT h_prev,      \
+                           T *RF_RESTRICT dh, T *RF_RESTRICT ox, T *RF_RESTRICT oh)   \
+{                                                                                    \
+    const T *r = g, *z = g + H, *n = g + 2 * H;                                      \
+    for (ptrdiff_t j = 0; j < H; j++) {                                              \
+        T d = dh[j];                                                                 \
+        T hp = h_prev != NULL ? h_prev[j] : 0;                                       \
+        T da_n = d * (1 - z[j]) * (1 - n[j] * n[j]);                                 \
+        T da_r = da_n * hn[j] * r[j] * (1 - r[j]);                                   \
+        T da_z = d * (hp - n[j]) * z[j] * (1 - z[j]);                                \
+        ox[j] = da_r;                                                                \
+        oh[j] = da_r;                                                                \
+        ox[H + j] = da_z;                                                            \
+        oh[H + j] = da_z;                                                            \
+        ox[2 * H + j] = da_n;                                                        \
+        oh[2 * H + j] = da_n * r[j];                                                 \
+        dh[j] = d * z[j];                                                            \
+    }                                                                                \
+}
+RF_DEFINE_GATED_GRADS(f, float)
+RF_DEFINE_GATED_GRADS(d, double)
+
 void rf_tanh_d(double *RF_RESTRICT x, ptrdiff_t n)
 {
     for (ptrdiff_t i = 0; i < n; i++) x[i] = tanh(x[i]);

@@ -70,6 +70,17 @@ void rf_tanh_d(double *x, ptrdiff_t n);
 void rf_sigmoid_f(float *x, ptrdiff_t n);
 void rf_sigmoid_d(double *x, ptrdiff_t n);
 
+/* One row of a GRU's or an LSTM's backward step: gate gradients into ox (and oh),
+ * dh (and dc) passed on through the direct paths; c_prev or h_prev may be NULL (zeros). */
+void rf_lstm_grads_f(ptrdiff_t H, const float *g, const float *c_prev, const float *tc,
+                     float *dh, float *dc, float *ox);
+void rf_lstm_grads_d(ptrdiff_t H, const double *g, const double *c_prev, const double *tc,
+                     double *dh, double *dc, double *ox);
+void rf_gru_grads_f(ptrdiff_t H, const float *g, const float *hn, const float *h_prev,
+                    float *dh, float *ox, float *oh);
+void rf_gru_grads_d(ptrdiff_t H, const double *g, const double *hn, const double *h_prev,
+                    double *dh, double *ox, double *oh);
+
 /* One Adam step over n values (see reference.adam_step); lr_hat is the
  * learning rate over (1 - beta1^t), root_c2 is sqrt(1 - beta2^t). */
 void rf_adam_f(float *p, const float *g, float *m, float *v, ptrdiff_t n, double lr_hat,

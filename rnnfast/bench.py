@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from rnnfast import functional, reference
-from rnnfast.rnn.params import init_params, torch_names
+from rnnfast.rnn.params import GATES, init_params
 
 # (T, B, D, H) and optionally (layers, bidirectional): batches of 1, 4 and 32, hidden
 # sizes 16 to 256, and a two-layer bidirectional network.
@@ -18,10 +18,11 @@ DEFAULT_SIZES = ((20, 1, 8, 16), (50, 1, 32, 64), (50, 4, 32, 64), (50, 1, 32, 2
                  (100, 32, 64, 128), (100, 32, 64, 256), (100, 32, 64, 128, 2, True))
 
 
-def make_problem(T, B, D, H, dtype=np.float32, seed=0, num_layers=1, bidirectional=False):
+def make_problem(T, B, D, H, dtype=np.float32, seed=0, num_layers=1, bidirectional=False,
+                 cell="rnn"):
     """Random parameters, inputs and binary targets of the given size."""
     rng = np.random.default_rng(seed)
-    params = init_params(rng, num_layers, bidirectional, D, H, 1, dtype)
+    params = init_params(rng, num_layers, bidirectional, D, H, 1, dtype, cell)
     x = rng.standard_normal((B, T, D)).astype(dtype)
     y = rng.integers(0, 2, B)
     return params, x, y
@@ -53,25 +54,16 @@ def time_interleaved(contenders, rounds=7, min_seconds=0.05):
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
-def torch_step(params, x, y, num_layers=1, bidirectional=False):
+def torch_step(params, x, y, num_layers=1, bidirectional=False, cell="rnn"):
     """A PyTorch CPU training step (forward, loss, backward) of the same model, or None."""
     try:
         import torch
     except ImportError:
         return None
+    from rnnfast.rnn.interop import to_torch
     torch.set_num_threads(1)
-    D, H = params["W_xh"].shape[1], params["W_hh"].shape[0]
     nd = 2 if bidirectional else 1
-    rnn = torch.nn.RNN(D, H, num_layers=num_layers, bidirectional=bidirectional,
-                       batch_first=True, nonlinearity="tanh", bias=True)
-    head = torch.nn.Linear(nd * H, 1)
-    with torch.no_grad():
-        for ours, theirs in torch_names(num_layers, bidirectional).items():
-            getattr(rnn, theirs).copy_(torch.from_numpy(params[ours]))
-            if theirs.startswith("bias_ih"):
-                getattr(rnn, theirs.replace("bias_ih", "bias_hh")).zero_()
-        head.weight.copy_(torch.from_numpy(params["W_hy"]))
-        head.bias.copy_(torch.from_numpy(params["b_y"]))
+    rnn, head = to_torch(params, num_layers=num_layers, bidirectional=bidirectional, cell=cell)
     tx = torch.from_numpy(x)
     ty = torch.from_numpy(y.astype(x.dtype))
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -81,6 +73,8 @@ def torch_step(params, x, y, num_layers=1, bidirectional=False):
         for w in weights:
             w.grad = None
         _, h_n = rnn(tx)
+        if cell == "lstm":
+            h_n = h_n[0]
         loss = loss_fn(head(torch.cat(list(h_n[-nd:]), dim=1)).squeeze(1), ty)
         loss.backward()
         return loss.item()
@@ -88,25 +82,26 @@ def torch_step(params, x, y, num_layers=1, bidirectional=False):
     return step
 
 
-def step_flops(T, B, D, H, num_layers=1, bidirectional=False):
+def step_flops(T, B, D, H, num_layers=1, bidirectional=False, cell="rnn"):
     """Multiply-adds times 2 of one training step's matrix products: per layer and
-    direction, the input projection and the recurrent product forward, and twice each
-    backward (the weights' gradient and the input's)."""
+    direction, the input projection and the recurrent product forward (G H outputs for a
+    cell of G gates), and twice each backward (the weights' gradient and the input's)."""
     nd = 2 if bidirectional else 1
-    return sum(6 * B * T * H * ((D if k == 0 else nd * H) + H) * nd for k in range(num_layers))
+    return sum(6 * B * T * GATES[cell] * H * ((D if k == 0 else nd * H) + H) * nd
+               for k in range(num_layers))
 
 
-def run(sizes=DEFAULT_SIZES, dtype=np.float32, rounds=7, with_torch=True):
+def run(sizes=DEFAULT_SIZES, dtype=np.float32, rounds=7, with_torch=True, cell="rnn"):
     """One row per size: median seconds per training step for each contender, and of
-    numpy's matrix product at the recurrent product's shape, (B, H) @ (H, H) ("sgemm":
+    numpy's matrix product at the recurrent product's shape, (B, H) @ (H, G H) ("sgemm":
     the rate the hardware reaches at that shape, measured in the same run)."""
     rows = []
     for size in sizes:
         T, B, D, H = size[:4]
-        net = dict(zip(("num_layers", "bidirectional"), size[4:]))
+        net = dict(zip(("num_layers", "bidirectional"), size[4:]), cell=cell)
         params, x, y = make_problem(T, B, D, H, dtype, **net)
         a, w = np.full((B, H), 0.5, dtype), params["W_hh"].T.copy()
-        product = np.empty((B, H), dtype)
+        product = np.empty((B, GATES[cell] * H), dtype)
         contenders = {
             "rnnfast": lambda: functional.rnn_loss_and_grads(params, x, y, **net),
             "reference": lambda: reference.rnn_loss_and_grads(params, x, y, **net),
@@ -116,7 +111,8 @@ def run(sizes=DEFAULT_SIZES, dtype=np.float32, rounds=7, with_torch=True):
         if step is not None:
             contenders["torch"] = step
         rows.append({"size": tuple(size), "flops": step_flops(T, B, D, H, **net),
-                     "sgemm_flops": 2 * B * H * H, **time_interleaved(contenders, rounds)})
+                     "sgemm_flops": 2 * B * H * GATES[cell] * H,
+                     **time_interleaved(contenders, rounds)})
     return rows
 
 

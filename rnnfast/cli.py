@@ -26,7 +26,9 @@ def _cmd_bench(args):
           f"median of {args.rounds} interleaved rounds\nCPU: {about['cpu']}; recurrent "
           f"products: {about['recurrent products']}; GFLOPS of the step's matrix products, "
           f"and their fraction of numpy's rate at (B, H) @ (H, H) in the same run", flush=True)
-    rows = bench.run(dtype=dtype, rounds=args.rounds, with_torch=not args.no_torch)
+    print(f"cell: {args.cell}", flush=True)
+    rows = bench.run(dtype=dtype, rounds=args.rounds, with_torch=not args.no_torch,
+                     cell=args.cell)
     print(bench.format_table(rows))
     return 0
 
@@ -281,6 +283,8 @@ def build_parser():
     p.add_argument("--rounds", type=_positive_int, default=7, help="interleaved rounds")
     p.add_argument("--threads", type=_positive_int, default=1, help="BLAS threads")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    p.add_argument("--cell", choices=["rnn", "gru", "lstm"], default="rnn",
+                   help="recurrent cell")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("demo", help="train word2vec on a built-in corpus and show what it learnt")

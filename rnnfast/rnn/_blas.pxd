@@ -40,6 +40,14 @@ cdef extern from "rf_loops.h" nogil:
     void rf_tanh_d(double *x, Py_ssize_t n)
     void rf_sigmoid_f(float *x, Py_ssize_t n)
     void rf_sigmoid_d(double *x, Py_ssize_t n)
+    void rf_lstm_grads_f(Py_ssize_t H, const float *g, const float *c_prev, const float *tc,
+                         float *dh, float *dc, float *ox)
+    void rf_lstm_grads_d(Py_ssize_t H, const double *g, const double *c_prev,
+                         const double *tc, double *dh, double *dc, double *ox)
+    void rf_gru_grads_f(Py_ssize_t H, const float *g, const float *hn, const float *h_prev,
+                        float *dh, float *ox, float *oh)
+    void rf_gru_grads_d(Py_ssize_t H, const double *g, const double *hn,
+                        const double *h_prev, double *dh, double *ox, double *oh)
     void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
                    double b1, double b2, double eps, double root_c2, double scale)
     void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
@@ -157,6 +165,24 @@ cdef inline void sigmoid_inplace(floating *x, Py_ssize_t n) noexcept nogil:
         rf_sigmoid_f(x, n)
     else:
         rf_sigmoid_d(x, n)
+
+
+cdef inline void lstm_grads(Py_ssize_t H, const floating *g, const floating *c_prev,
+                            const floating *tc, floating *dh, floating *dc,
+                            floating *ox) noexcept nogil:
+    if floating is float:
+        rf_lstm_grads_f(H, g, c_prev, tc, dh, dc, ox)
+    else:
+        rf_lstm_grads_d(H, g, c_prev, tc, dh, dc, ox)
+
+
+cdef inline void gru_grads(Py_ssize_t H, const floating *g, const floating *hn,
+                           const floating *h_prev, floating *dh, floating *ox,
+                           floating *oh) noexcept nogil:
+    if floating is float:
+        rf_gru_grads_f(H, g, hn, h_prev, dh, ox, oh)
+    else:
+        rf_gru_grads_d(H, g, hn, h_prev, dh, ox, oh)
 
 
 cdef inline void adam_loop(floating *p, const floating *g, floating *m, floating *v,

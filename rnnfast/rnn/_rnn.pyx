@@ -17,7 +17,8 @@ from libc.string cimport memcpy, memset
 from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_acc, mm_packed_acc,
                                 mm_tn_acc, pack, pack_t, packed_len, rf_built_with_clones,
                                 rf_cpu_has_avx2,
-                                rf_simd_use, sigmoid_inplace, tanh_inplace)
+                                rf_simd_use, sigmoid_inplace, tanh_inplace, lstm_grads,
+                                gru_grads)
 
 import os
 import threading
@@ -384,9 +385,7 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
     cdef floating *ox
     cdef floating *oh
     cdef floating *dh_b
-    cdef floating *dc_b
     cdef floating *tc = work   # tanh(c_t) of one row (LSTM)
-    cdef floating d, r_, z, n, i, f, gg, o, hp, cp, da_n, dct
     cdef double norm_sum, sq
     if min_len < T:  # the rows past each end stay zero
         memset(dgx, 0, <size_t>BT * GH * sizeof(floating))
@@ -413,31 +412,13 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
             ox = dgx + row * GH
             oh = dgh + row * GH
             h_prev = (hs + (row - 1) * H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
-            if cell == GRU:
-                for j in range(H):
-                    r_, z, n, d = g[j], g[H + j], g[2 * H + j], dh_b[j]
-                    hp = h_prev[j] if h_prev != NULL else 0
-                    da_n = d * (1 - z) * (1 - n * n)
-                    ox[j] = oh[j] = da_n * hn[row * H + j] * r_ * (1 - r_)
-                    ox[H + j] = oh[H + j] = d * (hp - n) * z * (1 - z)
-                    ox[2 * H + j] = da_n
-                    oh[2 * H + j] = da_n * r_
-                    dh_b[j] = d * z  # the direct path; the gates' is added below
+            if cell == GRU:  # dh_b keeps the direct path; the gates' is added below
+                gru_grads(H, g, hn + row * H, h_prev, dh_b, ox, oh)
             else:
-                dc_b = dc + b * H
                 c_prev = (cs + (row - 1) * H) if t > 0 else (c0 + b * H if c0 != NULL else NULL)
                 memcpy(tc, cs + row * H, H * sizeof(floating))
                 tanh_inplace(tc, H)
-                for j in range(H):
-                    i, f, gg, o, d = g[j], g[H + j], g[2 * H + j], g[3 * H + j], dh_b[j]
-                    cp = c_prev[j] if c_prev != NULL else 0
-                    dct = dc_b[j] + d * o * (1 - tc[j] * tc[j])
-                    ox[j] = dct * gg * i * (1 - i)
-                    ox[H + j] = dct * cp * f * (1 - f)
-                    ox[2 * H + j] = dct * i * (1 - gg * gg)
-                    ox[3 * H + j] = d * tc[j] * o * (1 - o)
-                    dc_b[j] = dct * f
-                    dh_b[j] = 0
+                lstm_grads(H, g, c_prev, tc, dh_b, dc + b * H, ox)
         if dh_norms != NULL:
             dh_norms[t] = norm_sum / B if B > 0 else 0
         # rows past their sequence's end are zero and leave dh as it was
