@@ -75,11 +75,12 @@ def gradient_norms(params, x, y, lengths=None, task="binary", h0=None, sample_we
     return norms[0] if len(norms) == 1 else norms
 
 
-def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time step"):
+def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time step",
+                        ylabel="mean ||dLoss / dh_t||"):
     """Write a PNG of one or more gradient-norm curves on a log scale.
 
-    norms: (T,) array, or a list of them (one curve each, named by `labels`).
-    Needs matplotlib (`pip install rnnfast[plot]`).
+    norms: (T,) array, or a list of them (one curve each, named by `labels`: to compare
+    cells, for instance). Needs matplotlib (`pip install rnnfast[plot]`).
     """
     try:
         import matplotlib
@@ -94,7 +95,7 @@ def plot_gradient_norms(norms, path, labels=None, title="Gradient norm per time 
     for curve, label in zip(curves, labels):
         ax.semilogy(np.arange(len(curve)), np.maximum(curve, 1e-30), label=label)
     ax.set_xlabel("time step t")
-    ax.set_ylabel("mean ||dLoss / dh_t||")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     if any(labels):

@@ -272,3 +272,19 @@ def test_gradient_norms_and_spectral_radii_of_gated_cells():
     radii = spectral_radii(params)
     assert sorted(radii) == ["W_hh:f", "W_hh:g", "W_hh:i", "W_hh:o"]
     np.testing.assert_allclose(list(radii.values()), 1.0)  # orthogonal blocks
+
+
+def test_the_long_memory_example_runs(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parents[2] / "examples" / "long_memory.py"
+    spec = importlib.util.spec_from_file_location("long_memory", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    X, y = example.adding_problem(np.random.default_rng(0), 50, 20)
+    assert X.shape == (50, 20, 2) and (X[:, :, 1].sum(axis=1) == 2).all()
+    np.testing.assert_allclose(y, (X[:, :, 0] * X[:, :, 1]).sum(axis=1), rtol=1e-6)
+    assert example.main(["--steps", "12", "--train", "64", "--epochs", "1", "--hidden", "4",
+                         "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert all(f"{cell:>4}: hits per epoch" in out for cell in ("rnn", "gru", "lstm"))
