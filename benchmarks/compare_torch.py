@@ -1,12 +1,16 @@
 """rnnfast vs PyTorch CPU: the same RNN models, seconds per epoch and test quality.
 
     taskset -c 0 python benchmarks/compare_torch.py
-        [--task binary|multiclass|regression|tagging|all] [--layers 1] [--bidirectional]
+        [--task binary|multiclass|regression|tagging|all] [--cell rnn|gru|lstm]
+        [--layers 1] [--bidirectional]
         [--hidden 128] [--batch 32] [--epochs 10] [--repeats 5] [--freeze]
         [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt]
 
-Four tasks, each with --layers stacked layers, one direction or two (--bidirectional;
-the head reads both final states, as torch's h_n[-2:]). tagging: the sunspot windows
+Four tasks, each with --layers stacked layers of --cell (torch.nn.RNN, GRU or LSTM), one
+direction or two (--bidirectional; the head reads both final states, as torch's h_n[-2:]).
+Beside seconds per epoch it prints the rate of the recurrent products (their FLOPs in an
+epoch, forward and backward, over the epoch's time) and numpy's single-thread rate for
+one (batch, H) @ (H, G H) product, measured in the same run. tagging: the sunspot windows
 below, every step labelled with the tercile of the change to the month after it
 (RNNSequenceTagger; per-step CrossEntropyLoss over all steps in torch). binary: SMS spam, tokens through word vectors (below). multiclass and
 regression: monthly sunspot numbers 1749-2013, windows of --window months (a 2-D
@@ -46,14 +50,16 @@ from rnn_data import DATA, load_monthly_sunspots, load_sms, split, word_vectors 
 
 from rnnfast import (RNNClassifier, RNNRegressor, RNNSequenceTagger, sequences,  # noqa: E402
                      sliding_windows)
-from rnnfast.rnn.params import torch_names  # noqa: E402
+from rnnfast.bench import time_interleaved  # noqa: E402
+from rnnfast.rnn.interop import to_torch  # noqa: E402
+from rnnfast.rnn.params import GATES, init_params  # noqa: E402
 
 
 def run_rnnfast(kv, X_train, y_train, X_test, y_test, args, seed):
     clf = RNNClassifier(hidden_size=args.hidden, embedding=kv, freeze_embedding=args.freeze,
                         epochs=args.epochs, batch_size=args.batch, learning_rate=args.lr,
                         clip_norm=5.0, random_state=seed, num_layers=args.layers,
-                        bidirectional=args.bidirectional)
+                        bidirectional=args.bidirectional, cell=args.cell)
     start = time.perf_counter()
     clf.fit(X_train, y_train)
     seconds = (time.perf_counter() - start) / args.epochs
@@ -70,29 +76,42 @@ def padded_ids(seq_data, index):
     return ids.astype(np.int64), lengths.astype(np.int64)
 
 
+def initial_params(template, D, O, rng):
+    """The first parameters fit draws (float32), from rng in fit's order."""
+    return init_params(rng, template.num_layers, bool(template.bidirectional), D,
+                       template.hidden_size, O, np.float32, template.cell)
+
+
 def torch_rnn(D, O, init, args):
-    """torch.nn.RNN and a Linear head holding rnnfast's initial weights (zero biases)."""
-    import torch
-    nd = 2 if args.bidirectional else 1
-    rnn = torch.nn.RNN(D, args.hidden, num_layers=args.layers, bidirectional=args.bidirectional,
-                       batch_first=True)
-    head = torch.nn.Linear(nd * args.hidden, O)
-    with torch.no_grad():
-        for ours, theirs in torch_names(args.layers, args.bidirectional).items():
-            if theirs.startswith("bias_ih"):  # rnnfast starts with zero biases
-                getattr(rnn, theirs).zero_()
-                getattr(rnn, theirs.replace("bias_ih", "bias_hh")).zero_()
-            else:
-                getattr(rnn, theirs).copy_(torch.from_numpy(init[ours]))
-        head.weight.copy_(torch.from_numpy(init["W_hy"]))
-        head.bias.zero_()
-    return rnn, head
+    """torch.nn.RNN, GRU or LSTM and a Linear head holding rnnfast's initial weights."""
+    return to_torch(init, num_layers=args.layers, bidirectional=args.bidirectional,
+                    cell=args.cell)
 
 
 def final_states(h_n, args):
     """The top layer's final state(s) (B, nd*H), as rnnfast's readout."""
     import torch
+    if isinstance(h_n, tuple):  # an LSTM's (h_n, c_n)
+        h_n = h_n[0]
     return torch.cat(list(h_n[-(2 if args.bidirectional else 1):]), dim=1)
+
+
+def recurrent_flops(lengths, batches, args):
+    """FLOPs of an epoch's recurrent products: per batch, layer and direction, one
+    (B, H) @ (H, G H) product per step forward and one backward, over the batch's
+    longest sequence."""
+    per_step = 2 * 2 * args.hidden * GATES[args.cell] * args.hidden
+    nd = 2 if args.bidirectional else 1
+    return sum(per_step * len(b) * int(lengths[b].max()) for b in batches) * args.layers * nd
+
+
+def sgemm_rate(args):
+    """numpy's single-thread GFLOPS for one (batch, H) @ (H, G H) float32 product."""
+    a = np.full((args.batch, args.hidden), 0.5, np.float32)
+    w = np.full((args.hidden, GATES[args.cell] * args.hidden), 0.25, np.float32)
+    out = np.empty((args.batch, w.shape[1]), np.float32)
+    seconds = time_interleaved({"sgemm": lambda: np.matmul(a, w, out=out)}, rounds=5)["sgemm"]
+    return 2 * a.size * w.shape[1] / seconds / 1e9
 
 
 def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
@@ -103,11 +122,11 @@ def run_torch(kv, X_train, y_train, X_test, y_test, args, seed):
     start = time.perf_counter()
     template = RNNClassifier(hidden_size=args.hidden, embedding=kv, batch_size=args.batch,
                              random_state=seed, num_layers=args.layers,
-                             bidirectional=args.bidirectional)
+                             bidirectional=args.bidirectional, cell=args.cell)
     # the same embedding table, ids and initial weights, drawn as fit draws them
     init_rng = np.random.default_rng(seed)
     data = template._fit_inputs(X_train, init_rng)
-    init = template._init_params(kv.vector_size, 1, init_rng)
+    init = initial_params(template, kv.vector_size, 1, init_rng)
     template.params_ = init
     rng = np.random.default_rng(seed)
     table = torch.from_numpy(template.embedding_.astype(np.float32))
@@ -192,7 +211,7 @@ def series_model(task, args, seed, **kw):
     cls = {"regression": RNNRegressor, "tagging": RNNSequenceTagger}.get(task, RNNClassifier)
     return cls(hidden_size=args.hidden, batch_size=args.batch, learning_rate=args.lr,
                clip_norm=5.0, random_state=seed, num_layers=args.layers,
-               bidirectional=args.bidirectional, **kw)
+               bidirectional=args.bidirectional, cell=args.cell, **kw)
 
 
 def series_quality(task, pred, y_test):
@@ -232,7 +251,7 @@ def run_torch_series(task, X_train, y_train, X_test, y_test, args, seed):
         n_out = len(np.unique(y_train))
         y_t = torch.from_numpy(y_train.astype(np.int64))
         loss_fn = torch.nn.CrossEntropyLoss()
-    init = template._init_params(1, n_out, rng)
+    init = initial_params(template, 1, n_out, rng)
     rnn, head = torch_rnn(1, n_out, init, args)
     params = [*rnn.parameters(), *head.parameters()]
     opt = torch.optim.Adam(params, lr=args.lr)
@@ -262,20 +281,27 @@ def run_torch_series(task, X_train, y_train, X_test, y_test, args, seed):
 
 
 def shape(args):
-    return f"{args.layers} layer{'s' if args.layers > 1 else ''}" + \
+    return f"{args.layers} {args.cell} layer{'s' if args.layers > 1 else ''}" + \
         (", bidirectional" if args.bidirectional else "")
 
 
-def report(title, results, quality, higher_is_better=True):
+def report(title, results, quality, flops, args):
+    """Seconds per epoch, the recurrent products' rate and test quality of each side, with
+    numpy's sgemm rate at the recurrent product's shape measured now."""
     print(title)
     summary = {}
+    peak = sgemm_rate(args)
     for name, runs in results.items():
         sec = np.median([r[0] for r in runs])
         q = np.array([r[1] for r in runs]) * (100 if quality == "accuracy" else 1)
         summary[name] = (sec, q.mean())
         unit = "%" if quality == "accuracy" else ""
-        print(f"  {name:<8} {sec:8.3f} s/epoch (median)   test {quality} {q.mean():.2f}{unit} "
+        rate = flops / sec / 1e9
+        print(f"  {name:<8} {sec:8.3f} s/epoch (median), recurrent products {rate:6.1f} GFLOPS "
+              f"({rate / peak:.0%} of sgemm)   test {quality} {q.mean():.2f}{unit} "
               f"(mean; runs {', '.join(f'{v:.2f}' for v in q)})")
+    print(f"  numpy sgemm ({args.batch}, {args.hidden}) @ ({args.hidden}, "
+          f"{GATES[args.cell] * args.hidden}), one thread, this run: {peak:.1f} GFLOPS")
     diff = summary["rnnfast"][1] - summary["torch"][1]
     what = "points" if quality == "accuracy" else f"({quality}, lower is better)"
     print(f"  speed-up rnnfast/torch: {summary['torch'][0] / summary['rnnfast'][0]:.2f}x, "
@@ -291,9 +317,13 @@ def compare_sms(args):
     for r in range(args.repeats):  # each repeat its own seed (weights, batch order)
         results["rnnfast"].append(run_rnnfast(kv, *parts, args, args.seed + r))
         results["torch"].append(run_torch(kv, *parts, args, args.seed + r))
-    report(f"binary: SMS spam, {shape(args)}, hidden {args.hidden}, batch {args.batch}, {args.epochs} epochs, "
-           f"embedding {'frozen' if args.freeze else 'trained'}, {args.repeats} alternating "
-           f"runs (seeds {args.seed}..{args.seed + args.repeats - 1})", results, "accuracy")
+    template = RNNClassifier(batch_size=args.batch)
+    lengths = np.array([len(x) for x in parts[0]])
+    flops = recurrent_flops(lengths, template._batches(lengths, np.random.default_rng(0)), args)
+    report(f"binary: SMS spam, {shape(args)}, hidden {args.hidden}, batch {args.batch}, "
+           f"{args.epochs} epochs, embedding {'frozen' if args.freeze else 'trained'}, "
+           f"{args.repeats} alternating runs (seeds {args.seed}..{args.seed + args.repeats - 1})",
+           results, "accuracy", flops, args)
 
 
 def compare_series(task, args):
@@ -306,9 +336,13 @@ def compare_series(task, args):
             "tagging": "every month's change tercile (3 classes per step)"}.get(
         task, "next-month value")
     quality = "RMSE" if task == "regression" else "accuracy"
+    lengths = np.full(len(parts[0]), args.window)
+    batches = [np.arange(i, min(i + args.batch, len(lengths)))
+               for i in range(0, len(lengths), args.batch)]
     report(f"{task}: monthly sunspots, window {args.window}, {what}; {len(parts[0])} training "
-           f"/ {len(parts[2])} test windows, {shape(args)}, hidden {args.hidden}, batch {args.batch}, "
-           f"{args.epochs} epochs, {args.repeats} alternating runs", results, quality)
+           f"/ {len(parts[2])} test windows, {shape(args)}, hidden "
+           f"{args.hidden}, batch {args.batch}, {args.epochs} epochs, {args.repeats} alternating "
+           f"runs", results, quality, recurrent_flops(lengths, batches, args), args)
     if task == "regression":
         print(f"  persistence (next = last) RMSE "
               f"{series_quality(task, parts[2][:, -1], parts[3]):.2f}")
@@ -331,6 +365,7 @@ def main(argv=None):
     parser.add_argument("--task", choices=["binary", "multiclass", "regression", "tagging",
                                            "all"], default="all")
     parser.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
+    parser.add_argument("--cell", choices=["rnn", "gru", "lstm"], default="rnn")
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--window", type=int, default=48,
                         help="months per window of the sunspot tasks")
