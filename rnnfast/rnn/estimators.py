@@ -638,6 +638,38 @@ class _BaseRNN(BaseEstimator):
         """None, or (scale (O,), mean (O,)) that map the head's outputs to predictions."""
         return None
 
+    @classmethod
+    def from_torch(cls, rnn, head, classes=None, **params):
+        """A fitted estimator holding PyTorch's network: `rnn` (torch.nn.RNN, GRU or LSTM;
+        batch_first or not: only its weights are read) and `head`, the torch.nn.Linear
+        that reads the top layer's final states (for a tagger, every step's outputs).
+        Its predictions from raw inputs (n, T, D) are the torch model's: no input
+        standardisation; a regressor's outputs are the head's. A classifier or tagger
+        needs `classes`, the sorted labels of the head's outputs (two labels for one
+        output, a sigmoid's; K labels for K outputs). Other hyperparameters (for
+        training on with partial_fit) come from **params; the dtype is the module's."""
+        from rnnfast.rnn.interop import from_torch
+        weights, settings = from_torch(rnn, head)
+        dtype = weights["W_hh"].dtype.name
+        model = cls(hidden_size=rnn.hidden_size, standardize=False, dtype=dtype,
+                    **settings, **params)
+        model._check_hyperparameters()
+        model.params_ = weights
+        model.n_features_in_ = rnn.input_size
+        model._input_kind = "vectors"
+        model.embedding_ = model.key_to_index_ = model.x_mean_ = model.x_scale_ = None
+        model.loss_curve_, model.validation_scores_, model.grad_norms_ = [], [], []
+        model.n_iter_ = 0
+        model._load_fitted_meta(model._torch_meta(weights["W_hy"].shape[0], classes))
+        model._fitted_architecture = model._architecture()
+        model._fitted_raw = model._raw_architecture()
+
+        def bad(field, what):
+            raise ValueError(f"from_torch: {field} {what}")
+
+        _check_saved_model(model, bad)
+        return model
+
     # --- persistence -----------------------------------------------------------------
 
     def save(self, path):
@@ -803,6 +835,16 @@ class _Labels:
     def _fitted_meta(self):
         return {"classes": self.classes_.tolist()}
 
+    def _torch_meta(self, O, classes):
+        if classes is None:
+            raise ValueError(f"from_torch needs classes: the labels of the head's {O} "
+                             f"output{'s' if O > 1 else ''} ({'2 labels' if O == 1 else O})")
+        classes = np.asarray(classes)
+        if len(classes) != (2 if O == 1 else O):
+            raise ValueError(f"classes has {len(classes)} labels, but a head of {O} "
+                             f"output{'s' if O > 1 else ''} needs {2 if O == 1 else O}")
+        return {"classes": classes.tolist()}
+
     def _load_fitted_meta(self, meta):
         self.classes_ = np.array(meta["classes"])
 
@@ -932,6 +974,11 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
     def _fitted_meta(self):
         return {"y_mean": self.y_mean_.tolist(), "y_scale": self.y_scale_.tolist(),
                 "y_ndim": self._y_ndim}
+
+    def _torch_meta(self, O, classes):
+        if classes is not None:
+            raise ValueError("a regressor has no classes")
+        return {"y_mean": [0.0] * O, "y_scale": [1.0] * O, "y_ndim": 1 if O == 1 else 2}
 
     def _load_fitted_meta(self, meta):
         self.y_mean_ = np.array(meta["y_mean"], dtype=np.float64)

@@ -140,3 +140,37 @@ def test_without_torch_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match="needs torch"):
         to_torch(make_network_params(np.random.default_rng(0), 1, False, 2, 3, 1, np.float64))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_an_estimator_imported_from_torch_predicts_as_torch_and_trains_on(cell):
+    torch.manual_seed(0)
+    make = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell]
+    rnn = make(3, 4, num_layers=2, bidirectional=True, batch_first=True).double()
+    head = torch.nn.Linear(8, 3).double()
+    clf = RNNClassifier.from_torch(rnn, head, classes=["a", "b", "c"], epochs=1)
+    assert clf.cell == cell and clf.num_layers == 2 and clf.bidirectional
+    assert clf.dtype == "float64" and clf.n_features_in_ == 3
+    X = np.random.default_rng(0).standard_normal((5, 6, 3))
+    _, last = torch_final(rnn, X, np.full(5, 6), True)
+    np.testing.assert_allclose(clf.decision_function(X), head(last).detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+    assert set(clf.predict(X)) <= {"a", "b", "c"}
+    clf.partial_fit(X, ["a", "b", "c", "a", "b"])  # trains on from there
+    assert clf.n_iter_ == 1
+    reg = RNNRegressor.from_torch(torch.nn.GRU(3, 4).double(), torch.nn.Linear(4, 1).double())
+    assert reg.predict(X).shape == (5,)
+
+
+def test_importing_from_torch_refuses_what_does_not_fit():
+    rnn, head = torch.nn.RNN(3, 4), torch.nn.Linear(4, 1)
+    with pytest.raises(ValueError, match="from_torch needs classes"):
+        RNNClassifier.from_torch(rnn, head)
+    with pytest.raises(ValueError, match="classes has 3 labels, but a head of 1 output needs 2"):
+        RNNClassifier.from_torch(rnn, head, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="a regressor has no classes"):
+        RNNRegressor.from_torch(rnn, head, classes=[0, 1])
+    with pytest.raises(ValueError, match="classes are"):
+        RNNClassifier.from_torch(rnn, head, classes=[1, 0])  # not sorted
+    with pytest.raises(ValueError, match="head reads 4 features"):
+        RNNClassifier.from_torch(torch.nn.RNN(3, 2), head, classes=[0, 1])
