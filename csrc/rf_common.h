@@ -22,6 +22,14 @@
 #define RF_HOT
 #endif
 
+/* A small helper that must be inlined into each caller, so that it is vectorised at
+ * the caller's width (the AVX2 clone, the AVX-512 variant). */
+#if defined(__GNUC__)
+#define RF_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define RF_ALWAYS_INLINE inline
+#endif
+
 /* GCC's vector extensions and builtins (gcc and clang), else plain C loops that
  * compute the same sums in the same order (MSVC and others). Defining RF_PORTABLE
  * forces the plain paths, so a build that must take them is compiled and tested

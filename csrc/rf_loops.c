@@ -348,7 +348,7 @@ int rf_simd_use(int level) { (void)level; return RF_SIMD_BASE; }
 #endif
 
 /* tanh of one float; inlined into each loop below, so each vectorises at its width */
-static inline __attribute__((always_inline)) float rf_tanh1_f(float v)
+static RF_ALWAYS_INLINE float rf_tanh1_f(float v)
 {
     float a = fabsf(v);
     /* near zero, 1 - 2/(e^{2a}+1) cancels: use the odd Taylor series,
@@ -416,7 +416,7 @@ void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
 /* the logistic function of one float: 1 / (1 + e) at |v|, e / (1 + e) below zero,
  * e = exp(-|v|) in (0, 1] (no overflow); |v| clamped to 87, where it is 1 to float
  * precision and its complement below 2e-38 */
-static inline __attribute__((always_inline)) float rf_sigmoid1_f(float v)
+static RF_ALWAYS_INLINE float rf_sigmoid1_f(float v)
 {
     float a = fabsf(v);
     uint32_t a_bits;
@@ -467,13 +467,6 @@ void rf_sigmoid_f(float *RF_RESTRICT x, ptrdiff_t n)
     rf_sigmoid_f_base(x, n);
 }
 
-void rf_sigmoid_d(double *RF_RESTRICT x, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++) {
-        double e = exp(-fabs(x[i]));
-        x[i] = x[i] >= 0 ? 1 / (1 + e) : e / (1 + e);
-    }
-}
 
 /* One row of a gated cell's backward step (see rnn/_rnn.pyx, _gated_backward): the
  * gradients of the gates' pre-activations from the gate values g and dLoss/dh (and,
@@ -523,6 +516,141 @@ void rf_gru_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT g,                 
 }
 RF_DEFINE_GATED_GRADS(f, float)
 RF_DEFINE_GATED_GRADS(d, double)
+
+/* One row of a gated cell's forward step, every gate in one pass (the sigmoid and tanh
+ * above inlined). LSTM: g holds the pre-activations a = (b_ih + b_hh) + x W^T + h W^T
+ * of i, f, g, o and gets their values; c = f c_prev + i g, tc = tanh(c) (kept for the
+ * backward), h = o tc. GRU: g holds b_ih + x W^T and w the hidden products with b_hh;
+ * r, z = sigmoid(g + w), n = tanh(g_n + r w_n), h = (1 - z) n + z h_prev; hn = w_n is
+ * kept for the backward. A NULL previous state is zeros. */
+#define RF_LSTM_CELL_LOOP(SIG, TANH)                                                 \
+    for (ptrdiff_t j = 0; j < H; j++) {                                              \
+        float i = SIG(g[j]), f = SIG(g[H + j]);                                      \
+        float gg = TANH(g[2 * H + j]), o = SIG(g[3 * H + j]);                         \
+        g[j] = i;                                                                    \
+        g[H + j] = f;                                                                \
+        g[2 * H + j] = gg;                                                           \
+        g[3 * H + j] = o;                                                            \
+        float cj = f * (c_prev != NULL ? c_prev[j] : 0.0f) + i * gg;                 \
+        c[j] = cj;                                                                   \
+        float t = TANH(cj);                                                          \
+        tc[j] = t;                                                                   \
+        h[j] = o * t;                                                                \
+    }
+#define RF_GRU_CELL_LOOP(SIG, TANH)                                                  \
+    for (ptrdiff_t j = 0; j < H; j++) {                                              \
+        float r = SIG(g[j] + w[j]), z = SIG(g[H + j] + w[H + j]);                    \
+        float wn = w[2 * H + j];                                                     \
+        float n = TANH(g[2 * H + j] + r * wn);                                        \
+        g[j] = r;                                                                    \
+        g[H + j] = z;                                                                \
+        g[2 * H + j] = n;                                                            \
+        hn[j] = wn;                                                                  \
+        h[j] = (1 - z) * n + z * (h_prev != NULL ? h_prev[j] : 0.0f);                \
+    }
+
+RF_HOT
+static void rf_lstm_cell_f_base(ptrdiff_t H, float *RF_RESTRICT g,
+                                const float *RF_RESTRICT c_prev, float *RF_RESTRICT c,
+                                float *RF_RESTRICT tc, float *RF_RESTRICT h)
+{
+    RF_LSTM_CELL_LOOP(rf_sigmoid1_f, rf_tanh1_f)
+}
+
+RF_HOT
+static void rf_gru_cell_f_base(ptrdiff_t H, float *RF_RESTRICT g, const float *RF_RESTRICT w,
+                               const float *RF_RESTRICT h_prev, float *RF_RESTRICT h,
+                               float *RF_RESTRICT hn)
+{
+    RF_GRU_CELL_LOOP(rf_sigmoid1_f, rf_tanh1_f)
+}
+
+#if RF_CLONES
+__attribute__((target("arch=x86-64-v4")))
+static void rf_lstm_cell_f_avx512(ptrdiff_t H, float *RF_RESTRICT g,
+                                  const float *RF_RESTRICT c_prev, float *RF_RESTRICT c,
+                                  float *RF_RESTRICT tc, float *RF_RESTRICT h)
+{
+    RF_LSTM_CELL_LOOP(rf_sigmoid1_f, rf_tanh1_f)
+}
+
+__attribute__((target("arch=x86-64-v4")))
+static void rf_gru_cell_f_avx512(ptrdiff_t H, float *RF_RESTRICT g, const float *RF_RESTRICT w,
+                                 const float *RF_RESTRICT h_prev, float *RF_RESTRICT h,
+                                 float *RF_RESTRICT hn)
+{
+    RF_GRU_CELL_LOOP(rf_sigmoid1_f, rf_tanh1_f)
+}
+#endif
+
+void rf_lstm_cell_f(ptrdiff_t H, float *g, const float *c_prev, float *c, float *tc, float *h)
+{
+#if RF_CLONES
+    if (rf_simd_level < 0)
+        rf_simd_use(RF_SIMD_AVX512);
+    if (rf_simd_level == RF_SIMD_AVX512) {
+        rf_lstm_cell_f_avx512(H, g, c_prev, c, tc, h);
+        return;
+    }
+#endif
+    rf_lstm_cell_f_base(H, g, c_prev, c, tc, h);
+}
+
+void rf_gru_cell_f(ptrdiff_t H, float *g, const float *w, const float *h_prev, float *h,
+                   float *hn)
+{
+#if RF_CLONES
+    if (rf_simd_level < 0)
+        rf_simd_use(RF_SIMD_AVX512);
+    if (rf_simd_level == RF_SIMD_AVX512) {
+        rf_gru_cell_f_avx512(H, g, w, h_prev, h, hn);
+        return;
+    }
+#endif
+    rf_gru_cell_f_base(H, g, w, h_prev, h, hn);
+}
+
+static double rf_sigmoid1_d(double v)
+{
+    double e = exp(-fabs(v));
+    return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+void rf_sigmoid_d(double *RF_RESTRICT x, ptrdiff_t n)
+{
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_sigmoid1_d(x[i]);
+}
+
+void rf_lstm_cell_d(ptrdiff_t H, double *g, const double *c_prev, double *c, double *tc,
+                    double *h)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        double i = rf_sigmoid1_d(g[j]), f = rf_sigmoid1_d(g[H + j]);
+        double gg = tanh(g[2 * H + j]), o = rf_sigmoid1_d(g[3 * H + j]);
+        g[j] = i;
+        g[H + j] = f;
+        g[2 * H + j] = gg;
+        g[3 * H + j] = o;
+        double cj = f * (c_prev != NULL ? c_prev[j] : 0.0) + i * gg;
+        c[j] = cj;
+        tc[j] = tanh(cj);
+        h[j] = o * tc[j];
+    }
+}
+
+void rf_gru_cell_d(ptrdiff_t H, double *g, const double *w, const double *h_prev, double *h,
+                   double *hn)
+{
+    for (ptrdiff_t j = 0; j < H; j++) {
+        double r = rf_sigmoid1_d(g[j] + w[j]), z = rf_sigmoid1_d(g[H + j] + w[H + j]);
+        double n = tanh(g[2 * H + j] + r * w[2 * H + j]);
+        g[j] = r;
+        g[H + j] = z;
+        g[2 * H + j] = n;
+        hn[j] = w[2 * H + j];
+        h[j] = (1 - z) * n + z * (h_prev != NULL ? h_prev[j] : 0.0);
+    }
+}
 
 void rf_tanh_d(double *RF_RESTRICT x, ptrdiff_t n)
 {

@@ -70,6 +70,17 @@ void rf_tanh_d(double *x, ptrdiff_t n);
 void rf_sigmoid_f(float *x, ptrdiff_t n);
 void rf_sigmoid_d(double *x, ptrdiff_t n);
 
+/* One row of an LSTM's or a GRU's forward step, every gate in one pass (see rf_loops.c);
+ * the float versions 16 wide on the RF_SIMD_AVX512 path (the same bits as 8 wide). */
+void rf_lstm_cell_f(ptrdiff_t H, float *g, const float *c_prev, float *c, float *tc,
+                    float *h);
+void rf_lstm_cell_d(ptrdiff_t H, double *g, const double *c_prev, double *c, double *tc,
+                    double *h);
+void rf_gru_cell_f(ptrdiff_t H, float *g, const float *w, const float *h_prev, float *h,
+                   float *hn);
+void rf_gru_cell_d(ptrdiff_t H, double *g, const double *w, const double *h_prev, double *h,
+                   double *hn);
+
 /* One row of a GRU's or an LSTM's backward step: gate gradients into ox (and oh),
  * dh (and dc) passed on through the direct paths; c_prev or h_prev may be NULL (zeros). */
 void rf_lstm_grads_f(ptrdiff_t H, const float *g, const float *c_prev, const float *tc,

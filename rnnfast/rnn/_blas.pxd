@@ -40,6 +40,14 @@ cdef extern from "rf_loops.h" nogil:
     void rf_tanh_d(double *x, Py_ssize_t n)
     void rf_sigmoid_f(float *x, Py_ssize_t n)
     void rf_sigmoid_d(double *x, Py_ssize_t n)
+    void rf_lstm_cell_f(Py_ssize_t H, float *g, const float *c_prev, float *c, float *tc,
+                        float *h)
+    void rf_lstm_cell_d(Py_ssize_t H, double *g, const double *c_prev, double *c, double *tc,
+                        double *h)
+    void rf_gru_cell_f(Py_ssize_t H, float *g, const float *w, const float *h_prev, float *h,
+                       float *hn)
+    void rf_gru_cell_d(Py_ssize_t H, double *g, const double *w, const double *h_prev,
+                       double *h, double *hn)
     void rf_lstm_grads_f(Py_ssize_t H, const float *g, const float *c_prev, const float *tc,
                          float *dh, float *dc, float *ox)
     void rf_lstm_grads_d(Py_ssize_t H, const double *g, const double *c_prev,
@@ -165,6 +173,22 @@ cdef inline void sigmoid_inplace(floating *x, Py_ssize_t n) noexcept nogil:
         rf_sigmoid_f(x, n)
     else:
         rf_sigmoid_d(x, n)
+
+
+cdef inline void lstm_cell(Py_ssize_t H, floating *g, const floating *c_prev, floating *c,
+                           floating *tc, floating *h) noexcept nogil:
+    if floating is float:
+        rf_lstm_cell_f(H, g, c_prev, c, tc, h)
+    else:
+        rf_lstm_cell_d(H, g, c_prev, c, tc, h)
+
+
+cdef inline void gru_cell(Py_ssize_t H, floating *g, const floating *w,
+                          const floating *h_prev, floating *h, floating *hn) noexcept nogil:
+    if floating is float:
+        rf_gru_cell_f(H, g, w, h_prev, h, hn)
+    else:
+        rf_gru_cell_d(H, g, w, h_prev, h, hn)
 
 
 cdef inline void lstm_grads(Py_ssize_t H, const floating *g, const floating *c_prev,

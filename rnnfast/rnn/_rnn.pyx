@@ -17,8 +17,8 @@ from libc.string cimport memcpy, memset
 from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_acc, mm_packed_acc,
                                 mm_tn_acc, pack, pack_t, packed_len, rf_built_with_clones,
                                 rf_cpu_has_avx2,
-                                rf_simd_use, sigmoid_inplace, tanh_inplace, lstm_grads,
-                                gru_grads)
+                                rf_simd_use, sigmoid_inplace, tanh_inplace, lstm_cell,
+                                gru_cell, lstm_grads, gru_grads)
 
 import os
 import threading
@@ -295,74 +295,63 @@ cdef void _gated_forward(int cell, int B, int T, int D, int H, const floating *x
                          const floating *W_xhT, const floating *W_hhT_packed,
                          const floating *b_ih, const floating *b_hh, const floating *h0,
                          const floating *c0, const Py_ssize_t *lengths, int min_len,
-                         floating *hs, floating *cs, floating *gates, floating *hn,
+                         floating *hs, floating *cs, floating *gates, floating *aux,
                          floating *hw) noexcept nogil:
     """hs (B, T, H) (and an LSTM's cell states cs (B, T, H)) from x (B, T, D), states
     carried past each end. W_xhT (D, G H) is W_xh transposed, W_hhT_packed W_hh
-    transposed and packed by `pack_t`. Leaves each step's gate values in gates and, for
-    a GRU, the n gate's hidden product with its bias (h W_hn^T + b_hn) in hn (B, T, H).
-    hw: a (B, G H) workspace for the hidden products of a step."""
+    transposed and packed by `pack_t`. Leaves each step's gate values in gates and in
+    aux (B, T, H) what the backward reads besides: a GRU's n-gate hidden products
+    (h W_hn^T + b_hn), an LSTM's tanh(c). hw: a (B, G H) workspace."""
     cdef int G = 3 if cell == GRU else 4
     cdef int GH = G * H
     cdef Py_ssize_t r, b, t, j, row
-    cdef floating *g
-    cdef floating *w
     cdef floating *h_t
     cdef floating *c_t
     cdef const floating *h_prev
     cdef const floating *c_prev
-    cdef floating z
+    # every step's input projection; an LSTM adds its two biases here once, and then
+    # each step's hidden product straight into its gates' rows
+    memcpy(hw, b_ih, GH * sizeof(floating))
+    if cell == LSTM:
+        for j in range(GH):
+            hw[j] += b_hh[j]
     for r in range(<Py_ssize_t>B * T):
-        memcpy(gates + r * GH, b_ih, GH * sizeof(floating))
+        memcpy(gates + r * GH, hw, GH * sizeof(floating))
     mm_nn_acc(B * T, GH, D, x, D, W_xhT, GH, gates, GH)
     for t in range(T):
-        for b in range(B):
-            memcpy(hw + b * GH, b_hh, GH * sizeof(floating))
-        if t > 0:
-            mm_packed_acc(B, GH, H, hs + (t - 1) * H, T * H, W_hhT_packed, hw, GH)
-        elif h0 != NULL:
-            mm_packed_acc(B, GH, H, h0, H, W_hhT_packed, hw, GH)
+        if cell == LSTM:
+            if t > 0:
+                mm_packed_acc(B, GH, H, hs + (t - 1) * H, T * H, W_hhT_packed, gates + t * GH,
+                              T * GH)
+            elif h0 != NULL:
+                mm_packed_acc(B, GH, H, h0, H, W_hhT_packed, gates, T * GH)
+        else:  # a GRU's reset gate scales the n gate's hidden product: kept apart in hw
+            for b in range(B):
+                memcpy(hw + b * GH, b_hh, GH * sizeof(floating))
+            if t > 0:
+                mm_packed_acc(B, GH, H, hs + (t - 1) * H, T * H, W_hhT_packed, hw, GH)
+            elif h0 != NULL:
+                mm_packed_acc(B, GH, H, h0, H, W_hhT_packed, hw, GH)
         for b in range(B):
             row = <Py_ssize_t>b * T + t
             h_t = hs + row * H
-            c_t = cs + row * H if cell == LSTM else NULL
             if not (t < min_len or t < lengths[b]):  # past the end: carry (t >= 1)
                 memcpy(h_t, h_t - H, H * sizeof(floating))
                 if cell == LSTM:
-                    memcpy(c_t, c_t - H, H * sizeof(floating))
+                    memcpy(cs + row * H, cs + (row - 1) * H, H * sizeof(floating))
                 continue
-            g = gates + row * GH
-            w = hw + b * GH
             h_prev = (h_t - H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
             if cell == GRU:
-                for j in range(2 * H):
-                    g[j] += w[j]
-                sigmoid_inplace(g, 2 * H)
-                for j in range(H):
-                    hn[row * H + j] = w[2 * H + j]
-                    g[2 * H + j] += g[j] * w[2 * H + j]
-                tanh_inplace(g + 2 * H, H)
-                for j in range(H):
-                    z = g[H + j]
-                    h_t[j] = (1 - z) * g[2 * H + j] + z * (h_prev[j] if h_prev != NULL else 0)
+                gru_cell(H, gates + row * GH, hw + b * GH, h_prev, h_t, aux + row * H)
             else:
-                for j in range(GH):
-                    g[j] += w[j]
-                sigmoid_inplace(g, 2 * H)
-                tanh_inplace(g + 2 * H, H)
-                sigmoid_inplace(g + 3 * H, H)
+                c_t = cs + row * H
                 c_prev = (c_t - H) if t > 0 else (c0 + b * H if c0 != NULL else NULL)
-                for j in range(H):
-                    c_t[j] = g[H + j] * (c_prev[j] if c_prev != NULL else 0) + g[j] * g[2 * H + j]
-                memcpy(h_t, c_t, H * sizeof(floating))
-                tanh_inplace(h_t, H)
-                for j in range(H):
-                    h_t[j] *= g[3 * H + j]
+                lstm_cell(H, gates + row * GH, c_prev, c_t, aux + row * H, h_t)
 
 
 cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *x,
                           const floating *hs, const floating *cs, const floating *gates,
-                          const floating *hn, const floating *W_xh,
+                          const floating *aux, const floating *W_xh,
                           const floating *W_hh_packed, const floating *dhs,
                           const floating *h0, const floating *c0,
                           const Py_ssize_t *lengths, int min_len,
@@ -374,8 +363,9 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
     entry (an LSTM's dc (B, H) starts at zero here) and dLoss/dh0 on exit. W_hh_packed
     is W_hh (G H, H) packed by `pack`. dgx, dgh (B, T, G H): workspaces for dLoss/d(the
     input projection) and dLoss/d(the hidden product) of every step (the same array for
-    an LSTM, where the two are equal). work: B T (G H + D) + H values. dhs, dx,
-    dx_mask and dh_norms as for `_backward`; weight and bias gradients are added to."""
+    an LSTM, where the two are equal). work: B T (G H + D) values. dhs, dx,
+    dx_mask and dh_norms as for `_backward`; weight and bias gradients are added to.
+    aux: what `_gated_forward` left there."""
     cdef int G = 3 if cell == GRU else 4
     cdef int GH = G * H
     cdef Py_ssize_t b, t, j, r, row, BT = <Py_ssize_t>B * T
@@ -385,7 +375,6 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
     cdef floating *ox
     cdef floating *oh
     cdef floating *dh_b
-    cdef floating *tc = work   # tanh(c_t) of one row (LSTM)
     cdef double norm_sum, sq
     if min_len < T:  # the rows past each end stay zero
         memset(dgx, 0, <size_t>BT * GH * sizeof(floating))
@@ -413,12 +402,10 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
             oh = dgh + row * GH
             h_prev = (hs + (row - 1) * H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
             if cell == GRU:  # dh_b keeps the direct path; the gates' is added below
-                gru_grads(H, g, hn + row * H, h_prev, dh_b, ox, oh)
+                gru_grads(H, g, aux + row * H, h_prev, dh_b, ox, oh)
             else:
                 c_prev = (cs + (row - 1) * H) if t > 0 else (c0 + b * H if c0 != NULL else NULL)
-                memcpy(tc, cs + row * H, H * sizeof(floating))
-                tanh_inplace(tc, H)
-                lstm_grads(H, g, c_prev, tc, dh_b, dc + b * H, ox)
+                lstm_grads(H, g, c_prev, aux + row * H, dh_b, dc + b * H, ox)
         if dh_norms != NULL:
             dh_norms[t] = norm_sum / B if B > 0 else 0
         # rows past their sequence's end are zero and leave dh as it was
@@ -793,7 +780,7 @@ cdef struct Net:
     void **hs
     void **cs         # LSTM cell states (B, T, H)
     void **gates      # gated cells: every step's gate values (B, T, G H)
-    void **hn         # GRU: the n gate's hidden products (B, T, H)
+    void **aux        # gated: a GRU's n-gate hidden products, an LSTM's tanh(c) (B, T, H)
     # per layer: outputs, inputs, reversed inputs
     void **outs
     void **ins
@@ -866,7 +853,7 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
             tables + 7 * n_ld + 2 * n.L
         i = 7 * n_ld + 3 * n.L
         n.b_hh, n.db_hh, n.cs = tables + i, tables + i + n_ld, tables + i + 2 * n_ld
-        n.gates, n.hn = tables + i + 3 * n_ld, tables + i + 4 * n_ld
+        n.gates, n.aux = tables + i + 3 * n_ld, tables + i + 4 * n_ld
     n.W_xhT = _carve(base, &at, <size_t>Dmax * GH * fs)
     n.W_hhT_packed = _carve(base, &at, n_packed * fs)
     n.W_hh_packed = _carve(base, &at, n_packed * fs)
@@ -882,9 +869,9 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
         p = _carve(base, &at, BT * GH * fs if gated else 0)
         if base != NULL:
             n.gates[i] = p
-        p = _carve(base, &at, BT * H * fs if n.cell == GRU else 0)
+        p = _carve(base, &at, BT * H * fs if gated else 0)
         if base != NULL:
-            n.hn[i] = p
+            n.aux[i] = p
     for k in range(n.L):
         Dk = n.D if k == 0 else Hd
         p = _carve(base, &at, BT * Hd * fs if n.nd == 2 else 0)
@@ -961,7 +948,7 @@ cdef void _net_forward(floating *dummy, Net *n) noexcept nogil:
                                <const floating *>n.c0 + <Py_ssize_t>i * B * H,
                                n.lengths, n.min_len, <floating *>n.hs[i],
                                <floating *>n.cs[i], <floating *>n.gates[i],
-                               <floating *>n.hn[i], <floating *>n.hw)
+                               <floating *>n.aux[i], <floating *>n.hw)
         if nd == 2:
             _interleave(<const floating *>n.hs[2 * k], <const floating *>n.hs[2 * k + 1],
                         B, T, H, n.lengths, <floating *>n.outs[k])
@@ -1068,7 +1055,7 @@ cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
             else:
                 _gated_backward(n.cell, B, T, Dk, H, src, <const floating *>n.hs[i],
                                 <const floating *>n.cs[i], <const floating *>n.gates[i],
-                                <const floating *>n.hn[i], <const floating *>n.W_xh[i],
+                                <const floating *>n.aux[i], <const floating *>n.W_xh[i],
                                 <const floating *>n.W_hh_packed, dhs, h0,
                                 NULL if n.c0 == NULL else
                                 <const floating *>n.c0 + <Py_ssize_t>i * B * H,
