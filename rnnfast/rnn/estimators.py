@@ -867,7 +867,8 @@ class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
     (with `embedding`) a list of token sequences. y: n labels of two or more
     classes (any values; `classes_` holds them sorted). class_weight: None,
     "balanced" (n / (K * count of each class)) or a dict label -> weight;
-    multiplied into sample_weight.
+    multiplied into sample_weight. cell: "rnn" (Elman's; `nonlinearity` tanh or relu),
+    "gru" or "lstm" (PyTorch's cells), for every estimator here.
     """
 
     def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, nonlinearity="tanh",
