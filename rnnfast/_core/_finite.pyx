@@ -44,13 +44,15 @@ cdef bint _finite_64(const uint64_t *bits, Py_ssize_t n) noexcept nogil:
 
 
 def finite_contiguous(cnp.ndarray a):
-    """True if `a` (C-contiguous float32 or float64, any shape) holds no NaN or
-    infinity; None for any other array, which the caller checks with numpy."""
+    """True if `a` (C-contiguous and aligned float32 or float64, any shape) holds no
+    NaN or infinity; None for any other array, which the caller checks with numpy (an
+    unaligned one, from a buffer at an odd offset, cannot be read as integers here)."""
     cdef Py_ssize_t n = cnp.PyArray_SIZE(a)
     cdef void *data = cnp.PyArray_DATA(a)
     cdef int kind = cnp.PyArray_TYPE(a)
     cdef bint ok
-    if not cnp.PyArray_IS_C_CONTIGUOUS(a) or kind not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64):
+    if not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_ISALIGNED(a) or \
+            kind not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64):
         return None
     if n < 4096:
         return _finite_32(<const uint32_t *>data, n) if kind == cnp.NPY_FLOAT32 \

@@ -33,8 +33,12 @@ def test_extreme_finite_values_are_finite(dtype):
 
 
 def test_other_arrays_are_left_to_numpy():
-    for a in (np.ones(3, np.float16), np.ones(3, int), np.ones((3, 4), np.float32)[:, ::2]):
+    unaligned = np.frombuffer(bytearray(8 * 5 + 1), dtype=np.float64, offset=1)
+    assert not unaligned.flags.aligned  # as pickled buffers can arrive (dask)
+    for a in (np.ones(3, np.float16), np.ones(3, int), np.ones((3, 4), np.float32)[:, ::2],
+              unaligned):
         assert finite_contiguous(a) is None
+    assert all_finite(unaligned)
     view = np.ones((3, 4))[:, ::2]
     assert all_finite(view)
     view[1, 1] = np.nan
