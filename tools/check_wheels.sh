@@ -42,7 +42,8 @@ for cc in cc gcc g++ c++ clang x86_64-linux-gnu-gcc; do
 done
 
 run_tests() {  # venv
-    rm -rf "$work/run" && mkdir "$work/run" && cp -r "$root/tests" "$work/run/tests"
+    rm -rf "$work/run" && mkdir "$work/run" && cp -r "$root/tests" "$work/run/tests" &&
+        cp -r "$root/examples" "$work/run/examples"
     (cd "$work/run" && PATH="$work/nocc:$1/bin:$PATH" CC=false CXX=false \
         "$1/bin/python" -m pytest -q -p no:cacheprovider tests)
 }
