@@ -8,8 +8,8 @@ scan for finiteness (`_finite`) that costs a tenth of numpy's on small arrays. P
 * array arguments are numpy arrays (or anything `np.asarray` takes) of dtype
   float32 or float64; integer or other dtypes raise TypeError; all floating
   arguments of one call share one dtype (mixing raises TypeError);
-* non-contiguous arrays are copied; inputs are never written to, so read-only
-  arrays are fine; results are always new arrays;
+* non-contiguous or unaligned arrays are copied; inputs are never written to, so
+  read-only arrays are fine; results are always new arrays;
 * NaN or inf in any input raises ValueError naming the argument (we refuse
   rather than propagate: a NaN from the data would otherwise surface only as a
   NaN loss many steps later).
@@ -53,8 +53,10 @@ def float_array(name, a, ndim, dtype=None):
                         f"convert them to one dtype first")
     if a.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {a.shape}")
-    if not a.flags.c_contiguous:
-        a = np.ascontiguousarray(a)
+    if not (a.flags.c_contiguous and a.flags.aligned):
+        # a copy, contiguous and aligned as the kernels read it (an array on a buffer
+        # at an odd offset is contiguous but not aligned; ascontiguousarray keeps it)
+        a = np.array(a, order="C")
     if not all_finite(a):
         raise ValueError(f"{name} contains NaN or infinity")
     return a

@@ -53,3 +53,22 @@ def test_other_arrays_are_left_to_numpy():
 def test_agrees_with_numpy(a):
     assert finite_contiguous(a) == bool(np.isfinite(a).all())
     assert all_finite(a) == bool(np.isfinite(a).all())
+
+
+def test_unaligned_inputs_reach_the_kernels_as_aligned_copies():
+    from rnnfast import functional
+    from rnnfast.bench import make_problem
+    params, x, y = make_problem(5, 3, 4, 6, dtype=np.float64)
+    raw = bytearray(x.nbytes + 1)
+    unaligned = np.frombuffer(raw, dtype=np.float64, offset=1, count=x.size).reshape(x.shape)
+    unaligned[...] = x
+    assert not unaligned.flags.aligned and unaligned.flags.c_contiguous
+    from rnnfast._core.checks import float_array
+    copied = float_array("x", unaligned, 3)
+    assert copied.flags.aligned and copied.flags.c_contiguous
+    np.testing.assert_array_equal(copied, x)
+    want_loss, want = functional.rnn_loss_and_grads(params, x, y)
+    loss, grads = functional.rnn_loss_and_grads(params, unaligned, y)
+    assert loss == want_loss
+    for k in want:
+        np.testing.assert_array_equal(grads[k], want[k])
