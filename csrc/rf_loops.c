@@ -303,15 +303,25 @@ int rf_simd_use(int level)
     return rf_simd_level;
 }
 
+#if RF_CLONES
+/* 1 when the float kernels take their 16-wide variants (the best path, chosen on first
+ * use unless rf_simd_use chose first) */
+static int rf_wide(void)
+{
+    if (rf_simd_level < 0)
+        rf_simd_use(RF_SIMD_AVX512);
+    return rf_simd_level == RF_SIMD_AVX512;
+}
+#endif
+
+
 void rf_mm_packed_acc_f(int m, int n, int k, const float *A, int lda, const float *packed,
                         float *C, int ldc)
 {
 #if RF_CLONES
-    if (rf_simd_level < 0)
-        rf_simd_use(RF_SIMD_AVX512);
     /* a batch of 1 to 3 rows streams W_hh through the cache whatever the width (the
      * 16-wide path measured 0.95-1.02x the 8-wide at B = 1): it stays 8 wide */
-    if (rf_simd_level == RF_SIMD_AVX512 && m >= 4) {
+    if (m >= 4 && rf_wide()) {
         const int m4 = m - m % 4;
         rf_mm_packed_acc_f_avx512(m4, n, k, A, lda, packed, C, ldc);
         if (m > m4)   /* the rows left over: the same sums, 8 wide */
@@ -345,6 +355,35 @@ int rf_cpu_has_avx2(void) { return 0; }
 int rf_built_with_clones(void) { return 0; }
 int rf_simd_best(void) { return RF_SIMD_BASE; }
 int rf_simd_use(int level) { (void)level; return RF_SIMD_BASE; }
+#endif
+
+/* NAME(x, n): x[i] = ONE(x[i]) for i < n, ONE an RF_ALWAYS_INLINE float function,
+ * 8 wide (the RF_HOT clone) or, on the RF_SIMD_AVX512 path, 16 wide: the same
+ * operations, so the same values bit for bit */
+#if RF_CLONES
+#define RF_DEFINE_FLOAT_MAP(NAME, ONE)                                             \
+    RF_HOT static void NAME##_base(float *RF_RESTRICT x, ptrdiff_t n)              \
+    {                                                                              \
+        for (ptrdiff_t i = 0; i < n; i++) x[i] = ONE(x[i]);                        \
+    }                                                                              \
+    __attribute__((target("arch=x86-64-v4")))                                      \
+    static void NAME##_avx512(float *RF_RESTRICT x, ptrdiff_t n)                   \
+    {                                                                              \
+        for (ptrdiff_t i = 0; i < n; i++) x[i] = ONE(x[i]);                        \
+    }                                                                              \
+    void NAME(float *RF_RESTRICT x, ptrdiff_t n)                                   \
+    {                                                                              \
+        if (rf_wide())                                                             \
+            NAME##_avx512(x, n);                                                   \
+        else                                                                       \
+            NAME##_base(x, n);                                                     \
+    }
+#else
+#define RF_DEFINE_FLOAT_MAP(NAME, ONE)                                             \
+    void NAME(float *RF_RESTRICT x, ptrdiff_t n)                                   \
+    {                                                                              \
+        for (ptrdiff_t i = 0; i < n; i++) x[i] = ONE(x[i]);                        \
+    }
 #endif
 
 /* tanh of one float; inlined into each loop below, so each vectorises at its width */
@@ -385,33 +424,7 @@ static RF_ALWAYS_INLINE float rf_tanh1_f(float v)
     return out;
 }
 
-RF_HOT
-static void rf_tanh_f_base(float *RF_RESTRICT x, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_tanh1_f(x[i]);
-}
-
-#if RF_CLONES
-/* the same operations 16 wide: the same values, bit for bit */
-__attribute__((target("arch=x86-64-v4")))
-static void rf_tanh_f_avx512(float *RF_RESTRICT x, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_tanh1_f(x[i]);
-}
-#endif
-
-void rf_tanh_f(float *RF_RESTRICT x, ptrdiff_t n)
-{
-#if RF_CLONES
-    if (rf_simd_level < 0)
-        rf_simd_use(RF_SIMD_AVX512);
-    if (rf_simd_level == RF_SIMD_AVX512) {
-        rf_tanh_f_avx512(x, n);
-        return;
-    }
-#endif
-    rf_tanh_f_base(x, n);
-}
+RF_DEFINE_FLOAT_MAP(rf_tanh_f, rf_tanh1_f)
 
 /* the logistic function of one float: 1 / (1 + e) at |v|, e / (1 + e) below zero,
  * e = exp(-|v|) in (0, 1] (no overflow); |v| clamped to 87, where it is 1 to float
@@ -440,32 +453,7 @@ static RF_ALWAYS_INLINE float rf_sigmoid1_f(float v)
     return out;
 }
 
-RF_HOT
-static void rf_sigmoid_f_base(float *RF_RESTRICT x, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_sigmoid1_f(x[i]);
-}
-
-#if RF_CLONES
-__attribute__((target("arch=x86-64-v4")))
-static void rf_sigmoid_f_avx512(float *RF_RESTRICT x, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++) x[i] = rf_sigmoid1_f(x[i]);
-}
-#endif
-
-void rf_sigmoid_f(float *RF_RESTRICT x, ptrdiff_t n)
-{
-#if RF_CLONES
-    if (rf_simd_level < 0)
-        rf_simd_use(RF_SIMD_AVX512);
-    if (rf_simd_level == RF_SIMD_AVX512) {
-        rf_sigmoid_f_avx512(x, n);
-        return;
-    }
-#endif
-    rf_sigmoid_f_base(x, n);
-}
+RF_DEFINE_FLOAT_MAP(rf_sigmoid_f, rf_sigmoid1_f)
 
 
 /* One row of a gated cell's backward step (see rnn/_rnn.pyx, _gated_backward): the
@@ -586,9 +574,7 @@ static void rf_gru_cell_f_avx512(ptrdiff_t H, float *RF_RESTRICT g, const float 
 void rf_lstm_cell_f(ptrdiff_t H, float *g, const float *c_prev, float *c, float *tc, float *h)
 {
 #if RF_CLONES
-    if (rf_simd_level < 0)
-        rf_simd_use(RF_SIMD_AVX512);
-    if (rf_simd_level == RF_SIMD_AVX512) {
+    if (rf_wide()) {
         rf_lstm_cell_f_avx512(H, g, c_prev, c, tc, h);
         return;
     }
@@ -600,9 +586,7 @@ void rf_gru_cell_f(ptrdiff_t H, float *g, const float *w, const float *h_prev, f
                    float *hn)
 {
 #if RF_CLONES
-    if (rf_simd_level < 0)
-        rf_simd_use(RF_SIMD_AVX512);
-    if (rf_simd_level == RF_SIMD_AVX512) {
+    if (rf_wide()) {
         rf_gru_cell_f_avx512(H, g, w, h_prev, h, hn);
         return;
     }

@@ -12,32 +12,27 @@ cdef enum:
     _BLOCK = 1 << 16
 
 
-cdef bint _finite_32(const uint32_t *bits, Py_ssize_t n) noexcept nogil:
-    # with the sign cleared, a float32 is NaN or infinite when its bits are >= those of inf
-    cdef Py_ssize_t start, i, stop
-    cdef uint32_t top
-    start = 0
+ctypedef fused float_bits:
+    uint32_t
+    uint64_t
+
+
+cdef bint _finite(const float_bits *bits, Py_ssize_t n) noexcept nogil:
+    """No NaN or infinity among n floats read as their bits (uint32 for float32, uint64
+    for float64): with the sign cleared, those are the values at or above inf's bits."""
+    cdef float_bits magnitude, inf
+    if float_bits is uint32_t:
+        magnitude, inf = 0x7fffffffu, 0x7f800000u
+    else:
+        magnitude, inf = 0x7fffffffffffffffu, 0x7ff0000000000000u
+    cdef Py_ssize_t start = 0, i, stop
+    cdef float_bits top
     while start < n:
         stop = min(start + _BLOCK, n)
         top = 0
         for i in range(start, stop):
-            top = max(top, bits[i] & 0x7fffffffu)
-        if top >= 0x7f800000u:
-            return False
-        start = stop
-    return True
-
-
-cdef bint _finite_64(const uint64_t *bits, Py_ssize_t n) noexcept nogil:
-    cdef Py_ssize_t start, i, stop
-    cdef uint64_t top
-    start = 0
-    while start < n:
-        stop = min(start + _BLOCK, n)
-        top = 0
-        for i in range(start, stop):
-            top = max(top, bits[i] & 0x7fffffffffffffffu)
-        if top >= 0x7ff0000000000000u:
+            top = max(top, bits[i] & magnitude)
+        if top >= inf:
             return False
         start = stop
     return True
@@ -55,9 +50,9 @@ def finite_contiguous(cnp.ndarray a):
             kind not in (cnp.NPY_FLOAT32, cnp.NPY_FLOAT64):
         return None
     if n < 4096:
-        return _finite_32(<const uint32_t *>data, n) if kind == cnp.NPY_FLOAT32 \
-            else _finite_64(<const uint64_t *>data, n)
+        return _finite(<const uint32_t *>data, n) if kind == cnp.NPY_FLOAT32 \
+            else _finite(<const uint64_t *>data, n)
     with nogil:
-        ok = _finite_32(<const uint32_t *>data, n) if kind == cnp.NPY_FLOAT32 \
-            else _finite_64(<const uint64_t *>data, n)
+        ok = _finite(<const uint32_t *>data, n) if kind == cnp.NPY_FLOAT32 \
+            else _finite(<const uint64_t *>data, n)
     return ok

@@ -340,8 +340,8 @@ cdef void _gated_forward(int cell, int B, int T, int D, int H, const floating *x
                 if cell == LSTM:
                     memcpy(cs + row * H, cs + (row - 1) * H, H * sizeof(floating))
                 continue
-            h_prev = (h_t - H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
             if cell == GRU:
+                h_prev = (h_t - H) if t > 0 else (h0 + b * H if h0 != NULL else NULL)
                 gru_cell(H, gates + row * GH, hw + b * GH, h_prev, h_t, aux + row * H)
             else:
                 c_t = cs + row * H
