@@ -135,8 +135,8 @@ def test_no_import_cycle():
 
 def test_references_and_checks_import_no_compiled_code():
     g = graph()
-    # the one exception: the finiteness scan, checked against np.isfinite itself
-    # (tests/core/test_finite.py), which keeps the checks' cost per array small
+    # the one exception: the value scans (finite, 0 or 1), checked against numpy itself
+    # (tests/core/test_finite.py), which keep the checks' cost per array small
     compiled = {m for m, ps in modules().items() if any(p.suffix == ".pyx" for p in ps)}
     compiled.discard("rnnfast._core._finite")
     pure = [m for m in g if m.rsplit(".", 1)[-1] in ("reference", "checks", "corpus",

@@ -21,7 +21,7 @@ import operator
 
 import numpy as np
 
-from rnnfast._core._finite import finite_contiguous
+from rnnfast._core._finite import finite_contiguous, ready_float
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -42,6 +42,8 @@ def all_finite(a, block=1 << 20):
 
 def float_array(name, a, ndim, dtype=None):
     """`a` as a C-contiguous float32/float64 array of rank `ndim`, all finite."""
+    if ready_float(a, ndim, dtype):
+        return a
     if not isinstance(a, np.ndarray):
         if a is None:
             raise TypeError(f"{name} must be an array, got None")

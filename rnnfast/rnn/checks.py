@@ -6,6 +6,7 @@ sequence has length T.
 
 import numpy as np
 
+from rnnfast._core._finite import zero_one
 from rnnfast._core.checks import (all_finite, check_index, check_number, expect_shape, float_array,
                                   index_array, inplace_array)
 from rnnfast.rnn.params import CELLS, GATES, layer_suffix, param_names
@@ -326,8 +327,11 @@ def _check_targets(y, task, dtype, B, O, T=None, lengths=None):
         # for integers, y (1 - y) is 0 only at 0 and 1, also in wrapping arithmetic (its
         # even factor would have to be a multiple of 2^bits): one ufunc fewer, which
         # counts on one sequence; floats could overflow and warn
-        if np.count_nonzero(y * (1 - y)) if y.dtype.kind in "biu" else \
-                not ((y == 0) | (y == 1)).all():
+        binary = zero_one(y)  # None: a dtype or layout the compiled scan does not read
+        if binary is None:
+            binary = not np.count_nonzero(y * (1 - y)) if y.dtype.kind in "biu" else \
+                ((y == 0) | (y == 1)).all()
+        if not binary:
             raise ValueError(f"y must hold only 0 and 1 for task={task!r}")
         return np.ascontiguousarray(y, dtype=dtype)
     elif task.startswith("multiclass"):

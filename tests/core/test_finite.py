@@ -1,5 +1,6 @@
-"""The finiteness check every array argument passes: the compiled scan of C-contiguous
-float arrays and numpy's path for the others agree with np.isfinite."""
+"""The compiled value scans of the checks agree with numpy: finiteness (every array
+argument), 0-or-1 (binary targets), and the one-call test of an array that needs
+nothing done to it."""
 
 import numpy as np
 import pytest
@@ -7,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rnnfast._core._finite import finite_contiguous
-from rnnfast._core.checks import all_finite
+from rnnfast._core._finite import finite_contiguous, ready_float, zero_one
+from rnnfast._core.checks import all_finite, float_array
 
 DTYPES = (np.float32, np.float64)
 
@@ -72,3 +73,40 @@ def test_unaligned_inputs_reach_the_kernels_as_aligned_copies():
     assert loss == want_loss
     for k in want:
         np.testing.assert_array_equal(grads[k], want[k])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(DTYPES).flatmap(lambda dt: hnp.arrays(
+    dt, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=9),
+    elements=st.sampled_from([0.0, 1.0, -0.0, 0.5, -1.0, 2.0, 1e-45, np.nan, np.inf]))))
+def test_zero_one_agrees_with_numpy(a):
+    assert zero_one(a) == bool(((a == 0) | (a == 1)).all())
+    view = a[::2] if a.ndim else a
+    want = bool(((view == 0) | (view == 1)).all()) if view.flags.c_contiguous else None
+    assert zero_one(view) == want
+    with np.errstate(invalid="ignore"):
+        for kind in (np.int64, np.int32):
+            ints = a.astype(kind)
+            assert zero_one(ints) == bool(((ints == 0) | (ints == 1)).all())
+        assert zero_one(a.astype(np.int16)) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5),
+                  elements=st.sampled_from([0, 1, 2.5, np.nan, -np.inf])),
+       st.sampled_from([np.float32, np.float64, np.float16, np.int32, np.bool_]),
+       st.integers(1, 3), st.sampled_from([None, np.float32, np.float64]), st.booleans())
+def test_ready_float_only_passes_arrays_float_array_would_return_as_they_are(a, kind, ndim,
+                                                                              dtype, strided):
+    with np.errstate(invalid="ignore"):
+        a = a.astype(kind)
+    if strided and a.shape[0] > 1:
+        a = a[::2]
+    want = (a.dtype in (np.float32, np.float64) and a.ndim == ndim and a.flags.c_contiguous
+            and (dtype is None or a.dtype == dtype) and bool(np.isfinite(a).all()))
+    assert ready_float(a, ndim, None if dtype is None else np.dtype(dtype)) == want
+    if want:
+        assert float_array("a", a, ndim, dtype) is a
+    if dtype is not None:
+        assert not ready_float(a, ndim, dtype)  # a scalar type, not a dtype: the full path
+    assert not ready_float(a.tolist(), ndim, None)
