@@ -553,12 +553,16 @@ class _BaseRNN(BaseEstimator):
         """`_readout` for every sequence, in batches of similar length: an (n, width)
         array, or a list of (T_i, width) arrays for every step's ("states", and a
         tagger's scores)."""
-        order = np.argsort(data.lengths, kind="stable")
         per_step = what == "states" or (self._per_step and what == "scores")
+        step = max(self.batch_size, 256)
+        if len(data) <= step and not per_step:
+            # one batch (a prediction is the same in any batch): in the input's order
+            return self._readout(*data.batch(np.arange(len(data)), self.embedding_,
+                                             self.dtype)[:2], what)
+        order = np.argsort(data.lengths, kind="stable")
         width = self.params_["W_hy"].shape[0] if what == "scores" else self.params_["W_hy"].shape[1]
         out = [None] * len(data) if per_step else \
             np.empty((len(data), width), np.float64 if what == "scores" else self.dtype)
-        step = max(self.batch_size, 256)
         batches = [order[i:i + step] for i in range(0, len(order), step)]
 
         def predict(some):
@@ -825,7 +829,10 @@ class _Labels:
         """(n, K) log-probabilities from head outputs (n, O): a sigmoid's for O = 1."""
         if out.shape[1] == 1:
             z = out[:, 0]
-            return np.column_stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)])
+            log_p = np.empty((len(z), 2))
+            np.logaddexp(0, z, out=log_p[:, 0])
+            np.logaddexp(0, -z, out=log_p[:, 1])
+            return np.negative(log_p, out=log_p)
         return out - np.logaddexp.reduce(out, axis=1, keepdims=True)
 
     @staticmethod

@@ -10,6 +10,7 @@ which `SequenceData.batch` pads batches for the kernel.
 import numpy as np
 
 from rnnfast._core.checks import all_finite
+from rnnfast.rnn._arrays import gather_scaled
 
 __all__ = ["SequenceData", "read", "vector_data", "token_data", "embedding_table",
            "feature_scaling"]
@@ -58,7 +59,11 @@ class SequenceData:
         `index`, C-contiguous; padding steps (past a sequence's length) hold id 0 / zeros."""
         lengths = self.lengths[index]
         if self.dense:  # the same operations as the list path's, on the batch's rows
-            x = self.seqs[np.asarray(index, dtype=np.intp)].astype(np.float64, copy=False)
+            index = np.asarray(index, dtype=np.intp)
+            x = gather_scaled(self.seqs, index, self.scaling, dtype)  # in one pass
+            if x is not None:
+                return x, lengths, None
+            x = self.seqs[index].astype(np.float64, copy=False)
             if self.scaling is not None:
                 x = (x - self.scaling[0]) / self.scaling[1]
             return x.astype(dtype, copy=False), lengths, None

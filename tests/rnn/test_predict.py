@@ -162,3 +162,34 @@ def test_predictions_split_over_threads_equal_one_threads(make):
             np.testing.assert_array_equal(a, b)
     else:
         np.testing.assert_array_equal(one, many)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([np.float32, np.float64, np.float16, np.int64]),
+       st.sampled_from([np.float32, np.float64]), st.integers(1, 5), st.integers(1, 4),
+       st.integers(1, 3), st.booleans(), st.integers(0, 2**32 - 1))
+def test_a_dense_batch_is_numpys_standardised_rows_bit_for_bit(source, dtype, n, T, D, scaled,
+                                                               seed):
+    # the compiled gather (float32 and float64 sources) and numpy's path (the others)
+    # give the bits of astype(float64), subtract, divide, astype(dtype)
+    from rnnfast.rnn import sequences
+    from rnnfast.rnn._arrays import gather_scaled
+    rng = np.random.default_rng(seed)
+    seqs = (rng.standard_normal((n, T, D)) * 10 ** rng.uniform(-3, 30)).astype(source)
+    index = rng.integers(0, n, rng.integers(1, 6))
+    mean, scale = rng.standard_normal(D), rng.uniform(1e-3, 1e3, D)
+    want = seqs[index].astype(np.float64)
+    if scaled:
+        want = (want - mean) / scale
+    with np.errstate(over="ignore"):
+        want = want.astype(dtype)
+        data = sequences.SequenceData(seqs, tokens=False, scaling=(mean, scale) if scaled
+                                      else None)
+        x, lengths, _ = data.batch(index, None, dtype)
+    assert x.dtype == dtype and x.flags.c_contiguous and list(lengths) == [T] * len(index)
+    np.testing.assert_array_equal(x.view(np.uint8), want.view(np.uint8))
+    compiled = gather_scaled(seqs, index.astype(np.intp), (mean, scale) if scaled else None,
+                             dtype)
+    assert (compiled is None) == (source not in (np.float32, np.float64))
+    with pytest.raises(IndexError):
+        gather_scaled(seqs.astype(np.float32), np.array([n], np.intp), None, dtype)
