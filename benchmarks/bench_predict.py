@@ -1,7 +1,11 @@
 """Latency of one prediction: one sequence (T=50, D=16, H=64 by default) through
 `rnnfast.functional.rnn_predict`, through a fitted RNNClassifier's predict_proba, and
 the kernel alone (`_rnn.network_predict`, no validation); interleaved rounds, medians.
-Pin it:
+"products" is the floor measured in the same run: the T recurrent products (1, H) @
+(H, G H) alone, on the kernels' packed path. Each output of a product at batch 1 is one
+chain of H dependent multiply-adds (a row's terms are added in the order of a batch's,
+so that a prediction does not depend on its batch), so these run at the FMA latency, not
+at the core's throughput. Pin it:
 
     taskset -c 0 python benchmarks/bench_predict.py [--steps 50] [--features 16]
         [--hidden 64] [--cell rnn] [--rounds 7]
@@ -34,7 +38,9 @@ def main(argv=None):
     one = X[:1]
     weights = [params[k] for k in param_names(1, False, args.cell)]
     lengths = np.full(1, T, np.intp)
+    h = np.full((1, H), 0.5, np.float32)
     t = time_interleaved({
+        "products": lambda: _rnn.recurrent_products(h, params["W_hh"], T),
         "kernel": lambda: _rnn.network_predict(weights, x, lengths, None, 1, False, False,
                                                "last", False, args.cell),
         "functional": lambda: functional.rnn_predict(params, x, cell=args.cell),

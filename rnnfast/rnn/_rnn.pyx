@@ -93,24 +93,24 @@ cdef _elementwise(cnp.ndarray a, bint sigmoid):
 
 def recurrent_products(cnp.ndarray a, cnp.ndarray W_hh, int repeats):
     """For benchmarks: `repeats` recurrent products a @ W_hh^T (a: float32 (B, H), W_hh:
-    float32 (H, H), both C-contiguous) on the path use_simd chose, W_hh packed once as
-    the kernels pack it, without the GIL; returns the last product, float32 (B, H)."""
+    float32 (G H, H), both C-contiguous) on the path use_simd chose, W_hh packed once as
+    the kernels pack it, without the GIL; returns the last product, float32 (B, G H)."""
     if cnp.PyArray_TYPE(a) != cnp.NPY_FLOAT32 or cnp.PyArray_TYPE(W_hh) != cnp.NPY_FLOAT32 \
             or not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_IS_C_CONTIGUOUS(W_hh) \
-            or a.ndim != 2 or W_hh.ndim != 2 or W_hh.shape[0] != W_hh.shape[1] \
-            or a.shape[1] != W_hh.shape[0] or repeats < 1:
+            or a.ndim != 2 or W_hh.ndim != 2 or W_hh.shape[0] < 1 \
+            or a.shape[1] != W_hh.shape[1] or repeats < 1:
         raise ValueError("recurrent_products takes C-contiguous float32 a (B, H) and "
-                         "W_hh (H, H), and repeats >= 1")
-    cdef int B = a.shape[0], H = W_hh.shape[0], r
-    cdef float *packed = <float *>_alloc(packed_len(<float *>NULL, H, H) * sizeof(float))
-    out = np.zeros((B, H), np.float32)
+                         "W_hh (G H, H), and repeats >= 1")
+    cdef int B = a.shape[0], H = W_hh.shape[1], N = W_hh.shape[0], r
+    cdef float *packed = <float *>_alloc(packed_len(<float *>NULL, H, N) * sizeof(float))
+    out = np.zeros((B, N), np.float32)
     cdef float *c = <float *>cnp.PyArray_DATA(out)
     cdef const float *ap = <const float *>cnp.PyArray_DATA(a)
     with nogil:
-        pack_t(H, H, <const float *>cnp.PyArray_DATA(W_hh), H, packed)
+        pack_t(H, N, <const float *>cnp.PyArray_DATA(W_hh), H, packed)
         for r in range(repeats):
-            memset(c, 0, <size_t>B * H * sizeof(float))
-            mm_packed_acc(B, H, H, ap, H, packed, c, H)
+            memset(c, 0, <size_t>B * N * sizeof(float))
+            mm_packed_acc(B, N, H, ap, H, packed, c, N)
     free(packed)
     return out
 

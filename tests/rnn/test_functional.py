@@ -293,11 +293,12 @@ def test_float32_sigmoid_is_accurate_everywhere(simd, path):
     np.testing.assert_array_equal(w.view(np.uint32), y.view(np.uint32))
 
 
-@pytest.mark.parametrize("B, H", [(1, 16), (3, 40), (4, 64), (32, 128), (5, 200)])
-def test_the_benchmarks_recurrent_products_are_the_products(simd, B, H):
+@pytest.mark.parametrize("B, H, G", [(1, 16, 1), (3, 40, 1), (4, 64, 1), (32, 128, 1),
+                                     (5, 200, 1), (1, 64, 4), (6, 24, 3)])
+def test_the_benchmarks_recurrent_products_are_the_products(simd, B, H, G):
     rng = np.random.default_rng(B * H)
     a = rng.standard_normal((B, H)).astype(np.float32)
-    W_hh = rng.standard_normal((H, H)).astype(np.float32)
+    W_hh = rng.standard_normal((G * H, H)).astype(np.float32)
     for path in ("avx512", "avx2"):
         simd.use_simd(path)
         got = simd.recurrent_products(a, W_hh, 3)
