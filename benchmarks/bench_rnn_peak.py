@@ -3,12 +3,13 @@ stand from PyTorch's: one training step at each size (rnnfast, PyTorch if instal
 recurrent products alone, and numpy's sgemm at the step's shapes, interleaved in one run.
 Pin it:
 
-    taskset -c 0 python benchmarks/bench_rnn_peak.py [--rounds 7]
+    taskset -c 0 python benchmarks/bench_rnn_peak.py [--rounds 7] [--cell rnn|gru|lstm]
+        [--size T,B,D,H[,L,bi]] ...
 
 Columns: the step's GFLOPS (its matrix products' multiply-adds x 2, bench.step_flops);
-"products": the recurrent product alone (B, H) @ (H, H) on the kernels' packed path and
-its fraction of numpy's sgemm at that shape; "peak": the best sgemm rate over the step's
-shapes, (B, H) @ (H, H), (B*T, D+H) @ (D+H, H) and (1024, 1024) @ (1024, 1024), the rate
+"products": the recurrent product alone (B, H) @ (H, G H) (G gates) on the kernels' packed
+path and its fraction of numpy's sgemm at that shape; "peak": the best sgemm rate over the
+step's shapes, (B, H) @ (H, G H), (B*T, D+H) @ (D+H, G H) and (1024, 1024) @ (1024, 1024), the rate
 this core reaches; "floor": the step's FLOPs at that peak, the least time any kernel can
 take; torch/floor: the largest ratio over PyTorch that any kernel could show here.
 """
@@ -26,6 +27,7 @@ from rnnfast.bench import (DEFAULT_SIZES, _label, make_problem, step_flops,  # n
                            time_interleaved, torch_step)
 from rnnfast.config import config  # noqa: E402
 from rnnfast.rnn import _rnn  # noqa: E402
+from rnnfast.rnn.params import GATES  # noqa: E402
 
 PRODUCTS_PER_CALL = 50
 
@@ -41,21 +43,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--cell", choices=["rnn", "gru", "lstm"], default="rnn")
+    parser.add_argument("--size", action="append", type=_size,
+                        help="T,B,D,H or T,B,D,H,L,bi (repeatable; default: rnnfast bench's)")
     args = parser.parse_args(argv)
+    cell = args.cell
     about = config()
-    print(f"CPU: {about['cpu']}; recurrent products: {_rnn.simd_path()}; float32, one "
+    print(f"CPU: {about['cpu']}; cell {cell}; recurrent products: {_rnn.simd_path()}; "
+          f"float32, one "
           f"thread, median of {args.rounds} interleaved rounds")
     print(f"{'T, B, D, H [L bi]':>24} {'rnnfast':>9} {'GFLOPS':>7} {'products':>9} "
           f"{'of sgemm':>9} {'peak':>6} {'floor':>9} {'torch':>9} {'torch/ours':>11} "
           f"{'torch/floor':>12}")
     square, square_flops = matmul(1024, 1024, 1024)
-    for size in DEFAULT_SIZES:
+    for size in args.size or DEFAULT_SIZES:
         T, B, D, H = size[:4]
-        net = dict(zip(("num_layers", "bidirectional"), size[4:]))
+        net = dict(zip(("num_layers", "bidirectional"), size[4:]), cell=cell)
         params, x, y = make_problem(T, B, D, H, **net)
         a = np.full((B, H), 0.5, np.float32)
-        small, small_flops = matmul(B, H, H)
-        tall, tall_flops = matmul(B * T, D + H, H)
+        GH = GATES[cell] * H
+        small, small_flops = matmul(B, H, GH)
+        tall, tall_flops = matmul(B * T, D + H, GH)
         contenders = {
             "rnnfast": lambda: functional.rnn_loss_and_grads(params, x, y, **net),
             "products": lambda: _rnn.recurrent_products(a, params["W_hh"], PRODUCTS_PER_CALL),
@@ -79,6 +87,13 @@ def main(argv=None):
             line += (f" {t['torch'] * 1e3:>7.3f}ms {t['torch'] / t['rnnfast']:>10.2f}x "
                      f"{t['torch'] / floor:>11.2f}x")
         print(line, flush=True)
+
+
+def _size(text):
+    values = [int(v) for v in text.split(",")]
+    if len(values) not in (4, 6):
+        raise argparse.ArgumentTypeError("a size is T,B,D,H or T,B,D,H,L,bi")
+    return tuple(values[:4]) + ((values[4], bool(values[5])) if len(values) == 6 else ())
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@
 Four tasks, each with --layers stacked layers of --cell (torch.nn.RNN, GRU or LSTM), one
 direction or two (--bidirectional; the head reads both final states, as torch's h_n[-2:]).
 Beside seconds per epoch it prints the rate of the recurrent products (their FLOPs in an
-epoch, forward and backward, over the epoch's time) and numpy's single-thread rate for
-one (batch, H) @ (H, G H) product, measured in the same run. tagging: the sunspot windows
+epoch, forward and backward, over the epoch's time), numpy's single-thread rate for
+one (batch, H) @ (H, G H) product, measured in the same run, and the ceiling of that
+fraction: the recurrent products' share of all the epoch's matrix FLOPs. tagging: the sunspot windows
 below, every step labelled with the tercile of the change to the month after it
 (RNNSequenceTagger; per-step CrossEntropyLoss over all steps in torch). binary: SMS spam, tokens through word vectors (below). multiclass and
 regression: monthly sunspot numbers 1749-2013, windows of --window months (a 2-D
@@ -50,7 +51,7 @@ from rnn_data import DATA, load_monthly_sunspots, load_sms, split, word_vectors 
 
 from rnnfast import (RNNClassifier, RNNRegressor, RNNSequenceTagger, sequences,  # noqa: E402
                      sliding_windows)
-from rnnfast.bench import time_interleaved  # noqa: E402
+from rnnfast.bench import step_flops, time_interleaved  # noqa: E402
 from rnnfast.rnn.interop import to_torch  # noqa: E402
 from rnnfast.rnn.params import GATES, init_params  # noqa: E402
 
@@ -96,13 +97,18 @@ def final_states(h_n, args):
     return torch.cat(list(h_n[-(2 if args.bidirectional else 1):]), dim=1)
 
 
-def recurrent_flops(lengths, batches, args):
-    """FLOPs of an epoch's recurrent products: per batch, layer and direction, one
-    (B, H) @ (H, G H) product per step forward and one backward, over the batch's
-    longest sequence."""
+def epoch_flops(lengths, batches, D, args):
+    """(recurrent, all): FLOPs of an epoch's recurrent products (per batch, layer and
+    direction, one (B, H) @ (H, G H) product per step forward and one backward, over the
+    batch's longest sequence), and of all its matrix products (bench.step_flops: input
+    projections and weight and input gradients too; D the input width)."""
     per_step = 2 * 2 * args.hidden * GATES[args.cell] * args.hidden
     nd = 2 if args.bidirectional else 1
-    return sum(per_step * len(b) * int(lengths[b].max()) for b in batches) * args.layers * nd
+    recurrent = sum(per_step * len(b) * int(lengths[b].max()) for b in batches) * \
+        args.layers * nd
+    every = sum(step_flops(int(lengths[b].max()), len(b), D, args.hidden, args.layers,
+                           args.bidirectional, args.cell) for b in batches)
+    return recurrent, every
 
 
 def sgemm_rate(args):
@@ -296,12 +302,15 @@ def report(title, results, quality, flops, args):
         q = np.array([r[1] for r in runs]) * (100 if quality == "accuracy" else 1)
         summary[name] = (sec, q.mean())
         unit = "%" if quality == "accuracy" else ""
-        rate = flops / sec / 1e9
+        rate = flops[0] / sec / 1e9
         print(f"  {name:<8} {sec:8.3f} s/epoch (median), recurrent products {rate:6.1f} GFLOPS "
               f"({rate / peak:.0%} of sgemm)   test {quality} {q.mean():.2f}{unit} "
               f"(mean; runs {', '.join(f'{v:.2f}' for v in q)})")
     print(f"  numpy sgemm ({args.batch}, {args.hidden}) @ ({args.hidden}, "
           f"{GATES[args.cell] * args.hidden}), one thread, this run: {peak:.1f} GFLOPS")
+    print(f"  ceiling: the recurrent products are {flops[0] / flops[1]:.0%} of the epoch's "
+          f"matrix FLOPs, the most of sgemm they could show if every product ran at its "
+          f"rate and nothing else took time")
     diff = summary["rnnfast"][1] - summary["torch"][1]
     what = "points" if quality == "accuracy" else f"({quality}, lower is better)"
     print(f"  speed-up rnnfast/torch: {summary['torch'][0] / summary['rnnfast'][0]:.2f}x, "
@@ -319,7 +328,8 @@ def compare_sms(args):
         results["torch"].append(run_torch(kv, *parts, args, args.seed + r))
     template = RNNClassifier(batch_size=args.batch)
     lengths = np.array([len(x) for x in parts[0]])
-    flops = recurrent_flops(lengths, template._batches(lengths, np.random.default_rng(0)), args)
+    flops = epoch_flops(lengths, template._batches(lengths, np.random.default_rng(0)),
+                        kv.vector_size, args)
     report(f"binary: SMS spam, {shape(args)}, hidden {args.hidden}, batch {args.batch}, "
            f"{args.epochs} epochs, embedding {'frozen' if args.freeze else 'trained'}, "
            f"{args.repeats} alternating runs (seeds {args.seed}..{args.seed + args.repeats - 1})",
@@ -342,7 +352,7 @@ def compare_series(task, args):
     report(f"{task}: monthly sunspots, window {args.window}, {what}; {len(parts[0])} training "
            f"/ {len(parts[2])} test windows, {shape(args)}, hidden "
            f"{args.hidden}, batch {args.batch}, {args.epochs} epochs, {args.repeats} alternating "
-           f"runs", results, quality, recurrent_flops(lengths, batches, args), args)
+           f"runs", results, quality, epoch_flops(lengths, batches, 1, args), args)
     if task == "regression":
         print(f"  persistence (next = last) RMSE "
               f"{series_quality(task, parts[2][:, -1], parts[3]):.2f}")
