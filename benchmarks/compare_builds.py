@@ -43,8 +43,8 @@ report(epochs * m.vocab.total_words / (time.perf_counter() - start), "words/s")
 RNN_STEP = """
 from rnnfast import functional as F
 from rnnfast.bench import make_problem
-params, x, y = make_problem({T}, {B}, {D}, {H})
-step = lambda: F.rnn_loss_and_grads(params, x, y)
+params, x, y = make_problem({T}, {B}, {D}, {H}, cell="{cell}")
+step = lambda: F.rnn_loss_and_grads(params, x, y, cell="{cell}")
 n, start = 0, time.perf_counter()
 while time.perf_counter() - start < 0.5:
     step()
@@ -126,9 +126,14 @@ report(2 / (time.perf_counter() - start), "epochs/s")
 """,
     # one training step (forward, loss, BPTT) at the sizes of rnnfast bench and around
     # them: batches of 1, 4 and 32, hidden sizes 16 to 256 (T, B, D, H)
-    **{f"rnn-step-{T}x{B}x{D}x{H}": RNN_STEP.format(T=T, B=B, D=D, H=H)
+    **{f"rnn-step-{T}x{B}x{D}x{H}": RNN_STEP.format(T=T, B=B, D=D, H=H, cell="rnn")
        for T, B, D, H in [(20, 1, 8, 16), (50, 1, 32, 64), (50, 4, 32, 64), (50, 1, 32, 256),
-                          (50, 4, 32, 256), (100, 32, 64, 128), (50, 32, 32, 16)]},
+                          (50, 4, 32, 256), (100, 32, 64, 128), (50, 32, 32, 16),
+                          (48, 32, 1, 128)]},
+    # the gated cells at batches of 1 and 32 (the sunspot tasks' shape)
+    **{f"rnn-step-{cell}-{T}x{B}x{D}x{H}": RNN_STEP.format(T=T, B=B, D=D, H=H, cell=cell)
+       for cell in ("gru", "lstm")
+       for T, B, D, H in [(50, 1, 32, 64), (48, 32, 1, 128)]},
     # predictions of a fitted model: the whole SMS test set, then one message at a time
     "rnn-predict": RNN_PREDICT + """
 start = time.perf_counter(); clf.predict_proba(test)

@@ -505,6 +505,35 @@ void rf_gru_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT g,                 
 RF_DEFINE_GATED_GRADS(f, float)
 RF_DEFINE_GATED_GRADS(d, double)
 
+/* One row of an Elman cell's backward step: da = dh (1 - h^2) for tanh, dh where h > 0
+ * for relu (h > 0 exactly where the pre-activation was); dh is zeroed, as what passes
+ * to the step before comes from the product with W_hh. And the sums of a table's
+ * columns added to out (the biases' gradients), row after row. Plain loops, each in
+ * its arrays' own precision. */
+#define RF_DEFINE_ELMAN_GRADS(SUFFIX, T)                                             \
+RF_HOT                                                                               \
+void rf_elman_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT h, int relu,           \
+                             T *RF_RESTRICT dh, T *RF_RESTRICT da)                    \
+{                                                                                    \
+    if (relu) {                                                                      \
+        for (ptrdiff_t j = 0; j < H; j++) da[j] = h[j] > 0 ? dh[j] : 0;              \
+    } else {                                                                         \
+        for (ptrdiff_t j = 0; j < H; j++) da[j] = dh[j] * (1 - h[j] * h[j]);         \
+    }                                                                                \
+    memset(dh, 0, (size_t)H * sizeof(T));                                            \
+}                                                                                    \
+RF_HOT                                                                               \
+void rf_add_column_sums_##SUFFIX(ptrdiff_t rows, ptrdiff_t cols, const T *RF_RESTRICT a, \
+                                 T *RF_RESTRICT out)                                 \
+{                                                                                    \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                           \
+        const T *RF_RESTRICT row = a + r * cols;                                     \
+        for (ptrdiff_t j = 0; j < cols; j++) out[j] += row[j];                       \
+    }                                                                                \
+}
+RF_DEFINE_ELMAN_GRADS(f, float)
+RF_DEFINE_ELMAN_GRADS(d, double)
+
 /* One row of a gated cell's forward step, every gate in one pass (the sigmoid and tanh
  * above inlined). LSTM: g holds the pre-activations a = (b_ih + b_hh) + x W^T + h W^T
  * of i, f, g, o and gets their values; c = f c_prev + i g, tc = tanh(c) (kept for the

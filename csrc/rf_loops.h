@@ -92,6 +92,13 @@ void rf_gru_grads_f(ptrdiff_t H, const float *g, const float *hn, const float *h
 void rf_gru_grads_d(ptrdiff_t H, const double *g, const double *hn, const double *h_prev,
                     double *dh, double *ox, double *oh);
 
+/* One row of an Elman cell's backward step (da from dh, dh zeroed), and a table's
+ * column sums added to out, row after row. */
+void rf_elman_grads_f(ptrdiff_t H, const float *h, int relu, float *dh, float *da);
+void rf_elman_grads_d(ptrdiff_t H, const double *h, int relu, double *dh, double *da);
+void rf_add_column_sums_f(ptrdiff_t rows, ptrdiff_t cols, const float *a, float *out);
+void rf_add_column_sums_d(ptrdiff_t rows, ptrdiff_t cols, const double *a, double *out);
+
 /* One Adam step over n values (see reference.adam_step); lr_hat is the
  * learning rate over (1 - beta1^t), root_c2 is sqrt(1 - beta2^t). */
 void rf_adam_f(float *p, const float *g, float *m, float *v, ptrdiff_t n, double lr_hat,

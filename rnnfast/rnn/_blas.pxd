@@ -56,6 +56,11 @@ cdef extern from "rf_loops.h" nogil:
                         float *dh, float *ox, float *oh)
     void rf_gru_grads_d(Py_ssize_t H, const double *g, const double *hn,
                         const double *h_prev, double *dh, double *ox, double *oh)
+    void rf_elman_grads_f(Py_ssize_t H, const float *h, int relu, float *dh, float *da)
+    void rf_elman_grads_d(Py_ssize_t H, const double *h, int relu, double *dh, double *da)
+    void rf_add_column_sums_f(Py_ssize_t rows, Py_ssize_t cols, const float *a, float *out)
+    void rf_add_column_sums_d(Py_ssize_t rows, Py_ssize_t cols, const double *a,
+                              double *out)
     void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
                    double b1, double b2, double eps, double root_c2, double scale)
     void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
@@ -207,6 +212,22 @@ cdef inline void gru_grads(Py_ssize_t H, const floating *g, const floating *hn,
         rf_gru_grads_f(H, g, hn, h_prev, dh, ox, oh)
     else:
         rf_gru_grads_d(H, g, hn, h_prev, dh, ox, oh)
+
+
+cdef inline void elman_grads(Py_ssize_t H, const floating *h, bint relu, floating *dh,
+                             floating *da) noexcept nogil:
+    if floating is float:
+        rf_elman_grads_f(H, h, relu, dh, da)
+    else:
+        rf_elman_grads_d(H, h, relu, dh, da)
+
+
+cdef inline void add_column_sums(Py_ssize_t rows, Py_ssize_t cols, const floating *a,
+                                 floating *out) noexcept nogil:
+    if floating is float:
+        rf_add_column_sums_f(rows, cols, a, out)
+    else:
+        rf_add_column_sums_d(rows, cols, a, out)
 
 
 cdef inline void adam_loop(floating *p, const floating *g, floating *m, floating *v,

@@ -18,7 +18,8 @@ from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_ac
                                 mm_tn_acc, pack, pack_t, packed_len, rf_built_with_clones,
                                 rf_cpu_has_avx2,
                                 rf_simd_use, sigmoid_inplace, tanh_inplace, lstm_cell,
-                                gru_cell, lstm_grads, gru_grads)
+                                gru_cell, lstm_grads, gru_grads, elman_grads,
+                                add_column_sums)
 
 import os
 import threading
@@ -182,8 +183,6 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
     """
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
     cdef Py_ssize_t b, t, j, r, off
-    cdef bint active
-    cdef floating h
     cdef double norm_sum, sq
     if min_len < T:
         memset(da, 0, <size_t>B * row_stride * sizeof(floating))
@@ -200,23 +199,14 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
                     sq += <double>dh[b * H + j] * dh[b * H + j]
                 norm_sum += sqrt(sq)
             if t < min_len or t < lengths[b]:
-                if relu:  # h > 0 exactly where the pre-activation was
-                    for j in range(H):
-                        da[off + j] = dh[b * H + j] if hs[off + j] > 0 else 0
-                else:
-                    for j in range(H):
-                        h = hs[off + j]
-                        da[off + j] = dh[b * H + j] * (1 - h * h)
-                memset(dh + b * H, 0, H * sizeof(floating))
+                elman_grads(H, hs + off, relu, dh + b * H, da + off)
         if dh_norms != NULL:
             dh_norms[t] = norm_sum / B if B > 0 else 0
         # rows of da past their sequence's end are zero and leave dh as it was
         mm_packed_acc(B, H, H, da + t * H, <int>row_stride, W_hh_packed, dh, H)
     if dW_xh == NULL:  # only dh (and dh_norms) wanted
         return
-    for r in range(<Py_ssize_t>B * T):
-        for j in range(H):
-            db_h[j] += da[r * H + j]
+    add_column_sums(<Py_ssize_t>B * T, H, da, db_h)
     # [dW_xh | dW_hh] = da^T [x_t | h_{t-1}] summed over all B*T rows: one product,
     # with each row's input next to the state before it (h0, or zeros, at t = 0)
     cdef Py_ssize_t K = D + H
@@ -412,10 +402,8 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
         mm_packed_acc(B, H, GH, dgh + t * GH, T * GH, W_hh_packed, dh, H)
     if dW_xh == NULL:
         return
-    for r in range(BT):
-        for j in range(GH):
-            db_ih[j] += dgx[r * GH + j]
-            db_hh[j] += dgh[r * GH + j]
+    add_column_sums(BT, GH, dgx, db_ih)
+    add_column_sums(BT, GH, dgh, db_hh)
     mm_tn_acc(GH, D, <int>BT, dgx, GH, x, D, dW_xh, D)
     # dW_hh from each step's hidden-product gradient and the state before it
     for b in range(B):
