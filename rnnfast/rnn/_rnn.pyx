@@ -168,7 +168,7 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
                     const floating *W_xh, const floating *W_hh_packed, const floating *dhs,
                     const floating *h0, const Py_ssize_t *lengths, int min_len, bint relu,
                     const unsigned char *dx_mask, floating *dh, floating *da,
-                    floating *xh, floating *dW, floating *dx,
+                    floating *work, floating *dx,
                     floating *dW_xh, floating *dW_hh, floating *db_h,
                     double *dh_norms) noexcept nogil:
     """BPTT. dh (B, H) holds the gradient arriving at step T-1 on entry and dh0 on exit.
@@ -176,8 +176,8 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
 
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
     dx_mask (B, T) may be NULL (all steps); otherwise dx must start zeroed, and it
-    gets dLoss/dx at the mask's non-zero steps only (zeros elsewhere). Workspaces: da (B, T, H), xh
-    (B, T, D + H), dW (H, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
+    gets dLoss/dx at the mask's non-zero steps only (zeros elsewhere). Workspaces: da (B, T, H),
+    work (B, T, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
     dh_norms (T,) may be NULL; otherwise it gets the batch mean of ||dLoss/dh_t||.
     With dW_xh NULL only dh and dh_norms are computed (no weight gradients, no dx).
     """
@@ -207,28 +207,29 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
     if dW_xh == NULL:  # only dh (and dh_norms) wanted
         return
     add_column_sums(<Py_ssize_t>B * T, H, da, db_h)
-    # [dW_xh | dW_hh] = da^T [x_t | h_{t-1}] summed over all B*T rows: one product,
-    # with each row's input next to the state before it (h0, or zeros, at t = 0)
-    cdef Py_ssize_t K = D + H
-    for b in range(B):
-        for t in range(T):
-            r = <Py_ssize_t>b * T + t
-            memcpy(xh + r * K, x + r * D, D * sizeof(floating))
-            if t > 0:
-                memcpy(xh + r * K + D, hs + (r - 1) * H, H * sizeof(floating))
-            elif h0 != NULL:
-                memcpy(xh + r * K + D, h0 + b * H, H * sizeof(floating))
-            else:
-                memset(xh + r * K + D, 0, H * sizeof(floating))
-    memset(dW, 0, <size_t>H * K * sizeof(floating))
-    mm_tn_acc(H, <int>K, B * T, da, H, xh, <int>K, dW, <int>K)
-    for j in range(H):
-        for r in range(D):
-            dW_xh[j * D + r] += dW[j * K + r]
-        for r in range(H):
-            dW_hh[j * H + r] += dW[j * K + D + r]
+    _weight_grads(B, T, D, H, x, hs, h0, da, H, da, H, dx_mask, work, W_xh, dx, dW_xh, dW_hh)
+
+
+cdef void _weight_grads(int B, int T, int D, int H, const floating *x, const floating *hs,
+                        const floating *h0, floating *dgx, int GX, floating *dgh, int GH,
+                        const unsigned char *dx_mask, floating *work, const floating *W_xh,
+                        floating *dx, floating *dW_xh, floating *dW_hh) noexcept nogil:
+    """The end of BPTT: dW_xh (GX, D) += dgx^T x and dW_hh (GH, H) += dgh^T h_prev over
+    all B T rows (dgx (B, T, GX) the gradients of the input projections, dgh (B, T, GH)
+    of the hidden products; h_prev each step's state before: h0 or zeros at t = 0), and
+    dx (see `_input_grad`; work its scratch). dgh may be dgx. Both are spent: the rows
+    of dgh at t = 0 are zeroed, so that the state before every later step is the row
+    above it in hs and one product over rows 1.. pairs them (without a shifted copy)."""
+    cdef Py_ssize_t BT = <Py_ssize_t>B * T, b
+    mm_tn_acc(GX, D, <int>BT, dgx, GX, x, D, dW_xh, D)
+    if h0 != NULL:  # the first steps' states before
+        mm_tn_acc(GH, H, B, dgh, T * GH, h0, H, dW_hh, H)
     if dx != NULL:
-        _input_grad(B * T, D, H, da, W_xh, dx_mask, xh, dx)
+        _input_grad(BT, D, GX, dgx, W_xh, dx_mask, work, dx)
+    for b in range(1, B):  # a first step is not paired with the row above it
+        memset(dgh + b * T * GH, 0, GH * sizeof(floating))
+    if BT > 1:
+        mm_tn_acc(GH, H, <int>BT - 1, dgh + GH, GH, hs, H, dW_hh, H)
 
 
 cdef void _input_grad(Py_ssize_t N, int D, int K, const floating *da, const floating *W_xh,
@@ -404,20 +405,8 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
         return
     add_column_sums(BT, GH, dgx, db_ih)
     add_column_sums(BT, GH, dgh, db_hh)
-    mm_tn_acc(GH, D, <int>BT, dgx, GH, x, D, dW_xh, D)
-    # dW_hh from each step's hidden-product gradient and the state before it
-    for b in range(B):
-        for t in range(T):
-            row = <Py_ssize_t>b * T + t
-            if t > 0:
-                memcpy(work + row * H, hs + (row - 1) * H, H * sizeof(floating))
-            elif h0 != NULL:
-                memcpy(work + row * H, h0 + b * H, H * sizeof(floating))
-            else:
-                memset(work + row * H, 0, H * sizeof(floating))
-    mm_tn_acc(GH, H, <int>BT, dgh, GH, work, H, dW_hh, H)
-    if dx != NULL:
-        _input_grad(BT, D, GH, dgx, W_xh, dx_mask, work, dx)
+    _weight_grads(B, T, D, H, x, hs, h0, dgx, GH, dgh, GH, dx_mask, work, W_xh, dx, dW_xh,
+                  dW_hh)
 
 
 cdef inline void _relu_inplace(floating *x, Py_ssize_t n) noexcept nogil:
@@ -520,10 +509,9 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     cdef size_t n_state = <size_t>B * T * H
     cdef size_t n_packed = packed_len(dummy, H, H)
     cdef floating *da = <floating *>_alloc(
-        (n_state + <size_t>(B * T + H) * (D + H) + n_packed) * sizeof(floating))
-    cdef floating *xh = da + n_state
-    cdef floating *dW = xh + <size_t>B * T * (D + H)
-    cdef floating *W_hh_packed = dW + <size_t>H * (D + H)
+        (n_state + <size_t>B * T * (D + H) + n_packed) * sizeof(floating))
+    cdef floating *work = da + n_state
+    cdef floating *W_hh_packed = work + <size_t>B * T * (D + H)
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *hsp = <const floating *>_data(hs)
@@ -541,7 +529,7 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
         _min_length(lens, B, T, &min_len)
         pack(H, H, whh, H, W_hh_packed)
         _backward(B, T, D, H, xp, hsp, wxh, W_hh_packed, dhsp, h0p, lens, min_len, relu,
-                  NULL, dh, da, xh, dW, dxp, dwxh, dwhh, dbh, NULL)
+                  NULL, dh, da, work, dxp, dwxh, dwhh, dbh, NULL)
     free(da)
 
 
@@ -802,8 +790,7 @@ cdef struct Net:
     void *W_hyT
     void *dR
     void *da
-    void *xh
-    void *dW
+    void *work
     void *dh
     void *dhs
     void *d_a
@@ -883,8 +870,7 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
     n.da = _carve(base, &at, BT * GH * fs)
     n.dgh = _carve(base, &at, BT * GH * fs if n.cell == GRU else 0)
     n.dc = _carve(base, &at, <size_t>n.B * H * fs if n.cell == LSTM else 0)
-    n.xh = _carve(base, &at, (BT + GH) * (Dmax + GH) * fs)
-    n.dW = _carve(base, &at, <size_t>H * (Dmax + H) * fs if not gated else 0)
+    n.work = _carve(base, &at, BT * (Dmax + GH) * fs)
     n.dh = _carve(base, &at, <size_t>n.B * H * fs)
     n.dhs = _carve(base, &at, BT * H * fs if n.nd == 2 else 0)
     n.d_a = _carve(base, &at, BT * Hd * fs if n.L > 1 or n.pooling in (MEAN, MAX) else 0)
@@ -1037,7 +1023,7 @@ cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
                 _backward(B, T, Dk, H, src, <const floating *>n.hs[i],
                           <const floating *>n.W_xh[i], <const floating *>n.W_hh_packed, dhs,
                           h0, n.lengths, n.min_len, n.relu, mask, dh, <floating *>n.da,
-                          <floating *>n.xh, <floating *>n.dW, tgt, <floating *>n.dW_xh[i],
+                          <floating *>n.work, tgt, <floating *>n.dW_xh[i],
                           <floating *>n.dW_hh[i], <floating *>n.db_h[i],
                           NULL if n.norms == NULL else n.norms + <Py_ssize_t>i * T)
             else:
@@ -1050,7 +1036,7 @@ cdef double _net_train(floating *dummy, Net *n) noexcept nogil:
                                 n.lengths, n.min_len, mask, dh, <floating *>n.dc,
                                 <floating *>n.da,
                                 <floating *>(n.dgh if n.cell == GRU else n.da),
-                                <floating *>n.xh, tgt, <floating *>n.dW_xh[i],
+                                <floating *>n.work, tgt, <floating *>n.dW_xh[i],
                                 <floating *>n.dW_hh[i], <floating *>n.db_h[i],
                                 <floating *>n.db_hh[i],
                                 NULL if n.norms == NULL else n.norms + <Py_ssize_t>i * T)
