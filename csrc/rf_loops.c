@@ -42,6 +42,30 @@ void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,            
 RF_DEFINE_MM(f, float)
 RF_DEFINE_MM(d, double)
 
+/* C[i, :] = bias + A[i, :] B for m rows (A (m, k), B (k, n)): each row of C written
+ * once, from the bias, with the k terms added in order while the row is in cache (an
+ * input projection over every step when k is small: a bias copy, then a product
+ * reading and writing the whole table again, would pass over it twice more). */
+#define RF_DEFINE_AFFINE(SUFFIX, T)                                              \
+RF_HOT                                                                           \
+void rf_affine_rows_##SUFFIX(ptrdiff_t m, int n, int k, const T *A, int lda,     \
+                             const T *B, int ldb, const T *bias, T *C, int ldc)  \
+{                                                                                \
+    for (ptrdiff_t i = 0; i < m; i++) {                                          \
+        T *RF_RESTRICT c = C + i * ldc;                                          \
+        const T *a = A + i * lda;                                                \
+        memcpy(c, bias, (size_t)n * sizeof(T));                                  \
+        for (int p = 0; p < k; p++) {                                            \
+            const T *RF_RESTRICT b = B + (ptrdiff_t)p * ldb;                     \
+            const T ap = a[p];                                                   \
+            for (int j = 0; j < n; j++) c[j] += ap * b[j];                       \
+        }                                                                        \
+    }                                                                            \
+}
+
+RF_DEFINE_AFFINE(f, float)
+RF_DEFINE_AFFINE(d, double)
+
 /* The packed product works on blocks of 4 rows of A by one panel: 4 x PANEL
  * sums held in registers while k runs, each step one panel row times 4
  * broadcast values of A. With GCC's vector types the sums are eight named

@@ -16,6 +16,11 @@ void rf_mm_nn_acc_f(int m, int n, int k, const float *A, int lda,
                     const float *B, int ldb, float *C, int ldc);
 void rf_mm_nn_acc_d(int m, int n, int k, const double *A, int lda,
                     const double *B, int ldb, double *C, int ldc);
+/* C[i, :] = bias + A[i, :] B over m rows, each row of C written once */
+void rf_affine_rows_f(ptrdiff_t m, int n, int k, const float *A, int lda, const float *B,
+                      int ldb, const float *bias, float *C, int ldc);
+void rf_affine_rows_d(ptrdiff_t m, int n, int k, const double *A, int lda, const double *B,
+                      int ldb, const double *bias, double *C, int ldc);
 
 /* C[m, n] += A[k, m]^T @ B[k, n] */
 void rf_mm_tn_acc_f(int m, int n, int k, const float *A, int lda,

@@ -6,6 +6,7 @@
 # or the plain C loops in csrc/rf_loops.c: a BLAS call costs about as much as a
 # few thousand multiply-adds, so tiny products are faster in our own loops.
 
+from libc.string cimport memcpy
 from scipy.linalg.cython_blas cimport sgemm, dgemm
 
 ctypedef fused floating:
@@ -17,6 +18,10 @@ cdef extern from "rf_loops.h" nogil:
                         const float *B, int ldb, float *C, int ldc)
     void rf_mm_nn_acc_d(int m, int n, int k, const double *A, int lda,
                         const double *B, int ldb, double *C, int ldc)
+    void rf_affine_rows_f(Py_ssize_t m, int n, int k, const float *A, int lda,
+                          const float *B, int ldb, const float *bias, float *C, int ldc)
+    void rf_affine_rows_d(Py_ssize_t m, int n, int k, const double *A, int lda,
+                          const double *B, int ldb, const double *bias, double *C, int ldc)
     void rf_mm_tn_acc_f(int m, int n, int k, const float *A, int lda,
                         const float *B, int ldb, float *C, int ldc)
     void rf_mm_tn_acc_d(int m, int n, int k, const double *A, int lda,
@@ -111,6 +116,29 @@ cdef inline void mm_nn_acc(int m, int n, int k, const floating *a, int lda,
                            floating *c, int ldc) noexcept nogil:
     """C[m, n] += A[m, k] @ B[k, n]."""
     _mm_acc(False, m, n, k, a, lda, b, ldb, c, ldc)
+
+
+cdef enum:
+    # inputs this narrow are projected row by row in one pass (rf_affine_rows); wider
+    # ones by a bias copy and a product
+    NARROW_INPUT = 16
+
+
+cdef inline void affine_rows(Py_ssize_t m, int n, int k, const floating *a,
+                             const floating *b, const floating *bias,
+                             floating *c) noexcept nogil:
+    """C[m, n] = bias + A[m, k] @ B[k, n] (all C-contiguous; m rows of an input
+    projection)."""
+    cdef Py_ssize_t i
+    if k <= NARROW_INPUT:
+        if floating is float:
+            rf_affine_rows_f(m, n, k, a, k, b, n, bias, c, n)
+        else:
+            rf_affine_rows_d(m, n, k, a, k, b, n, bias, c, n)
+        return
+    for i in range(m):
+        memcpy(c + i * n, bias, n * sizeof(floating))
+    mm_nn_acc(<int>m, n, k, a, k, b, n, c, n)
 
 
 cdef inline void mm_nt_acc(int m, int n, int k, const floating *a, int lda,

@@ -19,7 +19,7 @@ from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_ac
                                 rf_cpu_has_avx2,
                                 rf_simd_use, sigmoid_inplace, tanh_inplace, lstm_cell,
                                 gru_cell, lstm_grads, gru_grads, elman_grads,
-                                add_column_sums)
+                                add_column_sums, affine_rows)
 
 import os
 import threading
@@ -139,13 +139,11 @@ cdef void _forward(int B, int T, int D, int H, const floating *x,
     """hs (B, T, H) from x (B, T, D); W_xhT (D, H) is W_xh transposed, W_hhT_packed is
     W_hh transposed and packed by `pack`; tanh, or max(0, a) when relu."""
     cdef Py_ssize_t row_stride = <Py_ssize_t>T * H
-    cdef Py_ssize_t r, b, t
+    cdef Py_ssize_t b, t
     cdef floating *h_t
     cdef const floating *h_prev
     # every row of hs starts as b_h + x W_xh^T
-    for r in range(<Py_ssize_t>B * T):
-        memcpy(hs + r * H, b_h, H * sizeof(floating))
-    mm_nn_acc(B * T, H, D, x, D, W_xhT, H, hs, H)
+    affine_rows(<Py_ssize_t>B * T, H, D, x, W_xhT, b_h, hs)
     for t in range(T):
         if t == 0:
             if h0 != NULL:
@@ -295,7 +293,7 @@ cdef void _gated_forward(int cell, int B, int T, int D, int H, const floating *x
     (h W_hn^T + b_hn), an LSTM's tanh(c). hw: a (B, G H) workspace."""
     cdef int G = 3 if cell == GRU else 4
     cdef int GH = G * H
-    cdef Py_ssize_t r, b, t, j, row
+    cdef Py_ssize_t b, t, j, row
     cdef floating *h_t
     cdef floating *c_t
     cdef const floating *h_prev
@@ -306,9 +304,7 @@ cdef void _gated_forward(int cell, int B, int T, int D, int H, const floating *x
     if cell == LSTM:
         for j in range(GH):
             hw[j] += b_hh[j]
-    for r in range(<Py_ssize_t>B * T):
-        memcpy(gates + r * GH, hw, GH * sizeof(floating))
-    mm_nn_acc(B * T, GH, D, x, D, W_xhT, GH, gates, GH)
+    affine_rows(<Py_ssize_t>B * T, GH, D, x, W_xhT, hw, gates)
     for t in range(T):
         if cell == LSTM:
             if t > 0:
