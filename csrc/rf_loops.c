@@ -66,6 +66,26 @@ void rf_affine_rows_##SUFFIX(ptrdiff_t m, int n, int k, const T *A, int lda,    
 RF_DEFINE_AFFINE(f, float)
 RF_DEFINE_AFFINE(d, double)
 
+/* 1 if none of n floats, read as their bits, is NaN or infinite (all exponent bits
+ * set); an OR of comparisons, which vectorises at every width (a max of unsigned
+ * values needs SSE4.1 for 32 bits and AVX-512 for 64). */
+RF_HOT
+int rf_finite_bits32(const uint32_t *RF_RESTRICT bits, ptrdiff_t n)
+{
+    uint32_t bad = 0;
+    for (ptrdiff_t i = 0; i < n; i++) bad |= (bits[i] & 0x7f800000u) == 0x7f800000u;
+    return !bad;
+}
+
+RF_HOT
+int rf_finite_bits64(const uint64_t *RF_RESTRICT bits, ptrdiff_t n)
+{
+    uint64_t bad = 0;
+    const uint64_t exponent = 0x7ff0000000000000u;
+    for (ptrdiff_t i = 0; i < n; i++) bad |= (bits[i] & exponent) == exponent;
+    return !bad;
+}
+
 /* The packed product works on blocks of 4 rows of A by one panel: 4 x PANEL
  * sums held in registers while k runs, each step one panel row times 4
  * broadcast values of A. With GCC's vector types the sums are eight named

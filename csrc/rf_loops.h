@@ -8,6 +8,7 @@
 #define RF_LOOPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rf_common.h"
 
@@ -21,6 +22,11 @@ void rf_affine_rows_f(ptrdiff_t m, int n, int k, const float *A, int lda, const 
                       int ldb, const float *bias, float *C, int ldc);
 void rf_affine_rows_d(ptrdiff_t m, int n, int k, const double *A, int lda, const double *B,
                       int ldb, const double *bias, double *C, int ldc);
+
+/* 1 if none of n floats, read as their bits (float32: 32, float64: 64), is NaN or
+ * infinite */
+int rf_finite_bits32(const uint32_t *bits, ptrdiff_t n);
+int rf_finite_bits64(const uint64_t *bits, ptrdiff_t n);
 
 /* C[m, n] += A[k, m]^T @ B[k, n] */
 void rf_mm_tn_acc_f(int m, int n, int k, const float *A, int lda,

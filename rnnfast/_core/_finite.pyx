@@ -17,23 +17,23 @@ ctypedef fused float_bits:
     uint64_t
 
 
+cdef extern from "rf_loops.h" nogil:
+    int rf_finite_bits32(const uint32_t *bits, Py_ssize_t n)
+    int rf_finite_bits64(const uint64_t *bits, Py_ssize_t n)
+
+
 cdef bint _finite(const float_bits *bits, Py_ssize_t n) noexcept nogil:
     """No NaN or infinity among n floats read as their bits (uint32 for float32, uint64
-    for float64): with the sign cleared, those are the values at or above inf's bits."""
-    cdef float_bits magnitude, inf
-    if float_bits is uint32_t:
-        magnitude, inf = 0x7fffffffu, 0x7f800000u
-    else:
-        magnitude, inf = 0x7fffffffffffffffu, 0x7ff0000000000000u
-    cdef Py_ssize_t start = 0, i, stop
-    cdef float_bits top
+    for float64): the C scan (AVX2 where the CPU has it), block by block."""
+    cdef Py_ssize_t start = 0, stop
     while start < n:
         stop = min(start + _BLOCK, n)
-        top = 0
-        for i in range(start, stop):
-            top = max(top, bits[i] & magnitude)
-        if top >= inf:
-            return False
+        if float_bits is uint32_t:
+            if not rf_finite_bits32(bits + start, stop - start):
+                return False
+        else:
+            if not rf_finite_bits64(bits + start, stop - start):
+                return False
         start = stop
     return True
 
