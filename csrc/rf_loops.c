@@ -552,8 +552,9 @@ RF_DEFINE_GATED_GRADS(d, double)
 /* One row of an Elman cell's backward step: da = dh (1 - h^2) for tanh, dh where h > 0
  * for relu (h > 0 exactly where the pre-activation was); dh is zeroed, as what passes
  * to the step before comes from the product with W_hh. And the sums of a table's
- * columns added to out (the biases' gradients), row after row. Plain loops, each in
- * its arrays' own precision. */
+ * columns added to out (the biases' gradients), row after row, with (k > 0) the
+ * sums of x[r, p] a[r, :] added to xa (k, cols) in the same pass (a narrow input's
+ * weight gradient, transposed). Plain loops, each in its arrays' own precision. */
 #define RF_DEFINE_ELMAN_GRADS(SUFFIX, T)                                             \
 RF_HOT                                                                               \
 void rf_elman_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT h, int relu,           \
@@ -568,11 +569,17 @@ void rf_elman_grads_##SUFFIX(ptrdiff_t H, const T *RF_RESTRICT h, int relu,     
 }                                                                                    \
 RF_HOT                                                                               \
 void rf_add_column_sums_##SUFFIX(ptrdiff_t rows, ptrdiff_t cols, const T *RF_RESTRICT a, \
-                                 T *RF_RESTRICT out)                                 \
+                                 T *RF_RESTRICT out, int k, const T *RF_RESTRICT x,   \
+                                 T *RF_RESTRICT xa)                                  \
 {                                                                                    \
     for (ptrdiff_t r = 0; r < rows; r++) {                                           \
         const T *RF_RESTRICT row = a + r * cols;                                     \
         for (ptrdiff_t j = 0; j < cols; j++) out[j] += row[j];                       \
+        for (int p = 0; p < k; p++) {                                                \
+            const T xp = x[r * k + p];                                               \
+            T *RF_RESTRICT o = xa + p * cols;                                        \
+            for (ptrdiff_t j = 0; j < cols; j++) o[j] += xp * row[j];                \
+        }                                                                            \
     }                                                                                \
 }
 RF_DEFINE_ELMAN_GRADS(f, float)

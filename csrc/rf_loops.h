@@ -104,11 +104,13 @@ void rf_gru_grads_d(ptrdiff_t H, const double *g, const double *hn, const double
                     double *dh, double *ox, double *oh);
 
 /* One row of an Elman cell's backward step (da from dh, dh zeroed), and a table's
- * column sums added to out, row after row. */
+ * column sums added to out, row after row (with k > 0, xa (k, cols) += x^T a too). */
 void rf_elman_grads_f(ptrdiff_t H, const float *h, int relu, float *dh, float *da);
 void rf_elman_grads_d(ptrdiff_t H, const double *h, int relu, double *dh, double *da);
-void rf_add_column_sums_f(ptrdiff_t rows, ptrdiff_t cols, const float *a, float *out);
-void rf_add_column_sums_d(ptrdiff_t rows, ptrdiff_t cols, const double *a, double *out);
+void rf_add_column_sums_f(ptrdiff_t rows, ptrdiff_t cols, const float *a, float *out,
+                          int k, const float *x, float *xa);
+void rf_add_column_sums_d(ptrdiff_t rows, ptrdiff_t cols, const double *a, double *out,
+                          int k, const double *x, double *xa);
 
 /* One Adam step over n values (see reference.adam_step); lr_hat is the
  * learning rate over (1 - beta1^t), root_c2 is sqrt(1 - beta2^t). */

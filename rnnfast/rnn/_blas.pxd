@@ -63,9 +63,10 @@ cdef extern from "rf_loops.h" nogil:
                         const double *h_prev, double *dh, double *ox, double *oh)
     void rf_elman_grads_f(Py_ssize_t H, const float *h, int relu, float *dh, float *da)
     void rf_elman_grads_d(Py_ssize_t H, const double *h, int relu, double *dh, double *da)
-    void rf_add_column_sums_f(Py_ssize_t rows, Py_ssize_t cols, const float *a, float *out)
+    void rf_add_column_sums_f(Py_ssize_t rows, Py_ssize_t cols, const float *a, float *out,
+                              int k, const float *x, float *xa)
     void rf_add_column_sums_d(Py_ssize_t rows, Py_ssize_t cols, const double *a,
-                              double *out)
+                              double *out, int k, const double *x, double *xa)
     void rf_adam_f(float *p, const float *g, float *m, float *v, Py_ssize_t n, double lr_hat,
                    double b1, double b2, double eps, double root_c2, double scale)
     void rf_adam_d(double *p, const double *g, double *m, double *v, Py_ssize_t n,
@@ -251,11 +252,14 @@ cdef inline void elman_grads(Py_ssize_t H, const floating *h, bint relu, floatin
 
 
 cdef inline void add_column_sums(Py_ssize_t rows, Py_ssize_t cols, const floating *a,
-                                 floating *out) noexcept nogil:
+                                 floating *out, int k=0, const floating *x=NULL,
+                                 floating *xa=NULL) noexcept nogil:
+    """out (cols,) += the column sums of a (rows, cols); with k > 0, xa (k, cols) +=
+    x (rows, k)^T a in the same pass."""
     if floating is float:
-        rf_add_column_sums_f(rows, cols, a, out)
+        rf_add_column_sums_f(rows, cols, a, out, k, x, xa)
     else:
-        rf_add_column_sums_d(rows, cols, a, out)
+        rf_add_column_sums_d(rows, cols, a, out, k, x, xa)
 
 
 cdef inline void adam_loop(floating *p, const floating *g, floating *m, floating *v,

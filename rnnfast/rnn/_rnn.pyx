@@ -19,7 +19,7 @@ from rnnfast.rnn._blas cimport (RF_SIMD_AVX512, RF_SIMD_BASE, floating, mm_nn_ac
                                 rf_cpu_has_avx2,
                                 rf_simd_use, sigmoid_inplace, tanh_inplace, lstm_cell,
                                 gru_cell, lstm_grads, gru_grads, elman_grads,
-                                add_column_sums, affine_rows)
+                                add_column_sums, affine_rows, NARROW_INPUT)
 
 import os
 import threading
@@ -175,7 +175,7 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
     dhs may be NULL (no gradient from outside but dh); dx may be NULL (not wanted).
     dx_mask (B, T) may be NULL (all steps); otherwise dx must start zeroed, and it
     gets dLoss/dx at the mask's non-zero steps only (zeros elsewhere). Workspaces: da (B, T, H),
-    work (B, T, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
+    work (B T + NARROW_INPUT + 1, D + H). dW_xh, dW_hh, db_h and dx are accumulated into.
     dh_norms (T,) may be NULL; otherwise it gets the batch mean of ||dLoss/dh_t||.
     With dW_xh NULL only dh and dh_norms are computed (no weight gradients, no dx).
     """
@@ -204,22 +204,44 @@ cdef void _backward(int B, int T, int D, int H, const floating *x, const floatin
         mm_packed_acc(B, H, H, da + t * H, <int>row_stride, W_hh_packed, dh, H)
     if dW_xh == NULL:  # only dh (and dh_norms) wanted
         return
-    add_column_sums(<Py_ssize_t>B * T, H, da, db_h)
-    _weight_grads(B, T, D, H, x, hs, h0, da, H, da, H, dx_mask, work, W_xh, dx, dW_xh, dW_hh)
+    _weight_grads(B, T, D, H, x, hs, h0, da, H, da, H, dx_mask, work, W_xh, dx, dW_xh, dW_hh,
+                  db_h, NULL)
 
 
 cdef void _weight_grads(int B, int T, int D, int H, const floating *x, const floating *hs,
                         const floating *h0, floating *dgx, int GX, floating *dgh, int GH,
                         const unsigned char *dx_mask, floating *work, const floating *W_xh,
-                        floating *dx, floating *dW_xh, floating *dW_hh) noexcept nogil:
-    """The end of BPTT: dW_xh (GX, D) += dgx^T x and dW_hh (GH, H) += dgh^T h_prev over
-    all B T rows (dgx (B, T, GX) the gradients of the input projections, dgh (B, T, GH)
-    of the hidden products; h_prev each step's state before: h0 or zeros at t = 0), and
-    dx (see `_input_grad`; work its scratch). dgh may be dgx. Both are spent: the rows
-    of dgh at t = 0 are zeroed, so that the state before every later step is the row
-    above it in hs and one product over rows 1.. pairs them (without a shifted copy)."""
-    cdef Py_ssize_t BT = <Py_ssize_t>B * T, b
-    mm_tn_acc(GX, D, <int>BT, dgx, GX, x, D, dW_xh, D)
+                        floating *dx, floating *dW_xh, floating *dW_hh, floating *db_x,
+                        floating *db_h) noexcept nogil:
+    """The end of BPTT: the biases' gradients db_x (GX,) += the column sums of dgx and
+    (db_h not NULL) db_h (GH,) += those of dgh; dW_xh (GX, D) += dgx^T x and dW_hh (GH,
+    H) += dgh^T h_prev over all B T rows (dgx (B, T, GX) the gradients of the input
+    projections, dgh (B, T, GH) of the hidden products; h_prev each step's state
+    before: h0 or zeros at t = 0), and dx (see `_input_grad`). work: (B T +
+    NARROW_INPUT + 1) (D + GX) values. dgh may be dgx. Both are spent: the rows of dgh at t = 0 are zeroed,
+    so that the state before every later step is the row above it in hs and one
+    product over rows 1.. pairs them (without a shifted copy)."""
+    cdef Py_ssize_t BT = <Py_ssize_t>B * T, b, j, p
+    cdef floating *sums = work
+    cdef floating *xa = work + GX
+    memset(sums, 0, <size_t>GX * sizeof(floating))
+    if D <= NARROW_INPUT:  # a narrow input's weight gradient in the bias's pass
+        memset(xa, 0, <size_t>D * GX * sizeof(floating))
+        add_column_sums(BT, GX, dgx, sums, D, x, xa)
+        for j in range(GX):
+            for p in range(D):
+                dW_xh[j * D + p] += xa[p * GX + j]
+    else:
+        add_column_sums(BT, GX, dgx, sums)
+        mm_tn_acc(GX, D, <int>BT, dgx, GX, x, D, dW_xh, D)
+    for j in range(GX):
+        db_x[j] += sums[j]
+    if db_h != NULL:
+        if dgh == dgx:  # an LSTM's: the same sums
+            for j in range(GH):
+                db_h[j] += sums[j]
+        else:
+            add_column_sums(BT, GH, dgh, db_h)
     if h0 != NULL:  # the first steps' states before
         mm_tn_acc(GH, H, B, dgh, T * GH, h0, H, dW_hh, H)
     if dx != NULL:
@@ -350,7 +372,7 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
     entry (an LSTM's dc (B, H) starts at zero here) and dLoss/dh0 on exit. W_hh_packed
     is W_hh (G H, H) packed by `pack`. dgx, dgh (B, T, G H): workspaces for dLoss/d(the
     input projection) and dLoss/d(the hidden product) of every step (the same array for
-    an LSTM, where the two are equal). work: B T (G H + D) values. dhs, dx,
+    an LSTM, where the two are equal). work: (B T + NARROW_INPUT + 1) (G H + D) values. dhs, dx,
     dx_mask and dh_norms as for `_backward`; weight and bias gradients are added to.
     aux: what `_gated_forward` left there."""
     cdef int G = 3 if cell == GRU else 4
@@ -399,10 +421,8 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
         mm_packed_acc(B, H, GH, dgh + t * GH, T * GH, W_hh_packed, dh, H)
     if dW_xh == NULL:
         return
-    add_column_sums(BT, GH, dgx, db_ih)
-    add_column_sums(BT, GH, dgh, db_hh)
     _weight_grads(B, T, D, H, x, hs, h0, dgx, GH, dgh, GH, dx_mask, work, W_xh, dx, dW_xh,
-                  dW_hh)
+                  dW_hh, db_ih, db_hh)
 
 
 cdef inline void _relu_inplace(floating *x, Py_ssize_t n) noexcept nogil:
@@ -504,10 +524,10 @@ cdef void _backward_entry(floating *dummy, cnp.ndarray x, cnp.ndarray hs, cnp.nd
     cdef int B = x.shape[0], T = x.shape[1], D = x.shape[2], H = W_hh.shape[0]
     cdef size_t n_state = <size_t>B * T * H
     cdef size_t n_packed = packed_len(dummy, H, H)
-    cdef floating *da = <floating *>_alloc(
-        (n_state + <size_t>B * T * (D + H) + n_packed) * sizeof(floating))
+    cdef size_t n_work = (<size_t>B * T + NARROW_INPUT + 1) * (D + H)
+    cdef floating *da = <floating *>_alloc((n_state + n_work + n_packed) * sizeof(floating))
     cdef floating *work = da + n_state
-    cdef floating *W_hh_packed = work + <size_t>B * T * (D + H)
+    cdef floating *W_hh_packed = work + n_work
     cdef const Py_ssize_t *lens = <const Py_ssize_t *>_data(lengths)
     cdef const floating *xp = <const floating *>_data(x)
     cdef const floating *hsp = <const floating *>_data(hs)
@@ -866,7 +886,7 @@ cdef size_t _layout(floating *dummy, Net *n, char *base) noexcept nogil:
     n.da = _carve(base, &at, BT * GH * fs)
     n.dgh = _carve(base, &at, BT * GH * fs if n.cell == GRU else 0)
     n.dc = _carve(base, &at, <size_t>n.B * H * fs if n.cell == LSTM else 0)
-    n.work = _carve(base, &at, BT * (Dmax + GH) * fs)
+    n.work = _carve(base, &at, (BT + NARROW_INPUT + 1) * (Dmax + GH) * fs)
     n.dh = _carve(base, &at, <size_t>n.B * H * fs)
     n.dhs = _carve(base, &at, BT * H * fs if n.nd == 2 else 0)
     n.d_a = _carve(base, &at, BT * Hd * fs if n.L > 1 or n.pooling in (MEAN, MAX) else 0)
