@@ -122,7 +122,7 @@ cdef inline void mm_nn_acc(int m, int n, int k, const floating *a, int lda,
 cdef enum:
     # inputs this narrow are projected row by row in one pass (rf_affine_rows); wider
     # ones by a bias copy and a product
-    NARROW_INPUT = 16
+    NARROW_INPUT = 4
 
 
 cdef inline void affine_rows(Py_ssize_t m, int n, int k, const floating *a,

@@ -14,8 +14,9 @@ CELLS = ["gru", "lstm"]
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 @pytest.mark.parametrize("B, T, D, H", [
-    (5, 7, 16, 12),   # the widest input projected row by row
-    (6, 5, 17, 16),   # the narrowest by a bias copy and a product
+    # inputs up to _blas.pxd's NARROW_INPUT wide are projected row by row, wider ones
+    # by a bias copy and a product: widths on both sides of it, whatever it is set to
+    (5, 7, 1, 12), (4, 6, 4, 9), (6, 5, 5, 16), (5, 3, 16, 8), (3, 4, 17, 7),
     (8, 9, 40, 24),   # large enough for the BLAS paths; the second layer's input 2 H wide
 ])
 def test_kernel_matches_reference_on_either_side_of_the_narrow_input_path(cell, B, T, D, H):
