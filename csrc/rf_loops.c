@@ -8,20 +8,31 @@
 /* The row loops below are axpy-shaped (y[:] += a * x[:]) on purpose: with
  * restrict pointers that shape vectorises without reassociating sums, so the
  * result is the same at every optimisation level. */
+
+/* C[i, :] = bias + A[i, :] B for m rows (A (m, k), B (k, n)), or C += A B with bias
+ * NULL: each row of C taken once, with the k terms added in order while it is in cache
+ * (an input projection over every step when k is small: a bias copy, then a product
+ * reading and writing the whole table again, would pass over it twice more). */
 #define RF_DEFINE_MM(SUFFIX, T)                                                  \
 RF_HOT                                                                           \
-void rf_mm_nn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
-                           const T *B, int ldb, T *C, int ldc)                   \
+void rf_affine_rows_##SUFFIX(ptrdiff_t m, int n, int k, const T *A, int lda,     \
+                             const T *B, int ldb, const T *bias, T *C, int ldc)  \
 {                                                                                \
-    for (int i = 0; i < m; i++) {                                                \
-        T *RF_RESTRICT c = C + (ptrdiff_t)i * ldc;                               \
-        const T *a = A + (ptrdiff_t)i * lda;                                     \
+    for (ptrdiff_t i = 0; i < m; i++) {                                          \
+        T *RF_RESTRICT c = C + i * ldc;                                          \
+        const T *a = A + i * lda;                                                \
+        if (bias != NULL) memcpy(c, bias, (size_t)n * sizeof(T));                \
         for (int p = 0; p < k; p++) {                                            \
             const T *RF_RESTRICT b = B + (ptrdiff_t)p * ldb;                     \
             const T ap = a[p];                                                   \
             for (int j = 0; j < n; j++) c[j] += ap * b[j];                       \
         }                                                                        \
     }                                                                            \
+}                                                                                \
+void rf_mm_nn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
+                           const T *B, int ldb, T *C, int ldc)                   \
+{                                                                                \
+    rf_affine_rows_##SUFFIX(m, n, k, A, lda, B, ldb, NULL, C, ldc);              \
 }                                                                                \
 RF_HOT                                                                           \
 void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,             \
@@ -41,30 +52,6 @@ void rf_mm_tn_acc_##SUFFIX(int m, int n, int k, const T *A, int lda,            
 
 RF_DEFINE_MM(f, float)
 RF_DEFINE_MM(d, double)
-
-/* C[i, :] = bias + A[i, :] B for m rows (A (m, k), B (k, n)): each row of C written
- * once, from the bias, with the k terms added in order while the row is in cache (an
- * input projection over every step when k is small: a bias copy, then a product
- * reading and writing the whole table again, would pass over it twice more). */
-#define RF_DEFINE_AFFINE(SUFFIX, T)                                              \
-RF_HOT                                                                           \
-void rf_affine_rows_##SUFFIX(ptrdiff_t m, int n, int k, const T *A, int lda,     \
-                             const T *B, int ldb, const T *bias, T *C, int ldc)  \
-{                                                                                \
-    for (ptrdiff_t i = 0; i < m; i++) {                                          \
-        T *RF_RESTRICT c = C + i * ldc;                                          \
-        const T *a = A + i * lda;                                                \
-        memcpy(c, bias, (size_t)n * sizeof(T));                                  \
-        for (int p = 0; p < k; p++) {                                            \
-            const T *RF_RESTRICT b = B + (ptrdiff_t)p * ldb;                     \
-            const T ap = a[p];                                                   \
-            for (int j = 0; j < n; j++) c[j] += ap * b[j];                       \
-        }                                                                        \
-    }                                                                            \
-}
-
-RF_DEFINE_AFFINE(f, float)
-RF_DEFINE_AFFINE(d, double)
 
 /* 1 if none of n floats, read as their bits, is NaN or infinite (all exponent bits
  * set); an OR of comparisons, which vectorises at every width (a max of unsigned
