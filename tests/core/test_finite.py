@@ -78,8 +78,12 @@ def test_unaligned_inputs_reach_the_kernels_as_aligned_copies():
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from(DTYPES).flatmap(lambda dt: hnp.arrays(
     dt, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=9),
-    elements=st.sampled_from([0.0, 1.0, -0.0, 0.5, -1.0, 2.0, 1e-45, np.nan, np.inf]))))
+    elements=st.sampled_from([0.0, 1.0, -0.0, 0.5, -1.0, 2.0, 1e-30, np.nan, np.inf]))))
 def test_zero_one_agrees_with_numpy(a):
+    # (a subnormal is not in the sampled values: hypothesis refuses one under numpy 1.23)
+    for dtype in DTYPES:
+        subnormal = np.finfo(dtype).smallest_subnormal
+        assert zero_one(np.array([0, 1, subnormal], dtype)) is False
     assert zero_one(a) == bool(((a == 0) | (a == 1)).all())
     view = a[::2] if a.ndim else a
     want = bool(((view == 0) | (view == 1)).all()) if view.flags.c_contiguous else None
