@@ -213,14 +213,16 @@ cdef void _weight_grads(int B, int T, int D, int H, const floating *x, const flo
                         const unsigned char *dx_mask, floating *work, const floating *W_xh,
                         floating *dx, floating *dW_xh, floating *dW_hh, floating *db_x,
                         floating *db_h) noexcept nogil:
-    """The end of BPTT: the biases' gradients db_x (GX,) += the column sums of dgx and
-    (db_h not NULL) db_h (GH,) += those of dgh; dW_xh (GX, D) += dgx^T x and dW_hh (GH,
-    H) += dgh^T h_prev over all B T rows (dgx (B, T, GX) the gradients of the input
-    projections, dgh (B, T, GH) of the hidden products; h_prev each step's state
-    before: h0 or zeros at t = 0), and dx (see `_input_grad`). work: (B T +
-    NARROW_INPUT + 1) (D + GX) values. dgh may be dgx. Both are spent: the rows of dgh at t = 0 are zeroed,
-    so that the state before every later step is the row above it in hs and one
-    product over rows 1.. pairs them (without a shifted copy)."""
+    """The end of BPTT over all B T rows, from dgx (B, T, GX), the gradients of the
+    input projections, and dgh (B, T, GH), those of the hidden products (dgh may be
+    dgx): the biases' db_x (GX,) += dgx's column sums and (db_h not NULL) db_h (GH,)
+    += dgh's; dW_xh (GX, D) += dgx^T x; dW_hh (GH, H) += dgh^T h_prev, h_prev each
+    step's state before (h0 or zeros at t = 0); and dx (see `_input_grad`).
+    work: (B T + NARROW_INPUT + 1) (D + GX) values.
+
+    dgh is spent: its rows at t = 0 are zeroed after their last use, so that the state
+    before every later step is the row above it in hs and one product over rows 1..
+    pairs them (no shifted copy of the states)."""
     cdef Py_ssize_t BT = <Py_ssize_t>B * T, b, j, p
     cdef floating *sums = work
     cdef floating *xa = work + GX
@@ -372,9 +374,9 @@ cdef void _gated_backward(int cell, int B, int T, int D, int H, const floating *
     entry (an LSTM's dc (B, H) starts at zero here) and dLoss/dh0 on exit. W_hh_packed
     is W_hh (G H, H) packed by `pack`. dgx, dgh (B, T, G H): workspaces for dLoss/d(the
     input projection) and dLoss/d(the hidden product) of every step (the same array for
-    an LSTM, where the two are equal). work: (B T + NARROW_INPUT + 1) (G H + D) values. dhs, dx,
-    dx_mask and dh_norms as for `_backward`; weight and bias gradients are added to.
-    aux: what `_gated_forward` left there."""
+    an LSTM, where the two are equal). work: (B T + NARROW_INPUT + 1) (G H + D) values.
+    dhs, dx, dx_mask and dh_norms as for `_backward`; weight and bias gradients are
+    added to. aux: what `_gated_forward` left there."""
     cdef int G = 3 if cell == GRU else 4
     cdef int GH = G * H
     cdef Py_ssize_t b, t, j, r, row, BT = <Py_ssize_t>B * T
