@@ -83,15 +83,16 @@ static inline void rf_coded_logits_to_grads(float *RF_RESTRICT x, int32_t n,
 
 /* One block of a window update: the n rows rows_in[a] are scored against the k1
  * rows W_out[outputs[b]], all from their values before the block. The labels
- * are 1 for b == 0 and 0 after (negative sampling: the positive, then the noise
- * words), or 1 - codes[b] (hierarchical softmax: the inner nodes on a word's
- * path and the branch taken at each). Each output row moves by sum_a g[b, a]
+ * are 1 for b < n_pos and 0 after (negative sampling: the positives, then the
+ * noise words, whose steps and losses count neg_scale times: each stands for
+ * that many pairs), or 1 - codes[b] (hierarchical softmax: the inner nodes on a
+ * word's path and the branch taken at each). Each output row moves by sum_a g[b, a]
  * rows_in[a]; the rows' gradients sum_b g[b, a] W_out[outputs[b]] are written
  * to grad_in (n, dim), or added to it when `add`. A row that occurs twice among
  * the outputs gets both steps. g: n * k1 floats of scratch. */
 RF_HOT
 static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_out, int32_t dim,
-                     int32_t k1, const uint8_t *codes, float alpha,
+                     int32_t k1, const uint8_t *codes, int32_t n_pos, float neg_scale, float alpha,
                      float *RF_RESTRICT g, float *RF_RESTRICT grad_in, int add, double *loss)
 {
     /* g[b * n + a]: output-major, so that each output's scores share one label
@@ -105,8 +106,13 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
         }
         for (; b < k1; b++) g[b * n + a] = rf_dot(rows_in[a], rows_out[b], dim);
     }
-    if (codes == NULL) {
-        rf_logits_to_grads(g, n * k1, n, alpha, loss);
+    if (codes == NULL && neg_scale == 1.0f) {
+        rf_logits_to_grads(g, n * k1, n * n_pos, alpha, loss);
+    } else if (codes == NULL) {   /* each label-0 score stands for n_pos pairs' */
+        double neg_loss = 0;
+        rf_logits_to_grads(g, n * n_pos, n * n_pos, alpha, loss);
+        rf_logits_to_grads(g + n * n_pos, n * (k1 - n_pos), 0, alpha * neg_scale, &neg_loss);
+        *loss += (double)neg_scale * neg_loss;
     } else if (n == 1) {
         rf_coded_logits_to_grads(g, k1, codes, alpha, loss);
     } else {
@@ -313,11 +319,13 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
     }
     if (n_nodes > 0) {
         rf_rows(m, RF_OWN_SYN1, m->syn1, nodes, n_nodes, rows_out);
-        rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, alpha, g, grad_in, 0, loss);
+        rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, 0, 1.0f, alpha, g, grad_in, 0,
+                 loss);
     }
     if (k1 > 0) {
         rf_rows(m, RF_OWN_OUT, m->W_out, outputs, k1, rows_out);
-        rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, alpha, g, grad_in, n_nodes > 0, loss);
+        rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, 1, 1.0f, alpha, g, grad_in, n_nodes > 0,
+                 loss);
     }
     if (m->cbow && !m->cbow_mean) {  /* a sum spreads its gradient over its terms, as gensim */
         const float inv = 1.0f / (float)n;
@@ -369,6 +377,149 @@ static inline int64_t rf_path_begin(const rf_sgns_model *m, int32_t word)
     return word > 0 ? m->path_ends[word - 1] : 0;
 }
 
+/* Row id of table t as this training call sees it: its own copy where it keeps one. */
+static inline float *rf_row(const rf_sgns_model *m, int t, float *table, int32_t id)
+{
+    const rf_private_rows p = m->own[t];
+    const uint32_t own = (uint32_t)(id - p.first);
+    return own < (uint32_t)p.count ? p.rows + (int64_t)own * m->dim : table + (int64_t)id * m->dim;
+}
+
+static inline int64_t rf_subword_begin(const rf_sgns_model *m, int32_t word)
+{
+    return word > 0 ? m->subword_ends[word - 1] : 0;
+}
+
+/* h += scale * (the sum of word's subword rows) */
+static inline void rf_add_subwords(const rf_sgns_model *m, int32_t word, float scale,
+                                   float *RF_RESTRICT h)
+{
+    const int32_t dim = m->dim;
+    for (int64_t r = rf_subword_begin(m, word); r < m->subword_ends[word]; r++) {
+        const float *RF_RESTRICT v = rf_row(m, RF_OWN_IN, m->W_in, m->subwords[r]);
+        for (int32_t j = 0; j < dim; j++) h[j] += scale * v[j];
+    }
+}
+
+/* Every subword row of word moves by scale * d (a row listed twice, twice). */
+static inline void rf_spread_subwords(const rf_sgns_model *m, int32_t word, float scale,
+                                      const float *RF_RESTRICT d)
+{
+    const int32_t dim = m->dim;
+    for (int64_t r = rf_subword_begin(m, word); r < m->subword_ends[word]; r++) {
+        float *RF_RESTRICT v = rf_row(m, RF_OWN_IN, m->W_in, m->subwords[r]);
+        for (int32_t j = 0; j < dim; j++) v[j] += scale * d[j];
+    }
+}
+
+static inline float rf_subword_share(const rf_sgns_model *m, int32_t word)
+{
+    return 1.0f / (float)(m->subword_ends[word] - rf_subword_begin(m, word));
+}
+
+/* FastText's skip-gram window: the center's input h (the mean of its subword
+ * rows, taken once) scores the n context words targets[0 .. n-1] (label 1) and
+ * the k noise words after them (label 0, each step counted n times: the window's
+ * pairs share them) in one block through W_out, and each context word's path
+ * through syn1; h's gradient goes back to each subword row over their count.
+ * work: rf_window_floats(1, max(n + k, longest path), dim) floats. */
+RF_HOT
+static void rf_train_subword_sg(const rf_sgns_model *m, int32_t center, const int32_t *targets,
+                                int32_t n, int32_t k, float alpha, float *work, double *loss)
+{
+    const int32_t dim = m->dim;
+    float *RF_RESTRICT h = work, *grad = work + dim, *g = grad + dim;
+    const float *rows_in[1] = {h};
+    float *rows_out[RF_MAX_WINDOW_ROWS];
+    int add = 0;
+    if (n == 0) return;
+    const float share = rf_subword_share(m, center);
+    memset(h, 0, (size_t)dim * sizeof(float));
+    rf_add_subwords(m, center, share, h);
+    if (m->hs) {
+        for (int32_t a = 0; a < n; a++) {
+            const int64_t p0 = rf_path_begin(m, targets[a]);
+            const int32_t len = (int32_t)(m->path_ends[targets[a]] - p0);
+            if (len == 0) continue;
+            rf_rows(m, RF_OWN_SYN1, m->syn1, m->path_nodes + p0, len, rows_out);
+            rf_block(rows_in, 1, rows_out, dim, len, m->path_codes + p0, 0, 1.0f, alpha, g, grad,
+                     add, loss);
+            add = 1;
+        }
+    }
+    if (m->negative > 0) {
+        rf_rows(m, RF_OWN_OUT, m->W_out, targets, n + k, rows_out);
+        rf_block(rows_in, 1, rows_out, dim, n + k, NULL, n, (float)n, alpha, g, grad, add, loss);
+        add = 1;
+    }
+    if (add) rf_spread_subwords(m, center, share, grad);
+}
+
+/* FastText's CBOW window: h, the mean (cbow_mean) or sum of the n context words'
+ * inputs (each the mean of its subword rows), predicts the center as word2vec's
+ * CBOW does (outputs[0] the center, then k1 - 1 noise words; the center's path
+ * nodes/codes); each context word's rows share the gradient word2vec's CBOW
+ * gives that word. work: rf_window_floats(1, max(k1, n_nodes), dim) floats. */
+RF_HOT
+static void rf_train_subword_cbow(const rf_sgns_model *m, const int32_t *contexts, int32_t n,
+                                  const int32_t *outputs, int32_t k1, const int32_t *nodes,
+                                  const uint8_t *codes, int32_t n_nodes, float alpha,
+                                  float *work, double *loss)
+{
+    const int32_t dim = m->dim;
+    float *RF_RESTRICT h = work, *grad = work + dim, *g = grad + dim;
+    const float *rows_in[1] = {h};
+    float *rows_out[RF_MAX_WINDOW_ROWS];
+    if (n == 0 || (k1 == 0 && n_nodes == 0)) return;
+    memset(h, 0, (size_t)dim * sizeof(float));
+    for (int32_t a = 0; a < n; a++)
+        rf_add_subwords(m, contexts[a], rf_subword_share(m, contexts[a]), h);
+    if (m->cbow_mean) {
+        const float inv = 1.0f / (float)n;
+        for (int32_t j = 0; j < dim; j++) h[j] *= inv;
+    }
+    if (n_nodes > 0) {
+        rf_rows(m, RF_OWN_SYN1, m->syn1, nodes, n_nodes, rows_out);
+        rf_block(rows_in, 1, rows_out, dim, n_nodes, codes, 0, 1.0f, alpha, g, grad, 0, loss);
+    }
+    if (k1 > 0) {
+        rf_rows(m, RF_OWN_OUT, m->W_out, outputs, k1, rows_out);
+        rf_block(rows_in, 1, rows_out, dim, k1, NULL, 1, 1.0f, alpha, g, grad, n_nodes > 0, loss);
+    }
+    const float per_word = m->cbow_mean ? 1.0f : 1.0f / (float)n;
+    for (int32_t a = 0; a < n; a++)
+        rf_spread_subwords(m, contexts[a], per_word * rf_subword_share(m, contexts[a]), grad);
+}
+
+RF_HOT
+double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32_t *contexts,
+                     const int64_t *context_ends, int64_t n_windows, const int32_t *negatives,
+                     int32_t k, float alpha, float *work)
+{
+    int32_t targets[RF_MAX_WINDOW_ROWS];
+    double loss = 0;
+    if (m->negative == 0) k = 0;
+    for (int64_t w = 0, begin = 0; w < n_windows; begin = context_ends[w++]) {
+        const int32_t n = (int32_t)(context_ends[w] - begin), c = centers[w];
+        const int32_t *neg = negatives ? negatives + w * k : NULL;
+        if (m->cbow) {
+            int32_t n_nodes = 0;
+            targets[0] = c;
+            for (int32_t b = 0; b < k; b++) targets[1 + b] = neg[b];
+            if (m->hs) n_nodes = (int32_t)(m->path_ends[c] - rf_path_begin(m, c));
+            rf_train_subword_cbow(m, contexts + begin, n, targets, m->negative > 0 ? k + 1 : 0,
+                                  m->hs ? m->path_nodes + rf_path_begin(m, c) : NULL,
+                                  m->hs ? m->path_codes + rf_path_begin(m, c) : NULL, n_nodes,
+                                  alpha, work, &loss);
+        } else {
+            memcpy(targets, contexts + begin, (size_t)n * sizeof(int32_t));
+            for (int32_t b = 0; b < k; b++) targets[n + b] = neg[b];
+            rf_train_subword_sg(m, c, targets, n, k, alpha, work, &loss);
+        }
+    }
+    return loss;
+}
+
 /* Draw window i's reach and negatives into plan (reach, the center, then the
  * negatives), and start loading the rows it will touch: by the time that window
  * is trained they are in cache. Negatives are random rows of a large table, and
@@ -379,35 +530,52 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
     const int32_t k1 = m->negative + 1, dim = m->dim;
     int32_t reach = m->shrink_windows ? 1 + (int32_t)rf_below(rng, (uint32_t)m->window)
                                       : m->window;
+    /* FastText's skip-gram: the window's words are the positives */
+    const int context_positive = m->subwords && !m->cbow;
+    const int32_t lo = i - reach < 0 ? 0 : i - reach, hi = i + reach >= n ? n - 1 : i + reach;
     plan[0] = reach;
     plan[1] = ids[i];
     for (int32_t got = 1; got < k1; got++) {
-        /* redraw a noise word equal to the center, a bounded number of times:
+        /* redraw a noise word equal to a positive, a bounded number of times:
          * with a one-word vocabulary there is no other word to draw */
         int32_t w = rf_draw_noise(m, rng);
-        for (int tries = 0; w == ids[i] && tries < 16; tries++) w = rf_draw_noise(m, rng);
+        for (int tries = 0; tries < 16; tries++) {
+            int positive = w == ids[i];
+            for (int32_t j = lo; context_positive && !positive && j <= hi; j++)
+                positive = w == ids[j];
+            if (!positive) break;
+            w = rf_draw_noise(m, rng);
+        }
         plan[1 + got] = w;
     }
     if (m->negative > 0)
         for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
-    if (m->hs) {  /* the rows of the center's path, deep ones are rarely in cache */
+    if (m->hs && !context_positive) {  /* the rows of the center's path, deep ones are rarely in cache */
         for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
             rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
     }
-    if (i + reach < n) rf_prefetch_row(m->W_in + (int64_t)ids[i + reach] * dim, dim);
+    /* the input rows that enter: the window's new word's, or the center's subwords */
+    const int32_t entering = context_positive ? ids[i] : i + reach < n ? ids[i + reach] : -1;
+    if (entering < 0) return;
+    if (!m->subwords) {
+        rf_prefetch_row(m->W_in + (int64_t)entering * dim, dim);
+        return;
+    }
+    for (int64_t r = rf_subword_begin(m, entering); r < m->subword_ends[entering]; r++)
+        rf_prefetch_row(m->W_in + (int64_t)m->subwords[r] * dim, dim);
 }
 
 /* Train one (already subsampled) sentence, a window per center word: the
  * center is the word its context words, the inputs, predict (as in word2vec's
  * C tool, for skip-gram too). Window i + 1 is planned while window i trains.
- * scratch: 2 * (k1 + 1) + 2 * window ints. */
+ * scratch: 2 * (k1 + 1) + 2 * window + negative ints. */
 static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                     int32_t n, float alpha, float *work, int32_t *scratch,
                                     rf_sgns_stats *st, const int count)
 {
     const int32_t k1 = m->negative + 1, k1_used = m->negative > 0 ? k1 : 0;
     int32_t *plans[2] = {scratch, scratch + k1 + 1};
-    int32_t *inputs = scratch + 2 * (k1 + 1);   /* up to 2 * window */
+    int32_t *inputs = scratch + 2 * (k1 + 1);   /* up to 2 * window, and the negatives */
     if (n > 0) rf_plan_window(m, rng, ids, n, 0, plans[0]);
     for (int32_t i = 0; i < n; i++) {
         const int32_t *plan = plans[i & 1];
@@ -419,6 +587,12 @@ static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const
         for (int32_t j = lo; j <= hi; j++)
             if (j != i) inputs[n_in++] = ids[j];
         if (n_in == 0) continue;
+        if (m->subwords && !m->cbow) {   /* the noise words follow the window's words */
+            for (int32_t b = 0; b < m->negative; b++) inputs[n_in + b] = plan[2 + b];
+            rf_train_subword_sg(m, ids[i], inputs, n_in, m->negative, alpha, work, &st->loss);
+            st->pairs += n_in;
+            continue;
+        }
         const int32_t *nodes = NULL;
         const uint8_t *codes = NULL;
         int32_t n_nodes = 0;
@@ -428,8 +602,12 @@ static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const
             codes = m->path_codes + begin;
             n_nodes = (int32_t)(m->path_ends[ids[i]] - begin);
         }
-        rf_train_window(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes, alpha, work,
-                        &st->loss);
+        if (m->subwords)
+            rf_train_subword_cbow(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes,
+                                  alpha, work, &st->loss);
+        else
+            rf_train_window(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes, alpha,
+                            work, &st->loss);
         st->pairs += m->cbow ? 1 : n_in;
         if (count) {
             for (int32_t a = 0; a < n_in; a++) m->updates_in[inputs[a]]++;
@@ -466,6 +644,7 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
 static size_t rf_work_floats(const rf_sgns_model *m)
 {
     int32_t rows = m->negative + 1 > m->max_path ? m->negative + 1 : m->max_path;
+    if (m->subwords && rows < 2 * m->window + m->negative) rows = 2 * m->window + m->negative;
     return rf_window_floats(2 * m->window, rows, m->dim);
 }
 
@@ -581,7 +760,7 @@ static int rf_call_begin(rf_call *c, const rf_sgns_model *shared)
     c->local_rc = rf_local_model(shared, &c->model);
     const rf_sgns_model *m = &c->model;
     c->work = malloc(rf_work_floats(m) * sizeof(float));
-    c->scratch = malloc((2 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
+    c->scratch = malloc((3 * ((size_t)m->negative + 2) + 2 * (size_t)m->window) * sizeof(int32_t));
     c->sentence = malloc(RF_MAX_SENTENCE * sizeof(int32_t));
     return c->local_rc == 0 && c->work && c->scratch && c->sentence ? 0 : -1;
 }
@@ -751,6 +930,13 @@ void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, ui
     m->updates_in = in;
     m->updates_out = out;
     m->updates_syn1 = syn1;
+}
+
+void rf_sgns_model_set_subwords(rf_sgns_model *m, const int32_t *subwords,
+                                const int64_t *subword_ends)
+{
+    m->subwords = subwords;
+    m->subword_ends = subword_ends;
 }
 
 void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)

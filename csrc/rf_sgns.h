@@ -55,6 +55,11 @@ typedef struct {
     int32_t private_rows;
     int32_t private_words;
     rf_private_rows own[3];      /* a training call's copies (RF_OWN_IN, _OUT, _SYN1) */
+    /* FastText: word i's input is the mean of the W_in rows subwords[subword_ends[i-1] ..
+     * subword_ends[i]-1] (its own row, then those of its character n-grams, which
+     * follow the V word rows). NULL: word2vec, each word its own row. */
+    const int32_t *subwords;
+    const int64_t *subword_ends; /* (V,) */
 } rf_sgns_model;
 
 /* Set every field of m; the arrays are the caller's and must outlive it. */
@@ -66,6 +71,12 @@ void rf_sgns_model_init(rf_sgns_model *m, float *W_in, float *W_out, int32_t voc
 /* Turn on hierarchical softmax: syn1 and the paths are the caller's. */
 void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                           const uint8_t *path_codes, const int64_t *path_ends, int32_t max_path);
+
+/* Turn on subword inputs (FastText): the arrays are the caller's, their ids index
+ * W_in, which has a row for each of them. In skip-gram the center's input predicts
+ * every word of its window (FastText's direction); CBOW is word2vec's. */
+void rf_sgns_model_set_subwords(rf_sgns_model *m, const int32_t *subwords,
+                                const int64_t *subword_ends);
 
 /* Keep private copies, in each training call, of the syn1 rows of the `nodes`
  * inner nodes nearest the root and of the W_in and W_out rows of the `words` most
@@ -99,6 +110,20 @@ double rf_w2v_windows(const rf_sgns_model *m, const int32_t *inputs, const int64
                       const int32_t *nodes, const uint8_t *codes, const int64_t *node_ends,
                       float alpha, float *work);
 size_t rf_window_floats(int32_t n, int32_t k1, int32_t dim);
+
+/* FastText's windows (m->subwords set), as the training passes update them:
+ * window w's center centers[w] and its context words contexts[context_ends[w-1]
+ * :context_ends[w]], with the noise words negatives[w*k .. w*k+k-1] when
+ * m->negative > 0 (k of them; hierarchical softmax uses the model's paths).
+ * Skip-gram: the center's input scores each context word (label 1) and the noise
+ * words (label 0, each standing for one per context word) through W_out, and each
+ * context word's path through syn1. CBOW: the mean (or sum) of the context words'
+ * inputs scores the center and the noise words, and the center's path.
+ * work: rf_window_floats(1, max(outputs of a block), dim) floats. Returns the
+ * summed loss. */
+double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32_t *contexts,
+                     const int64_t *context_ends, int64_t n_windows, const int32_t *negatives,
+                     int32_t k, float alpha, float *work);
 
 /* The learning rate of a sentence falls linearly from alpha_start to alpha_end
  * with the raw words read before it, out of the `words_total` the pass expects.

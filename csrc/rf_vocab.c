@@ -327,3 +327,54 @@ drop:   /* past the budget, or out of memory */
     t->dropped = 1;
     rf_encoded_free(t);
 }
+
+#define RF_FNV_BASIS 2166136261u
+#define RF_FNV_PRIME 16777619u
+
+/* one byte into the hash, sign-extended as fastText's char is */
+static inline uint32_t rf_fnv_step(uint32_t h, char c)
+{
+    return (h ^ (uint32_t)(int32_t)(int8_t)c) * RF_FNV_PRIME;
+}
+
+uint32_t rf_fasttext_hash(const char *s, size_t len)
+{
+    uint32_t h = RF_FNV_BASIS;
+    for (size_t i = 0; i < len; i++) h = rf_fnv_step(h, s[i]);
+    return h;
+}
+
+static inline int rf_utf8_continuation(char c)
+{
+    return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+int64_t rf_char_ngrams(const char *word, uint32_t len, int32_t minn, int32_t maxn,
+                       uint32_t bucket, int32_t *out)
+{
+    const size_t size = (size_t)len + 2;
+    int64_t count = 0;
+    if (maxn <= 0 || minn > maxn || bucket == 0) return 0;
+    /* the bracketed word's byte k, without copying it */
+#define RF_BRACKETED(k) ((k) == 0 ? '<' : (k) == size - 1 ? '>' : word[(k) - 1])
+    for (size_t i = 0; i < size; i++) {
+        if (rf_utf8_continuation(RF_BRACKETED(i))) continue;
+        /* the n-grams starting at i share their prefixes: hash each once */
+        uint32_t h = RF_FNV_BASIS;
+        size_t j = i;
+        for (int32_t n = 1; j < size && n <= maxn; n++) {
+            h = rf_fnv_step(h, RF_BRACKETED(j));
+            j++;
+            while (j < size && rf_utf8_continuation(RF_BRACKETED(j))) {
+                h = rf_fnv_step(h, RF_BRACKETED(j));
+                j++;
+            }
+            if (n >= minn && !(n == 1 && (i == 0 || j == size))) {
+                if (out) out[count] = (int32_t)(h % bucket);
+                count++;
+            }
+        }
+    }
+#undef RF_BRACKETED
+    return count;
+}

@@ -107,4 +107,14 @@ void rf_encoded_free(rf_encoded *t);
 int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
                   size_t max_size, volatile int64_t *totals, volatile const int *stop);
 
+/* fastText's subwords. rf_fasttext_hash: its 32-bit FNV-1a over the bytes taken
+ * as signed chars (as every published fastText model was hashed). rf_char_ngrams:
+ * the bucket (hash % bucket) of each character n-gram of "<" word ">" with
+ * minn <= n <= maxn UTF-8 characters, in fastText's order (by start, then length;
+ * "<" and ">" alone left out), written to out unless it is NULL; returns how
+ * many there are, at most (len + 2) * (maxn - minn + 1). */
+uint32_t rf_fasttext_hash(const char *s, size_t len);
+int64_t rf_char_ngrams(const char *word, uint32_t len, int32_t minn, int32_t maxn,
+                       uint32_t bucket, int32_t *out);
+
 #endif

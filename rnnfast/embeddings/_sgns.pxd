@@ -10,6 +10,7 @@ cdef extern from "rf_sgns.h" nogil:
         RF_MAX_WINDOW_ROWS
     ctypedef struct rf_sgns_model:
         int32_t vocab_size
+        const int32_t *subwords
         int32_t negative
         int32_t hs
     ctypedef struct rf_sgns_stats:
@@ -24,6 +25,12 @@ cdef extern from "rf_sgns.h" nogil:
                             const int32_t *alias_other)
     void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *inp, uint32_t *out,
                                    uint32_t *syn1)
+    void rf_sgns_model_set_subwords(rf_sgns_model *m, const int32_t *subwords,
+                                    const int64_t *subword_ends)
+    double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers,
+                         const int32_t *contexts, const int64_t *context_ends,
+                         int64_t n_windows, const int32_t *negatives, int32_t k, float alpha,
+                         float *work)
     void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)
     void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                               const uint8_t *path_codes, const int64_t *path_ends,

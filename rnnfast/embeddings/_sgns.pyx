@@ -71,6 +71,45 @@ def train_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
     return loss
 
 
+def subword_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
+                    const int32_t[::1] subwords, const int64_t[::1] subword_ends,
+                    const int32_t[::1] centers, const int32_t[::1] contexts,
+                    const int64_t[::1] context_ends, const int32_t[:, ::1] negatives,
+                    const int32_t[::1] path_nodes, const uint8_t[::1] path_codes,
+                    const int64_t[::1] path_ends, float alpha, bint cbow, bint cbow_mean):
+    """FastText's window updates (see rf_ft_windows) on arrays validated by
+    checks.check_ft_windows; returns the summed loss (float64)."""
+    cdef rf_sgns_model m
+    cdef int64_t n_windows = centers.shape[0], w, begin = 0
+    cdef int32_t V = subword_ends.shape[0], dim = W_in.shape[1]
+    cdef int32_t k = negatives.shape[1] if W_out is not None else 0
+    cdef int32_t longest = 0, path = 0
+    if n_windows == 0:
+        return 0.0
+    for w in range(n_windows):
+        longest = max(longest, <int32_t>(context_ends[w] - begin))
+        begin = context_ends[w]
+    rf_sgns_model_init(&m, &W_in[0, 0], &W_out[0, 0] if W_out is not None else NULL, V, dim,
+                       k if W_out is not None else 0, 1, 0, cbow, cbow_mean, NULL, NULL, NULL)
+    rf_sgns_model_set_subwords(&m, &subwords[0], &subword_ends[0])
+    if syn1 is not None:
+        for w in range(V):
+            path = max(path, <int32_t>(path_ends[w] - (path_ends[w - 1] if w else 0)))
+        rf_sgns_model_set_hs(&m, &syn1[0, 0], &path_nodes[0] if path_nodes.shape[0] else NULL,
+                             &path_codes[0] if path_codes.shape[0] else NULL, &path_ends[0], path)
+    cdef float *work = <float *>malloc(rf_window_floats(1, max(longest + k + 1, path), dim)
+                                       * sizeof(float))
+    cdef double loss
+    if work == NULL:
+        raise MemoryError()
+    with nogil:
+        loss = rf_ft_windows(&m, &centers[0], &contexts[0] if contexts.shape[0] else NULL,
+                             &context_ends[0], n_windows, &negatives[0, 0] if k else NULL, k,
+                             alpha, work)
+    free(work)
+    return loss
+
+
 def alias_tables(const double[::1] weights):
     """Walker alias tables (accept: uint32, other: int32) for sampling by float64 weights."""
     cdef int32_t n = weights.shape[0]
@@ -102,14 +141,29 @@ cdef class SGNSModel:
                  const uint32_t[::1] alias_accept, const int32_t[::1] alias_other,
                  int negative, int window, bint shrink_windows, bint cbow=False,
                  bint cbow_mean=True, float[:, ::1] syn1=None, const int32_t[::1] nodes=None,
-                 const uint8_t[::1] codes=None, const int64_t[::1] path_ends=None):
-        cdef Py_ssize_t V = W_in.shape[0]
+                 const uint8_t[::1] codes=None, const int64_t[::1] path_ends=None,
+                 const int32_t[::1] subwords=None, const int64_t[::1] subword_ends=None):
+        cdef Py_ssize_t V = keep_below.shape[0]
         cdef int32_t longest = 0
-        if V == 0 or keep_below.shape[0] != V or alias_accept.shape[0] != V or \
-                alias_other.shape[0] != V:
-            raise ValueError("SGNSModel: W_in (V, d) and the (V,) tables must agree, got "
-                             f"V = {V}, tables {keep_below.shape[0]}, {alias_accept.shape[0]}, "
+        if V == 0 or W_in.shape[0] < V or (W_in.shape[0] != V and subwords is None) or \
+                alias_accept.shape[0] != V or alias_other.shape[0] != V:
+            raise ValueError("SGNSModel: W_in (V, d) (FastText: (V + buckets, d)) and the (V,) "
+                             f"tables must agree, got W_in {W_in.shape[0]} rows, tables "
+                             f"{keep_below.shape[0]}, {alias_accept.shape[0]}, "
                              f"{alias_other.shape[0]}")
+        if (subwords is None) != (subword_ends is None):
+            raise ValueError("SGNSModel: give subwords and subword_ends together")
+        if subwords is not None:
+            ends = np.asarray(subword_ends)
+            if ends.shape != (V,) or ends[0] < 1 or np.any(np.diff(ends) < 1) or \
+                    ends[V - 1] != subwords.shape[0]:
+                raise ValueError("SGNSModel: subword_ends must be (V,), rising by at least "
+                                 "one row per word, and end at len(subwords)")
+            if np.asarray(subwords).min() < 0 or np.asarray(subwords).max() >= W_in.shape[0]:
+                raise ValueError(f"SGNSModel: subwords must lie in 0..{W_in.shape[0] - 1}")
+            if cbow == 0 and 2 * window + negative > RF_MAX_WINDOW_ROWS:
+                raise ValueError(f"SGNSModel: FastText's skip-gram scores 2 * window + negative "
+                                 f"rows at once, at most {RF_MAX_WINDOW_ROWS}")
         for name, W in (("W_out", W_out), ("syn1", syn1)):
             if W is not None and (W.shape[0] != V or W.shape[1] != W_in.shape[1]):
                 raise ValueError(f"SGNSModel: {name} must have W_in's shape ({V}, "
@@ -137,13 +191,15 @@ cdef class SGNSModel:
                 raise ValueError(f"SGNSModel: a Huffman path is longer than "
                                  f"{RF_MAX_WINDOW_ROWS}")
         self._arrays = (W_in, W_out, keep_below, alias_accept, alias_other, syn1, nodes, codes,
-                        path_ends)
+                        path_ends, subwords, subword_ends)
         rf_sgns_model_init(&self.m, &W_in[0, 0], &W_out[0, 0] if W_out is not None else NULL,
                            V, W_in.shape[1], negative, window, shrink_windows, cbow, cbow_mean,
                            &keep_below[0], &alias_accept[0], &alias_other[0])
         if syn1 is not None:
             rf_sgns_model_set_hs(&self.m, &syn1[0, 0], &nodes[0] if nodes.shape[0] else NULL,
                                  &codes[0] if codes.shape[0] else NULL, &path_ends[0], longest)
+        if subwords is not None:
+            rf_sgns_model_set_subwords(&self.m, &subwords[0], &subword_ends[0])
 
     def keep_private_rows(self, int32_t nodes, int32_t words=0):
         """Let each training call keep its own copy of the syn1 rows of the `nodes`
@@ -164,6 +220,8 @@ cdef class SGNSModel:
             rf_sgns_model_set_updates(&self.m, NULL, NULL, NULL)
             self._updates = None
             return
+        if self.m.subwords != NULL:
+            raise ValueError("count_updates: a FastText model's updates are not counted")
         for k, (name, counts, table) in enumerate((
                 ("updates_in", updates_in, True),
                 ("updates_out", updates_out, self.m.negative > 0),

@@ -36,6 +36,9 @@ cdef extern from "rf_vocab.h" nogil:
         size_t max_bytes
         int dropped
     void rf_encoded_free(rf_encoded *t)
+    uint32_t rf_fasttext_hash(const char *s, size_t len)
+    int64_t rf_char_ngrams(const char *word, uint32_t len, int32_t minn, int32_t maxn,
+                           uint32_t bucket, int32_t *out)
     int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
                       size_t max_size, volatile int64_t *totals, volatile const int *stop)
 

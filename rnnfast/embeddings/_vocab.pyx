@@ -3,7 +3,7 @@
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.string cimport memset
 
 import numpy as np
@@ -152,3 +152,51 @@ def encode_sentences(list sentences, dict key_to_index, Py_ssize_t max_length=RF
             raw_view[s] = seen
             s += 1
     return ids[:k], ends, raw, total
+
+
+def fasttext_hash(bytes word):
+    """fastText's 32-bit hash of `word`'s bytes (FNV-1a over signed chars), an int."""
+    return rf_fasttext_hash(word, len(word))
+
+
+def char_ngram_buckets(bytes word, int32_t minn, int32_t maxn, uint32_t bucket):
+    """The bucket of each character n-gram of "<" word ">" (minn..maxn UTF-8
+    characters), in fastText's order: int32 (m,), repeats kept."""
+    if len(word) > 0xFFFFFFFF - 2:
+        raise ValueError("char_ngram_buckets: word too long")
+    cdef int64_t n = rf_char_ngrams(word, len(word), minn, maxn, bucket, NULL)
+    out = np.empty(n, np.int32)
+    cdef int32_t[::1] view = out
+    if n:
+        rf_char_ngrams(word, len(word), minn, maxn, bucket, &view[0])
+    return out
+
+
+def subword_table(list words, int32_t minn, int32_t maxn, uint32_t bucket):
+    """FastText's input rows of each word of `words` (bytes, V of them): row i, then
+    V + the bucket of each of its character n-grams. Returns ids int32 (m,) and
+    ends int64 (V,): word i's rows are ids[ends[i-1]:ends[i]]."""
+    cdef Py_ssize_t V = len(words), i
+    cdef int64_t total = 0, k = 0
+    cdef bytes w
+    if V + <int64_t>bucket > 0x7FFFFFFF:
+        raise ValueError(f"subword_table: {V} words and {bucket} buckets pass int32 row ids")
+    ends = np.empty(V, np.int64)
+    cdef int64_t[::1] end_view = ends
+    for i in range(V):
+        w = words[i]
+        total += 1 + rf_char_ngrams(w, len(w), minn, maxn, bucket, NULL)
+        end_view[i] = total
+    ids = np.empty(total, np.int32)
+    cdef int32_t[::1] id_view = ids
+    cdef int32_t first = <int32_t>V
+    cdef int64_t j, n
+    cdef int32_t *base = &id_view[0] if total else NULL
+    for i in range(V):
+        w = words[i]
+        id_view[k] = <int32_t>i
+        n = rf_char_ngrams(w, len(w), minn, maxn, bucket, base + k + 1)
+        for j in range(k + 1, k + 1 + n):
+            id_view[j] += first
+        k += 1 + n
+    return ids, ends

@@ -104,6 +104,78 @@ def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, c
             check_number("alpha", alpha, low=0))
 
 
+def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
+                     context_ends, negatives, path_nodes, path_codes, path_ends, alpha, sg):
+    """Validate FastText windows (see reference.fasttext_train_windows)."""
+    if syn1neg is None and syn1 is None:
+        raise ValueError("give syn1neg (negative sampling) or syn1 (hierarchical softmax), "
+                         "or both")
+    tables = [(n, W) for n, W in (("syn1neg", syn1neg), ("syn1", syn1)) if W is not None]
+    outputs = tables[0][1]
+    for name, W in tables:
+        inplace_array(name, W, np.float32)
+        if W.ndim != 2 or W.shape[1] == 0 or W.shape != outputs.shape:
+            raise ValueError(f"{name} must have shape (V, d) with d >= 1 (syn1neg's and "
+                             f"syn1's alike), got {W.shape}")
+    if len(tables) == 2 and np.shares_memory(syn1neg, syn1):
+        raise ValueError("syn1neg and syn1 must not share memory")
+    inplace_array("W_in", W_in, np.float32)
+    if W_in.ndim != 2 or W_in.shape[1] != outputs.shape[1]:
+        raise ValueError(f"W_in must have shape (rows, {outputs.shape[1]}) like the output "
+                         f"tables, got {W_in.shape}")
+    if any(W is not None and np.shares_memory(W_in, W) for W in (syn1neg, syn1)):
+        raise ValueError("W_in must not share memory with syn1neg or syn1")
+    V = outputs.shape[0]
+    subword_ends = ends_array("subword_ends", subword_ends, None, "subwords")
+    if len(subword_ends) != V or (V and (subword_ends[0] < 1 or
+                                         np.any(np.diff(subword_ends) < 1))):
+        raise ValueError(f"subword_ends must have shape ({V},) (one per word of the output "
+                         f"tables) and give each word at least one row")
+    subwords = index_array("subwords", subwords, 1, len(W_in))
+    if V and len(subwords) != subword_ends[-1]:
+        raise ValueError(f"subword_ends must end at len(subwords) = {len(subwords)}")
+    centers = index_array("centers", centers, 1, V)
+    contexts = index_array("contexts", contexts, 1, V)
+    context_ends = ends_array("context_ends", context_ends, len(contexts), "contexts")
+    n_windows = len(centers)
+    if len(context_ends) != n_windows:
+        raise ValueError(f"context_ends must have shape ({n_windows},) like centers, got "
+                         f"({len(context_ends)},)")
+    longest = int(np.max(np.diff(context_ends, prepend=0))) if n_windows else 0
+    k = 0
+    if syn1neg is not None:
+        negatives = index_array("negatives", negatives, 2, V)
+        k = negatives.shape[1]
+        if k == 0:
+            raise ValueError("negatives must have at least one column (noise word) with "
+                             "syn1neg")
+        if negatives.shape[0] != n_windows:
+            raise ValueError(f"negatives must have {n_windows} rows, one per window, got "
+                             f"{negatives.shape[0]}")
+    elif negatives is not None:
+        raise ValueError("negatives given without syn1neg")
+    if longest + k + 1 > MAX_WINDOW_ROWS:
+        raise ValueError(f"a window's context words and negatives must number below "
+                         f"{MAX_WINDOW_ROWS}")
+    if syn1 is not None:
+        path_nodes = index_array("path_nodes", path_nodes, 1, V)
+        path_codes = np.asarray(path_codes)
+        if path_codes.dtype.kind not in "iub" or path_codes.shape != path_nodes.shape or \
+                (path_codes.size and (path_codes.min() < 0 or path_codes.max() > 1)):
+            raise ValueError(f"path_codes must hold 0 or 1 for each of the {len(path_nodes)} "
+                             f"nodes, got dtype {path_codes.dtype}, shape {path_codes.shape}")
+        path_codes = np.ascontiguousarray(path_codes, dtype=np.uint8)
+        path_ends = ends_array("path_ends", path_ends, len(path_nodes), "path_nodes")
+        if len(path_ends) != V:
+            raise ValueError(f"path_ends must have shape ({V},), one per word")
+        if V and np.max(np.diff(path_ends, prepend=0)) > MAX_WINDOW_ROWS:
+            raise ValueError(f"a path has more than {MAX_WINDOW_ROWS} nodes")
+    elif path_nodes is not None or path_codes is not None or path_ends is not None:
+        raise ValueError("path_nodes, path_codes and path_ends given without syn1")
+    return (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
+            negatives, path_nodes, path_codes, path_ends, check_number("alpha", alpha, low=0))
+
+
 def ends_array(name, ends, total, of):
     """Non-decreasing int64 ends of consecutive slices of an array of `total` entries."""
     ends = np.asarray(ends)
@@ -112,6 +184,8 @@ def ends_array(name, ends, total, of):
     if ends.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {ends.shape}")
     ends = np.ascontiguousarray(ends, dtype=np.int64)
+    if total is None:   # the caller checks where they end
+        total = ends[-1] if len(ends) else 0
     if len(ends) and (ends[-1] != total or np.any(np.diff(ends) < 0) or ends[0] < 0):
         raise ValueError(f"{name} must be non-decreasing and end at len({of})")
     if not len(ends) and total:

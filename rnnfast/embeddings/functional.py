@@ -24,6 +24,24 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
     return loss / pairs if pairs else 0.0
 
 
+def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
+                           context_ends, negatives, path_nodes, path_codes, path_ends, alpha,
+                           sg=True, cbow_mean=True):
+    (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
+     path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
+        W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
+        negatives, path_nodes, path_codes, path_ends, alpha, sg)
+    if not len(centers):
+        return 0.0
+    if negatives is None:
+        negatives = np.zeros((len(centers), 0), np.int32)
+    loss = _sgns.subword_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
+                                 context_ends, negatives, path_nodes, path_codes, path_ends,
+                                 alpha, not sg, bool(cbow_mean))
+    pairs = len(contexts) if sg else int(np.count_nonzero(np.diff(context_ends, prepend=0)))
+    return loss / pairs if pairs else 0.0
+
+
 def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,
                  distance_weighting=True, memory_limit=None, workers=None, tmp_dir=None):
     from rnnfast.embeddings.cooccur import cooccurrence as count

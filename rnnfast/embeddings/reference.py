@@ -12,7 +12,7 @@ import numpy as np
 from rnnfast._core.checks import check_index
 from rnnfast.embeddings import checks
 
-__all__ = ["word2vec_train_windows", "cooccurrence", "glove_epoch"]
+__all__ = ["word2vec_train_windows", "fasttext_train_windows", "cooccurrence", "glove_epoch"]
 
 
 def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
@@ -75,6 +75,110 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
             grad_A = grad_A * np.float32(1 / len(ins))
         np.add.at(W_in, ins, grad_A if sg else np.broadcast_to(grad_A, (len(ins), A.shape[1])))
     pairs = len(inputs) if sg else trained
+    return loss / pairs if pairs else 0.0
+
+
+def _scored(table, rows, h, labels, weights, alpha):
+    """One block: h (d,) scores table[rows] (values before the block) with these
+    labels; the rows move by their steps times h. Returns (h's gradient, summed loss)."""
+    B = table[rows]
+    logits = (B @ h).astype(np.float64)
+    z = np.where(labels == 1, -logits, logits)                     # loss = log(1 + e^z)
+    loss = float(np.sum(weights * (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))))))
+    steps = ((labels - 1 / (1 + np.exp(-logits))) * alpha * weights).astype(np.float32)
+    np.add.at(table, rows, steps[:, None] * h[None, :])
+    return steps @ B, loss
+
+
+def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
+                           context_ends, negatives, path_nodes, path_codes, path_ends, alpha,
+                           sg=True, cbow_mean=True):
+    """FastText's window update: a word's input is the mean of its subword rows,
+    W_in[subwords[subword_ends[i-1]:subword_ends[i]]] (its own row, then its
+    character n-grams'), and its gradient goes back to each of them over their count.
+
+    Window w has the center word centers[w] and the context words
+    contexts[context_ends[w-1]:context_ends[w]]. Skip-gram (FastText's direction):
+    the center's input h scores each context word's syn1neg row (label 1) and
+    the noise words' rows syn1neg[negatives[w]] (label 0; the window's pairs
+    share them, so each of their steps and losses counts once per context word),
+    and through syn1 each context word's Huffman path (nodes path_nodes[
+    path_ends[i-1]:path_ends[i]], label 1 - code). CBOW: h, the mean of the
+    context words' inputs (their sum without cbow_mean), predicts the center as
+    word2vec's CBOW does; each context word's rows share the gradient that
+    word2vec's CBOW gives that word. Each block's scores use the rows' values
+    before it; the blocks run in order: the paths (one per context word in
+    skip-gram), then negative sampling. Give syn1neg = negatives = None or syn1 =
+    path_* = None to leave a part out. W_in: (rows, d) float32; syn1neg, syn1:
+    (V, d) float32 (all updated in place); subword_ends, path_ends: (V,) ints;
+    centers (n_windows,), context_ends (n_windows,), negatives (n_windows, K)
+    ints in 0..V-1. Returns the mean loss per (center, context) pair for
+    skip-gram, per window with context words for CBOW (float).
+    """
+    (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
+     path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
+        W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
+        negatives, path_nodes, path_codes, path_ends, alpha, sg)
+
+    def rows_of(word):
+        return subwords[(subword_ends[word - 1] if word else 0):subword_ends[word]]
+
+    def path(word):
+        span = slice(path_ends[word - 1] if word else 0, path_ends[word])
+        return path_nodes[span], 1 - path_codes[span].astype(np.float64)
+
+    loss, trained, begin = 0.0, 0, 0
+    for w, end in enumerate(context_ends):
+        ctx, center = contexts[begin:end], centers[w]
+        begin = end
+        if not len(ctx):
+            continue
+        trained += 1
+        if sg:
+            rows = rows_of(center)
+            share = np.float32(1 / len(rows))
+            h = (W_in[rows] * share).sum(axis=0, dtype=np.float32)
+            grad = np.zeros_like(h)
+            for word in ctx if syn1 is not None else ():
+                nodes, labels = path(word)
+                if len(nodes):
+                    g, part = _scored(syn1, nodes, h, labels, 1.0, alpha)
+                    grad += g
+                    loss += part
+            if syn1neg is not None:
+                n, k = len(ctx), negatives.shape[1]
+                targets = np.concatenate([ctx, negatives[w]])
+                labels = np.r_[np.ones(n), np.zeros(k)]
+                g, part = _scored(syn1neg, targets, h, labels, np.r_[np.ones(n), np.full(k, n)],
+                                  alpha)
+                grad += g
+                loss += part
+            np.add.at(W_in, rows, grad * share)
+            continue
+        h = np.zeros(W_in.shape[1], np.float32)
+        for word in ctx:
+            rows = rows_of(word)
+            h += (W_in[rows] * np.float32(1 / len(rows))).sum(axis=0, dtype=np.float32)
+        if cbow_mean:
+            h *= np.float32(1 / len(ctx))
+        grad = np.zeros_like(h)
+        if syn1 is not None:
+            nodes, labels = path(center)
+            if len(nodes):
+                g, part = _scored(syn1, nodes, h, labels, 1.0, alpha)
+                grad += g
+                loss += part
+        if syn1neg is not None:
+            targets = np.r_[center, negatives[w]]
+            labels = np.r_[1.0, np.zeros(negatives.shape[1])]
+            g, part = _scored(syn1neg, targets, h, labels, 1.0, alpha)
+            grad += g
+            loss += part
+        per_word = np.float32(1 if cbow_mean else 1 / len(ctx))
+        for word in ctx:
+            rows = rows_of(word)
+            np.add.at(W_in, rows, grad * (per_word * np.float32(1 / len(rows))))
+    pairs = len(contexts) if sg else trained
     return loss / pairs if pairs else 0.0
 
 

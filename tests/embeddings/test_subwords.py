@@ -1,0 +1,202 @@
+"""FastText's pieces: the character n-grams and their hash against fastText's rule, and
+the subword window update (skip-gram and CBOW, negative sampling and hierarchical
+softmax) against its NumPy twin."""
+
+import numpy as np
+import pytest
+from conftest import assert_close
+from hypothesis import given, settings, strategies as st
+
+from rnnfast import functional, reference
+from rnnfast.embeddings import _vocab
+
+RTOL = 1e-5
+
+
+# --- n-grams and their hash ------------------------------------------------------------
+
+def fnv_signed(data):
+    """fastText's hash written out: FNV-1a over the bytes read as signed chars."""
+    h = 2166136261
+    for b in data:
+        h ^= (b - 256 if b > 127 else b) & 0xFFFFFFFF
+        h = (h * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def ngrams_by_rule(word, minn, maxn):
+    """The character n-grams of "<word>" as fastText lists them: by start, then length,
+    minn..maxn characters, "<" and ">" alone left out."""
+    chars = "<" + word + ">"
+    out = []
+    for i in range(len(chars)):
+        for n in range(1, maxn + 1):
+            if i + n > len(chars):
+                break
+            if n >= minn and not (n == 1 and (i == 0 or i + n == len(chars))):
+                out.append(chars[i:i + n])
+    return out
+
+
+def test_hash_is_fasttexts_on_known_values():
+    # FNV-1a's published values for ASCII; bytes >= 0x80 sign-extended as fastText does
+    assert _vocab.fasttext_hash(b"") == 2166136261
+    assert _vocab.fasttext_hash(b"a") == 0xE40C292C
+    assert _vocab.fasttext_hash(b"foobar") == 0xBF9CF968
+    assert _vocab.fasttext_hash("é".encode()) == fnv_signed("é".encode())
+    assert _vocab.fasttext_hash("é".encode()) != 0x8F0F0B66  # plain FNV-1a would give this
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.text(min_size=1, max_size=12), minn=st.integers(1, 4), extra=st.integers(0, 4),
+       bucket=st.sampled_from([1, 7, 1000, 2000000, 2**31 - 1]))
+def test_char_ngrams_follow_fasttexts_rule(word, minn, extra, bucket):
+    maxn = minn + extra
+    data = word.encode("utf-8", "surrogatepass")
+    want = [fnv_signed(g.encode("utf-8", "surrogatepass")) % bucket
+            for g in ngrams_by_rule(word, minn, maxn)]
+    assert _vocab.char_ngram_buckets(data, minn, maxn, bucket).tolist() == want
+
+
+def test_char_ngrams_off():
+    assert len(_vocab.char_ngram_buckets(b"word", 3, 0, 100)) == 0
+    assert len(_vocab.char_ngram_buckets(b"word", 4, 3, 100)) == 0
+    assert len(_vocab.char_ngram_buckets(b"word", 3, 6, 0)) == 0
+    assert len(_vocab.char_ngram_buckets(b"a", 4, 6, 100)) == 0   # "<a>" is 3 characters
+
+
+def test_subword_table_lists_each_words_row_then_its_ngrams():
+    words = ["a", "the", "naïve"]
+    ids, ends = _vocab.subword_table([w.encode() for w in words], 3, 5, 50)
+    begin = 0
+    for i, w in enumerate(words):
+        rows = ids[begin:ends[i]]
+        assert rows[0] == i
+        assert rows[1:].tolist() == [3 + b for b in
+                                     _vocab.char_ngram_buckets(w.encode(), 3, 5, 50)]
+        begin = ends[i]
+
+
+# --- the window update -----------------------------------------------------------------
+
+def random_model(rng, V, buckets, d, max_subwords):
+    """Tables, and per word its own row then up to max_subwords - 1 bucket rows (repeats
+    allowed, as hashing gives them)."""
+    W_in = (rng.standard_normal((V + buckets, d)) * 0.5).astype(np.float32)
+    syn1neg = (rng.standard_normal((V, d)) * 0.5).astype(np.float32)
+    syn1 = (rng.standard_normal((V, d)) * 0.5).astype(np.float32)
+    counts = rng.integers(1, max_subwords + 1, V) if buckets else np.ones(V, int)
+    parts = [np.r_[i, V + rng.integers(0, max(buckets, 1), c - 1)] for i, c in enumerate(counts)]
+    return W_in, syn1neg, syn1, np.concatenate(parts), np.cumsum(counts)
+
+
+def random_paths(rng, V, max_len):
+    """Per word a path of distinct inner nodes with 0/1 codes."""
+    lengths = rng.integers(0, min(max_len, V) + 1, V)
+    nodes = np.concatenate([rng.permutation(V)[:n] for n in lengths] + [np.zeros(0, int)])
+    return nodes, rng.integers(0, 2, len(nodes)), np.cumsum(lengths)
+
+
+@settings(max_examples=150, deadline=None)
+@given(V=st.integers(1, 10), buckets=st.integers(0, 8), d=st.integers(1, 37),
+       n_windows=st.integers(0, 12), max_ctx=st.integers(0, 8), K=st.integers(1, 5),
+       max_subwords=st.integers(1, 6), max_len=st.integers(0, 8),
+       parts=st.sampled_from(["hs", "ns", "both"]), sg=st.booleans(), mean=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_subword_windows_kernel_matches_reference(V, buckets, d, n_windows, max_ctx, K,
+                                                  max_subwords, max_len, parts, sg, mean,
+                                                  seed):
+    rng = np.random.default_rng(seed)
+    n_windows = min(n_windows, 4 * V)  # one row moved very often drifts in another order
+    W_in, syn1neg, syn1, subwords, ends = random_model(rng, V, buckets, d, max_subwords)
+    sizes = rng.integers(0, max_ctx + 1, n_windows)
+    contexts = rng.integers(0, V, int(sizes.sum()))
+    centers = rng.integers(0, V, n_windows)
+    ns, hs = parts != "hs", parts != "ns"
+    negatives = rng.integers(0, V, (n_windows, K)) if ns else None
+    paths = random_paths(rng, V, max_len) if hs else (None, None, None)
+    results = []
+    for impl in (functional, reference):
+        tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
+        loss = impl.fasttext_train_windows(*tabs, subwords, ends, centers, contexts,
+                                           np.cumsum(sizes), negatives, *paths, 0.05, sg=sg,
+                                           cbow_mean=mean)
+        results.append((loss, tabs))
+    (loss_fast, fast), (loss_slow, slow) = results
+    assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
+    for f, s in zip(fast, slow):
+        if f is not None:
+            assert_close(f, s, np.float32)
+    if ns and sizes.sum():
+        assert not np.array_equal(fast[0], W_in)  # the update did something
+
+
+def test_skipgram_window_is_the_gradient_step_of_its_loss():
+    # one window, distinct rows: h is the mean of the center's rows; the loss of each
+    # (center, context) pair is -log s(h.u_c) - sum over the shared noise words of
+    # log s(-h.u_n); every output row moves by -alpha times its gradient, every
+    # subword row by -alpha times h's gradient over the number of rows
+    rng = np.random.default_rng(3)
+    V, d = 8, 5
+    W_in, syn1neg, _, _, _ = random_model(rng, V, 4, d, 1)
+    W_in, syn1neg = W_in.astype(np.float64), syn1neg.astype(np.float64)
+    rows, ctx, neg = [2, 9, 11], [4, 5], [6, 7, 1]
+    h = W_in[rows].mean(axis=0)
+    s_ctx, s_neg = 1 / (1 + np.exp(-(syn1neg[ctx] @ h))), 1 / (1 + np.exp(-(syn1neg[neg] @ h)))
+    loss = -np.log(s_ctx).sum() - len(ctx) * np.log(1 - s_neg).sum()
+    g_ctx, g_neg = 0.1 * (1 - s_ctx), 0.1 * len(ctx) * (0 - s_neg)
+    grad_h = g_ctx @ syn1neg[ctx] + g_neg @ syn1neg[neg]
+    a, b = W_in.astype(np.float32), syn1neg.astype(np.float32)
+    subwords, ends = np.r_[0, 1, rows, 3, 4, 5, 6, 7], np.r_[1, 2, 5, 6, 7, 8, 9, 10]
+    got = functional.fasttext_train_windows(a, b, None, subwords, ends, [2], ctx, [2], [neg],
+                                            None, None, None, 0.1)
+    np.testing.assert_allclose(b[ctx], syn1neg[ctx] + g_ctx[:, None] * h, rtol=1e-5)
+    np.testing.assert_allclose(b[neg], syn1neg[neg] + g_neg[:, None] * h, rtol=1e-5)
+    np.testing.assert_allclose(a[rows], W_in[rows] + grad_h / 3, rtol=1e-5, atol=1e-7)
+    assert got == pytest.approx(loss / len(ctx), rel=1e-5)
+
+
+def test_one_row_per_word_is_word2vecs_cbow():
+    # with no n-grams FastText's CBOW window is word2vec's, bit for bit
+    rng = np.random.default_rng(4)
+    V, d = 9, 16
+    W_in, syn1neg, syn1, subwords, ends = random_model(rng, V, 0, d, 1)
+    ctx, neg = rng.integers(0, V, 12), rng.integers(0, V, (3, 4))
+    centers = rng.integers(0, V, 3)
+    a = [t.copy() for t in (W_in, syn1neg)]
+    b = [t.copy() for t in (W_in, syn1neg)]
+    functional.fasttext_train_windows(*a, None, subwords, ends, centers, ctx, [4, 8, 12], neg,
+                                      None, None, None, 0.05, sg=False)
+    functional.word2vec_train_windows(*b, None, ctx, [4, 8, 12], np.c_[centers, neg], None,
+                                      None, None, 0.05, sg=False)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_subword_windows_bad_inputs():
+    W, O = np.zeros((6, 3), np.float32), np.zeros((4, 3), np.float32)
+    ok = dict(W_in=W, syn1neg=O, syn1=None, subwords=[0, 4, 1, 2, 3, 5], subword_ends=[2, 3, 4, 6],
+              centers=[1], contexts=[0, 2], context_ends=[2], negatives=[[3]],
+              path_nodes=None, path_codes=None, path_ends=None, alpha=0.1)
+    for impl in (functional, reference):
+        assert impl.fasttext_train_windows(**{**ok, "W_in": W.copy(), "syn1neg": O.copy()}) > 0
+    cases = [
+        ({"syn1neg": None}, ValueError, "give syn1neg"),
+        ({"subwords": [0, 4, 1, 2, 3, 6]}, ValueError, r"subwords must lie in 0..5"),
+        ({"subword_ends": [2, 2, 4, 6]}, ValueError, "at least one row"),
+        ({"subword_ends": [2, 3, 6]}, ValueError, r"subword_ends must have shape \(4,\)"),
+        ({"subword_ends": [2, 3, 4, 5]}, ValueError, "end at len"),
+        ({"centers": [4]}, ValueError, r"centers must lie in 0..3"),
+        ({"contexts": [0, -1]}, ValueError, r"contexts must lie in 0..3"),
+        ({"context_ends": [1]}, ValueError, "context_ends must be non-decreasing"),
+        ({"negatives": [[3], [2]]}, ValueError, "negatives must have 1 rows"),
+        ({"negatives": np.zeros((1, 0), int)}, ValueError, "at least one column"),
+        ({"path_nodes": [0]}, ValueError, "given without syn1"),
+        ({"W_in": np.zeros((6, 2), np.float32)}, ValueError, r"W_in must have shape"),
+        ({"W_in": W.astype(np.float64)}, TypeError, "W_in"),
+        ({"alpha": float("nan")}, ValueError, "alpha"),
+    ]
+    for change, exc, match in cases:
+        for impl in (functional, reference):
+            with pytest.raises(exc, match=match):
+                impl.fasttext_train_windows(**{**ok, **change})
