@@ -22,6 +22,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Word2Vec": "embeddings.word2vec",
     "KeyedVectors": "embeddings.keyedvectors",
+    "FastText": "embeddings.fasttext",
+    "FastTextKeyedVectors": "embeddings.fasttext",
     "Vocabulary": "embeddings.vocab",
     "RULE_DEFAULT": "embeddings.vocab",
     "RULE_DISCARD": "embeddings.vocab",

@@ -105,7 +105,8 @@ def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, c
 
 
 def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                     context_ends, negatives, path_nodes, path_codes, path_ends, alpha, sg):
+                     context_ends, negatives, noise_weights, path_nodes, path_codes, path_ends,
+                     alpha, sg):
     """Validate FastText windows (see reference.fasttext_train_windows)."""
     if syn1neg is None and syn1 is None:
         raise ValueError("give syn1neg (negative sampling) or syn1 (hierarchical softmax), "
@@ -154,6 +155,16 @@ def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, conte
                              f"{negatives.shape[0]}")
     elif negatives is not None:
         raise ValueError("negatives given without syn1neg")
+    if noise_weights is not None:
+        if negatives is None or not sg:
+            raise ValueError("noise_weights apply to skip-gram's negatives only")
+        noise_weights = np.asarray(noise_weights)
+        if noise_weights.dtype.kind not in "iuf" or noise_weights.shape != (n_windows,):
+            raise ValueError(f"noise_weights must hold one number per window, shape "
+                             f"({n_windows},), got {noise_weights.dtype} {noise_weights.shape}")
+        noise_weights = np.ascontiguousarray(noise_weights, dtype=np.float32)
+        if not np.all(np.isfinite(noise_weights)) or np.any(noise_weights < 0):
+            raise ValueError("noise_weights must be finite and >= 0")
     if longest + k + 1 > MAX_WINDOW_ROWS:
         raise ValueError(f"a window's context words and negatives must number below "
                          f"{MAX_WINDOW_ROWS}")
@@ -173,7 +184,8 @@ def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, conte
     elif path_nodes is not None or path_codes is not None or path_ends is not None:
         raise ValueError("path_nodes, path_codes and path_ends given without syn1")
     return (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-            negatives, path_nodes, path_codes, path_ends, check_number("alpha", alpha, low=0))
+            negatives, noise_weights, path_nodes, path_codes, path_ends,
+            check_number("alpha", alpha, low=0))
 
 
 def ends_array(name, ends, total, of):

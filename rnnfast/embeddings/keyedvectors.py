@@ -265,10 +265,19 @@ class KeyedVectors:
 
     def similarity(self, w1, w2):
         """Cosine similarity of two keys (exactly 1 for a key with itself, unless zero)."""
+        if not (self._has_row(w1) and self._has_row(w2)):  # a vector composed for a key
+            a, b = self.get_vector(w1), self.get_vector(w2)
+            return float(np.linalg.norm(a) > 0) if w1 == w2 else float(np.dot(_unit(a), _unit(b)))
         i, j = self.get_index(w1), self.get_index(w2)
         if i == j:
             return float(self.norms[i] > 0)
         return float(np.dot(_unit(self.vectors[i]), _unit(self.vectors[j])))
+
+    def _has_row(self, key):
+        """Whether `key` is a key or a row number (its vector is a row of `vectors`); a
+        subclass may compose vectors for other keys in `get_vector`."""
+        return key in self.key_to_index or (isinstance(key, (int, np.integer)) and
+                                            not isinstance(key, bool))
 
     def _weighted_query(self, positive, negative):
         positive = _as_list(positive)
@@ -285,6 +294,8 @@ class KeyedVectors:
                     sign_w = sign
                 if isinstance(item, np.ndarray):
                     parts.append(sign_w * self._query_vector(item, "positive/negative"))
+                elif not self._has_row(item):   # get_vector composes it or raises KeyError
+                    parts.append(sign_w * self.get_vector(item, norm=True))
                 else:
                     index = self.get_index(item)
                     used.add(index)
@@ -322,7 +333,8 @@ class KeyedVectors:
                 if isinstance(item, np.ndarray):
                     v = item / (np.linalg.norm(item) or 1)
                 else:
-                    used.add(self.get_index(item))
+                    if self._has_row(item):
+                        used.add(self.get_index(item))
                     v = self.get_vector(item, norm=True)
                 out.append((1 + normed @ v.astype(np.float32)) / 2)
             return out
@@ -373,7 +385,7 @@ class KeyedVectors:
         for key, weight in zip(keys, weights):
             if isinstance(key, np.ndarray):
                 vector = self._query_vector(key, "keys")
-            elif key in self.key_to_index or isinstance(key, (int, np.integer)):
+            elif key in self or isinstance(key, (int, np.integer)):
                 vector = self.get_vector(key, norm=pre_normalize)
             elif ignore_missing:
                 continue
@@ -424,13 +436,13 @@ class KeyedVectors:
         ws1, ws2 = _key_list(ws1, "ws1"), _key_list(ws2, "ws2")
         if not len(ws1) or not len(ws2):
             raise EmptyKeysError("n_similarity: both lists of keys must be non-empty")
-        a = self.vectors[[self.get_index(k) for k in ws1]].mean(axis=0)
-        b = self.vectors[[self.get_index(k) for k in ws2]].mean(axis=0)
+        a = np.mean([self.get_vector(k) for k in ws1], axis=0)
+        b = np.mean([self.get_vector(k) for k in ws2], axis=0)
         return float(np.dot(_unit(a), _unit(b)))
 
     def doesnt_match(self, words):
         """The key of `words` furthest from the mean of their unit vectors (unknown keys ignored)."""
-        known = [w for w in _key_list(words, "words") if w in self.key_to_index]
+        known = [w for w in _key_list(words, "words") if w in self]
         if not known:
             raise ValueError("doesnt_match: none of the words has a vector")
         vectors = np.array([self.get_vector(w, norm=True) for w in known])

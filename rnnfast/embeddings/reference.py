@@ -91,34 +91,37 @@ def _scored(table, rows, h, labels, weights, alpha):
 
 
 def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                           context_ends, negatives, path_nodes, path_codes, path_ends, alpha,
-                           sg=True, cbow_mean=True):
+                           context_ends, negatives, noise_weights, path_nodes, path_codes,
+                           path_ends, alpha, sg=True, cbow_mean=True):
     """FastText's window update: a word's input is the mean of its subword rows,
     W_in[subwords[subword_ends[i-1]:subword_ends[i]]] (its own row, then its
-    character n-grams'), and its gradient goes back to each of them over their count.
+    character n-grams'), and each of those rows moves by the input's whole
+    gradient (fastText's rule, and gensim's).
 
     Window w has the center word centers[w] and the context words
     contexts[context_ends[w-1]:context_ends[w]]. Skip-gram (FastText's direction):
     the center's input h scores each context word's syn1neg row (label 1) and
     the noise words' rows syn1neg[negatives[w]] (label 0; the window's pairs
-    share them, so each of their steps and losses counts once per context word),
+    share them, so each of their steps and losses counts noise_weights[w] times,
+    once if noise_weights is None),
     and through syn1 each context word's Huffman path (nodes path_nodes[
-    path_ends[i-1]:path_ends[i]], label 1 - code). CBOW: h, the mean of the
-    context words' inputs (their sum without cbow_mean), predicts the center as
-    word2vec's CBOW does; each context word's rows share the gradient that
-    word2vec's CBOW gives that word. Each block's scores use the rows' values
+    path_ends[i-1]:path_ends[i]], label 1 - code). CBOW: h, the mean of all the
+    context words' subword rows together (fastText's bag; their sum without
+    cbow_mean), predicts the center as word2vec's CBOW does; every one of those
+    rows moves by h's gradient (over their number for the sum, as gensim's CBOW
+    does). Each block's scores use the rows' values
     before it; the blocks run in order: the paths (one per context word in
     skip-gram), then negative sampling. Give syn1neg = negatives = None or syn1 =
     path_* = None to leave a part out. W_in: (rows, d) float32; syn1neg, syn1:
     (V, d) float32 (all updated in place); subword_ends, path_ends: (V,) ints;
     centers (n_windows,), context_ends (n_windows,), negatives (n_windows, K)
-    ints in 0..V-1. Returns the mean loss per (center, context) pair for
+    ints in 0..V-1; noise_weights (n_windows,) numbers >= 0 (skip-gram only). Returns the mean loss per (center, context) pair for
     skip-gram, per window with context words for CBOW (float).
     """
     (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
-     path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
+     noise_weights, path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
         W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-        negatives, path_nodes, path_codes, path_ends, alpha, sg)
+        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha, sg)
 
     def rows_of(word):
         return subwords[(subword_ends[word - 1] if word else 0):subword_ends[word]]
@@ -136,8 +139,7 @@ def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers,
         trained += 1
         if sg:
             rows = rows_of(center)
-            share = np.float32(1 / len(rows))
-            h = (W_in[rows] * share).sum(axis=0, dtype=np.float32)
+            h = W_in[rows].sum(axis=0, dtype=np.float32) * np.float32(1 / len(rows))
             grad = np.zeros_like(h)
             for word in ctx if syn1 is not None else ():
                 nodes, labels = path(word)
@@ -149,18 +151,18 @@ def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers,
                 n, k = len(ctx), negatives.shape[1]
                 targets = np.concatenate([ctx, negatives[w]])
                 labels = np.r_[np.ones(n), np.zeros(k)]
-                g, part = _scored(syn1neg, targets, h, labels, np.r_[np.ones(n), np.full(k, n)],
-                                  alpha)
+                weight = 1.0 if noise_weights is None else float(noise_weights[w])
+                g, part = _scored(syn1neg, targets, h, labels,
+                                  np.r_[np.ones(n), np.full(k, weight)], alpha)
                 grad += g
                 loss += part
-            np.add.at(W_in, rows, grad * share)
+            np.add.at(W_in, rows, np.broadcast_to(grad, (len(rows), len(grad))))
             continue
-        h = np.zeros(W_in.shape[1], np.float32)
-        for word in ctx:
-            rows = rows_of(word)
-            h += (W_in[rows] * np.float32(1 / len(rows))).sum(axis=0, dtype=np.float32)
+        rows = np.concatenate([rows_of(word) for word in ctx])
+        inv = np.float32(1 / len(rows))
+        h = W_in[rows].sum(axis=0, dtype=np.float32)
         if cbow_mean:
-            h *= np.float32(1 / len(ctx))
+            h *= inv
         grad = np.zeros_like(h)
         if syn1 is not None:
             nodes, labels = path(center)
@@ -174,10 +176,8 @@ def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers,
             g, part = _scored(syn1neg, targets, h, labels, 1.0, alpha)
             grad += g
             loss += part
-        per_word = np.float32(1 if cbow_mean else 1 / len(ctx))
-        for word in ctx:
-            rows = rows_of(word)
-            np.add.at(W_in, rows, grad * (per_word * np.float32(1 / len(rows))))
+        step = grad if cbow_mean else grad * inv
+        np.add.at(W_in, rows, np.broadcast_to(step, (len(rows), len(step))))
     pairs = len(contexts) if sg else trained
     return loss / pairs if pairs else 0.0
 

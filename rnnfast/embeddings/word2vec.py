@@ -194,11 +194,29 @@ class Word2Vec:
             return self._update_vocab(counted, trim_rule)
         self.vocab = counted.pruned(self.min_count, trim_rule, self.max_final_vocab)
         V = len(self.vocab)
-        self.wv = KeyedVectors.from_arrays(self.vocab.words, self._initial_vectors(0, V),
-                                           self.vocab.counts)
+        self.wv = self._make_wv(self._initial_vectors(0, V), fresh=True)
         self._output_tables(V)
         self.training_loss_ = []
         return self
+
+    def _make_wv(self, word_rows, fresh):
+        """The keyed vectors of the vocabulary over its input rows (V, d); `fresh`: a
+        new vocabulary, else the old one grown."""
+        return KeyedVectors.from_arrays(self.vocab.words, word_rows, self.vocab.counts)
+
+    def _word_rows(self):
+        """The input rows of the vocabulary's words, (V, d) float32."""
+        return self.wv.vectors
+
+    def _trained_tables(self):
+        """Every table training moves (checked for NaN and infinity after each epoch)."""
+        return [t for t in (self.wv.vectors, self.syn1neg, self.syn1) if t is not None]
+
+    def _input_rows(self):
+        """What the kernel trains as input vectors: the table, and for each word the
+        rows whose mean is its input (None: its own row; see FastText)."""
+        checks.check_w2v_tables(self.wv.vectors, self.syn1neg, self.syn1)
+        return self.wv.vectors, None, None
 
     def _output_tables(self, V):
         """Zero output vectors for the rows from the current tables' length up to V."""
@@ -240,8 +258,8 @@ class Word2Vec:
         V0, V = len(old), len(old) + len(new)
         self.vocab = Vocabulary(old.words + new.words, np.concatenate([counts, new.counts]),
                                 counted.total_words, counted.n_sentences)
-        vectors = np.concatenate([self.wv.vectors, self._initial_vectors(V0, V)])
-        self.wv = KeyedVectors.from_arrays(self.vocab.words, vectors, self.vocab.counts)
+        vectors = np.concatenate([self._word_rows(), self._initial_vectors(V0, V)])
+        self.wv = self._make_wv(vectors, fresh=False)
         self._output_tables(V)  # hs: the tree is rebuilt over the new counts, as gensim's
         return self
 
@@ -314,8 +332,7 @@ class Word2Vec:
                 run_epoch(model, epoch, alphas, rng_states, stats, poll, total)
             finally:
                 self.wv.vectors_changed()
-            if not all(all_finite(t) for t in (self.wv.vectors, self.syn1neg, self.syn1)
-                       if t is not None):
+            if not all(all_finite(t) for t in self._trained_tables()):
                 raise FloatingPointError(f"training diverged in epoch {epoch + 1}: the vectors "
                                          f"hold NaN or infinity; lower alpha (now {start})")
             pairs = int(stats["pairs"].sum())
@@ -411,12 +428,13 @@ class Word2Vec:
         keep_below = np.where(keep >= 1.0, 0xFFFFFFFF,
                               np.minimum(keep * 2.0**32, 0xFFFFFFFE)).astype(np.uint32)
         accept, other = alias_tables(self.vocab.noise_weights(self.ns_exponent))
-        checks.check_w2v_tables(self.wv.vectors, self.syn1neg, self.syn1)
+        W_in, subwords, subword_ends = self._input_rows()
         nodes, codes, ends = self.vocab.huffman_paths() if self.hs else (None, None, None)
-        model = SGNSModel(self.wv.vectors, self.syn1neg, keep_below, accept, other,
+        model = SGNSModel(W_in, self.syn1neg, keep_below, accept, other,
                           self.negative, self.window, self.shrink_windows, cbow=not self.sg,
                           cbow_mean=bool(self.cbow_mean), syn1=self.syn1, nodes=nodes,
-                          codes=codes, path_ends=ends)
+                          codes=codes, path_ends=ends, subwords=subwords,
+                          subword_ends=subword_ends)
         if self.workers > 1:
             model.keep_private_rows(PRIVATE_HS_ROWS, PRIVATE_WORD_ROWS)
         return model

@@ -114,13 +114,14 @@ def test_subword_windows_kernel_matches_reference(V, buckets, d, n_windows, max_
     centers = rng.integers(0, V, n_windows)
     ns, hs = parts != "hs", parts != "ns"
     negatives = rng.integers(0, V, (n_windows, K)) if ns else None
+    weights = rng.uniform(0, 5, n_windows) if ns and sg else None
     paths = random_paths(rng, V, max_len) if hs else (None, None, None)
     results = []
     for impl in (functional, reference):
         tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
         loss = impl.fasttext_train_windows(*tabs, subwords, ends, centers, contexts,
-                                           np.cumsum(sizes), negatives, *paths, 0.05, sg=sg,
-                                           cbow_mean=mean)
+                                           np.cumsum(sizes), negatives, weights, *paths, 0.05,
+                                           sg=sg, cbow_mean=mean)
         results.append((loss, tabs))
     (loss_fast, fast), (loss_slow, slow) = results
     assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
@@ -131,11 +132,12 @@ def test_subword_windows_kernel_matches_reference(V, buckets, d, n_windows, max_
         assert not np.array_equal(fast[0], W_in)  # the update did something
 
 
-def test_skipgram_window_is_the_gradient_step_of_its_loss():
+def test_skipgram_window_steps_by_the_gradient_of_its_loss():
     # one window, distinct rows: h is the mean of the center's rows; the loss of each
     # (center, context) pair is -log s(h.u_c) - sum over the shared noise words of
-    # log s(-h.u_n); every output row moves by -alpha times its gradient, every
-    # subword row by -alpha times h's gradient over the number of rows
+    # log s(-h.u_n) (noise weight: one per pair); every output row moves by -alpha
+    # times its gradient, every subword row by -alpha times h's whole gradient
+    # (fastText's rule)
     rng = np.random.default_rng(3)
     V, d = 8, 5
     W_in, syn1neg, _, _, _ = random_model(rng, V, 4, d, 1)
@@ -149,10 +151,10 @@ def test_skipgram_window_is_the_gradient_step_of_its_loss():
     a, b = W_in.astype(np.float32), syn1neg.astype(np.float32)
     subwords, ends = np.r_[0, 1, rows, 3, 4, 5, 6, 7], np.r_[1, 2, 5, 6, 7, 8, 9, 10]
     got = functional.fasttext_train_windows(a, b, None, subwords, ends, [2], ctx, [2], [neg],
-                                            None, None, None, 0.1)
+                                            [len(ctx)], None, None, None, 0.1)
     np.testing.assert_allclose(b[ctx], syn1neg[ctx] + g_ctx[:, None] * h, rtol=1e-5)
     np.testing.assert_allclose(b[neg], syn1neg[neg] + g_neg[:, None] * h, rtol=1e-5)
-    np.testing.assert_allclose(a[rows], W_in[rows] + grad_h / 3, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(a[rows], W_in[rows] + grad_h, rtol=1e-5, atol=1e-7)
     assert got == pytest.approx(loss / len(ctx), rel=1e-5)
 
 
@@ -166,7 +168,7 @@ def test_one_row_per_word_is_word2vecs_cbow():
     a = [t.copy() for t in (W_in, syn1neg)]
     b = [t.copy() for t in (W_in, syn1neg)]
     functional.fasttext_train_windows(*a, None, subwords, ends, centers, ctx, [4, 8, 12], neg,
-                                      None, None, None, 0.05, sg=False)
+                                      None, None, None, None, 0.05, sg=False)
     functional.word2vec_train_windows(*b, None, ctx, [4, 8, 12], np.c_[centers, neg], None,
                                       None, None, 0.05, sg=False)
     for x, y in zip(a, b):
@@ -177,7 +179,7 @@ def test_subword_windows_bad_inputs():
     W, O = np.zeros((6, 3), np.float32), np.zeros((4, 3), np.float32)
     ok = dict(W_in=W, syn1neg=O, syn1=None, subwords=[0, 4, 1, 2, 3, 5], subword_ends=[2, 3, 4, 6],
               centers=[1], contexts=[0, 2], context_ends=[2], negatives=[[3]],
-              path_nodes=None, path_codes=None, path_ends=None, alpha=0.1)
+              noise_weights=[2.0], path_nodes=None, path_codes=None, path_ends=None, alpha=0.1)
     for impl in (functional, reference):
         assert impl.fasttext_train_windows(**{**ok, "W_in": W.copy(), "syn1neg": O.copy()}) > 0
     cases = [
@@ -191,6 +193,10 @@ def test_subword_windows_bad_inputs():
         ({"context_ends": [1]}, ValueError, "context_ends must be non-decreasing"),
         ({"negatives": [[3], [2]]}, ValueError, "negatives must have 1 rows"),
         ({"negatives": np.zeros((1, 0), int)}, ValueError, "at least one column"),
+        ({"noise_weights": [1.0, 2.0]}, ValueError, r"one number per window, shape \(1,\)"),
+        ({"noise_weights": [-1.0]}, ValueError, "finite and >= 0"),
+        ({"noise_weights": [float("inf")]}, ValueError, "finite and >= 0"),
+        ({"noise_weights": [1.0], "sg": False}, ValueError, "skip-gram's negatives only"),
         ({"path_nodes": [0]}, ValueError, "given without syn1"),
         ({"W_in": np.zeros((6, 2), np.float32)}, ValueError, r"W_in must have shape"),
         ({"W_in": W.astype(np.float64)}, TypeError, "W_in"),
