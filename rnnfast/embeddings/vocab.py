@@ -178,12 +178,21 @@ class Vocabulary:
         Returns (nodes, codes, ends): word i's path from the root is
         nodes[ends[i-1]:ends[i]] (int32 inner nodes in 0..V-2, the root V-2) and
         codes[...] (uint8: the branch, 0 or 1, taken at each). Frequent words get
-        short paths. A tie between a word and an inner node picks the word, so the
-        tree depends on the counts and their order alone. Computed once per vocabulary.
+        short paths. A tie between a word and an inner node picks the word (or the
+        node, after `use_huffman_ties("node")`), so the tree depends on the counts
+        and their order alone. Computed once per vocabulary.
         """
         if getattr(self, "_huffman", None) is None:
-            self._huffman = _huffman_paths(self.counts)
+            self._huffman = _huffman_paths(self.counts,
+                                           getattr(self, "_huffman_ties", "word") == "word")
         return self._huffman
+
+    def use_huffman_ties(self, pick):
+        """How huffman_paths breaks a tie between a word and an inner node: "word"
+        (word2vec.c's rule, the default) or "node" (fastText's, for its models' trees)."""
+        if pick not in ("word", "node"):
+            raise ValueError(f"pick must be 'word' or 'node', got {pick!r}")
+        self._huffman_ties, self._huffman = pick, None
 
     def noise_weights(self, exponent):
         """Unnormalised noise distribution counts ** exponent (float64); ValueError when
@@ -203,7 +212,7 @@ def _check_limits(min_count, max_vocab_size):
             check_index("max_vocab_size", max_vocab_size, low=1, optional=True))
 
 
-def _huffman_paths(counts):
+def _huffman_paths(counts, word_on_tie=True):
     """See Vocabulary.huffman_paths. Nodes 0..V-1 are the words, V..2V-2 the inner
     nodes in the order they are made; merging the two lightest of the words (taken
     in ascending count) and of the inner nodes made so far (which come out in
@@ -222,7 +231,8 @@ def _huffman_paths(counts):
     for made in range(V, 2 * V - 1):
         pair = []
         for _ in range(2):
-            if leaf >= 0 and (inner >= made or weight[by_count[leaf]] <= weight[inner]):
+            if leaf >= 0 and (inner >= made or weight[by_count[leaf]] < weight[inner] or
+                              (word_on_tie and weight[by_count[leaf]] == weight[inner])):
                 pair.append(by_count[leaf])
                 leaf -= 1
             else:
