@@ -454,41 +454,6 @@ static void rf_train_subword_sg(const rf_sgns_model *m, int32_t center, const in
     if (add) rf_spread_subwords(m, center, 1.0f, grad);
 }
 
-/* FastText's CBOW window: h, the mean (cbow_mean) or sum of the subword rows of
- * all n context words together (fastText's bag of rows), predicts the center as
- * word2vec's CBOW does (outputs[0] the center, then k1 - 1 noise words; the
- * center's path nodes/codes); every one of those rows moves by h's whole gradient
- * for the mean, by that over the number of rows for the sum (gensim's rule).
- * work: rf_window_floats(1, max(k1, n_nodes), dim) floats. */
-RF_HOT
-static void rf_train_subword_cbow(const rf_sgns_model *m, const int32_t *contexts, int32_t n,
-                                  const int32_t *outputs, int32_t k1, const int32_t *nodes,
-                                  const uint8_t *codes, int32_t n_nodes, float alpha,
-                                  float *work, double *loss)
-{
-    const int32_t dim = m->dim;
-    float *RF_RESTRICT h = work, *grad = work + dim, *g = grad + dim;
-    const float *rows_in[1] = {h};
-    float *rows_out[RF_MAX_WINDOW_ROWS];
-    if (n == 0 || (k1 == 0 && n_nodes == 0)) return;
-    int64_t rows = 0;
-    memset(h, 0, (size_t)dim * sizeof(float));
-    for (int32_t a = 0; a < n; a++) rows += rf_add_subwords(m, contexts[a], h);
-    const float inv = 1.0f / (float)rows;
-    if (m->cbow_mean)
-        for (int32_t j = 0; j < dim; j++) h[j] *= inv;
-    if (n_nodes > 0) {
-        rf_rows(m, RF_OWN_SYN1, m->syn1, nodes, n_nodes, rows_out);
-        rf_block(rows_in, 1, rows_out, dim, n_nodes, codes, 0, 1.0f, alpha, g, grad, 0, loss);
-    }
-    if (k1 > 0) {
-        rf_rows(m, RF_OWN_OUT, m->W_out, outputs, k1, rows_out);
-        rf_block(rows_in, 1, rows_out, dim, k1, NULL, 1, 1.0f, alpha, g, grad, n_nodes > 0, loss);
-    }
-    for (int32_t a = 0; a < n; a++)
-        rf_spread_subwords(m, contexts[a], m->cbow_mean ? 1.0f : inv, grad);
-}
-
 RF_HOT
 double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32_t *contexts,
                      const int64_t *context_ends, int64_t n_windows, const int32_t *negatives,
@@ -498,23 +463,11 @@ double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32
     double loss = 0;
     if (m->negative == 0) k = 0;
     for (int64_t w = 0, begin = 0; w < n_windows; begin = context_ends[w++]) {
-        const int32_t n = (int32_t)(context_ends[w] - begin), c = centers[w];
-        const int32_t *neg = negatives ? negatives + w * k : NULL;
-        if (m->cbow) {
-            int32_t n_nodes = 0;
-            targets[0] = c;
-            for (int32_t b = 0; b < k; b++) targets[1 + b] = neg[b];
-            if (m->hs) n_nodes = (int32_t)(m->path_ends[c] - rf_path_begin(m, c));
-            rf_train_subword_cbow(m, contexts + begin, n, targets, m->negative > 0 ? k + 1 : 0,
-                                  m->hs ? m->path_nodes + rf_path_begin(m, c) : NULL,
-                                  m->hs ? m->path_codes + rf_path_begin(m, c) : NULL, n_nodes,
-                                  alpha, work, &loss);
-        } else {
-            memcpy(targets, contexts + begin, (size_t)n * sizeof(int32_t));
-            for (int32_t b = 0; b < k; b++) targets[n + b] = neg[b];
-            rf_train_subword_sg(m, c, targets, n, k, noise_weights ? noise_weights[w] : 1.0f,
-                                alpha, work, &loss);
-        }
+        const int32_t n = (int32_t)(context_ends[w] - begin);
+        memcpy(targets, contexts + begin, (size_t)n * sizeof(int32_t));
+        for (int32_t b = 0; b < k; b++) targets[n + b] = negatives[w * k + b];
+        rf_train_subword_sg(m, centers[w], targets, n, k,
+                            noise_weights ? noise_weights[w] : 1.0f, alpha, work, &loss);
     }
     return loss;
 }
@@ -566,8 +519,10 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
         for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
             rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
     }
-    /* the input rows that enter: the window's new word's, or the center's subwords */
-    const int32_t entering = context_positive ? ids[i] : i + reach < n ? ids[i + reach] : -1;
+    /* the input rows that enter: the window's new word's, the center's subwords, or
+     * those of the word whose bag FastText's CBOW sums at window i */
+    const int32_t ahead = m->subwords ? m->window : reach;
+    const int32_t entering = context_positive ? ids[i] : i + ahead < n ? ids[i + ahead] : -1;
     if (entering < 0) return;
     if (!m->subwords) {
         rf_prefetch_row(m->W_in + (int64_t)entering * dim, dim);
@@ -575,6 +530,136 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
     }
     for (int64_t r = rf_subword_begin(m, entering); r < m->subword_ends[entering]; r++)
         rf_prefetch_row(m->W_in + (int64_t)m->subwords[r] * dim, dim);
+}
+
+/* Floats of workspace a sentence needs (FastText's CBOW: its bags too). */
+static size_t rf_work_floats(const rf_sgns_model *m)
+{
+    int32_t rows = m->negative + 1 > m->max_path ? m->negative + 1 : m->max_path;
+    if (m->subwords && rows < 2 * m->window + rf_noise_draws(m))
+        rows = 2 * m->window + rf_noise_draws(m);
+    size_t floats = rf_window_floats(2 * m->window, rows, m->dim);
+    if (m->subwords && m->cbow)
+        floats += 2 * (2 * (size_t)m->window + 1) * (size_t)m->dim;
+    return floats;
+}
+
+/* Ints of scratch a sentence needs: two plans, the window's words and noise words
+ * (FastText's CBOW: each bag's row count and whether it moved). */
+static size_t rf_scratch_ints(const rf_sgns_model *m)
+{
+    return 3 * ((size_t)rf_noise_draws(m) + 2) + 2 * (2 * (size_t)m->window + 1);
+}
+
+/* FastText's CBOW over one (subsampled) sentence of n words. Each position's bag
+ * (the sum of its word's subword rows, and how many) is summed once, at the first
+ * window that can reach it (window p - W, W = m->window), into S; the steps the
+ * windows give it gather in G and go to each of its rows once, after the last
+ * window that can reach it (window p + W). Window i: h, the sum of S over its
+ * context positions (lo..hi but i; over their rows' count for the mean),
+ * predicts the center as word2vec's CBOW does, and each context position's G
+ * gathers h's gradient (over the count for the sum, as gensim). fastText reads
+ * and writes every row of every context word at every window; here each is read
+ * and written once per word, and a row moves up to 2W + 1 windows late.
+ * reaches (n, in 1..W) and negatives (n * m->negative) are given, or NULL: drawn
+ * from rng a window ahead, the rows' loads started. work: rf_work_floats(m);
+ * scratch: rf_scratch_ints(m). Returns the windows trained; adds to *loss. */
+static int64_t rf_subword_cbow_sentence(const rf_sgns_model *m, uint64_t *rng,
+                                        const int32_t *ids, int32_t n, const int32_t *reaches,
+                                        const int32_t *negatives, float alpha, float *work,
+                                        int32_t *scratch, double *loss)
+{
+    const int32_t dim = m->dim, W = m->window, slots = 2 * W + 1, neg = m->negative;
+    const int32_t k1 = neg + 1, k1_used = neg > 0 ? k1 : 0;
+    float *S = work, *G = S + (int64_t)slots * dim, *h = G + (int64_t)slots * dim;
+    float *grad = h + dim, *g = grad + dim;
+    int32_t *plans[2] = {scratch, scratch + k1 + 1};
+    int32_t *rows = scratch + 2 * (k1 + 1), *touched = rows + slots;
+    const float *rows_in[1] = {h};
+    float *rows_out[RF_MAX_WINDOW_ROWS];
+    int64_t trained = 0;
+    int32_t entered = 0;
+#define RF_SLOT(p) ((int64_t)((p) % slots) * dim)
+    if (n > 0 && !reaches) rf_plan_window(m, rng, ids, n, 0, plans[0]);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t *plan = plans[i & 1];
+        if (reaches) {
+            plan[0] = reaches[i];
+            plan[1] = ids[i];
+            for (int32_t b = 0; b < neg; b++) plan[2 + b] = negatives[(int64_t)i * neg + b];
+        } else if (i + 1 < n) {
+            rf_plan_window(m, rng, ids, n, i + 1, plans[(i + 1) & 1]);
+        }
+        for (; entered < n && entered <= i + W; entered++) {
+            const int32_t s = entered % slots;
+            memset(S + RF_SLOT(entered), 0, (size_t)dim * sizeof(float));
+            memset(G + RF_SLOT(entered), 0, (size_t)dim * sizeof(float));
+            rows[s] = (int32_t)rf_add_subwords(m, ids[entered], S + RF_SLOT(entered));
+            touched[s] = 0;
+        }
+        const int32_t reach = plan[0];
+        const int32_t lo = i - reach < 0 ? 0 : i - reach, hi = i + reach >= n ? n - 1 : i + reach;
+        if (hi > lo) {   /* a context position besides i */
+            int64_t count = 0;
+            memset(h, 0, (size_t)dim * sizeof(float));
+            for (int32_t p = lo; p <= hi; p++) {
+                if (p == i) continue;
+                const float *RF_RESTRICT sp = S + RF_SLOT(p);
+                for (int32_t j = 0; j < dim; j++) h[j] += sp[j];
+                count += rows[p % slots];
+            }
+            const float inv = 1.0f / (float)count;
+            if (m->cbow_mean)
+                for (int32_t j = 0; j < dim; j++) h[j] *= inv;
+            const int32_t c = ids[i];
+            const int64_t p0 = m->hs ? rf_path_begin(m, c) : 0;
+            const int32_t n_nodes = m->hs ? (int32_t)(m->path_ends[c] - p0) : 0;
+            if (n_nodes > 0) {
+                rf_rows(m, RF_OWN_SYN1, m->syn1, m->path_nodes + p0, n_nodes, rows_out);
+                rf_block(rows_in, 1, rows_out, dim, n_nodes, m->path_codes + p0, 0, 1.0f, alpha,
+                         g, grad, 0, loss);
+            }
+            if (k1_used > 0) {
+                rf_rows(m, RF_OWN_OUT, m->W_out, plan + 1, k1_used, rows_out);
+                rf_block(rows_in, 1, rows_out, dim, k1_used, NULL, 1, 1.0f, alpha, g, grad,
+                         n_nodes > 0, loss);
+            }
+            if (n_nodes > 0 || k1_used > 0) {
+                const float scale = m->cbow_mean ? 1.0f : inv;
+                for (int32_t p = lo; p <= hi; p++) {
+                    if (p == i) continue;
+                    float *RF_RESTRICT gp = G + RF_SLOT(p);
+                    for (int32_t j = 0; j < dim; j++) gp[j] += scale * grad[j];
+                    touched[p % slots] = 1;
+                }
+                trained++;
+            }
+        }
+        const int32_t leaving = i - W;
+        if (leaving >= 0 && touched[leaving % slots])
+            rf_spread_subwords(m, ids[leaving], 1.0f, G + RF_SLOT(leaving));
+    }
+    for (int32_t p = n - W > 0 ? n - W : 0; p < n; p++)
+        if (touched[p % slots]) rf_spread_subwords(m, ids[p], 1.0f, G + RF_SLOT(p));
+#undef RF_SLOT
+    return trained;
+}
+
+double rf_ft_cbow_sentence(const rf_sgns_model *m, const int32_t *ids, int32_t n,
+                           const int32_t *reaches, const int32_t *negatives, float alpha,
+                           int64_t *trained)
+{
+    float *work = malloc(rf_work_floats(m) * sizeof(float));
+    int32_t *scratch = malloc(rf_scratch_ints(m) * sizeof(int32_t));
+    double loss = 0;
+    if (work && scratch)
+        *trained = rf_subword_cbow_sentence(m, NULL, ids, n, reaches, negatives, alpha, work,
+                                            scratch, &loss);
+    else
+        loss = NAN;
+    free(work);
+    free(scratch);
+    return loss;
 }
 
 /* Train one (already subsampled) sentence, a window per center word: the
@@ -587,6 +672,11 @@ static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const
 {
     const int32_t k1 = rf_noise_draws(m) + 1, k1_used = m->negative > 0 ? k1 : 0;
     int32_t *plans[2] = {scratch, scratch + k1 + 1};
+    if (m->subwords && m->cbow) {
+        st->pairs += rf_subword_cbow_sentence(m, rng, ids, n, NULL, NULL, alpha, work, scratch,
+                                              &st->loss);
+        return;
+    }
     int32_t *inputs = scratch + 2 * (k1 + 1);   /* up to 2 * window, and the negatives */
     if (n > 0) rf_plan_window(m, rng, ids, n, 0, plans[0]);
     for (int32_t i = 0; i < n; i++) {
@@ -617,12 +707,8 @@ static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const
             codes = m->path_codes + begin;
             n_nodes = (int32_t)(m->path_ends[ids[i]] - begin);
         }
-        if (m->subwords)
-            rf_train_subword_cbow(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes,
-                                  alpha, work, &st->loss);
-        else
-            rf_train_window(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes, alpha,
-                            work, &st->loss);
+        rf_train_window(m, inputs, n_in, plan + 1, k1_used, nodes, codes, n_nodes, alpha, work,
+                        &st->loss);
         st->pairs += m->cbow ? 1 : n_in;
         if (count) {
             for (int32_t a = 0; a < n_in; a++) m->updates_in[inputs[a]]++;
@@ -654,21 +740,6 @@ static inline void rf_sentence(const rf_sgns_model *m, uint64_t *rng, const int3
         rf_sentence_body(m, rng, ids, n, alpha, work, scratch, st, 0);
 }
 
-
-/* Floats of workspace rf_sentence needs. */
-static size_t rf_work_floats(const rf_sgns_model *m)
-{
-    int32_t rows = m->negative + 1 > m->max_path ? m->negative + 1 : m->max_path;
-    if (m->subwords && rows < 2 * m->window + rf_noise_draws(m))
-        rows = 2 * m->window + rf_noise_draws(m);
-    return rf_window_floats(2 * m->window, rows, m->dim);
-}
-
-/* Ints of scratch rf_sentence needs: two plans, the window's words and its noise words. */
-static size_t rf_scratch_ints(const rf_sgns_model *m)
-{
-    return 3 * ((size_t)rf_noise_draws(m) + 2) + 2 * (size_t)m->window;
-}
 
 static inline int rf_keep(const rf_sgns_model *m, uint64_t *rng, int32_t id)
 {

@@ -111,20 +111,27 @@ double rf_w2v_windows(const rf_sgns_model *m, const int32_t *inputs, const int64
                       float alpha, float *work);
 size_t rf_window_floats(int32_t n, int32_t k1, int32_t dim);
 
-/* FastText's windows (m->subwords set), as the training passes update them:
- * window w's center centers[w] and its context words contexts[context_ends[w-1]
- * :context_ends[w]], with the noise words negatives[w*k .. w*k+k-1] when
- * m->negative > 0 (k of them; hierarchical softmax uses the model's paths).
- * Skip-gram: the center's input scores each context word (label 1) and the noise
- * words (label 0, each step and loss counted noise_weights[w] times, or once when
- * it is NULL: they stand for the pairs' own draws) through W_out, and each
- * context word's path through syn1. CBOW: the mean (or sum) of the context words'
- * inputs scores the center and the noise words, and the center's path.
- * work: rf_window_floats(1, max(outputs of a block), dim) floats. Returns the
- * summed loss. */
+/* FastText's skip-gram windows (m->subwords set, m->cbow 0), as the training
+ * passes update them: window w's center centers[w] and its context words
+ * contexts[context_ends[w-1]:context_ends[w]], with the noise words
+ * negatives[w*k .. w*k+k-1] when m->negative > 0 (hierarchical softmax uses the
+ * model's paths). The center's input scores each context word (label 1) and the
+ * noise words (label 0, each step and loss counted noise_weights[w] times, or
+ * once when it is NULL: they stand for the pairs' own draws) through W_out, and
+ * each context word's path through syn1. work: rf_window_floats(1, max(outputs of
+ * a block), dim) floats. Returns the summed loss. */
 double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32_t *contexts,
                      const int64_t *context_ends, int64_t n_windows, const int32_t *negatives,
                      int32_t k, const float *noise_weights, float alpha, float *work);
+
+/* FastText's CBOW over one sentence of n ids, as the training passes update it
+ * (see rf_subword_cbow_sentence in rf_sgns.c: each word's bag summed once, its
+ * steps gathered and added once), with window i's reach reaches[i] (1..window)
+ * and noise words negatives[i*negative ..]. Returns the summed loss (NaN when
+ * out of memory) and in *trained the windows trained. */
+double rf_ft_cbow_sentence(const rf_sgns_model *m, const int32_t *ids, int32_t n,
+                           const int32_t *reaches, const int32_t *negatives, float alpha,
+                           int64_t *trained);
 
 /* The learning rate of a sentence falls linearly from alpha_start to alpha_end
  * with the raw words read before it, out of the `words_total` the pass expects.

@@ -31,6 +31,9 @@ cdef extern from "rf_sgns.h" nogil:
                          const int32_t *contexts, const int64_t *context_ends,
                          int64_t n_windows, const int32_t *negatives, int32_t k,
                          const float *noise_weights, float alpha, float *work)
+    double rf_ft_cbow_sentence(const rf_sgns_model *m, const int32_t *ids, int32_t n,
+                               const int32_t *reaches, const int32_t *negatives, float alpha,
+                               int64_t *trained)
     void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)
     void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                               const uint8_t *path_codes, const int64_t *path_ends,

@@ -71,34 +71,45 @@ def train_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
     return loss
 
 
+cdef int32_t _subword_model(rf_sgns_model *m, float[:, ::1] W_in, float[:, ::1] W_out,
+                           float[:, ::1] syn1, const int32_t[::1] subwords,
+                           const int64_t[::1] subword_ends, int32_t negative, int32_t window,
+                           bint cbow, bint cbow_mean, const int32_t[::1] path_nodes,
+                           const uint8_t[::1] path_codes, const int64_t[::1] path_ends):
+    """Set m to a FastText model over validated arrays; returns the longest path."""
+    cdef int32_t V = subword_ends.shape[0], path = 0, w
+    rf_sgns_model_init(m, &W_in[0, 0], &W_out[0, 0] if W_out is not None else NULL, V,
+                       W_in.shape[1], negative, window, 0, cbow, cbow_mean, NULL, NULL, NULL)
+    rf_sgns_model_set_subwords(m, &subwords[0], &subword_ends[0])
+    if syn1 is not None:
+        for w in range(V):
+            path = max(path, <int32_t>(path_ends[w] - (path_ends[w - 1] if w else 0)))
+        rf_sgns_model_set_hs(m, &syn1[0, 0], &path_nodes[0] if path_nodes.shape[0] else NULL,
+                             &path_codes[0] if path_codes.shape[0] else NULL, &path_ends[0], path)
+    return path
+
+
 def subword_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
                     const int32_t[::1] subwords, const int64_t[::1] subword_ends,
                     const int32_t[::1] centers, const int32_t[::1] contexts,
                     const int64_t[::1] context_ends, const int32_t[:, ::1] negatives,
-                    const float[::1] noise_weights, const int32_t[::1] path_nodes, const uint8_t[::1] path_codes,
-                    const int64_t[::1] path_ends, float alpha, bint cbow, bint cbow_mean):
-    """FastText's window updates (see rf_ft_windows) on arrays validated by
+                    const float[::1] noise_weights, const int32_t[::1] path_nodes,
+                    const uint8_t[::1] path_codes, const int64_t[::1] path_ends, float alpha):
+    """FastText's skip-gram window updates (see rf_ft_windows) on arrays validated by
     checks.check_ft_windows; returns the summed loss (float64)."""
     cdef rf_sgns_model m
     cdef int64_t n_windows = centers.shape[0], w, begin = 0
-    cdef int32_t V = subword_ends.shape[0], dim = W_in.shape[1]
     cdef int32_t k = negatives.shape[1] if W_out is not None else 0
-    cdef int32_t longest = 0, path = 0
+    cdef int32_t longest = 0, path
     if n_windows == 0:
         return 0.0
     for w in range(n_windows):
         longest = max(longest, <int32_t>(context_ends[w] - begin))
         begin = context_ends[w]
-    rf_sgns_model_init(&m, &W_in[0, 0], &W_out[0, 0] if W_out is not None else NULL, V, dim,
-                       k if W_out is not None else 0, 1, 0, cbow, cbow_mean, NULL, NULL, NULL)
-    rf_sgns_model_set_subwords(&m, &subwords[0], &subword_ends[0])
-    if syn1 is not None:
-        for w in range(V):
-            path = max(path, <int32_t>(path_ends[w] - (path_ends[w - 1] if w else 0)))
-        rf_sgns_model_set_hs(&m, &syn1[0, 0], &path_nodes[0] if path_nodes.shape[0] else NULL,
-                             &path_codes[0] if path_codes.shape[0] else NULL, &path_ends[0], path)
-    cdef float *work = <float *>malloc(rf_window_floats(1, max(longest + k + 1, path), dim)
-                                       * sizeof(float))
+    path = _subword_model(&m, W_in, W_out, syn1, subwords, subword_ends, k, 1, False, True,
+                          path_nodes, path_codes, path_ends)
+    cdef float *work = <float *>malloc(rf_window_floats(1, max(longest + k + 1, path),
+                                                        W_in.shape[1]) * sizeof(float))
     cdef double loss
     if work == NULL:
         raise MemoryError()
@@ -109,6 +120,32 @@ def subword_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
                              work)
     free(work)
     return loss
+
+
+def subword_cbow_sentence(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
+                          const int32_t[::1] subwords, const int64_t[::1] subword_ends,
+                          const int32_t[::1] ids, const int32_t[::1] reaches,
+                          const int32_t[:, ::1] negatives, const int32_t[::1] path_nodes,
+                          const uint8_t[::1] path_codes, const int64_t[::1] path_ends,
+                          float alpha, int32_t window, bint cbow_mean):
+    """FastText's CBOW over one sentence (see rf_ft_cbow_sentence) on arrays validated by
+    checks.check_ft_cbow_sentence; returns the summed loss (float64) and the windows
+    trained."""
+    cdef rf_sgns_model m
+    cdef int32_t n = ids.shape[0]
+    cdef int32_t k = negatives.shape[1] if W_out is not None else 0
+    cdef double loss
+    cdef int64_t trained = 0
+    if n == 0:
+        return 0.0, 0
+    _subword_model(&m, W_in, W_out, syn1, subwords, subword_ends, k, window, True, cbow_mean,
+                   path_nodes, path_codes, path_ends)
+    with nogil:
+        loss = rf_ft_cbow_sentence(&m, &ids[0], n, &reaches[0], &negatives[0, 0] if k else NULL,
+                                   alpha, &trained)
+    if loss != loss:
+        raise MemoryError()
+    return loss, trained
 
 
 def alias_tables(const double[::1] weights):

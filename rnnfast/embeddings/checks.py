@@ -4,7 +4,7 @@ and `rnnfast.embeddings.functional`)."""
 
 import numpy as np
 
-from rnnfast._core.checks import check_number, index_array, inplace_array
+from rnnfast._core.checks import check_index, check_number, index_array, inplace_array
 
 MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
 # Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
@@ -104,10 +104,9 @@ def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, c
             check_number("alpha", alpha, low=0))
 
 
-def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                     context_ends, negatives, noise_weights, path_nodes, path_codes, path_ends,
-                     alpha, sg):
-    """Validate FastText windows (see reference.fasttext_train_windows)."""
+def _check_ft_tables(W_in, syn1neg, syn1, subwords, subword_ends, path_nodes, path_codes,
+                     path_ends):
+    """The tables and per-word rows and paths of a FastText update."""
     if syn1neg is None and syn1 is None:
         raise ValueError("give syn1neg (negative sampling) or syn1 (hierarchical softmax), "
                          "or both")
@@ -135,39 +134,6 @@ def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, conte
     subwords = index_array("subwords", subwords, 1, len(W_in))
     if V and len(subwords) != subword_ends[-1]:
         raise ValueError(f"subword_ends must end at len(subwords) = {len(subwords)}")
-    centers = index_array("centers", centers, 1, V)
-    contexts = index_array("contexts", contexts, 1, V)
-    context_ends = ends_array("context_ends", context_ends, len(contexts), "contexts")
-    n_windows = len(centers)
-    if len(context_ends) != n_windows:
-        raise ValueError(f"context_ends must have shape ({n_windows},) like centers, got "
-                         f"({len(context_ends)},)")
-    longest = int(np.max(np.diff(context_ends, prepend=0))) if n_windows else 0
-    k = 0
-    if syn1neg is not None:
-        negatives = index_array("negatives", negatives, 2, V)
-        k = negatives.shape[1]
-        if k == 0:
-            raise ValueError("negatives must have at least one column (noise word) with "
-                             "syn1neg")
-        if negatives.shape[0] != n_windows:
-            raise ValueError(f"negatives must have {n_windows} rows, one per window, got "
-                             f"{negatives.shape[0]}")
-    elif negatives is not None:
-        raise ValueError("negatives given without syn1neg")
-    if noise_weights is not None:
-        if negatives is None or not sg:
-            raise ValueError("noise_weights apply to skip-gram's negatives only")
-        noise_weights = np.asarray(noise_weights)
-        if noise_weights.dtype.kind not in "iuf" or noise_weights.shape != (n_windows,):
-            raise ValueError(f"noise_weights must hold one number per window, shape "
-                             f"({n_windows},), got {noise_weights.dtype} {noise_weights.shape}")
-        noise_weights = np.ascontiguousarray(noise_weights, dtype=np.float32)
-        if not np.all(np.isfinite(noise_weights)) or np.any(noise_weights < 0):
-            raise ValueError("noise_weights must be finite and >= 0")
-    if longest + k + 1 > MAX_WINDOW_ROWS:
-        raise ValueError(f"a window's context words and negatives must number below "
-                         f"{MAX_WINDOW_ROWS}")
     if syn1 is not None:
         path_nodes = index_array("path_nodes", path_nodes, 1, V)
         path_codes = np.asarray(path_codes)
@@ -183,9 +149,78 @@ def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, conte
             raise ValueError(f"a path has more than {MAX_WINDOW_ROWS} nodes")
     elif path_nodes is not None or path_codes is not None or path_ends is not None:
         raise ValueError("path_nodes, path_codes and path_ends given without syn1")
+    return subwords, subword_ends, path_nodes, path_codes, path_ends, V
+
+
+def _check_negatives(negatives, syn1neg, rows, V):
+    """(rows, K) noise words, K >= 1, with syn1neg; None without."""
+    if syn1neg is None:
+        if negatives is not None:
+            raise ValueError("negatives given without syn1neg")
+        return None
+    negatives = index_array("negatives", negatives, 2, V)
+    if negatives.shape[1] == 0:
+        raise ValueError("negatives must have at least one column (noise word) with syn1neg")
+    if negatives.shape[0] != rows:
+        raise ValueError(f"negatives must have {rows} rows, one per window, got "
+                         f"{negatives.shape[0]}")
+    return negatives
+
+
+def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
+                     context_ends, negatives, noise_weights, path_nodes, path_codes, path_ends,
+                     alpha):
+    """Validate FastText's skip-gram windows (see reference.fasttext_train_windows)."""
+    subwords, subword_ends, path_nodes, path_codes, path_ends, V = _check_ft_tables(
+        W_in, syn1neg, syn1, subwords, subword_ends, path_nodes, path_codes, path_ends)
+    centers = index_array("centers", centers, 1, V)
+    contexts = index_array("contexts", contexts, 1, V)
+    context_ends = ends_array("context_ends", context_ends, len(contexts), "contexts")
+    n_windows = len(centers)
+    if len(context_ends) != n_windows:
+        raise ValueError(f"context_ends must have shape ({n_windows},) like centers, got "
+                         f"({len(context_ends)},)")
+    negatives = _check_negatives(negatives, syn1neg, n_windows, V)
+    if noise_weights is not None:
+        if negatives is None:
+            raise ValueError("noise_weights given without negatives")
+        noise_weights = np.asarray(noise_weights)
+        if noise_weights.dtype.kind not in "iuf" or noise_weights.shape != (n_windows,):
+            raise ValueError(f"noise_weights must hold one number per window, shape "
+                             f"({n_windows},), got {noise_weights.dtype} {noise_weights.shape}")
+        noise_weights = np.ascontiguousarray(noise_weights, dtype=np.float32)
+        if not np.all(np.isfinite(noise_weights)) or np.any(noise_weights < 0):
+            raise ValueError("noise_weights must be finite and >= 0")
+    longest = int(np.max(np.diff(context_ends, prepend=0))) if n_windows else 0
+    k = 0 if negatives is None else negatives.shape[1]
+    if longest + k + 1 > MAX_WINDOW_ROWS:
+        raise ValueError(f"a window's context words and negatives must number below "
+                         f"{MAX_WINDOW_ROWS}")
     return (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
             negatives, noise_weights, path_nodes, path_codes, path_ends,
             check_number("alpha", alpha, low=0))
+
+
+def check_ft_cbow_sentence(W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches,
+                           negatives, path_nodes, path_codes, path_ends, alpha, window):
+    """Validate a FastText CBOW sentence (see reference.fasttext_cbow_sentence)."""
+    subwords, subword_ends, path_nodes, path_codes, path_ends, V = _check_ft_tables(
+        W_in, syn1neg, syn1, subwords, subword_ends, path_nodes, path_codes, path_ends)
+    window = check_index("window", window, low=1, high=MAX_WINDOW_ROWS // 2)
+    ids = index_array("ids", ids, 1, V)
+    reaches = np.asarray(reaches)
+    if reaches.dtype.kind not in "iu" and not (reaches.size == 0 and reaches.dtype.kind == "f"):
+        raise TypeError(f"reaches must hold integers, got dtype {reaches.dtype}")
+    if reaches.shape != ids.shape or (reaches.size and (reaches.min() < 1 or
+                                                        reaches.max() > window)):
+        raise ValueError(f"reaches must hold one reach in 1..window={window} per word "
+                         f"({len(ids)}), got shape {reaches.shape}")
+    reaches = np.ascontiguousarray(reaches, dtype=np.int32)
+    negatives = _check_negatives(negatives, syn1neg, len(ids), V)
+    if negatives is not None and negatives.shape[1] + 1 > MAX_WINDOW_ROWS:
+        raise ValueError(f"negatives must number below {MAX_WINDOW_ROWS} per window")
+    return (W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
+            path_codes, path_ends, check_number("alpha", alpha, low=0), window)
 
 
 def ends_array(name, ends, total, of):

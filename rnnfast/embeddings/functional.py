@@ -26,20 +26,34 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
 
 def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
                            context_ends, negatives, noise_weights, path_nodes, path_codes,
-                           path_ends, alpha, sg=True, cbow_mean=True):
+                           path_ends, alpha):
     (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
      noise_weights, path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
         W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha, sg)
+        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha)
     if not len(centers):
         return 0.0
     if negatives is None:
         negatives = np.zeros((len(centers), 0), np.int32)
     loss = _sgns.subword_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
                                  context_ends, negatives, noise_weights, path_nodes, path_codes,
-                                 path_ends, alpha, not sg, bool(cbow_mean))
-    pairs = len(contexts) if sg else int(np.count_nonzero(np.diff(context_ends, prepend=0)))
-    return loss / pairs if pairs else 0.0
+                                 path_ends, alpha)
+    return loss / len(contexts) if len(contexts) else 0.0
+
+
+def fasttext_cbow_sentence(W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches,
+                           negatives, path_nodes, path_codes, path_ends, alpha, window,
+                           cbow_mean=True):
+    (W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
+     path_codes, path_ends, alpha, window) = checks.check_ft_cbow_sentence(
+        W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
+        path_codes, path_ends, alpha, window)
+    if negatives is None:
+        negatives = np.zeros((len(ids), 0), np.int32)
+    loss, trained = _sgns.subword_cbow_sentence(
+        W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
+        path_codes, path_ends, alpha, window, bool(cbow_mean))
+    return loss / trained if trained else 0.0
 
 
 def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,

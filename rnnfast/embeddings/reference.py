@@ -12,7 +12,8 @@ import numpy as np
 from rnnfast._core.checks import check_index
 from rnnfast.embeddings import checks
 
-__all__ = ["word2vec_train_windows", "fasttext_train_windows", "cooccurrence", "glove_epoch"]
+__all__ = ["word2vec_train_windows", "fasttext_train_windows", "fasttext_cbow_sentence",
+           "cooccurrence", "glove_epoch"]
 
 
 def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
@@ -90,96 +91,143 @@ def _scored(table, rows, h, labels, weights, alpha):
     return steps @ B, loss
 
 
+def _rows_of(subwords, subword_ends, word):
+    """The input rows of `word`: its own, then its character n-grams'."""
+    return subwords[(subword_ends[word - 1] if word else 0):subword_ends[word]]
+
+
+def _path(path_nodes, path_codes, path_ends, word):
+    """The inner nodes of `word`'s Huffman path and their labels, 1 - code."""
+    span = slice(path_ends[word - 1] if word else 0, path_ends[word])
+    return path_nodes[span], 1 - path_codes[span].astype(np.float64)
+
+
 def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
                            context_ends, negatives, noise_weights, path_nodes, path_codes,
-                           path_ends, alpha, sg=True, cbow_mean=True):
-    """FastText's window update: a word's input is the mean of its subword rows,
-    W_in[subwords[subword_ends[i-1]:subword_ends[i]]] (its own row, then its
-    character n-grams'), and each of those rows moves by the input's whole
-    gradient (fastText's rule, and gensim's).
+                           path_ends, alpha):
+    """FastText's skip-gram window update. A word's input is the mean of its subword
+    rows, W_in[subwords[subword_ends[i-1]:subword_ends[i]]] (its own row, then its
+    character n-grams'), and each of those rows moves by the input's whole gradient
+    (fastText's rule, and gensim's).
 
     Window w has the center word centers[w] and the context words
-    contexts[context_ends[w-1]:context_ends[w]]. Skip-gram (FastText's direction):
-    the center's input h scores each context word's syn1neg row (label 1) and
-    the noise words' rows syn1neg[negatives[w]] (label 0; the window's pairs
-    share them, so each of their steps and losses counts noise_weights[w] times,
-    once if noise_weights is None),
-    and through syn1 each context word's Huffman path (nodes path_nodes[
-    path_ends[i-1]:path_ends[i]], label 1 - code). CBOW: h, the mean of all the
-    context words' subword rows together (fastText's bag; their sum without
-    cbow_mean), predicts the center as word2vec's CBOW does; every one of those
-    rows moves by h's gradient (over their number for the sum, as gensim's CBOW
-    does). Each block's scores use the rows' values
-    before it; the blocks run in order: the paths (one per context word in
-    skip-gram), then negative sampling. Give syn1neg = negatives = None or syn1 =
-    path_* = None to leave a part out. W_in: (rows, d) float32; syn1neg, syn1:
-    (V, d) float32 (all updated in place); subword_ends, path_ends: (V,) ints;
-    centers (n_windows,), context_ends (n_windows,), negatives (n_windows, K)
-    ints in 0..V-1; noise_weights (n_windows,) numbers >= 0 (skip-gram only). Returns the mean loss per (center, context) pair for
-    skip-gram, per window with context words for CBOW (float).
+    contexts[context_ends[w-1]:context_ends[w]]. The center's input h scores (in
+    fastText's direction) each context word's syn1neg row (label 1) and the noise
+    words' rows syn1neg[negatives[w]] (label 0; the window's pairs share them, so
+    each of their steps and losses counts noise_weights[w] times, once if
+    noise_weights is None), and through syn1 each context word's Huffman path
+    (nodes path_nodes[path_ends[i-1]:path_ends[i]], label 1 - code). Each block's
+    scores use the rows' values before it; the blocks run in order: the paths, one
+    per context word, then negative sampling. Give syn1neg = negatives = None or
+    syn1 = path_* = None to leave a part out. W_in: (rows, d) float32; syn1neg,
+    syn1: (V, d) float32 (all updated in place); subword_ends, path_ends: (V,)
+    ints; centers (n_windows,), context_ends (n_windows,), negatives (n_windows,
+    K) ints in 0..V-1; noise_weights (n_windows,) numbers >= 0. Returns the mean
+    loss per (center, context) pair (float).
     """
     (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
      noise_weights, path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
         W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha, sg)
-
-    def rows_of(word):
-        return subwords[(subword_ends[word - 1] if word else 0):subword_ends[word]]
-
-    def path(word):
-        span = slice(path_ends[word - 1] if word else 0, path_ends[word])
-        return path_nodes[span], 1 - path_codes[span].astype(np.float64)
-
-    loss, trained, begin = 0.0, 0, 0
+        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha)
+    loss, begin = 0.0, 0
     for w, end in enumerate(context_ends):
-        ctx, center = contexts[begin:end], centers[w]
+        ctx = contexts[begin:end]
         begin = end
         if not len(ctx):
             continue
-        trained += 1
-        if sg:
-            rows = rows_of(center)
-            h = W_in[rows].sum(axis=0, dtype=np.float32) * np.float32(1 / len(rows))
-            grad = np.zeros_like(h)
-            for word in ctx if syn1 is not None else ():
-                nodes, labels = path(word)
-                if len(nodes):
-                    g, part = _scored(syn1, nodes, h, labels, 1.0, alpha)
-                    grad += g
-                    loss += part
-            if syn1neg is not None:
-                n, k = len(ctx), negatives.shape[1]
-                targets = np.concatenate([ctx, negatives[w]])
-                labels = np.r_[np.ones(n), np.zeros(k)]
-                weight = 1.0 if noise_weights is None else float(noise_weights[w])
-                g, part = _scored(syn1neg, targets, h, labels,
-                                  np.r_[np.ones(n), np.full(k, weight)], alpha)
-                grad += g
-                loss += part
-            np.add.at(W_in, rows, np.broadcast_to(grad, (len(rows), len(grad))))
-            continue
-        rows = np.concatenate([rows_of(word) for word in ctx])
-        inv = np.float32(1 / len(rows))
-        h = W_in[rows].sum(axis=0, dtype=np.float32)
-        if cbow_mean:
-            h *= inv
+        rows = _rows_of(subwords, subword_ends, centers[w])
+        h = W_in[rows].sum(axis=0, dtype=np.float32) * np.float32(1 / len(rows))
         grad = np.zeros_like(h)
-        if syn1 is not None:
-            nodes, labels = path(center)
+        for word in ctx if syn1 is not None else ():
+            nodes, labels = _path(path_nodes, path_codes, path_ends, word)
             if len(nodes):
                 g, part = _scored(syn1, nodes, h, labels, 1.0, alpha)
                 grad += g
                 loss += part
         if syn1neg is not None:
-            targets = np.r_[center, negatives[w]]
-            labels = np.r_[1.0, np.zeros(negatives.shape[1])]
-            g, part = _scored(syn1neg, targets, h, labels, 1.0, alpha)
+            n, k = len(ctx), negatives.shape[1]
+            weight = 1.0 if noise_weights is None else float(noise_weights[w])
+            g, part = _scored(syn1neg, np.concatenate([ctx, negatives[w]]), h,
+                              np.r_[np.ones(n), np.zeros(k)],
+                              np.r_[np.ones(n), np.full(k, weight)], alpha)
             grad += g
             loss += part
-        step = grad if cbow_mean else grad * inv
-        np.add.at(W_in, rows, np.broadcast_to(step, (len(rows), len(step))))
-    pairs = len(contexts) if sg else trained
-    return loss / pairs if pairs else 0.0
+        np.add.at(W_in, rows, np.broadcast_to(grad, (len(rows), len(grad))))
+    return loss / len(contexts) if len(contexts) else 0.0
+
+
+def fasttext_cbow_sentence(W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches,
+                           negatives, path_nodes, path_codes, path_ends, alpha, window,
+                           cbow_mean=True):
+    """FastText's CBOW over one sentence of word ids, a window per position.
+
+    Position p's bag is the sum S[p] of its word's subword rows (as in
+    fasttext_train_windows) and their count; it is summed once, before window
+    p - window (the first that can reach it). Window i takes the context
+    positions within reaches[i] (1..window) of i, i left out; h, the sum of
+    their S (over the sum of their counts with cbow_mean: fastText's mean over
+    the bag of all their rows), scores the center ids[i] (label 1) and
+    negatives[i] (label 0) through syn1neg, and the center's Huffman path through
+    syn1 (blocks as fasttext_train_windows'). h's gradient (over the count
+    without cbow_mean, as gensim) gathers in G[p] for each context position; G[p]
+    is added to every row of p's word once, after window p + window (the last
+    that can reach it), or at the sentence's end. So a row moves up to
+    2 * window + 1 windows late, and each word's rows are read and written once
+    rather than at every window. ids, reaches: (n,) ints; negatives (n, K) ints in
+    0..V-1; the tables as fasttext_train_windows'. Returns the mean loss per
+    window with context words (float).
+    """
+    (W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
+     path_codes, path_ends, alpha, window) = checks.check_ft_cbow_sentence(
+        W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
+        path_codes, path_ends, alpha, window)
+    n = len(ids)
+    S, G, counts, touched = {}, {}, {}, set()
+
+    def spread(p):
+        if p in touched:
+            rows = _rows_of(subwords, subword_ends, ids[p])
+            np.add.at(W_in, rows, np.broadcast_to(G[p], (len(rows), len(G[p]))))
+
+    loss, trained, entered = 0.0, 0, 0
+    for i in range(n):
+        for entered in range(entered, min(n, i + window + 1)):
+            rows = _rows_of(subwords, subword_ends, ids[entered])
+            S[entered] = W_in[rows].sum(axis=0, dtype=np.float32)
+            G[entered], counts[entered] = np.zeros_like(S[entered]), len(rows)
+        entered = min(n, i + window + 1)
+        ctx = [p for p in range(max(0, i - reaches[i]), min(n, i + reaches[i] + 1)) if p != i]
+        if ctx and (syn1 is not None or syn1neg is not None):
+            h = np.zeros(W_in.shape[1], np.float32)
+            for p in ctx:
+                h += S[p]
+            inv = np.float32(1 / sum(counts[p] for p in ctx))
+            if cbow_mean:
+                h *= inv
+            grad, ran = np.zeros_like(h), syn1neg is not None
+            if syn1 is not None:
+                nodes, labels = _path(path_nodes, path_codes, path_ends, ids[i])
+                if len(nodes):
+                    g, part = _scored(syn1, nodes, h, labels, 1.0, alpha)
+                    grad += g
+                    loss += part
+                    ran = True
+            if syn1neg is not None:
+                g, part = _scored(syn1neg, np.r_[ids[i], negatives[i]], h,
+                                  np.r_[1.0, np.zeros(negatives.shape[1])], 1.0, alpha)
+                grad += g
+                loss += part
+            if ran:
+                step = grad if cbow_mean else grad * inv
+                for p in ctx:
+                    G[p] += step
+                    touched.add(p)
+                trained += 1
+        if i - window >= 0:
+            spread(i - window)
+    for p in range(max(0, n - window), n):
+        spread(p)
+    return loss / trained if trained else 0.0
 
 
 def cooccurrence(vocab, sentences=None, corpus_file=None, window=10, symmetric=True,

@@ -101,11 +101,10 @@ def random_paths(rng, V, max_len):
 @given(V=st.integers(1, 10), buckets=st.integers(0, 8), d=st.integers(1, 37),
        n_windows=st.integers(0, 12), max_ctx=st.integers(0, 8), K=st.integers(1, 5),
        max_subwords=st.integers(1, 6), max_len=st.integers(0, 8),
-       parts=st.sampled_from(["hs", "ns", "both"]), sg=st.booleans(), mean=st.booleans(),
+       parts=st.sampled_from(["hs", "ns", "both"]), weighted=st.booleans(),
        seed=st.integers(0, 2**32 - 1))
-def test_subword_windows_kernel_matches_reference(V, buckets, d, n_windows, max_ctx, K,
-                                                  max_subwords, max_len, parts, sg, mean,
-                                                  seed):
+def test_skipgram_windows_kernel_matches_reference(V, buckets, d, n_windows, max_ctx, K,
+                                                   max_subwords, max_len, parts, weighted, seed):
     rng = np.random.default_rng(seed)
     n_windows = min(n_windows, 4 * V)  # one row moved very often drifts in another order
     W_in, syn1neg, syn1, subwords, ends = random_model(rng, V, buckets, d, max_subwords)
@@ -114,22 +113,72 @@ def test_subword_windows_kernel_matches_reference(V, buckets, d, n_windows, max_
     centers = rng.integers(0, V, n_windows)
     ns, hs = parts != "hs", parts != "ns"
     negatives = rng.integers(0, V, (n_windows, K)) if ns else None
-    weights = rng.uniform(0, 5, n_windows) if ns and sg else None
+    weights = rng.uniform(0, 5, n_windows) if ns and weighted else None
     paths = random_paths(rng, V, max_len) if hs else (None, None, None)
     results = []
     for impl in (functional, reference):
         tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
         loss = impl.fasttext_train_windows(*tabs, subwords, ends, centers, contexts,
-                                           np.cumsum(sizes), negatives, weights, *paths, 0.05,
-                                           sg=sg, cbow_mean=mean)
+                                           np.cumsum(sizes), negatives, weights, *paths, 0.05)
         results.append((loss, tabs))
+    assert_same_update(results, W_in, ns and sizes.sum())
+
+
+def assert_same_update(results, W_in, moved):
     (loss_fast, fast), (loss_slow, slow) = results
     assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
     for f, s in zip(fast, slow):
         if f is not None:
             assert_close(f, s, np.float32)
-    if ns and sizes.sum():
+    if moved:
         assert not np.array_equal(fast[0], W_in)  # the update did something
+
+
+@settings(max_examples=150, deadline=None)
+@given(V=st.integers(1, 10), buckets=st.integers(0, 8), d=st.integers(1, 37),
+       n=st.integers(0, 14), window=st.integers(1, 4), K=st.integers(1, 5),
+       max_subwords=st.integers(1, 6), max_len=st.integers(0, 8),
+       parts=st.sampled_from(["hs", "ns", "both"]), mean=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_cbow_sentence_kernel_matches_reference(V, buckets, d, n, window, K, max_subwords,
+                                                max_len, parts, mean, seed):
+    rng = np.random.default_rng(seed)
+    n = min(n, 4 * V)
+    W_in, syn1neg, syn1, subwords, ends = random_model(rng, V, buckets, d, max_subwords)
+    ids = rng.integers(0, V, n)
+    reaches = rng.integers(1, window + 1, n)
+    ns, hs = parts != "hs", parts != "ns"
+    negatives = rng.integers(0, V, (n, K)) if ns else None
+    paths = random_paths(rng, V, max_len) if hs else (None, None, None)
+    results = []
+    for impl in (functional, reference):
+        tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
+        loss = impl.fasttext_cbow_sentence(*tabs, subwords, ends, ids, reaches, negatives,
+                                           *paths, 0.05, window, cbow_mean=mean)
+        results.append((loss, tabs))
+    assert_same_update(results, W_in, ns and n > 1)
+
+
+def test_cbow_bags_move_late():
+    # a word's rows move once, after the last window that can reach it: with window 1 and
+    # a 3-word sentence, window 0 and window 1 both score from the first values
+    rng = np.random.default_rng(5)
+    V, d = 4, 6
+    W_in, syn1neg, _, subwords, ends = random_model(rng, V, 3, d, 3)
+    ids, reaches, negatives = [0, 1, 2], [1, 1, 1], [[3], [3], [3]]
+    a, b = W_in.copy(), syn1neg.copy()
+    functional.fasttext_cbow_sentence(a, b, None, subwords, ends, ids, reaches, negatives,
+                                      None, None, None, 0.1, 1)
+    rows = [subwords[(ends[w - 1] if w else 0):ends[w]] for w in range(V)]
+    S = [W_in[r].sum(axis=0) for r in rows]
+    # window 0: position 1 predicts word 0 from its bag alone; window 2 the same for word 2
+    h0 = S[1] / len(rows[1])
+    s0 = 1 / (1 + np.exp(-(syn1neg[[0, 3]] @ h0)))
+    np.testing.assert_allclose(b[0], syn1neg[0] + 0.1 * (1 - s0[0]) * h0, rtol=1e-5)
+    # window 1 scores word 1 from positions 0 and 2's first values: the mean of their rows
+    h1 = (S[0] + S[2]) / (len(rows[0]) + len(rows[2]))
+    s1 = 1 / (1 + np.exp(-(syn1neg[1] @ h1)))
+    np.testing.assert_allclose(b[1], syn1neg[1] + 0.1 * (1 - s1) * h1, rtol=1e-5)
 
 
 def test_skipgram_window_steps_by_the_gradient_of_its_loss():
@@ -158,23 +207,6 @@ def test_skipgram_window_steps_by_the_gradient_of_its_loss():
     assert got == pytest.approx(loss / len(ctx), rel=1e-5)
 
 
-def test_one_row_per_word_is_word2vecs_cbow():
-    # with no n-grams FastText's CBOW window is word2vec's, bit for bit
-    rng = np.random.default_rng(4)
-    V, d = 9, 16
-    W_in, syn1neg, syn1, subwords, ends = random_model(rng, V, 0, d, 1)
-    ctx, neg = rng.integers(0, V, 12), rng.integers(0, V, (3, 4))
-    centers = rng.integers(0, V, 3)
-    a = [t.copy() for t in (W_in, syn1neg)]
-    b = [t.copy() for t in (W_in, syn1neg)]
-    functional.fasttext_train_windows(*a, None, subwords, ends, centers, ctx, [4, 8, 12], neg,
-                                      None, None, None, None, 0.05, sg=False)
-    functional.word2vec_train_windows(*b, None, ctx, [4, 8, 12], np.c_[centers, neg], None,
-                                      None, None, 0.05, sg=False)
-    for x, y in zip(a, b):
-        np.testing.assert_array_equal(x, y)
-
-
 def test_subword_windows_bad_inputs():
     W, O = np.zeros((6, 3), np.float32), np.zeros((4, 3), np.float32)
     ok = dict(W_in=W, syn1neg=O, syn1=None, subwords=[0, 4, 1, 2, 3, 5], subword_ends=[2, 3, 4, 6],
@@ -196,7 +228,9 @@ def test_subword_windows_bad_inputs():
         ({"noise_weights": [1.0, 2.0]}, ValueError, r"one number per window, shape \(1,\)"),
         ({"noise_weights": [-1.0]}, ValueError, "finite and >= 0"),
         ({"noise_weights": [float("inf")]}, ValueError, "finite and >= 0"),
-        ({"noise_weights": [1.0], "sg": False}, ValueError, "skip-gram's negatives only"),
+        ({"noise_weights": [1.0], "syn1neg": None, "negatives": None,
+          "syn1": np.zeros((4, 3), np.float32), "path_nodes": [0], "path_codes": [1],
+          "path_ends": [0, 1, 1, 1]}, ValueError, "noise_weights given without negatives"),
         ({"path_nodes": [0]}, ValueError, "given without syn1"),
         ({"W_in": np.zeros((6, 2), np.float32)}, ValueError, r"W_in must have shape"),
         ({"W_in": W.astype(np.float64)}, TypeError, "W_in"),
@@ -206,3 +240,26 @@ def test_subword_windows_bad_inputs():
         for impl in (functional, reference):
             with pytest.raises(exc, match=match):
                 impl.fasttext_train_windows(**{**ok, **change})
+
+
+def test_cbow_sentence_bad_inputs():
+    W, O = np.zeros((6, 3), np.float32), np.zeros((4, 3), np.float32)
+    ok = dict(W_in=W, syn1neg=O, syn1=None, subwords=[0, 4, 1, 2, 3, 5], subword_ends=[2, 3, 4, 6],
+              ids=[1, 0, 2], reaches=[1, 2, 1], negatives=[[3], [3], [1]], path_nodes=None,
+              path_codes=None, path_ends=None, alpha=0.1, window=2)
+    for impl in (functional, reference):
+        impl.fasttext_cbow_sentence(**{**ok, "W_in": W.copy(), "syn1neg": O.copy()})
+    cases = [
+        ({"reaches": [1, 3, 1]}, ValueError, r"reaches must hold one reach in 1..window=2"),
+        ({"reaches": [1, 0, 1]}, ValueError, "reaches"),
+        ({"reaches": [1, 1]}, ValueError, "reaches"),
+        ({"reaches": [1.0, 1.0, 1.0]}, TypeError, "reaches must hold integers"),
+        ({"ids": [1, 0, 4]}, ValueError, r"ids must lie in 0..3"),
+        ({"negatives": [[3], [3]]}, ValueError, "negatives must have 3 rows"),
+        ({"window": 0}, ValueError, "window"),
+        ({"subword_ends": [2, 3, 3, 6]}, ValueError, "at least one row"),
+    ]
+    for change, exc, match in cases:
+        for impl in (functional, reference):
+            with pytest.raises(exc, match=match):
+                impl.fasttext_cbow_sentence(**{**ok, **change})
