@@ -45,12 +45,16 @@
 #if RF_GNU_C
 #define RF_PREFETCH_READ(p) __builtin_prefetch((p), 0)
 #define RF_PREFETCH_WRITE(p) __builtin_prefetch((p), 1)
+#define RF_PREFETCH_READ_L2(p) __builtin_prefetch((p), 0, 2)
 #else
 #define RF_PREFETCH_READ(p) ((void)(p))
 #define RF_PREFETCH_WRITE(p) ((void)(p))
+#define RF_PREFETCH_READ_L2(p) ((void)(p))
 #endif
 #define RF_PREFETCH_FLOATS_READ(p, n) \
     do { for (int32_t rf_k_ = 0; rf_k_ < (n); rf_k_ += 16) RF_PREFETCH_READ((p) + rf_k_); } while (0)
+#define RF_PREFETCH_FLOATS_L2(p, n) \
+    do { for (int32_t rf_k_ = 0; rf_k_ < (n); rf_k_ += 16) RF_PREFETCH_READ_L2((p) + rf_k_); } while (0)
 #define RF_PREFETCH_FLOATS_WRITE(p, n) \
     do { for (int32_t rf_k_ = 0; rf_k_ < (n); rf_k_ += 16) RF_PREFETCH_WRITE((p) + rf_k_); } while (0)
 
