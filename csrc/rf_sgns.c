@@ -84,15 +84,14 @@ static inline void rf_coded_logits_to_grads(float *RF_RESTRICT x, int32_t n,
 /* One block of a window update: the n rows rows_in[a] are scored against the k1
  * rows W_out[outputs[b]], all from their values before the block. The labels
  * are 1 for b < n_pos and 0 after (negative sampling: the positives, then the
- * noise words, whose steps and losses count neg_scale times: each stands for
- * that many pairs), or 1 - codes[b] (hierarchical softmax: the inner nodes on a
+ * noise words), or 1 - codes[b] (hierarchical softmax: the inner nodes on a
  * word's path and the branch taken at each). Each output row moves by sum_a g[b, a]
  * rows_in[a]; the rows' gradients sum_b g[b, a] W_out[outputs[b]] are written
  * to grad_in (n, dim), or added to it when `add`. A row that occurs twice among
  * the outputs gets both steps. g: n * k1 floats of scratch. */
 RF_HOT
 static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_out, int32_t dim,
-                     int32_t k1, const uint8_t *codes, int32_t n_pos, float neg_scale, float alpha,
+                     int32_t k1, const uint8_t *codes, int32_t n_pos, float alpha,
                      float *RF_RESTRICT g, float *RF_RESTRICT grad_in, int add, double *loss)
 {
     /* g[b * n + a]: output-major, so that each output's scores share one label
@@ -106,13 +105,8 @@ static void rf_block(const float *const *rows_in, int32_t n, float *const *rows_
         }
         for (; b < k1; b++) g[b * n + a] = rf_dot(rows_in[a], rows_out[b], dim);
     }
-    if (codes == NULL && neg_scale == 1.0f) {
+    if (codes == NULL) {
         rf_logits_to_grads(g, n * k1, n * n_pos, alpha, loss);
-    } else if (codes == NULL) {   /* each label-0 score stands for n_pos pairs' */
-        double neg_loss = 0;
-        rf_logits_to_grads(g, n * n_pos, n * n_pos, alpha, loss);
-        rf_logits_to_grads(g + n * n_pos, n * (k1 - n_pos), 0, alpha * neg_scale, &neg_loss);
-        *loss += (double)neg_scale * neg_loss;
     } else if (n == 1) {
         rf_coded_logits_to_grads(g, k1, codes, alpha, loss);
     } else {
@@ -319,12 +313,12 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
     }
     if (n_nodes > 0) {
         rf_rows(m, RF_OWN_SYN1, m->syn1, nodes, n_nodes, rows_out);
-        rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, 0, 1.0f, alpha, g, grad_in, 0,
+        rf_block(rows_in, n_rows, rows_out, dim, n_nodes, codes, 0, alpha, g, grad_in, 0,
                  loss);
     }
     if (k1 > 0) {
         rf_rows(m, RF_OWN_OUT, m->W_out, outputs, k1, rows_out);
-        rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, 1, 1.0f, alpha, g, grad_in, n_nodes > 0,
+        rf_block(rows_in, n_rows, rows_out, dim, k1, NULL, 1, alpha, g, grad_in, n_nodes > 0,
                  loss);
     }
     if (m->cbow && !m->cbow_mean) {  /* a sum spreads its gradient over its terms, as gensim */
@@ -415,15 +409,14 @@ static inline void rf_spread_subwords(const rf_sgns_model *m, int32_t word, floa
 
 /* FastText's skip-gram window: the center's input h (the mean of its subword
  * rows, taken once) scores the n context words targets[0 .. n-1] (label 1) and
- * the k noise words after them (label 0, each step and loss counted noise_weight
- * times: the window's pairs share them) in one block through W_out, and each context word's path
+ * the k noise words after them (label 0; the pairs' own draws) in one block
+ * through W_out, and each context word's path
  * through syn1; each subword row moves by h's whole gradient (fastText's rule,
  * gensim's too: not that over the number of rows).
  * work: rf_window_floats(1, max(n + k, longest path), dim) floats. */
 RF_HOT
 static void rf_train_subword_sg(const rf_sgns_model *m, int32_t center, const int32_t *targets,
-                                int32_t n, int32_t k, float noise_weight, float alpha,
-                                float *work, double *loss)
+                                int32_t n, int32_t k, float alpha, float *work, double *loss)
 {
     const int32_t dim = m->dim;
     float *RF_RESTRICT h = work, *grad = work + dim, *g = grad + dim;
@@ -440,15 +433,14 @@ static void rf_train_subword_sg(const rf_sgns_model *m, int32_t center, const in
             const int32_t len = (int32_t)(m->path_ends[targets[a]] - p0);
             if (len == 0) continue;
             rf_rows(m, RF_OWN_SYN1, m->syn1, m->path_nodes + p0, len, rows_out);
-            rf_block(rows_in, 1, rows_out, dim, len, m->path_codes + p0, 0, 1.0f, alpha, g, grad,
+            rf_block(rows_in, 1, rows_out, dim, len, m->path_codes + p0, 0, alpha, g, grad,
                      add, loss);
             add = 1;
         }
     }
     if (m->negative > 0) {
         rf_rows(m, RF_OWN_OUT, m->W_out, targets, n + k, rows_out);
-        rf_block(rows_in, 1, rows_out, dim, n + k, NULL, n, noise_weight, alpha, g, grad, add,
-                 loss);
+        rf_block(rows_in, 1, rows_out, dim, n + k, NULL, n, alpha, g, grad, add, loss);
         add = 1;
     }
     if (add) rf_spread_subwords(m, center, 1.0f, grad);
@@ -457,7 +449,7 @@ static void rf_train_subword_sg(const rf_sgns_model *m, int32_t center, const in
 RF_HOT
 double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32_t *contexts,
                      const int64_t *context_ends, int64_t n_windows, const int32_t *negatives,
-                     int32_t k, const float *noise_weights, float alpha, float *work)
+                     int32_t k, float alpha, float *work)
 {
     int32_t targets[RF_MAX_WINDOW_ROWS];
     double loss = 0;
@@ -466,23 +458,20 @@ double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32
         const int32_t n = (int32_t)(context_ends[w] - begin);
         memcpy(targets, contexts + begin, (size_t)n * sizeof(int32_t));
         for (int32_t b = 0; b < k; b++) targets[n + b] = negatives[w * k + b];
-        rf_train_subword_sg(m, centers[w], targets, n, k,
-                            noise_weights ? noise_weights[w] : 1.0f, alpha, work, &loss);
+        rf_train_subword_sg(m, centers[w], targets, n, k, alpha, work, &loss);
     }
     return loss;
 }
 
-/* FastText's skip-gram window draws this many times `negative` noise words (fewer
- * for a window of one word), which its words share, each standing for the pairs'
- * draws it replaces. On corpus17m, one epoch: once, 49.0% on the analogies against
- * 51.8% for a draw per pair (gensim's and fastText's rule) at 1.9x the speed; twice,
- * 51.5% at 1.45x; three times, 51.3% at 1.2x. */
-#define RF_FT_SHARED_NOISE 2
-
-/* The noise words a window's plan draws. */
+/* The most noise words a window's plan draws: FastText's skip-gram draws
+ * `negative` for each word of the window (fastText's and gensim's rule) and scores
+ * them all in the window's one block. Fewer, shared by the window's words and
+ * standing for the pairs' draws, cost quality: on corpus17m, 3 epochs, 2 x
+ * negative shared gave 60.1% on the analogies, a draw per pair 62.3% (gensim
+ * 62.7%), at 1.4x the speed. */
 static inline int32_t rf_noise_draws(const rf_sgns_model *m)
 {
-    return m->subwords && !m->cbow ? RF_FT_SHARED_NOISE * m->negative : m->negative;
+    return m->subwords && !m->cbow ? 2 * m->window * m->negative : m->negative;
 }
 
 /* Draw window i's reach and negatives into plan (reach, the center, then the
@@ -492,29 +481,38 @@ static inline int32_t rf_noise_draws(const rf_sgns_model *m)
 static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                   int32_t n, int32_t i, int32_t *plan)
 {
-    const int32_t k1 = rf_noise_draws(m) + 1, dim = m->dim;
+    const int32_t dim = m->dim;
     int32_t reach = m->shrink_windows ? 1 + (int32_t)rf_below(rng, (uint32_t)m->window)
                                       : m->window;
     /* FastText's skip-gram: the window's words are the positives */
     const int context_positive = m->subwords && !m->cbow;
     const int32_t lo = i - reach < 0 ? 0 : i - reach, hi = i + reach >= n ? n - 1 : i + reach;
+    /* the window's words besides the center: each draws its own noise words */
+    const int32_t k1 = 1 + (context_positive ? (hi - lo) * m->negative : m->negative);
     plan[0] = reach;
     plan[1] = ids[i];
     for (int32_t got = 1; got < k1; got++) {
-        /* redraw a noise word equal to a positive, a bounded number of times:
-         * with a one-word vocabulary there is no other word to draw */
-        int32_t w = rf_draw_noise(m, rng);
-        for (int tries = 0; tries < 16; tries++) {
-            int positive = w == ids[i];
-            for (int32_t j = lo; context_positive && !positive && j <= hi; j++)
-                positive = w == ids[j];
-            if (!positive) break;
-            w = rf_draw_noise(m, rng);
+        /* redraw a noise word equal to its pair's positive (the center, or in FastText's
+         * skip-gram the window word it was drawn for), a bounded number of times: with
+         * a one-word vocabulary there is no other word to draw */
+        int32_t positive = ids[i];
+        if (context_positive) {
+            const int32_t j = lo + (got - 1) / m->negative;
+            positive = ids[j < i ? j : j + 1];
         }
+        int32_t w = rf_draw_noise(m, rng);
+        for (int tries = 0; w == positive && tries < 16; tries++) w = rf_draw_noise(m, rng);
         plan[1 + got] = w;
     }
-    if (m->negative > 0)
-        for (int32_t b = 0; b < k1; b++) rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
+    if (m->negative > 0) {
+        /* the noise words' output rows, and the center's, or in FastText's skip-gram
+         * (where the window's words are the positives) the word that can first join
+         * a window at window i */
+        for (int32_t b = context_positive; b < k1; b++)
+            rf_prefetch_row(m->W_out + (int64_t)plan[1 + b] * dim, dim);
+        if (context_positive && i + m->window < n)
+            rf_prefetch_row(m->W_out + (int64_t)ids[i + m->window] * dim, dim);
+    }
     if (m->hs && !context_positive) {  /* the rows of the center's path, deep ones are rarely in cache */
         for (int64_t p = rf_path_begin(m, ids[i]); p < m->path_ends[ids[i]]; p++)
             rf_prefetch_row(m->syn1 + (int64_t)m->path_nodes[p] * dim, dim);
@@ -620,12 +618,12 @@ static int64_t rf_subword_cbow_sentence(const rf_sgns_model *m, uint64_t *rng,
             const int32_t n_nodes = m->hs ? (int32_t)(m->path_ends[c] - p0) : 0;
             if (n_nodes > 0) {
                 rf_rows(m, RF_OWN_SYN1, m->syn1, m->path_nodes + p0, n_nodes, rows_out);
-                rf_block(rows_in, 1, rows_out, dim, n_nodes, m->path_codes + p0, 0, 1.0f, alpha,
+                rf_block(rows_in, 1, rows_out, dim, n_nodes, m->path_codes + p0, 0, alpha,
                          g, grad, 0, loss);
             }
             if (k1_used > 0) {
                 rf_rows(m, RF_OWN_OUT, m->W_out, plan + 1, k1_used, rows_out);
-                rf_block(rows_in, 1, rows_out, dim, k1_used, NULL, 1, 1.0f, alpha, g, grad,
+                rf_block(rows_in, 1, rows_out, dim, k1_used, NULL, 1, alpha, g, grad,
                          n_nodes > 0, loss);
             }
             if (n_nodes > 0 || k1_used > 0) {
@@ -694,11 +692,9 @@ static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const
             if (j != i) inputs[n_in++] = ids[j];
         if (n_in == 0) continue;
         if (m->subwords && !m->cbow) {   /* the noise words follow the window's words */
-            const int32_t shares = n_in < RF_FT_SHARED_NOISE ? n_in : RF_FT_SHARED_NOISE;
-            const int32_t k = shares * m->negative;
+            const int32_t k = n_in * m->negative;
             for (int32_t b = 0; b < k; b++) inputs[n_in + b] = plan[2 + b];
-            rf_train_subword_sg(m, ids[i], inputs, n_in, k, (float)n_in / (float)shares, alpha,
-                                work, &st->loss);
+            rf_train_subword_sg(m, ids[i], inputs, n_in, k, alpha, work, &st->loss);
             st->pairs += n_in;
             continue;
         }

@@ -116,13 +116,12 @@ size_t rf_window_floats(int32_t n, int32_t k1, int32_t dim);
  * contexts[context_ends[w-1]:context_ends[w]], with the noise words
  * negatives[w*k .. w*k+k-1] when m->negative > 0 (hierarchical softmax uses the
  * model's paths). The center's input scores each context word (label 1) and the
- * noise words (label 0, each step and loss counted noise_weights[w] times, or
- * once when it is NULL: they stand for the pairs' own draws) through W_out, and
- * each context word's path through syn1. work: rf_window_floats(1, max(outputs of
+ * noise words (label 0) in one block through W_out, and each context word's path
+ * through syn1. work: rf_window_floats(1, max(outputs of
  * a block), dim) floats. Returns the summed loss. */
 double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32_t *contexts,
                      const int64_t *context_ends, int64_t n_windows, const int32_t *negatives,
-                     int32_t k, const float *noise_weights, float alpha, float *work);
+                     int32_t k, float alpha, float *work);
 
 /* FastText's CBOW over one sentence of n ids, as the training passes update it
  * (see rf_subword_cbow_sentence in rf_sgns.c: each word's bag summed once, its

@@ -29,8 +29,8 @@ cdef extern from "rf_sgns.h" nogil:
                                     const int64_t *subword_ends)
     double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers,
                          const int32_t *contexts, const int64_t *context_ends,
-                         int64_t n_windows, const int32_t *negatives, int32_t k,
-                         const float *noise_weights, float alpha, float *work)
+                         int64_t n_windows, const int32_t *negatives, int32_t k, float alpha,
+                         float *work)
     double rf_ft_cbow_sentence(const rf_sgns_model *m, const int32_t *ids, int32_t n,
                                const int32_t *reaches, const int32_t *negatives, float alpha,
                                int64_t *trained)

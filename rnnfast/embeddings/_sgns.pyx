@@ -93,7 +93,7 @@ def subword_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
                     const int32_t[::1] subwords, const int64_t[::1] subword_ends,
                     const int32_t[::1] centers, const int32_t[::1] contexts,
                     const int64_t[::1] context_ends, const int32_t[:, ::1] negatives,
-                    const float[::1] noise_weights, const int32_t[::1] path_nodes,
+                    const int32_t[::1] path_nodes,
                     const uint8_t[::1] path_codes, const int64_t[::1] path_ends, float alpha):
     """FastText's skip-gram window updates (see rf_ft_windows) on arrays validated by
     checks.check_ft_windows; returns the summed loss (float64)."""
@@ -116,8 +116,7 @@ def subword_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
     with nogil:
         loss = rf_ft_windows(&m, &centers[0], &contexts[0] if contexts.shape[0] else NULL,
                              &context_ends[0], n_windows, &negatives[0, 0] if k else NULL, k,
-                             &noise_weights[0] if noise_weights is not None else NULL, alpha,
-                             work)
+                             alpha, work)
     free(work)
     return loss
 
@@ -199,9 +198,9 @@ cdef class SGNSModel:
                                  "one row per word, and end at len(subwords)")
             if np.asarray(subwords).min() < 0 or np.asarray(subwords).max() >= W_in.shape[0]:
                 raise ValueError(f"SGNSModel: subwords must lie in 0..{W_in.shape[0] - 1}")
-            if cbow == 0 and 2 * window + 2 * negative >= RF_MAX_WINDOW_ROWS:
-                raise ValueError(f"SGNSModel: FastText's skip-gram scores 2 * window + "
-                                 f"2 * negative rows at once, fewer than {RF_MAX_WINDOW_ROWS}")
+            if cbow == 0 and 2 * window * (1 + negative) >= RF_MAX_WINDOW_ROWS:
+                raise ValueError(f"SGNSModel: FastText's skip-gram scores 2 * window * "
+                                 f"(1 + negative) rows at once, fewer than {RF_MAX_WINDOW_ROWS}")
         for name, W in (("W_out", W_out), ("syn1", syn1)):
             if W is not None and (W.shape[0] != V or W.shape[1] != W_in.shape[1]):
                 raise ValueError(f"SGNSModel: {name} must have W_in's shape ({V}, "

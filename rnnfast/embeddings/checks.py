@@ -168,8 +168,7 @@ def _check_negatives(negatives, syn1neg, rows, V):
 
 
 def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                     context_ends, negatives, noise_weights, path_nodes, path_codes, path_ends,
-                     alpha):
+                     context_ends, negatives, path_nodes, path_codes, path_ends, alpha):
     """Validate FastText's skip-gram windows (see reference.fasttext_train_windows)."""
     subwords, subword_ends, path_nodes, path_codes, path_ends, V = _check_ft_tables(
         W_in, syn1neg, syn1, subwords, subword_ends, path_nodes, path_codes, path_ends)
@@ -181,24 +180,13 @@ def check_ft_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, conte
         raise ValueError(f"context_ends must have shape ({n_windows},) like centers, got "
                          f"({len(context_ends)},)")
     negatives = _check_negatives(negatives, syn1neg, n_windows, V)
-    if noise_weights is not None:
-        if negatives is None:
-            raise ValueError("noise_weights given without negatives")
-        noise_weights = np.asarray(noise_weights)
-        if noise_weights.dtype.kind not in "iuf" or noise_weights.shape != (n_windows,):
-            raise ValueError(f"noise_weights must hold one number per window, shape "
-                             f"({n_windows},), got {noise_weights.dtype} {noise_weights.shape}")
-        noise_weights = np.ascontiguousarray(noise_weights, dtype=np.float32)
-        if not np.all(np.isfinite(noise_weights)) or np.any(noise_weights < 0):
-            raise ValueError("noise_weights must be finite and >= 0")
     longest = int(np.max(np.diff(context_ends, prepend=0))) if n_windows else 0
     k = 0 if negatives is None else negatives.shape[1]
     if longest + k + 1 > MAX_WINDOW_ROWS:
         raise ValueError(f"a window's context words and negatives must number below "
                          f"{MAX_WINDOW_ROWS}")
     return (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-            negatives, noise_weights, path_nodes, path_codes, path_ends,
-            check_number("alpha", alpha, low=0))
+            negatives, path_nodes, path_codes, path_ends, check_number("alpha", alpha, low=0))
 
 
 def check_ft_cbow_sentence(W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches,

@@ -259,9 +259,8 @@ class FastText(Word2Vec):
     to `max_n` characters of "<word>", hashed into `bucket` rows). `wv` is a
     FastTextKeyedVectors: it gives a vector for words never seen too.
 
-    Skip-gram scores each window's words from the center word's input, in one block
-    with noise words the window shares (each counted once per window word), as
-    fastText's direction; CBOW is word2vec's over the context words' inputs. With
+    Skip-gram scores each window's words and their noise words (`negative` each) from
+    the center word's input, in one block, in fastText's direction; CBOW is word2vec's over the context words' inputs. With
     `max_n=0` the model is Word2Vec itself: the same kernel and, for one worker and a
     seed, the same vectors bit for bit. `word_ngrams` must be 1 (word n-grams belong
     to fastText's supervised classifier). `null_word` and `hashfxn` (gensim's) have no
@@ -281,12 +280,12 @@ class FastText(Word2Vec):
         _no_effect("FastText", null_word=(null_word, 0), hashfxn=(hashfxn, hash))
         self.min_n, self.max_n, self.bucket = check_ngrams(min_n, max_n, bucket)
         self.word_ngrams = 1
-        if sg and self.max_n:   # the window's words and its noise words form one block
-            rows = 2 * (check_index("window", window, low=1) +
-                        check_index("negative", negative, low=0))
+        if sg and self.max_n:   # the window's words and their noise words form one block
+            rows = 2 * check_index("window", window, low=1) * (
+                1 + check_index("negative", negative, low=0))
             if rows >= checks.MAX_WINDOW_ROWS:
-                raise ValueError(f"skip-gram FastText scores 2 * (window + negative) = {rows} "
-                                 f"rows at once, at most {checks.MAX_WINDOW_ROWS - 1}")
+                raise ValueError(f"skip-gram FastText scores 2 * window * (1 + negative) = "
+                                 f"{rows} rows at once, at most {checks.MAX_WINDOW_ROWS - 1}")
         super().__init__(sentences, corpus_file, vector_size, alpha, window, min_count,
                          max_vocab_size, sample, seed, workers, min_alpha, sg, hs, negative,
                          ns_exponent, cbow_mean, epochs, trim_rule, sorted_vocab, batch_words,

@@ -25,19 +25,18 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
 
 
 def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                           context_ends, negatives, noise_weights, path_nodes, path_codes,
-                           path_ends, alpha):
+                           context_ends, negatives, path_nodes, path_codes, path_ends, alpha):
     (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
-     noise_weights, path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
+     path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
         W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha)
+        negatives, path_nodes, path_codes, path_ends, alpha)
     if not len(centers):
         return 0.0
     if negatives is None:
         negatives = np.zeros((len(centers), 0), np.int32)
     loss = _sgns.subword_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                                 context_ends, negatives, noise_weights, path_nodes, path_codes,
-                                 path_ends, alpha)
+                                 context_ends, negatives, path_nodes, path_codes, path_ends,
+                                 alpha)
     return loss / len(contexts) if len(contexts) else 0.0
 
 

@@ -103,8 +103,7 @@ def _path(path_nodes, path_codes, path_ends, word):
 
 
 def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts,
-                           context_ends, negatives, noise_weights, path_nodes, path_codes,
-                           path_ends, alpha):
+                           context_ends, negatives, path_nodes, path_codes, path_ends, alpha):
     """FastText's skip-gram window update. A word's input is the mean of its subword
     rows, W_in[subwords[subword_ends[i-1]:subword_ends[i]]] (its own row, then its
     character n-grams'), and each of those rows moves by the input's whole gradient
@@ -113,22 +112,20 @@ def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers,
     Window w has the center word centers[w] and the context words
     contexts[context_ends[w-1]:context_ends[w]]. The center's input h scores (in
     fastText's direction) each context word's syn1neg row (label 1) and the noise
-    words' rows syn1neg[negatives[w]] (label 0; the window's pairs share them, so
-    each of their steps and losses counts noise_weights[w] times, once if
-    noise_weights is None), and through syn1 each context word's Huffman path
+    words' rows syn1neg[negatives[w]] (label 0; the training passes draw
+    `negative` of them per context word), and through syn1 each context word's Huffman path
     (nodes path_nodes[path_ends[i-1]:path_ends[i]], label 1 - code). Each block's
     scores use the rows' values before it; the blocks run in order: the paths, one
     per context word, then negative sampling. Give syn1neg = negatives = None or
     syn1 = path_* = None to leave a part out. W_in: (rows, d) float32; syn1neg,
     syn1: (V, d) float32 (all updated in place); subword_ends, path_ends: (V,)
     ints; centers (n_windows,), context_ends (n_windows,), negatives (n_windows,
-    K) ints in 0..V-1; noise_weights (n_windows,) numbers >= 0. Returns the mean
-    loss per (center, context) pair (float).
+    K) ints in 0..V-1. Returns the mean loss per (center, context) pair (float).
     """
     (W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends, negatives,
-     noise_weights, path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
+     path_nodes, path_codes, path_ends, alpha) = checks.check_ft_windows(
         W_in, syn1neg, syn1, subwords, subword_ends, centers, contexts, context_ends,
-        negatives, noise_weights, path_nodes, path_codes, path_ends, alpha)
+        negatives, path_nodes, path_codes, path_ends, alpha)
     loss, begin = 0.0, 0
     for w, end in enumerate(context_ends):
         ctx = contexts[begin:end]
@@ -146,10 +143,8 @@ def fasttext_train_windows(W_in, syn1neg, syn1, subwords, subword_ends, centers,
                 loss += part
         if syn1neg is not None:
             n, k = len(ctx), negatives.shape[1]
-            weight = 1.0 if noise_weights is None else float(noise_weights[w])
             g, part = _scored(syn1neg, np.concatenate([ctx, negatives[w]]), h,
-                              np.r_[np.ones(n), np.zeros(k)],
-                              np.r_[np.ones(n), np.full(k, weight)], alpha)
+                              np.r_[np.ones(n), np.zeros(k)], 1.0, alpha)
             grad += g
             loss += part
         np.add.at(W_in, rows, np.broadcast_to(grad, (len(rows), len(grad))))

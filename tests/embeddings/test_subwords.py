@@ -101,10 +101,9 @@ def random_paths(rng, V, max_len):
 @given(V=st.integers(1, 10), buckets=st.integers(0, 8), d=st.integers(1, 37),
        n_windows=st.integers(0, 12), max_ctx=st.integers(0, 8), K=st.integers(1, 5),
        max_subwords=st.integers(1, 6), max_len=st.integers(0, 8),
-       parts=st.sampled_from(["hs", "ns", "both"]), weighted=st.booleans(),
-       seed=st.integers(0, 2**32 - 1))
+       parts=st.sampled_from(["hs", "ns", "both"]), seed=st.integers(0, 2**32 - 1))
 def test_skipgram_windows_kernel_matches_reference(V, buckets, d, n_windows, max_ctx, K,
-                                                   max_subwords, max_len, parts, weighted, seed):
+                                                   max_subwords, max_len, parts, seed):
     rng = np.random.default_rng(seed)
     n_windows = min(n_windows, 4 * V)  # one row moved very often drifts in another order
     W_in, syn1neg, syn1, subwords, ends = random_model(rng, V, buckets, d, max_subwords)
@@ -113,13 +112,12 @@ def test_skipgram_windows_kernel_matches_reference(V, buckets, d, n_windows, max
     centers = rng.integers(0, V, n_windows)
     ns, hs = parts != "hs", parts != "ns"
     negatives = rng.integers(0, V, (n_windows, K)) if ns else None
-    weights = rng.uniform(0, 5, n_windows) if ns and weighted else None
     paths = random_paths(rng, V, max_len) if hs else (None, None, None)
     results = []
     for impl in (functional, reference):
         tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
         loss = impl.fasttext_train_windows(*tabs, subwords, ends, centers, contexts,
-                                           np.cumsum(sizes), negatives, weights, *paths, 0.05)
+                                           np.cumsum(sizes), negatives, *paths, 0.05)
         results.append((loss, tabs))
     assert_same_update(results, W_in, ns and sizes.sum())
 
@@ -183,8 +181,8 @@ def test_cbow_bags_move_late():
 
 def test_skipgram_window_steps_by_the_gradient_of_its_loss():
     # one window, distinct rows: h is the mean of the center's rows; the loss of each
-    # (center, context) pair is -log s(h.u_c) - sum over the shared noise words of
-    # log s(-h.u_n) (noise weight: one per pair); every output row moves by -alpha
+    # (center, context) pair is -log s(h.u_c) - sum over its noise words of
+    # log s(-h.u_n) (here the pairs' draws, given together); every output row moves by -alpha
     # times its gradient, every subword row by -alpha times h's whole gradient
     # (fastText's rule)
     rng = np.random.default_rng(3)
@@ -194,13 +192,13 @@ def test_skipgram_window_steps_by_the_gradient_of_its_loss():
     rows, ctx, neg = [2, 9, 11], [4, 5], [6, 7, 1]
     h = W_in[rows].mean(axis=0)
     s_ctx, s_neg = 1 / (1 + np.exp(-(syn1neg[ctx] @ h))), 1 / (1 + np.exp(-(syn1neg[neg] @ h)))
-    loss = -np.log(s_ctx).sum() - len(ctx) * np.log(1 - s_neg).sum()
-    g_ctx, g_neg = 0.1 * (1 - s_ctx), 0.1 * len(ctx) * (0 - s_neg)
+    loss = -np.log(s_ctx).sum() - np.log(1 - s_neg).sum()
+    g_ctx, g_neg = 0.1 * (1 - s_ctx), 0.1 * (0 - s_neg)
     grad_h = g_ctx @ syn1neg[ctx] + g_neg @ syn1neg[neg]
     a, b = W_in.astype(np.float32), syn1neg.astype(np.float32)
     subwords, ends = np.r_[0, 1, rows, 3, 4, 5, 6, 7], np.r_[1, 2, 5, 6, 7, 8, 9, 10]
     got = functional.fasttext_train_windows(a, b, None, subwords, ends, [2], ctx, [2], [neg],
-                                            [len(ctx)], None, None, None, 0.1)
+                                            None, None, None, 0.1)
     np.testing.assert_allclose(b[ctx], syn1neg[ctx] + g_ctx[:, None] * h, rtol=1e-5)
     np.testing.assert_allclose(b[neg], syn1neg[neg] + g_neg[:, None] * h, rtol=1e-5)
     np.testing.assert_allclose(a[rows], W_in[rows] + grad_h, rtol=1e-5, atol=1e-7)
@@ -211,7 +209,7 @@ def test_subword_windows_bad_inputs():
     W, O = np.zeros((6, 3), np.float32), np.zeros((4, 3), np.float32)
     ok = dict(W_in=W, syn1neg=O, syn1=None, subwords=[0, 4, 1, 2, 3, 5], subword_ends=[2, 3, 4, 6],
               centers=[1], contexts=[0, 2], context_ends=[2], negatives=[[3]],
-              noise_weights=[2.0], path_nodes=None, path_codes=None, path_ends=None, alpha=0.1)
+              path_nodes=None, path_codes=None, path_ends=None, alpha=0.1)
     for impl in (functional, reference):
         assert impl.fasttext_train_windows(**{**ok, "W_in": W.copy(), "syn1neg": O.copy()}) > 0
     cases = [
@@ -225,12 +223,7 @@ def test_subword_windows_bad_inputs():
         ({"context_ends": [1]}, ValueError, "context_ends must be non-decreasing"),
         ({"negatives": [[3], [2]]}, ValueError, "negatives must have 1 rows"),
         ({"negatives": np.zeros((1, 0), int)}, ValueError, "at least one column"),
-        ({"noise_weights": [1.0, 2.0]}, ValueError, r"one number per window, shape \(1,\)"),
-        ({"noise_weights": [-1.0]}, ValueError, "finite and >= 0"),
-        ({"noise_weights": [float("inf")]}, ValueError, "finite and >= 0"),
-        ({"noise_weights": [1.0], "syn1neg": None, "negatives": None,
-          "syn1": np.zeros((4, 3), np.float32), "path_nodes": [0], "path_codes": [1],
-          "path_ends": [0, 1, 1, 1]}, ValueError, "noise_weights given without negatives"),
+        ({"negatives": None}, TypeError, "negatives must hold integers"),
         ({"path_nodes": [0]}, ValueError, "given without syn1"),
         ({"W_in": np.zeros((6, 2), np.float32)}, ValueError, r"W_in must have shape"),
         ({"W_in": W.astype(np.float64)}, TypeError, "W_in"),
