@@ -107,7 +107,7 @@ def _parse(r, full):
     if version not in READABLE_VERSIONS:
         r.fail("the version", f"is {version}; rnnfast reads versions "
                               f"{', '.join(map(str, READABLE_VERSIONS))}")
-    args = dict(zip(_ARGS, r.unpack(_ARGS_FORMAT, "the arguments")))
+    args = dict(zip(_ARGS, r.unpack(_ARGS_FORMAT, "the argument block")))
     if args["model"] == MODEL_SUPERVISED:
         r.fail("the model", "is a supervised classifier; rnnfast reads fastText's word-vector "
                             "models (cbow, skipgram)")

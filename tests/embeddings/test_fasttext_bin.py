@@ -158,7 +158,7 @@ def args_field(name):
 
 @pytest.mark.parametrize("change, match", [
     (lambda d: d[:3], "the header is cut off"),
-    (lambda d: d[:40], "the arguments is cut off"),
+    (lambda d: d[:40], "the argument block is cut off"),
     (lambda d: d[:header_end(d) + 1], "dictionary entry 0 has no end"),
     (lambda d: d[:len(d) // 2], "matrix needs"),
     (lambda d: d[:-5], "the output matrix needs"),
