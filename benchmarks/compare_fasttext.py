@@ -24,10 +24,8 @@ pairs both of whose words get a nonzero vector; Spearman over those).
 
 import argparse
 import json
-import lzma
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,21 +35,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, "..", "..", "shared", "data")
+sys.path.insert(0, HERE)
+from compare_gensim import DATA, plain_copy  # noqa: E402
+
 ANALOGIES = os.path.join(DATA, "eval", "questions-words.txt")
 WORDSIM = os.path.join(DATA, "eval", "wordsim353.tsv")
 SETTINGS = dict(dim=100, window=5, negative=5, min_n=3, max_n=6, bucket=2000000,
                 sample=1e-3, min_count=5, alpha=0.025)
-
-
-def plain_copy(path):
-    """A plain-text path for `path`, decompressing .xz into a temporary file."""
-    if not path.endswith(".xz"):
-        return path, None
-    tmp = tempfile.NamedTemporaryFile(suffix=".txt", delete=False)
-    with lzma.open(path, "rb") as src, tmp:
-        shutil.copyfileobj(src, tmp, 1 << 20)
-    return tmp.name, tmp.name
 
 
 def count_words(path):
@@ -91,7 +81,6 @@ def train_fasttext(model, corpus, epochs, workers):
     import fasttext
     s = SETTINGS
     start = time.perf_counter()   # fastText counts its vocabulary inside train: timed apart
-    vocab_start = time.perf_counter()
     m = fasttext.train_unsupervised(
         corpus, model="skipgram" if model == "sg" else "cbow", dim=s["dim"], ws=s["window"],
         neg=s["negative"], minn=s["min_n"], maxn=s["max_n"], bucket=s["bucket"], t=s["sample"],
@@ -119,7 +108,6 @@ TRAINERS = {"rnnfast": train_rnnfast, "gensim": train_gensim, "fasttext": train_
 
 
 def child(lib, model, corpus, epochs, workers, unseen_words):
-    import numpy as np
     seconds, vector, wv = TRAINERS[lib](model, corpus, epochs, workers)
     out = {"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if unseen_words is None:

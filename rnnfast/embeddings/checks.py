@@ -86,12 +86,7 @@ def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, c
         raise ValueError("outputs given without syn1neg")
     if syn1 is not None:
         nodes = index_array("nodes", nodes, 1, V)
-        codes = np.asarray(codes)
-        if codes.dtype.kind not in "iub" or codes.shape != nodes.shape or \
-                (codes.size and (codes.min() < 0 or codes.max() > 1)):
-            raise ValueError(f"codes must hold 0 or 1 for each of the {len(nodes)} nodes, got "
-                             f"dtype {codes.dtype}, shape {codes.shape}")
-        codes = np.ascontiguousarray(codes, dtype=np.uint8)
+        codes = code_array("codes", codes, nodes)
         node_ends = ends_array("node_ends", node_ends, len(nodes), "nodes")
         if len(node_ends) != n_windows:
             raise ValueError(f"node_ends must have shape ({n_windows},) like input_ends, got "
@@ -136,12 +131,7 @@ def _check_ft_tables(W_in, syn1neg, syn1, subwords, subword_ends, path_nodes, pa
         raise ValueError(f"subword_ends must end at len(subwords) = {len(subwords)}")
     if syn1 is not None:
         path_nodes = index_array("path_nodes", path_nodes, 1, V)
-        path_codes = np.asarray(path_codes)
-        if path_codes.dtype.kind not in "iub" or path_codes.shape != path_nodes.shape or \
-                (path_codes.size and (path_codes.min() < 0 or path_codes.max() > 1)):
-            raise ValueError(f"path_codes must hold 0 or 1 for each of the {len(path_nodes)} "
-                             f"nodes, got dtype {path_codes.dtype}, shape {path_codes.shape}")
-        path_codes = np.ascontiguousarray(path_codes, dtype=np.uint8)
+        path_codes = code_array("path_codes", path_codes, path_nodes)
         path_ends = ends_array("path_ends", path_ends, len(path_nodes), "path_nodes")
         if len(path_ends) != V:
             raise ValueError(f"path_ends must have shape ({V},), one per word")
@@ -209,6 +199,16 @@ def check_ft_cbow_sentence(W_in, syn1neg, syn1, subwords, subword_ends, ids, rea
         raise ValueError(f"negatives must number below {MAX_WINDOW_ROWS} per window")
     return (W_in, syn1neg, syn1, subwords, subword_ends, ids, reaches, negatives, path_nodes,
             path_codes, path_ends, check_number("alpha", alpha, low=0), window)
+
+
+def code_array(name, codes, nodes):
+    """Huffman branch codes, 0 or 1, one per node of `nodes`, as uint8."""
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iub" or codes.shape != nodes.shape or \
+            (codes.size and (codes.min() < 0 or codes.max() > 1)):
+        raise ValueError(f"{name} must hold 0 or 1 for each of the {len(nodes)} nodes, got "
+                         f"dtype {codes.dtype}, shape {codes.shape}")
+    return np.ascontiguousarray(codes, dtype=np.uint8)
 
 
 def ends_array(name, ends, total, of):
