@@ -16,7 +16,6 @@ from rnnfast._core import persist
 from rnnfast._core.checks import all_finite, check_index
 from rnnfast.embeddings import checks
 from rnnfast.embeddings.keyedvectors import KeyedVectors, _counts
-from rnnfast.embeddings.vocab import Vocabulary
 from rnnfast.embeddings.word2vec import JOB_WORDS, Word2Vec, _no_effect
 
 __all__ = ["FastText", "FastTextKeyedVectors"]
@@ -371,52 +370,19 @@ class FastText(Word2Vec):
 
     @classmethod
     def load(cls, fname):
-        """Load a model written by `save`."""
-        with persist.load(fname, "rnnfast.FastText", FORMAT_VERSION) as (data, meta):
-            words, counts, table = data["words"], data["counts"], data["table"]
-            outputs = {name: data[key] for name, key in (("syn1neg", "context_vectors"),
-                                                         ("syn1", "syn1")) if key in data.files}
-        field = functools.partial(persist.check_field, fname)
-        params = meta.get("params")
-        field("params", isinstance(params, dict), "is not a mapping of settings")
-        try:
-            model = cls(**params)
-        except (TypeError, ValueError) as e:
-            persist.inconsistent(fname, "params", f"holds a bad setting: {e}")
-        field("words", words.ndim == 1 and words.dtype.kind == "U" and len(words) > 0 and
-              len(set(words.tolist())) == len(words), "is not a list of distinct words")
-        words = words.tolist()
-        V, d = len(words), model.vector_size
-        field("counts", counts.shape == (V,) and counts.dtype.kind in "iu" and
-              (counts >= 0).all(), f"is {counts.dtype} {counts.shape}, not {V} counts >= 0")
-        field("table", table.dtype == np.float32 and
-              table.shape == (V + model._n_buckets(), d),
-              f"is {table.dtype} {table.shape}, not float32 ({V} words + "
-              f"{model._n_buckets()} buckets, vector_size {d})")
-        for name in ("syn1neg", "syn1"):
-            wanted = model.negative > 0 if name == "syn1neg" else model.hs
-            field(name, (name in outputs) == bool(wanted),
-                  f"is {'missing' if wanted else 'there'}, but the settings disagree")
-            if name in outputs:
-                field(name, outputs[name].shape == (V, d) and outputs[name].dtype.kind == "f",
-                      f"is {outputs[name].dtype} {outputs[name].shape}, not ({V}, {d})")
-        for name, t in (("table", table), *outputs.items()):
-            field(name, all_finite(t), "holds NaN or infinity")
-        total, n_sentences, loss = (meta.get(k) for k in ("total_words", "n_sentences",
-                                                          "training_loss"))
-        for name, value in (("total_words", total), ("n_sentences", n_sentences)):
-            field(name, isinstance(value, int) and value >= 0, f"is {value!r}, not a count")
-        field("training_loss", isinstance(loss, list) and all(
-            isinstance(v, (int, float)) and np.isfinite(v) for v in loss),
-              "is not a list of finite numbers")
-        for name in ("syn1neg", "syn1"):
-            setattr(model, name, np.ascontiguousarray(outputs[name], dtype=np.float32)
-                    if name in outputs else None)
-        model.vocab = Vocabulary(words, counts, total, n_sentences)
+        """Load a model written by `save`; it can be trained further."""
+        model, words, counts, table = cls._load_checked(fname, "rnnfast.FastText",
+                                                        FORMAT_VERSION, "table")
         model.wv = FastTextKeyedVectors._over_table(words, np.ascontiguousarray(table), counts,
                                                     model.min_n, model.max_n, model.bucket)
-        model.training_loss_ = loss
         return model
+
+    def _check_input(self, V, table, field):
+        d, B = self.vector_size, self._n_buckets()
+        field("table", table.dtype == np.float32 and table.shape == (V + B, d),
+              f"is {table.dtype} {table.shape}, not float32 ({V} words + {B} buckets, "
+              f"vector_size {d})")
+        field("table", all_finite(table), "holds NaN or infinity")
 
     def __repr__(self):
         return super().__repr__().replace("Word2Vec<", "FastText<", 1)[:-1] + (

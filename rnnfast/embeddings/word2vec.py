@@ -523,8 +523,26 @@ class Word2Vec:
     @classmethod
     def load(cls, fname):
         """Load a model written by `save`; it can be trained further."""
-        with persist.load(fname, "rnnfast.Word2Vec", FORMAT_VERSION) as (data, meta):
-            words, counts, vectors = data["words"], data["counts"], data["vectors"]
+        model, words, counts, vectors = cls._load_checked(fname, "rnnfast.Word2Vec",
+                                                          FORMAT_VERSION, "vectors")
+        model.wv = KeyedVectors.from_arrays(words, vectors, counts)
+        return model
+
+    def _check_input(self, V, vectors, field):
+        """A saved file's input table against the loaded settings (see _load_checked)."""
+        d = self.vector_size
+        field("vectors", vectors.shape == (V, d) and vectors.dtype.kind == "f",
+              f"is {vectors.dtype} {vectors.shape}, not ({V} words, vector_size {d})")
+        field("vectors", all_finite(vectors), "holds NaN or infinity")
+
+    @classmethod
+    def _load_checked(cls, fname, kind, version, input_name):
+        """A saved model read and checked against itself (its input table `input_name` by
+        the model's `_check_input`): returns the model (settings, vocabulary, output
+        tables and losses set), its words, counts and input table, for the caller to
+        make `wv`."""
+        with persist.load(fname, kind, version) as (data, meta):
+            words, counts, table = data["words"], data["counts"], data[input_name]
             outputs = {name: data[key] for name, key in (("syn1neg", "context_vectors"),
                                                          ("syn1", "syn1")) if key in data.files}
         field = functools.partial(persist.check_field, fname)
@@ -543,17 +561,17 @@ class Word2Vec:
         field("words", len(set(words)) == V, "holds a word twice")
         field("counts", counts.shape == (V,) and counts.dtype.kind in "iu" and
               (counts >= 0).all(), f"is {counts.dtype} {counts.shape}, not {V} counts >= 0")
-        tables = {"vectors": vectors, **outputs}
+        model._check_input(V, table, field)
         for name in ("syn1neg", "syn1"):
             wanted = model.negative > 0 if name == "syn1neg" else model.hs
             field(name, (name in outputs) == bool(wanted),
                   f"is {'missing' if wanted else 'there'}, but the settings say "
                   f"{'negative' if name == 'syn1neg' else 'hs'}="
                   f"{model.negative if name == 'syn1neg' else model.hs}")
-        for name, table in tables.items():
-            field(name, table.shape == (V, d) and table.dtype.kind == "f",
-                  f"is {table.dtype} {table.shape}, not ({V} words, vector_size {d})")
-            field(name, all_finite(table), "holds NaN or infinity")
+        for name, output in outputs.items():
+            field(name, output.shape == (V, d) and output.dtype.kind == "f",
+                  f"is {output.dtype} {output.shape}, not ({V} words, vector_size {d})")
+            field(name, all_finite(output), "holds NaN or infinity")
         total, n_sentences, loss = (meta.get(k) for k in ("total_words", "n_sentences",
                                                           "training_loss"))
         for name, value in (("total_words", total), ("n_sentences", n_sentences)):
@@ -565,9 +583,8 @@ class Word2Vec:
             setattr(model, name, np.ascontiguousarray(outputs[name], dtype=np.float32)
                     if name in outputs else None)
         model.vocab = Vocabulary(words, counts, total, n_sentences)
-        model.wv = KeyedVectors.from_arrays(words, vectors, counts)
         model.training_loss_ = loss
-        return model
+        return model, words, counts, table
 
     def __repr__(self):
         size = len(self.vocab) if self.vocab is not None else 0

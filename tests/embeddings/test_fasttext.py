@@ -3,7 +3,7 @@ max_n=0, determinism, persistence, bad settings."""
 
 import numpy as np
 import pytest
-from conftest import QUIET
+from conftest import QUIET, tampered_copy
 
 from rnnfast import FastText, FastTextKeyedVectors, Word2Vec
 from rnnfast.datasets import toy_analogies, toy_corpus
@@ -170,3 +170,19 @@ def test_changed_rows_are_refused_before_training(corpus):
     model.wv._table[5, 0] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
         model.train(corpus, total_examples=len(corpus), epochs=1)
+
+
+@pytest.mark.parametrize("arrays, meta, field", [
+    ({"table": np.zeros((5, 24), np.float32)}, None, "table"),
+    (None, {"params.bucket": 1000}, "table"),
+    (None, {"params.max_n": 2, "params.min_n": 3}, "params"),
+    ({"context_vectors": None}, None, "syn1neg"),
+    (None, {"total_words": -1}, "total_words"),
+])
+def test_a_saved_model_that_disagrees_with_itself_is_refused(tmp_path, corpus, arrays, meta,
+                                                             field):
+    path = tmp_path / "ft.model"
+    train(corpus, epochs=1).save(path)
+    bad = tampered_copy(path, tmp_path / "bad.npz", arrays, meta)
+    with pytest.raises(ValueError, match=f"bad.npz' is not a consistent saved file: '{field}'"):
+        FastText.load(bad)
