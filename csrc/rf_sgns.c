@@ -456,6 +456,7 @@ double rf_ft_windows(const rf_sgns_model *m, const int32_t *centers, const int32
     if (m->negative == 0) k = 0;
     for (int64_t w = 0, begin = 0; w < n_windows; begin = context_ends[w++]) {
         const int32_t n = (int32_t)(context_ends[w] - begin);
+        if (n == 0) continue;   /* (contexts may be NULL then) */
         memcpy(targets, contexts + begin, (size_t)n * sizeof(int32_t));
         for (int32_t b = 0; b < k; b++) targets[n + b] = negatives[w * k + b];
         rf_train_subword_sg(m, centers[w], targets, n, k, alpha, work, &loss);
