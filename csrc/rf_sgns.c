@@ -921,6 +921,39 @@ out:
     rf_call_end(&c, rng_shared, rng, stats_shared, stats);
 }
 
+/* rf_sgns_train_ids on the sentences a file pass kept (rf_encoded's varints):
+ * the same subsampling draws in the same order, so the same training. */
+RF_HOT
+void rf_sgns_train_encoded(const rf_sgns_model *m_shared, uint64_t *rng_shared,
+                           const rf_encoded *text, float alpha_start, float alpha_end,
+                           int64_t words_before, int64_t words_total,
+                           rf_sgns_stats *stats_shared, volatile const int *stop)
+{
+    RF_OWN_STATE(rng_shared, stats_shared);
+    rf_call c;
+    const rf_sgns_model *m = &c.model;
+    const uint8_t *p = text->bytes;
+    int64_t raw_begin = 0, since_merge = 0;
+    if (rf_call_begin(&c, m_shared) != 0) goto out;
+    for (int64_t s = 0; s < text->n_sentences && !*stop; s++) {
+        /* kept <= raw <= RF_MAX_SENTENCE: the file reader cut the sentence */
+        const uint32_t kept = rf_varint_read(&p), raw = rf_varint_read(&p);
+        float alpha = rf_alpha(alpha_start, alpha_end, words_before + raw_begin, words_total);
+        int32_t n = 0;
+        for (uint32_t t = 0; t < kept; t++) {
+            const int32_t id = (int32_t)rf_varint_read(&p);
+            if (rf_keep(m, rng, id)) c.sentence[n++] = id;
+        }
+        stats->kept += n;
+        rf_sentence(m, rng, c.sentence, n, alpha, c.work, c.scratch, stats);
+        stats->words += raw;
+        rf_words_trained(&c, raw, &since_merge, stats, stats_shared);
+        raw_begin += raw;
+    }
+out:
+    rf_call_end(&c, rng_shared, rng, stats_shared, stats);
+}
+
 /* Raw tokens looked up per batch: enough to start another sentence of the
  * longest length, so a batch always ends at a sentence boundary. */
 #define RF_LOOKUP_BATCH (2 * RF_MAX_SENTENCE)

@@ -145,11 +145,16 @@ void rf_sgns_train_ids(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids
                        int64_t words_before, int64_t words_total, rf_sgns_stats *stats,
                        volatile const int *stop);
 
+/* rf_sgns_train_ids on the sentences that rf_sgns_train_file kept in text. */
+void rf_sgns_train_encoded(const rf_sgns_model *m, uint64_t *rng, const rf_encoded *text,
+                           float alpha_start, float alpha_end, int64_t words_before,
+                           int64_t words_total, rf_sgns_stats *stats, volatile const int *stop);
+
 /* One pass over the lines that start in [start, end) of a text file, each line
  * a sentence of whitespace-separated tokens, unknown tokens dropped; words_before
  * raw words of the pass were read before the range (for the learning rate).
- * Unless keep is NULL, the sentences read are appended to it as ids, so that
- * rf_sgns_train_ids can train on them again exactly as this would.
+ * Unless keep is NULL, the sentences read are appended to it, so that
+ * rf_sgns_train_encoded can train on them again exactly as this would.
  * Returns 0, -1 when out of memory, -2 on a read error, RF_NUL_BYTE at a NUL byte. */
 int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                        const char *path, int64_t start, int64_t end,

@@ -5,6 +5,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #define RF_READ_BUF (1 << 20)
 
@@ -36,12 +39,20 @@ int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
     return v->slots ? 0 : -1;
 }
 
+void rf_trim_heap(void)
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
+
 void rf_vocab_free(rf_vocab *v)
 {
     if (!v->slots) return;
     for (size_t i = 0; i < v->capacity; i++) free(v->slots[i].word);
     free(v->slots);
     v->slots = NULL;
+    if (v->capacity >= (1u << 16)) rf_trim_heap();
     v->size = v->capacity = 0;
 }
 
@@ -276,56 +287,56 @@ int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
 
 void rf_encoded_free(rf_encoded *t)
 {
-    free(t->ids);
-    free(t->sentence_ends);
-    free(t->raw_ends);
-    t->ids = NULL;
-    t->sentence_ends = t->raw_ends = NULL;
-    t->n_ids = t->n_sentences = t->cap_ids = t->cap_sentences = 0;
+    free(t->bytes);
+    t->bytes = NULL;
+    t->n_bytes = t->cap_bytes = t->n_sentences = 0;
 }
 
-/* buf, or its reallocation, with room for `need` elements of `size` bytes, its
- * capacity *cap doubled as it grows (capacity not yet written costs address
- * space, not memory); NULL when out of memory (buf is still valid then). */
-static void *rf_reserve(void *buf, int64_t *cap, int64_t need, size_t size)
+/* t->bytes, reallocated with room for `need` bytes, its capacity doubled as it
+ * grows (capacity not yet written costs address space, not memory); 0 when out of
+ * memory (the old buffer is still valid then). */
+static int rf_reserve_bytes(rf_encoded *t, int64_t need)
 {
-    if (need <= *cap) return buf;
-    int64_t grown = *cap > 0 ? *cap : 4096;
+    if (need <= t->cap_bytes) return 1;
+    int64_t grown = t->cap_bytes > 0 ? t->cap_bytes : 1 << 16;
     while (grown < need) grown *= 2;
-    void *p = realloc(buf, (size_t)grown * size);
-    if (p) *cap = grown;
+    uint8_t *p = realloc(t->bytes, (size_t)grown);
+    if (!p) return 0;
+    t->bytes = p;
+    t->cap_bytes = grown;
+    return 1;
+}
+
+static inline uint8_t *rf_varint_write(uint8_t *p, uint32_t v)
+{
+    for (; v >= 0x80; v >>= 7) *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
     return p;
 }
 
+#define RF_VARINT_MAX 5   /* bytes of a uint32 at most */
+
 void rf_encoded_append(rf_encoded *t, const int32_t *ids, const int32_t *ends, int32_t n)
 {
-    if (t->dropped || n == 0) return;
-    const int64_t need_ids = t->n_ids + ends[n - 1], need_sentences = t->n_sentences + n;
-    int64_t cap_ends = t->cap_sentences, cap_raw = t->cap_sentences;
-    int32_t *id_buf;
-    int64_t *end_buf, *raw_buf;
-    if ((size_t)need_ids * sizeof(int32_t) + (size_t)need_sentences * 2 * sizeof(int64_t)
-        > t->max_bytes)
-        goto drop;
-    if (!(id_buf = rf_reserve(t->ids, &t->cap_ids, need_ids, sizeof(int32_t)))) goto drop;
-    t->ids = id_buf;
-    end_buf = rf_reserve(t->sentence_ends, &cap_ends, need_sentences, sizeof(int64_t));
-    if (!end_buf) goto drop;
-    t->sentence_ends = end_buf;
-    if (!(raw_buf = rf_reserve(t->raw_ends, &cap_raw, need_sentences, sizeof(int64_t)))) goto drop;
-    t->raw_ends = raw_buf;
-    t->cap_sentences = cap_ends;
+    if (t->dropped) return;
     for (int32_t k = 0, begin = 0; k < n; begin = ends[k++]) {
+        const int64_t need = t->n_bytes + (int64_t)(ends[k] - begin + 2) * RF_VARINT_MAX;
+        if ((size_t)need > t->max_bytes || !rf_reserve_bytes(t, need)) {
+            t->dropped = 1;   /* past the budget, or out of memory */
+            rf_encoded_free(t);
+            return;
+        }
+        uint32_t kept = 0;
+        for (int32_t i = begin; i < ends[k]; i++) kept += ids[i] >= 0;
+        uint8_t *p = t->bytes + t->n_bytes;
+        p = rf_varint_write(p, kept);
+        p = rf_varint_write(p, (uint32_t)(ends[k] - begin));
         for (int32_t i = begin; i < ends[k]; i++)
-            if (ids[i] >= 0) t->ids[t->n_ids++] = ids[i];
+            if (ids[i] >= 0) p = rf_varint_write(p, (uint32_t)ids[i]);
+        t->n_bytes = p - t->bytes;
         t->raw += ends[k] - begin;
-        t->sentence_ends[t->n_sentences] = t->n_ids;
-        t->raw_ends[t->n_sentences++] = t->raw;
+        t->n_sentences++;
     }
-    return;
-drop:   /* past the budget, or out of memory */
-    t->dropped = 1;
-    rf_encoded_free(t);
 }
 
 #define RF_FNV_BASIS 2166136261u

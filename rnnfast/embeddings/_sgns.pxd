@@ -48,6 +48,9 @@ cdef extern from "rf_sgns.h" nogil:
                            int64_t n_sentences, float alpha_start, float alpha_end,
                            int64_t words_before, int64_t words_total, rf_sgns_stats *stats,
                            volatile const int *stop)
+    void rf_sgns_train_encoded(const rf_sgns_model *m, uint64_t *rng, const rf_encoded *text,
+                               float alpha_start, float alpha_end, int64_t words_before,
+                               int64_t words_total, rf_sgns_stats *stats, volatile const int *stop)
     int rf_sgns_train_file(const rf_sgns_model *m, const rf_vocab *vocab, uint64_t *rng,
                            const char *path, int64_t start, int64_t end,
                            float alpha_start, float alpha_end, int64_t words_before,

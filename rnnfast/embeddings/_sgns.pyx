@@ -339,6 +339,5 @@ cdef class SGNSModel:
         if text.text.n_sentences == 0:
             return
         with nogil:
-            rf_sgns_train_ids(&self.m, &rng_state[0], text.text.ids, text.text.sentence_ends,
-                              text.text.raw_ends, text.text.n_sentences, alpha_start,
-                              alpha_end, words_before, words_total, st + slot, &stop[0])
+            rf_sgns_train_encoded(&self.m, &rng_state[0], &text.text, alpha_start, alpha_end,
+                                  words_before, words_total, st + slot, &stop[0])

@@ -1,6 +1,6 @@
 # The token table shared by the corpus readers of word2vec and GloVe.
 
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
 
 cdef extern from "rf_vocab.h" nogil:
@@ -20,6 +20,7 @@ cdef extern from "rf_vocab.h" nogil:
         int64_t min_reduce
     int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
     void rf_vocab_free(rf_vocab *v)
+    void rf_trim_heap()
     int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index)
     const rf_entry *rf_vocab_find(const rf_vocab *v, const char *word, uint32_t len)
     ctypedef struct rf_reader:
@@ -27,15 +28,14 @@ cdef extern from "rf_vocab.h" nogil:
     int rf_reader_open(rf_reader *r, const char *path, int64_t start, int64_t end)
     void rf_reader_close(rf_reader *r)
     ctypedef struct rf_encoded:
-        int32_t *ids
-        int64_t *sentence_ends
-        int64_t *raw_ends
-        int64_t n_ids
+        uint8_t *bytes
+        int64_t n_bytes
         int64_t n_sentences
         int64_t raw
         size_t max_bytes
         int dropped
     void rf_encoded_free(rf_encoded *t)
+    uint32_t rf_varint_read(const uint8_t **p)
     uint32_t rf_fasttext_hash(const char *s, size_t len)
     int64_t rf_char_ngrams(const char *word, uint32_t len, int32_t minn, int32_t maxn,
                            uint32_t bucket, int32_t *out)

@@ -3,7 +3,7 @@
 cimport numpy as cnp
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.string cimport memset
 
 import numpy as np
@@ -92,6 +92,26 @@ cdef class EncodedText:
         return self.complete and not self.text.dropped
 
     @property
+    def n_bytes(self):
+        """The bytes the kept sentences take."""
+        return self.text.n_bytes
+
+    def sentences(self):
+        """The kept sentences as [(ids int32 (n,), raw tokens it held)], in order."""
+        cdef const uint8_t *p = self.text.bytes
+        cdef int64_t s
+        cdef uint32_t kept, raw, t
+        out = []
+        for s in range(self.text.n_sentences):
+            kept = rf_varint_read(&p)
+            raw = rf_varint_read(&p)
+            ids = np.empty(kept, np.int32)
+            for t in range(kept):
+                ids[t] = rf_varint_read(&p)
+            out.append((ids, raw))
+        return out
+
+    @property
     def raw_words(self):
         """The raw tokens (unknown ones too) of the sentences kept so far."""
         return self.text.raw
@@ -107,6 +127,12 @@ def check_read(int rc, bytes path):
     if rc == RF_NUL_BYTE:
         raise ValueError(f"corpus_file {name!r} holds a NUL byte: it is binary data, not "
                          f"UTF-8 text with one sentence per line")
+
+
+def trim_heap():
+    """Give the C heap's free pages back to the system (glibc keeps them after free;
+    a no-op elsewhere)."""
+    rf_trim_heap()
 
 
 MAX_SENTENCE = RF_MAX_SENTENCE

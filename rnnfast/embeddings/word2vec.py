@@ -157,7 +157,12 @@ class Word2Vec:
         else:
             counted = Vocabulary.from_sentences(corpus_iterable, 1, self.max_vocab_size,
                                                 self.progress)
-        return self._adopt_vocab(counted, update, trim_rule)
+        self._adopt_vocab(counted, update, trim_rule)
+        from rnnfast.embeddings._vocab import trim_heap
+
+        del counted   # every word of the corpus: what it freed goes back to the system
+        trim_heap()
+        return self
 
     def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
                               trim_rule=None, update=False):

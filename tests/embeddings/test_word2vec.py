@@ -384,6 +384,59 @@ def test_later_epochs_train_on_the_kept_ids_as_on_the_file(file_with_rare_words,
         assert m.training_loss_ == models[0].training_loss_
 
 
+@pytest.fixture
+def file_with_many_words(tmp_path):
+    """20,000 words twice each (ids past one and two varint bytes), singletons below
+    min_count 2 and one line longer than a sentence."""
+    from rnnfast.embeddings._vocab import MAX_SENTENCE
+
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(20000)] * 2
+    rng.shuffle(words)
+    lines = [" ".join(words[i:i + 37]) + f" once{i}" for i in range(0, len(words) - 20000, 37)]
+    lines.append(" ".join(words[len(words) - 20000:][:MAX_SENTENCE + 5]))
+    lines.append(" ".join(words[len(words) - 20000:][MAX_SENTENCE + 5:]))
+    path = tmp_path / "many.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    return str(path)
+
+
+def test_kept_sentences_are_the_file_as_read(file_with_many_words, monkeypatch):
+    """The kept varints give back each sentence's ids and raw count (sentences cut at
+    MAX_SENTENCE as the reader cuts them), and later epochs on them train as the file."""
+    import rnnfast.embeddings.word2vec as w2v
+    from rnnfast.embeddings._sgns import STATS_DTYPE
+    from rnnfast.embeddings._vocab import MAX_SENTENCE, EncodedText, TokenTable
+
+    model = train(corpus_file=file_with_many_words, epochs=1, min_count=2, vector_size=4)
+    assert len(model.vocab) == 20000
+    table = TokenTable.from_words([w.encode() for w in model.vocab.words])
+    kept = EncodedText(1 << 24, table)
+    stats, stop = np.zeros(1, STATS_DTYPE), np.zeros(1, np.intc)
+    model._kernel_model().train_file(table, os.fsencode(file_with_many_words), 0,
+                                     os.path.getsize(file_with_many_words),
+                                     np.array([5], np.uint64), 0.0, 0.0, 1, stats, 0, stop,
+                                     keep=kept)
+    expected = []
+    with open(file_with_many_words, encoding="utf8") as f:
+        for line in f:
+            tokens = line.split()
+            for lo in range(0, len(tokens), MAX_SENTENCE):
+                piece = tokens[lo:lo + MAX_SENTENCE]
+                expected.append(([model.vocab.key_to_index[t] for t in piece
+                                  if t in model.vocab.key_to_index], len(piece)))
+    got = kept.sentences()
+    assert [(list(ids), raw) for ids, raw in got] == expected
+    assert max(max(ids) for ids, _ in expected) >= 1 << 14   # three-byte ids are there
+    assert kept.n_bytes < 2.5 * sum(len(ids) for ids, _ in expected)
+    models = []
+    for budget in (0, w2v.CORPUS_CACHE_BYTES):
+        monkeypatch.setattr(w2v, "CORPUS_CACHE_BYTES", budget)
+        models.append(train(corpus_file=file_with_many_words, epochs=3, min_count=2,
+                            vector_size=8))
+    assert np.array_equal(models[0].wv.vectors, models[1].wv.vectors)
+
+
 def test_kept_ids_are_the_range_as_read(file_with_rare_words):
     """train_file's keep holds the whole range; train_encoded on it repeats a pass
     over the file draw for draw; a kept text is refused where it does not belong."""
