@@ -254,12 +254,26 @@ class KeyedVectors:
         """All vectors scaled to unit length (zero vectors stay zero), (n, d) in the
         vectors' dtype (divided in float64 a block of rows at a time, so that vectors
         near float32's limit are not zeroed)."""
-        norms = np.where(self.norms > 0, self.norms, 1.0)
         out = np.empty_like(self.vectors)
-        for i in range(0, len(out), _NORM_BLOCK):
-            block = slice(i, i + _NORM_BLOCK)
-            out[block] = self.vectors[block] / norms[block, None]
+        for block in _row_blocks(*out.shape):
+            out[block] = self._normed_rows(block)
         return out
+
+    def _normed_rows(self, block):
+        norms = self.norms[block]
+        return (self.vectors[block] / np.where(norms > 0, norms, 1.0)[:, None]).astype(
+            self.vectors.dtype, copy=False)
+
+    def _cosines(self, unit, limit=None):
+        """Cosines of the first `limit` vectors (all by default) with the unit vector
+        `unit` (d,): (limit,) floats. Rows are normalised a block at a time, never the
+        whole table at once (a memory-mapped table stays shared, and a large one is
+        not copied for each query)."""
+        limit = len(self) if limit is None else limit
+        unit = np.asarray(unit).astype(np.float32)
+        parts = [self._normed_rows(block) @ unit
+                 for block in _row_blocks(*self.vectors.shape, limit)]
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     # --- similarity ----------------------------------------------------------------
 
@@ -312,8 +326,7 @@ class KeyedVectors:
         """
         query, used = self._weighted_query(positive, negative)
         limit = self._limit(restrict_vocab)
-        sims = self.get_normed_vectors()[:limit] @ query.astype(np.float32)
-        return self._top(sims, used, topn)
+        return self._top(self._cosines(query, limit), used, topn)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
         """3CosMul (Levy and Goldberg, 2014): product of positive similarities over negative ones.
@@ -324,7 +337,6 @@ class KeyedVectors:
         if not positive and not negative:
             raise ValueError("give at least one key in positive or negative")
         limit = self._limit(restrict_vocab)
-        normed = self.get_normed_vectors()[:limit]
         used = set()
 
         def sims(items):
@@ -336,7 +348,7 @@ class KeyedVectors:
                     if self._has_row(item):
                         used.add(self.get_index(item))
                     v = self.get_vector(item, norm=True)
-                out.append((1 + normed @ v.astype(np.float32)) / 2)
+                out.append((1 + self._cosines(v, limit)) / 2)
             return out
 
         pos, neg = sims(positive), sims(negative)
@@ -452,7 +464,7 @@ class KeyedVectors:
     def closer_than(self, key1, key2):
         """Keys closer to `key1` than `key2` is, `key1` itself left out."""
         index = self.get_index(key1)
-        sims = self.get_normed_vectors() @ self.get_vector(key1, norm=True)
+        sims = self._cosines(self.get_vector(key1, norm=True))
         threshold = sims[self.get_index(key2)]
         return [self.index_to_key[i] for i in np.flatnonzero(sims > threshold) if i != index]
 
@@ -685,9 +697,11 @@ class KeyedVectors:
                      {"vector_size": self.vector_size}, arrays)
 
     @classmethod
-    def load(cls, fname):
-        """Load what `save` wrote."""
-        with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION) as (data, meta):
+    def load(cls, fname, mmap=None):
+        """Load what `save` wrote. mmap="r" maps the vectors from the file read-only
+        instead of reading them into memory (processes that load the same file share
+        its pages); "c" maps them copy-on-write (writable, the file unchanged)."""
+        with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION, mmap) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None
             vectors, keys = data["vectors"], data["keys"]
         field = functools.partial(persist.check_field, fname)
@@ -715,15 +729,21 @@ def _unit(vector):
     return (vector / norm).astype(vector.dtype) if norm > 0 else vector
 
 
-# rows of the table divided at a time when normalising (a float64 temporary of this many)
-_NORM_BLOCK = 1 << 14
+# values of the table taken at a time when normalising (a float64 temporary of 2 MB)
+_NORM_BLOCK_VALUES = 1 << 18
+
+
+def _row_blocks(n_rows, width, limit=None):
+    """Slices of rows [0, limit) holding about _NORM_BLOCK_VALUES values each."""
+    step = max(1, _NORM_BLOCK_VALUES // max(width, 1))
+    limit = n_rows if limit is None else limit
+    return [slice(i, min(i + step, limit)) for i in range(0, limit, step)]
 
 
 def _row_norms(vectors):
     """Euclidean norm of each row (n,) float64, computed in float64 block by block."""
     norms = np.empty(len(vectors), np.float64)
-    for i in range(0, len(vectors), _NORM_BLOCK):
-        block = slice(i, i + _NORM_BLOCK)
+    for block in _row_blocks(*vectors.shape):
         norms[block] = np.linalg.norm(vectors[block].astype(np.float64), axis=1)
     return norms
 
