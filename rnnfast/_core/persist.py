@@ -14,14 +14,17 @@ import lzma
 import math
 import os
 import secrets
+import shutil
 import stat
+import struct
 import sys
+import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
-__all__ = ["save", "load", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
+__all__ = ["save", "load", "check_mmap", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
            "compression_of", "words_array", "InconsistentFileError", "check_field", "inconsistent",
            "OutputWriteError"]
 
@@ -29,6 +32,7 @@ __all__ = ["save", "load", "atomic_write", "check_writable", "atomic_write_compr
 # reader that needs plain text was given).
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+_DECOMPRESS = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 
 
 class OutputWriteError(OSError):
@@ -235,18 +239,57 @@ class _Arrays:
     """An open archive's arrays by name; a member that is not an array (an altered
     name makes numpy hand back its raw bytes) is a ValueError."""
 
-    def __init__(self, data, path):
-        self._data, self._path, self.files = data, path, data.files
+    def __init__(self, data, path, size, mmap=None):
+        self._data, self._path, self.files, self._mmap = data, path, data.files, mmap
+        self._size = size   # of the archive (decompressed, for a compressed file)
 
     def __contains__(self, name):
         return name in self._data
 
     def __getitem__(self, name):
+        if self._mmap is not None and name in self._data.files:
+            return self._mapped(name)
         self._check_size(name)
         value = self._data[name]
         if not isinstance(value, np.ndarray):
             raise ValueError(f"{self._path!r} is damaged: {name!r} is not an array")
         return value
+
+    def _mapped(self, name):
+        """Member `name` mapped from the file where np.savez stored it (uncompressed),
+        without reading it; its .npy header is checked against the member's size."""
+        info = self._data.zip.getinfo(name + ".npy")
+        damaged = f"{self._path!r} is damaged: {name!r}"
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise ValueError(f"{self._path!r} stores {name!r} compressed; a compressed "
+                             f"member cannot be memory-mapped: load it with mmap=None")
+        with open(self._path, "rb") as f:
+            f.seek(info.header_offset)
+            local = f.read(30)   # the member's local header: its name and extra field follow
+            if len(local) != 30 or local[:4] != b"PK\x03\x04":
+                raise ValueError(f"{damaged} has no local header where the archive says")
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            start = info.header_offset + 30 + name_len + extra_len
+            f.seek(start)
+            version = np.lib.format.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"{damaged} is an .npy of version {version}, which "
+                                 f"cannot be memory-mapped here: load it with mmap=None")
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(f)
+            offset = f.tell()
+        if dtype.hasobject:
+            raise ValueError(f"{damaged} holds Python objects, which are never loaded")
+        needed = math.prod(shape) * dtype.itemsize
+        if offset - start + needed > info.file_size or \
+                offset + needed > self._size:
+            raise ValueError(f"{damaged} claims shape {shape} of {dtype} ({needed:,} bytes), "
+                             f"more than the archive holds for it")
+        if needed == 0:
+            return np.zeros(shape, dtype)
+        return np.memmap(self._path, dtype=dtype, mode=self._mmap, offset=offset, shape=shape,
+                         order="F" if fortran else "C").view(np.ndarray)
 
     def _check_size(self, name):
         """Refuse a member whose .npy header claims more bytes than the archive can hold
@@ -259,7 +302,7 @@ class _Arrays:
             info = archive.getinfo(name + ".npy")
         except KeyError:
             return
-        room = min(info.compress_size, os.path.getsize(self._path))
+        room = min(info.compress_size, self._size)
         if info.compress_type != zipfile.ZIP_STORED:
             room *= 1032
         with archive.open(info) as f:
@@ -278,29 +321,87 @@ class _Arrays:
 
 
 def save(path, kind, version, meta, arrays):
-    """Write `arrays` (name -> array) and `meta` (JSON-able dict) to `path`, atomically."""
+    """Write `arrays` (name -> array) and `meta` (JSON-able dict) to `path`, atomically:
+    an .npz archive of uncompressed members (so `load` can map them), compressed
+    whole when `path` ends in .gz, .bz2 or .xz."""
     header = {"kind": kind, "version": version, **meta}
-    with atomic_write(path, "wb") as f:
-        np.savez(f, meta=np.array(json.dumps(header)), **arrays)
+    if compression_of(path) is None:
+        with atomic_write(path, "wb") as f:
+            np.savez(f, meta=np.array(json.dumps(header)), **arrays)
+        return
+    # the archive is written to a temporary file first: zipfile needs to seek
+    with tempfile.TemporaryFile() as plain:
+        np.savez(plain, meta=np.array(json.dumps(header)), **arrays)
+        plain.seek(0)
+        with atomic_write_compressed(path) as f:
+            shutil.copyfileobj(plain, f, 1 << 20)
+
+
+MMAP_MODES = ("r", "c")
+
+
+def check_mmap(mmap):
+    """`mmap` as load takes it: None (read into memory), "r" (mapped read-only) or "c"
+    (mapped copy-on-write: writable in memory, the file unchanged)."""
+    if mmap is None or (isinstance(mmap, str) and mmap in MMAP_MODES):
+        return mmap
+    if mmap in ("r+", "w+"):
+        raise ValueError(f"mmap={mmap!r} would change the saved file in place, not "
+                         f"atomically: use mmap='c' (copy-on-write) and save the result")
+    raise ValueError(f"mmap must be None, 'r' or 'c', got {mmap!r}")
+
+
+def _compressed(path):
+    """The compression whose magic bytes start the file at `path`, or None."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    return next((name for magic, name in MAGIC.items() if head.startswith(magic)), None)
 
 
 @contextlib.contextmanager
-def load(path, kind, version):
+def load(path, kind, version, mmap=None):
     """(arrays, meta) of a file `save` wrote as `kind`, with a layout version up to
     `version`; ValueError naming the file otherwise. A missing array is a
-    ValueError too (a truncated or foreign file)."""
+    ValueError too (a truncated or foreign file). With `mmap` ("r" or "c", see
+    check_mmap) the arrays are mapped from the file, not read; a compressed file
+    is decompressed to a temporary file first (and cannot be mapped)."""
     path = os.fspath(path)
+    mmap = check_mmap(mmap)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path!r} does not exist")
+    with contextlib.ExitStack() as stack:
+        source = path
+        compressed = _compressed(path) if os.path.isfile(path) else None
+        if compressed is not None:
+            if mmap is not None:
+                raise ValueError(f"{path!r} is {compressed}-compressed and cannot be "
+                                 f"memory-mapped: load it with mmap=None, or save it under "
+                                 f"a name without .gz, .bz2 or .xz")
+            source = stack.enter_context(tempfile.TemporaryFile())
+            try:
+                with _DECOMPRESS[compressed](path, "rb") as packed:
+                    shutil.copyfileobj(packed, source, 1 << 20)
+            except _DAMAGED + (lzma.LZMAError,) as e:
+                raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
+            source.seek(0)
+        with _opened(path, source, kind, version, mmap) as loaded:
+            yield loaded
+
+
+
+
+@contextlib.contextmanager
+def _opened(path, source, kind, version, mmap):
+    size = os.path.getsize(path) if source is path else os.fstat(source.fileno()).st_size
     try:
-        data = np.load(path, allow_pickle=False)
+        data = np.load(source, allow_pickle=False)
     except _DAMAGED as e:
         raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise ValueError(f"{path!r} is not a saved {kind} (a .npy array, not an .npz archive)")
     with data:
         try:
-            meta = json.loads(str(_Arrays(data, path)["meta"]))
+            meta = json.loads(str(_Arrays(data, path, size)["meta"]))
         except (KeyError, *_DAMAGED) as e:
             raise ValueError(f"{path!r} is not a readable {kind} file: {e}") from None
         if not isinstance(meta, dict):
@@ -316,7 +417,7 @@ def load(path, kind, version):
             raise ValueError(f"{path!r} was written in {kind} format version {saved}, newer "
                              f"than this rnnfast reads ({version}): upgrade rnnfast")
         try:
-            yield _Arrays(data, path), meta
+            yield _Arrays(data, path, size, mmap), meta
         except InconsistentFileError:
             raise
         except _DAMAGED as e:  # an array that does not read back whole

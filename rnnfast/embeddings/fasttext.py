@@ -199,10 +199,11 @@ class FastTextKeyedVectors(KeyedVectors):
                      arrays)
 
     @classmethod
-    def load(cls, fname):
-        """Load what `save` wrote."""
-        with persist.load(fname, "rnnfast.FastTextKeyedVectors", FORMAT_VERSION) as (data,
-                                                                                   meta):
+    def load(cls, fname, mmap=None):
+        """Load what `save` wrote; mmap="r" or "c" maps the word and n-gram rows from the
+        file (see KeyedVectors.load) instead of reading them."""
+        with persist.load(fname, "rnnfast.FastTextKeyedVectors", FORMAT_VERSION,
+                          mmap) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None
             table, keys = data["table"], data["keys"]
         field = functools.partial(persist.check_field, fname)
@@ -370,10 +371,11 @@ class FastText(Word2Vec):
         persist.save(fname, "rnnfast.FastText", FORMAT_VERSION, meta, arrays)
 
     @classmethod
-    def load(cls, fname):
-        """Load a model written by `save`; it can be trained further."""
+    def load(cls, fname, mmap=None):
+        """Load a model written by `save`; it can be trained further. mmap as
+        Word2Vec.load takes it (the n-gram rows are most of the file)."""
         model, words, counts, table = cls._load_checked(fname, "rnnfast.FastText",
-                                                        FORMAT_VERSION, "table")
+                                                        FORMAT_VERSION, "table", mmap)
         model.wv = FastTextKeyedVectors._over_table(words, np.ascontiguousarray(table), counts,
                                                     model.min_n, model.max_n, model.bucket)
         return model

@@ -295,6 +295,11 @@ class Word2Vec:
 
     def _train(self, corpus_iterable, corpus_file, total_examples, total_words, epochs,
                start_alpha, end_alpha, callbacks, progress):
+        if any(isinstance(t, np.ndarray) and not t.flags.writeable
+               for t in self._trained_tables()):
+            raise ValueError("this model's tables are read-only (as after load(..., "
+                             "mmap='r')): to train, load with mmap='c' (copy-on-write) or "
+                             "mmap=None, or assign writeable copies")
         self._check_wv()
         checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
         epochs = self.epochs if epochs is None else check_index("epochs", epochs, low=1)
@@ -526,10 +531,12 @@ class Word2Vec:
         persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta, arrays)
 
     @classmethod
-    def load(cls, fname):
-        """Load a model written by `save`; it can be trained further."""
+    def load(cls, fname, mmap=None):
+        """Load a model written by `save`; it can be trained further. mmap="r" maps its
+        tables from the file read-only (shared between processes; such a model answers
+        queries but cannot train), "c" copy-on-write (it trains; the file is unchanged)."""
         model, words, counts, vectors = cls._load_checked(fname, "rnnfast.Word2Vec",
-                                                          FORMAT_VERSION, "vectors")
+                                                          FORMAT_VERSION, "vectors", mmap)
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
         return model
 
@@ -541,12 +548,12 @@ class Word2Vec:
         field("vectors", all_finite(vectors), "holds NaN or infinity")
 
     @classmethod
-    def _load_checked(cls, fname, kind, version, input_name):
+    def _load_checked(cls, fname, kind, version, input_name, mmap=None):
         """A saved model read and checked against itself (its input table `input_name` by
         the model's `_check_input`): returns the model (settings, vocabulary, output
         tables and losses set), its words, counts and input table, for the caller to
         make `wv`."""
-        with persist.load(fname, kind, version) as (data, meta):
+        with persist.load(fname, kind, version, mmap) as (data, meta):
             words, counts, table = data["words"], data["counts"], data[input_name]
             outputs = {name: data[key] for name, key in (("syn1neg", "context_vectors"),
                                                          ("syn1", "syn1")) if key in data.files}

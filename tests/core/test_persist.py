@@ -80,3 +80,78 @@ def test_every_model_refuses_a_newer_version(tmp_path):
             cls.load(newer)
         with pytest.raises(ValueError, match="not a saved"):
             (KeyedVectors if cls is not KeyedVectors else Word2Vec).load(path)
+
+
+def test_mmap_maps_the_saved_arrays(tmp_path):
+    """mmap="r" maps each array read-only from the file, "c" copy-on-write (the file is
+    unchanged), None reads them; a mode that would write the file is refused."""
+    path = tmp_path / "m.npz"
+    arrays = {"a": np.arange(12.0).reshape(3, 4), "f": np.asfortranarray(np.ones((2, 3))),
+              "e": np.zeros((0, 5), np.float32), "w": np.array(["x", "yz"])}
+    persist.save(path, "rnnfast.Thing", 1, {}, arrays)
+    before = path.read_bytes()
+    for mmap in (None, "r", "c"):
+        with persist.load(path, "rnnfast.Thing", 1, mmap=mmap) as (data, _):
+            got = {name: data[name] for name in arrays}
+        for name, a in arrays.items():
+            assert got[name].dtype == a.dtype and np.array_equal(got[name], a)
+        mapped = isinstance(got["a"].base, np.memmap)
+        assert mapped == (mmap is not None)
+        assert got["a"].flags.writeable == (mmap != "r")
+        if mmap == "c":
+            got["a"][0, 0] = 99.0
+    assert path.read_bytes() == before
+    for bad in ("r+", "w+", "x", 1):
+        with pytest.raises(ValueError, match="mmap"):
+            with persist.load(path, "rnnfast.Thing", 1, mmap=bad):
+                pass
+
+
+def test_mmap_refuses_what_cannot_be_mapped(tmp_path):
+    """A member stored compressed, or whose header claims more than the archive holds
+    for it, is a ValueError naming the file and the member, not a wrong mapping."""
+    path = tmp_path / "deflated.npz"
+    np.savez_compressed(path, meta=np.array(json.dumps({"kind": "rnnfast.Thing",
+                                                        "version": 1})), a=np.arange(9.0))
+    with pytest.raises(ValueError, match="stores 'a' compressed"):
+        with persist.load(path, "rnnfast.Thing", 1, mmap="r") as (data, _):
+            data["a"]
+    with persist.load(path, "rnnfast.Thing", 1) as (data, _):
+        assert data["a"].tolist() == list(range(9))
+    lying = tmp_path / "lying.npz"
+    persist.save(lying, "rnnfast.Thing", 1, {}, {"a": np.arange(4.0)})
+    raw = lying.read_bytes()
+    claim = b"'shape': (4,)"
+    assert raw.count(claim) == 1
+    lying.write_bytes(raw.replace(claim, b"'shape': (9,)"))
+    with pytest.raises(ValueError, match="'a' claims shape \\(9,\\)"):
+        with persist.load(lying, "rnnfast.Thing", 1, mmap="r") as (data, _):
+            data["a"]
+
+
+@pytest.mark.parametrize("suffix, magic", [(".gz", b"\x1f\x8b"), (".bz2", b"BZh"),
+                                           (".xz", b"\xfd7zXZ\x00")])
+def test_a_compressed_name_is_compressed(tmp_path, suffix, magic):
+    """Every model saved under a .gz, .bz2 or .xz name is compressed so, and loads back
+    the same; such a file cannot be memory-mapped (a clear error); a damaged one is a
+    ValueError naming it."""
+    plain = save_each_model(tmp_path)
+    for cls, path in plain.items():
+        packed = tmp_path / (path.stem + suffix)
+        cls.load(path).save(packed)
+        assert packed.read_bytes().startswith(magic)
+        assert packed.stat().st_size < path.stat().st_size
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+        again = tmp_path / f"again-{path.name}"
+        cls.load(packed).save(again)
+        for name in names:
+            if name != "meta.npy":
+                assert np.array_equal(np.load(again)[name[:-4]], np.load(path)[name[:-4]])
+    kv = tmp_path / ("kv" + suffix)
+    with pytest.raises(ValueError, match="compressed and cannot be memory-mapped"):
+        KeyedVectors.load(kv, mmap="r")
+    cut = tmp_path / ("cut" + suffix)
+    cut.write_bytes(kv.read_bytes()[:-20])
+    with pytest.raises(ValueError, match="not a readable rnnfast.KeyedVectors file"):
+        KeyedVectors.load(cut)

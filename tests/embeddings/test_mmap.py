@@ -1,0 +1,73 @@
+"""Models loaded with mmap: the same answers, read-only tables refused for training,
+copy-on-write ones trained without touching the file, pages shared between processes."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnfast import FastText, KeyedVectors, Word2Vec
+
+QUIET = {"progress": lambda s: None}
+SENTENCES = [["the", "cat", "sat", "on", "a", "mat"], ["a", "dog", "sat", "on", "the", "log"]] * 40
+
+
+@pytest.mark.parametrize("cls, extra", [(Word2Vec, {}), (FastText, {"bucket": 500})])
+def test_a_mapped_model_answers_the_same_and_trains_only_copy_on_write(tmp_path, cls, extra):
+    model = cls(SENTENCES, vector_size=8, min_count=1, epochs=2, workers=1, seed=3, **QUIET,
+                **extra)
+    path = tmp_path / "m.model"
+    model.save(path)
+    saved = path.read_bytes()
+    mapped = cls.load(path, mmap="r")
+    assert not mapped.wv.vectors.flags.writeable or cls is FastText   # FastText composes
+    assert mapped.wv.most_similar("cat") == model.wv.most_similar("cat")
+    assert np.array_equal(mapped.wv["sat"], model.wv["sat"])
+    if cls is FastText:
+        assert np.array_equal(mapped.wv["catsat"], model.wv["catsat"])   # from n-grams
+    with pytest.raises(ValueError, match=r"read-only .*mmap='c'"):
+        mapped.train(SENTENCES, total_examples=len(SENTENCES), epochs=1)
+    private = cls.load(path, mmap="c")
+    private.train(SENTENCES, total_examples=len(SENTENCES), epochs=1)
+    model.train(SENTENCES, total_examples=len(SENTENCES), epochs=1)
+    assert np.array_equal(private.wv.vectors, model.wv.vectors)
+    assert path.read_bytes() == saved
+
+
+_CHILD = """
+import sys, numpy as np
+from rnnfast import KeyedVectors
+def anon():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("RssAnon:")) * 1024
+before = anon()
+kv = KeyedVectors.load(sys.argv[1], mmap=None if sys.argv[2] == "none" else sys.argv[2])
+top = kv.most_similar("w7", topn=3)
+kv.similar_by_vector(kv["w9"], topn=3)
+print(anon() - before)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc (Linux)")
+def test_processes_that_map_one_file_share_its_pages(tmp_path):
+    """A process that maps a 128 MB set of vectors and queries it holds far less private
+    memory than the vectors' size (their pages are the file's, shared through the
+    page cache); one that reads them holds at least that much."""
+    rng = np.random.default_rng(0)
+    n, d = 40_000, 800
+    kv = KeyedVectors.from_arrays([f"w{i}" for i in range(n)],
+                                  rng.standard_normal((n, d), dtype=np.float32))
+    path = tmp_path / "big.kv"
+    kv.save(path)
+    size = n * d * 4
+
+    def private_growth(mmap):
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(path), mmap], check=True,
+                             capture_output=True, text=True)
+        return int(out.stdout.strip().splitlines()[-1])
+
+    mapped, read = private_growth("r"), private_growth("none")
+    assert read >= 0.9 * size
+    assert mapped < 0.25 * size, (mapped, size)
