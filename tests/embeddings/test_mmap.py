@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rnnfast import FastText, KeyedVectors, Word2Vec
+from rnnfast.embeddings.fasttext import FastTextKeyedVectors
 
 QUIET = {"progress": lambda s: None}
 SENTENCES = [["the", "cat", "sat", "on", "a", "mat"], ["a", "dog", "sat", "on", "the", "log"]] * 40
@@ -39,32 +40,41 @@ def test_a_mapped_model_answers_the_same_and_trains_only_copy_on_write(tmp_path,
 _CHILD = """
 import sys, numpy as np
 from rnnfast import KeyedVectors
+from rnnfast.embeddings.fasttext import FastTextKeyedVectors
 def anon():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("RssAnon:")) * 1024
 before = anon()
-kv = KeyedVectors.load(sys.argv[1], mmap=None if sys.argv[2] == "none" else sys.argv[2])
+cls = FastTextKeyedVectors if sys.argv[3] == "fasttext" else KeyedVectors
+kv = cls.load(sys.argv[1], mmap=None if sys.argv[2] == "none" else sys.argv[2])
 top = kv.most_similar("w7", topn=3)
 kv.similar_by_vector(kv["w9"], topn=3)
+kv.most_similar("unseen", topn=3) if cls is FastTextKeyedVectors else None
 print(anon() - before)
 """
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc (Linux)")
-def test_processes_that_map_one_file_share_its_pages(tmp_path):
-    """A process that maps a 128 MB set of vectors and queries it holds far less private
-    memory than the vectors' size (their pages are the file's, shared through the
-    page cache); one that reads them holds at least that much."""
+@pytest.mark.parametrize("kind", ["keyedvectors", "fasttext"])
+def test_processes_that_map_one_file_share_its_pages(tmp_path, kind):
+    """A process that maps 128 MB of vectors (or of FastText's n-gram rows) and queries
+    them holds far less private memory than their size (their pages are the file's,
+    shared through the page cache); one that reads them holds at least that much."""
     rng = np.random.default_rng(0)
-    n, d = 40_000, 800
-    kv = KeyedVectors.from_arrays([f"w{i}" for i in range(n)],
-                                  rng.standard_normal((n, d), dtype=np.float32))
     path = tmp_path / "big.kv"
-    kv.save(path)
-    size = n * d * 4
+    if kind == "keyedvectors":
+        n, d = 40_000, 800
+        KeyedVectors.from_arrays([f"w{i}" for i in range(n)],
+                                 rng.standard_normal((n, d), dtype=np.float32)).save(path)
+        size = n * d * 4
+    else:
+        words, d, bucket = [f"w{i}" for i in range(1000)], 100, 320_000
+        table = rng.standard_normal((len(words) + bucket, d), dtype=np.float32)
+        FastTextKeyedVectors._over_table(words, table, None, 3, 6, bucket).save(path)
+        size = bucket * d * 4
 
     def private_growth(mmap):
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(path), mmap], check=True,
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(path), mmap, kind], check=True,
                              capture_output=True, text=True)
         return int(out.stdout.strip().splitlines()[-1])
 
