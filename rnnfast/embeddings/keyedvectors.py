@@ -647,7 +647,7 @@ class KeyedVectors:
             keys, vectors = cls._read_vectors(fname, binary, no_header, limit, encoding,
                                               unicode_errors, np.finfo(datatype).max)
         except (EOFError, lzma.LZMAError, OSError) as e:
-            if isinstance(e, FileNotFoundError):
+            if isinstance(e, (FileNotFoundError, TruncatedFileError)):
                 raise
             raise ValueError(f"{fname!r} cannot be read as a word2vec file: {e}") from None
         if len(set(keys)) != len(keys):  # gensim keeps the first silently
@@ -674,9 +674,10 @@ class KeyedVectors:
                 room = (os.path.getsize(fname) - f.tell() if persist.compression_of(fname) is None
                         else float("inf"))  # a compressed file's size says nothing
                 if min(n, limit if limit is not None else n) * (4 * d + 2) > room:
-                    raise ValueError(f"{fname!r}: the header promises {n:,} vectors of "
-                                     f"{d} floats, more than the file's {room:,} bytes hold "
-                                     f"(truncated, or not word2vec's binary format?)")
+                    raise TruncatedFileError(
+                        f"{fname!r}: the header promises {n:,} vectors of {d} floats, more "
+                        f"than the file's {room:,} bytes hold (truncated, or not word2vec's "
+                        f"binary format?)")
                 keys, vectors = _read_binary(f, n if limit is None else min(n, limit), d, fname,
                                              encoding, unicode_errors, largest,
                                              whole=limit is None or limit >= n,
@@ -716,6 +717,11 @@ class KeyedVectors:
                                            and (counts >= 0).all()),
               "is not one count >= 0 per key")
         return cls.from_arrays(keys.tolist(), vectors, counts, dtype=vectors.dtype)
+
+
+class TruncatedFileError(ValueError, EOFError):
+    """A word2vec file holding fewer vectors than its header promises (gensim raises
+    EOFError)."""
 
 
 class EmptyKeysError(ValueError, ZeroDivisionError):
@@ -884,8 +890,8 @@ def _read_text(f, no_header, limit, fname, encoding, unicode_errors, largest):
         keys.append(parts[0])
     expected = n if limit is None or n is None else min(n, limit)
     if expected is not None and len(keys) != expected:
-        raise ValueError(f"{fname!r}: the header promises {expected} vectors, the file holds "
-                         f"{len(keys)} (truncated?)")
+        raise TruncatedFileError(f"{fname!r}: the header promises {expected} vectors, the "
+                                 f"file holds {len(keys)} (truncated?)")
     if not keys and d is None:
         raise ValueError(f"{fname!r} holds no vectors")
     return keys, np.array(rows).reshape(len(keys), d)

@@ -589,8 +589,8 @@ class Word2Vec:
         for name, value in (("total_words", total), ("n_sentences", n_sentences)):
             field(name, isinstance(value, int) and value >= 0, f"is {value!r}, not a count")
         field("training_loss", isinstance(loss, list) and all(
-            isinstance(v, (int, float)) and np.isfinite(v) for v in loss),
-              "is not a list of finite numbers")
+            isinstance(v, (int, float)) and not np.isinf(v) for v in loss),
+              "is not a list of losses (finite, or NaN for an epoch without pairs)")
         for name in ("syn1neg", "syn1"):
             setattr(model, name, np.ascontiguousarray(outputs[name], dtype=np.float32)
                     if name in outputs else None)

@@ -39,7 +39,8 @@ TAMPERED = [  # (file, arrays, meta, field named)
     ("w2v", {"counts": np.array([1.5, 2, 3, 4])}, None, "counts"),
     ("w2v", {"words": np.array(["a", "a", "b", "c"])}, None, "words"),
     ("w2v", None, {"total_words": -1}, "total_words"),
-    ("w2v", None, {"training_loss": [float("nan")]}, "training_loss"),
+    ("w2v", None, {"training_loss": [float("inf")]}, "training_loss"),
+    ("w2v", None, {"training_loss": ["0.5"]}, "training_loss"),
     ("kv", {"vectors": NAN4}, None, "vectors"),
     ("kv", None, {"vector_size": 5}, "vectors"),
     ("kv", {"keys": np.array(["a", "b", "b", "c"])}, None, "keys"),
@@ -99,6 +100,17 @@ def test_a_vector_file_header_cannot_drive_a_huge_allocation(tmp_path, compress,
         f.write(body)
     with pytest.raises(ValueError, match="v.bin.*(header promises|file ends)"):
         KeyedVectors.load_word2vec_format(path, binary=True)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_a_word2vec_file_shorter_than_its_header_is_an_eof_error_too(tmp_path, binary):
+    """gensim's callers catch EOFError: the clear ValueError is one as well."""
+    path = tmp_path / "v.txt"
+    KeyedVectors.from_arrays(["a", "b"], np.ones((2, 3))).save_word2vec_format(path,
+                                                                               binary=binary)
+    path.write_bytes(b"3" + path.read_bytes()[1:])
+    with pytest.raises(EOFError, match="header promises 3 vectors"):
+        KeyedVectors.load_word2vec_format(path, binary=binary)
 
 
 @pytest.mark.parametrize("name", ["vectors", "meta"])

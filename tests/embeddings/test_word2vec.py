@@ -481,3 +481,11 @@ def test_kept_ids_are_the_range_as_read(file_with_rare_words):
         EncodedText(1 << 20, None)
     with pytest.raises(AttributeError):
         kept.complete = False   # set by train_file alone
+
+
+def test_an_epoch_without_pairs_saves_and_loads(tmp_path):
+    """An epoch that trains no pair has a NaN loss; the model saves and loads with it."""
+    model = train([["only"], ["words", "alone"]], epochs=2)
+    assert all(np.isnan(v) for v in model.training_loss_)
+    model.save(tmp_path / "m")
+    assert all(np.isnan(v) for v in Word2Vec.load(tmp_path / "m").training_loss_)
