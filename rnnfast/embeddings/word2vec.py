@@ -274,7 +274,9 @@ class Word2Vec:
               total_words=None, epochs=None, start_alpha=None, end_alpha=None, word_count=0,
               queue_factor=2, report_delay=1.0, compute_loss=False, callbacks=(),
               progress=None):
-        """Train for `epochs` (default: the constructor's) over the corpus; returns self.
+        """Train for `epochs` (default: the constructor's) over the corpus; returns
+        (effective words, raw words) over all epochs as gensim does: the words trained on
+        after subsampling and the words read.
 
         total_examples (sentences) or total_words (raw tokens) size one epoch for the
         learning-rate schedule and progress (default: the counts build_vocab saw);
@@ -325,6 +327,7 @@ class Word2Vec:
         model = self._kernel_model()
         from rnnfast.embeddings._sgns import STATS_DTYPE
         self.running_training_loss = 0.0
+        effective = raw = 0
         _call(callbacks, "on_train_begin", self)
         for epoch in range(epochs):
             _call(callbacks, "on_epoch_begin", self)
@@ -346,13 +349,14 @@ class Word2Vec:
                 raise FloatingPointError(f"training diverged in epoch {epoch + 1}: the vectors "
                                          f"hold NaN or infinity; lower alpha (now {start})")
             pairs = int(stats["pairs"].sum())
+            effective, raw = effective + int(stats["kept"].sum()), raw + int(stats["words"].sum())
             self.running_training_loss += float(stats["loss"].sum())
             self.training_loss_.append(float(stats["loss"].sum()) / pairs if pairs else float("nan"))
             _epoch_end(callbacks, self, epoch)
         report.update(epochs * total, epochs - 1, force=True, alpha=_alpha_at(start, end, 1.0),
                       loss=self.training_loss_[-1])
         _call(callbacks, "on_train_end", self)
-        return self
+        return effective, raw
 
     def __getstate__(self):
         # a copy (pickle, deepcopy) made while train runs, from a callback say, is not

@@ -489,3 +489,16 @@ def test_an_epoch_without_pairs_saves_and_loads(tmp_path):
     assert all(np.isnan(v) for v in model.training_loss_)
     model.save(tmp_path / "m")
     assert all(np.isnan(v) for v in Word2Vec.load(tmp_path / "m").training_loss_)
+
+
+@pytest.mark.parametrize("source", ["iterable", "file"])
+def test_train_returns_gensims_word_counts(corpus, corpus_file, source):
+    """train returns (words trained after subsampling, words read), over all epochs."""
+    data = {"corpus_iterable": corpus} if source == "iterable" else {"corpus_file": corpus_file}
+    model = train(sample=0, epochs=1)
+    model.build_vocab(**data)
+    effective, raw = model.train(**data, epochs=3)
+    assert raw == 3 * model.corpus_total_words and effective == raw  # every word kept
+    model.sample = 1e-3
+    effective, raw = model.train(**data, epochs=2)
+    assert raw == 2 * model.corpus_total_words and 0 < effective < raw
