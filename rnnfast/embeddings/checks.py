@@ -2,6 +2,8 @@
 sources, word2vec windows and GloVe state (shared by `rnnfast.embeddings.reference`
 and `rnnfast.embeddings.functional`)."""
 
+import warnings
+
 import numpy as np
 
 from rnnfast._core.checks import check_index, check_number, index_array, inplace_array
@@ -269,3 +271,22 @@ def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_r
     return (state, rows, cols, counts, np.ascontiguousarray(order, dtype=np.int64),
             check_number("x_max", x_max, above=0), check_number("alpha", alpha, above=0),
             check_number("learning_rate", learning_rate, above=0))
+
+
+_WARNED = set()  # (method, argument) pairs already warned about
+
+
+def no_effect(method, **given):
+    """Warn once per argument that an argument accepted for gensim's signature, given
+    a value other than gensim's default (name=(value, default)), does nothing here."""
+    for name, (value, default) in given.items():
+        if value != default and (method, name) not in _WARNED:
+            _WARNED.add((method, name))
+            warnings.warn(f"{method}({name}={value!r}) has no effect in rnnfast (it is "
+                          f"accepted for gensim's signature)", UserWarning, stacklevel=3)
+
+
+def no_effect_on_save(method, separately, sep_limit, ignore, pickle_protocol):
+    """gensim's save arguments (its pickle's layout), which rnnfast's files do not need."""
+    no_effect(method, separately=(separately, None), sep_limit=(sep_limit, 10 * 1024 ** 2),
+              ignore=(ignore, frozenset()), pickle_protocol=(pickle_protocol, 4))

@@ -16,7 +16,8 @@ from rnnfast._core import persist
 from rnnfast._core.checks import all_finite, check_index
 from rnnfast.embeddings import checks
 from rnnfast.embeddings.keyedvectors import KeyedVectors, _counts
-from rnnfast.embeddings.word2vec import JOB_WORDS, Word2Vec, _no_effect
+from rnnfast.embeddings.checks import no_effect, no_effect_on_save
+from rnnfast.embeddings.word2vec import JOB_WORDS, Word2Vec
 
 __all__ = ["FastText", "FastTextKeyedVectors"]
 
@@ -189,9 +190,11 @@ class FastTextKeyedVectors(KeyedVectors):
         return {"vector_size": self.vector_size, "min_n": self.min_n, "max_n": self.max_n,
                 "bucket": self.bucket}
 
-    def save(self, fname):
+    def save(self, fname, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),
+             pickle_protocol=4):
         """Save to rnnfast's own format (an .npz archive: the word and n-gram rows, the
         keys and counts, the n-gram settings), atomically; see `load`."""
+        no_effect_on_save("save", separately, sep_limit, ignore, pickle_protocol)
         arrays = {"table": self._table, "keys": persist.words_array(self.index_to_key)}
         if "count" in self.expandos:
             arrays["counts"] = self.expandos["count"]
@@ -278,7 +281,7 @@ class FastText(Word2Vec):
         if word_ngrams != 1:
             raise ValueError(f"word_ngrams must be 1, got {word_ngrams!r}: word n-grams belong "
                              f"to fastText's supervised classifier, not to word vectors")
-        _no_effect("FastText", null_word=(null_word, 0), hashfxn=(hashfxn, hash))
+        no_effect("FastText", null_word=(null_word, 0), hashfxn=(hashfxn, hash))
         self.min_n, self.max_n, self.bucket = check_ngrams(min_n, max_n, bucket)
         self.word_ngrams = 1
         if sg and self.max_n:   # the window's words and their noise words form one block
@@ -355,9 +358,11 @@ class FastText(Word2Vec):
 
     _PARAMS = Word2Vec._PARAMS + ("min_n", "max_n", "bucket")
 
-    def save(self, fname):
+    def save(self, fname, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),
+             pickle_protocol=4):
         """Save the whole model (word and n-gram rows, output vectors, vocabulary,
         settings), atomically; `load` reads it back, ready to train further."""
+        no_effect_on_save("save", separately, sep_limit, ignore, pickle_protocol)
         if self.vocab is None:
             raise RuntimeError("nothing to save: the model has no vocabulary yet")
         meta = {"params": {k: getattr(self, k) for k in self._PARAMS},

@@ -689,8 +689,10 @@ class KeyedVectors:
 
     # --- native format -------------------------------------------------------------
 
-    def save(self, fname):
+    def save(self, fname, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),
+             pickle_protocol=4):
         """Save to rnnfast's own format (an .npz archive), atomically; see `load`."""
+        checks.no_effect_on_save("save", separately, sep_limit, ignore, pickle_protocol)
         arrays = {"vectors": self.vectors, "keys": persist.words_array(self.index_to_key)}
         if "count" in self.expandos:
             arrays["counts"] = self.expandos["count"]

@@ -123,14 +123,19 @@ class Vocabulary:
         return cls._from_counts(words, counts, min_count, n_tokens, n_sentences,
                                 f"corpus_file {path!r}")
 
+    def effective_min_count(self, min_count, max_final_vocab=None):
+        """min_count, raised until at most max_final_vocab words reach it (gensim's rule)."""
+        if max_final_vocab is not None and max_final_vocab < len(self):
+            # counts are sorted: the count just past the limit is one too few
+            min_count = max(min_count, int(self.counts[max_final_vocab]) + 1)
+        return min_count
+
     def pruned(self, min_count, trim_rule=None, max_final_vocab=None, allow_empty=False):
         """The words kept by min_count (raised, as gensim does, until at most
         max_final_vocab words are left) or by trim_rule(word, count, min_count), which
         returns RULE_KEEP, RULE_DISCARD or RULE_DEFAULT (the min_count test); same
         order, same corpus totals."""
-        if max_final_vocab is not None and max_final_vocab < len(self):
-            # counts are sorted: the count just past the limit is one too few
-            min_count = max(min_count, int(self.counts[max_final_vocab]) + 1)
+        min_count = self.effective_min_count(min_count, max_final_vocab)
         keep = self.counts >= min_count
         if trim_rule is not None:
             for i, (word, count) in enumerate(zip(self.words, self.counts.tolist())):

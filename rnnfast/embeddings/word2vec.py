@@ -10,7 +10,6 @@ import contextlib
 import functools
 import os
 import threading
-import warnings
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from rnnfast._core import persist, pool
 from rnnfast._core.checks import FLOAT32_MAX, all_finite, check_index, check_number
 from rnnfast._core.progress import Progress
 from rnnfast.embeddings import checks
+from rnnfast.embeddings.checks import no_effect, no_effect_on_save
 from rnnfast.embeddings.batches import id_batches
 from rnnfast.embeddings.corpus import FileRanges, check_corpus_file, check_sentences
 from rnnfast.embeddings.keyedvectors import KeyedVectors
@@ -148,15 +148,9 @@ class Word2Vec:
         time based): a value other than the default warns once."""
         if kwargs:
             raise TypeError(f"build_vocab got unexpected arguments: {', '.join(kwargs)}")
-        _no_effect("build_vocab", progress_per=(progress_per, 10000))
-        checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
+        no_effect("build_vocab", progress_per=(progress_per, 10000))
         trim_rule = self.trim_rule if trim_rule is None else trim_rule
-        if corpus_file is not None:
-            counted = Vocabulary.from_corpus_file(corpus_file, 1, self.max_vocab_size,
-                                                  self.progress)
-        else:
-            counted = Vocabulary.from_sentences(corpus_iterable, 1, self.max_vocab_size,
-                                                self.progress)
+        counted = self._count(corpus_iterable, corpus_file)
         self._adopt_vocab(counted, update, trim_rule)
         from rnnfast.embeddings._vocab import trim_heap
 
@@ -164,12 +158,62 @@ class Word2Vec:
         trim_heap()
         return self
 
+    def _count(self, corpus_iterable, corpus_file):
+        checks.check_one_source(corpus_iterable, corpus_file, "corpus_iterable")
+        if corpus_file is not None:
+            return Vocabulary.from_corpus_file(corpus_file, 1, self.max_vocab_size,
+                                               self.progress)
+        return Vocabulary.from_sentences(corpus_iterable, 1, self.max_vocab_size,
+                                         self.progress)
+
+    def scan_vocab(self, corpus_iterable=None, corpus_file=None, progress_per=10000,
+                   workers=None, trim_rule=None):
+        """Count the corpus, keeping no vocabulary yet: gensim's first half of build_vocab
+        (`prepare_vocab` is the second). Sets `raw_vocab` (word -> count); returns
+        (raw words, sentences)."""
+        no_effect("scan_vocab", progress_per=(progress_per, 10000), workers=(workers, None),
+                   trim_rule=(trim_rule, None))
+        self._scanned = self._count(corpus_iterable, corpus_file)
+        self.raw_vocab = dict(zip(self._scanned.words, self._scanned.counts.tolist()))
+        return self._scanned.total_words, self._scanned.n_sentences
+
+    def prepare_vocab(self, update=False, keep_raw_vocab=False, trim_rule=None,
+                      min_count=None, sample=None, dry_run=False):
+        """Keep the words `scan_vocab` counted (min_count, max_final_vocab, trim_rule) and
+        initialise the vectors, as build_vocab does; `min_count` and `sample` replace the
+        model's. Returns gensim's report: drop_unique and num_retained_words (distinct
+        words dropped and kept), retain_total (their tokens), downsample_unique and
+        downsample_total (kept words that subsampling thins, and the tokens expected to
+        be left). With dry_run, only the report."""
+        counted = getattr(self, "_scanned", None)
+        if counted is None:
+            raise RuntimeError("prepare_vocab needs scan_vocab first")
+        if min_count is not None:
+            self.min_count = check_index("min_count", min_count, low=0)
+        if sample is not None:
+            self.sample = check_number("sample", sample, low=0.0)
+        trim_rule = self.trim_rule if trim_rule is None else trim_rule
+        kept = counted.pruned(self.min_count, trim_rule, self.max_final_vocab)
+        keep = kept.keep_probabilities(self.sample)
+        report = {"drop_unique": len(counted) - len(kept), "num_retained_words": len(kept),
+                  "retain_total": int(kept.counts.sum()),
+                  "downsample_unique": int((keep < 1.0).sum()),
+                  "downsample_total": int(round(float((kept.counts * keep).sum())))}
+        if dry_run:
+            return report
+        self._adopt_vocab(counted, update, trim_rule)
+        del self._scanned
+        if not keep_raw_vocab:
+            del self.raw_vocab
+        return report
+
+
     def build_vocab_from_freq(self, word_freq, keep_raw_vocab=False, corpus_count=None,
                               trim_rule=None, update=False):
         """build_vocab from a dict {word: count} instead of a corpus; `corpus_count`
         sentences (default 0) and the counts' sum as raw words size the epochs.
         `keep_raw_vocab` has no effect (no raw vocabulary is kept); True warns once."""
-        _no_effect("build_vocab_from_freq", keep_raw_vocab=(keep_raw_vocab, False))
+        no_effect("build_vocab_from_freq", keep_raw_vocab=(keep_raw_vocab, False))
         if not isinstance(word_freq, collections.abc.Mapping):
             raise TypeError(f"word_freq must be a dict of word -> count, got "
                             f"{type(word_freq).__name__}")
@@ -197,12 +241,29 @@ class Word2Vec:
                 raise RuntimeError("build_vocab(update=True) needs a model with a vocabulary; "
                                    "call build_vocab first")
             return self._update_vocab(counted, trim_rule)
-        self.vocab = counted.pruned(self.min_count, trim_rule, self.max_final_vocab)
-        V = len(self.vocab)
+        # gensim's name: min_count as raised for max_final_vocab
+        self.effective_min_count = counted.effective_min_count(self.min_count,
+                                                               self.max_final_vocab)
+        return self._start_from(counted.pruned(self.min_count, trim_rule, self.max_final_vocab))
+
+    def _start_from(self, vocab):
+        """`vocab` as the model's, with fresh vectors and zeroed output tables."""
+        self.vocab = vocab
+        V = len(vocab)
         self.wv = self._make_wv(self._initial_vectors(0, V), fresh=True)
         self._output_tables(V)
         self.training_loss_ = []
         return self
+
+    def reset_from(self, other_model):
+        """Take `other_model`'s vocabulary (shared, not copied, as gensim does) and start
+        again from fresh vectors over it."""
+        if getattr(other_model, "vocab", None) is None:
+            raise RuntimeError("reset_from needs a model with a vocabulary (build_vocab)")
+        with _exclusive(self, "reset_from"):
+            self.effective_min_count = getattr(other_model, "effective_min_count",
+                                               self.min_count)
+            self._start_from(other_model.vocab)
 
     def _make_wv(self, word_rows, fresh):
         """The keyed vectors of the vocabulary over its input rows (V, d); `fresh`: a
@@ -287,7 +348,7 @@ class Word2Vec:
         here (progress is time based, threads take jobs as they come): a value other than
         gensim's default warns once.
         """
-        _no_effect("train", word_count=(word_count, 0), queue_factor=(queue_factor, 2),
+        no_effect("train", word_count=(word_count, 0), queue_factor=(queue_factor, 2),
                    report_delay=(report_delay, 1.0))
         if self.vocab is None:
             raise RuntimeError("call build_vocab before train (or pass the corpus to Word2Vec)")
@@ -519,8 +580,10 @@ class Word2Vec:
                "ns_exponent", "alpha", "min_alpha", "epochs", "workers", "seed",
                "shrink_windows", "sg", "hs", "cbow_mean", "batch_words", "max_final_vocab")
 
-    def save(self, fname):
+    def save(self, fname, separately=None, sep_limit=10 * 1024 ** 2, ignore=frozenset(),
+             pickle_protocol=4):
         """Save the whole model (vectors, context vectors, vocabulary, settings), atomically."""
+        no_effect_on_save("save", separately, sep_limit, ignore, pickle_protocol)
         if self.vocab is None:
             raise RuntimeError("nothing to save: the model has no vocabulary yet")
         meta = {"params": {k: getattr(self, k) for k in self._PARAMS},
@@ -607,19 +670,6 @@ class Word2Vec:
         return (f"Word2Vec<vocab={size}, vector_size={self.vector_size}, "
                 f"{'sg' if self.sg else 'cbow'}, window={self.window}, "
                 f"{'hs, ' if self.hs else ''}negative={self.negative}, alpha={self.alpha}>")
-
-
-_WARNED = set()  # (method, argument) pairs already warned about
-
-
-def _no_effect(method, **given):
-    """Warn once per argument that an argument accepted for gensim's signature, given
-    a value other than gensim's default (name=(value, default)), does nothing here."""
-    for name, (value, default) in given.items():
-        if value != default and (method, name) not in _WARNED:
-            _WARNED.add((method, name))
-            warnings.warn(f"{method}({name}={value!r}) has no effect in rnnfast (it is "
-                          f"accepted for gensim's signature)", UserWarning, stacklevel=3)
 
 
 # guards the check-and-set of a model's _busy_with (what runs on it, in which thread)

@@ -203,3 +203,60 @@ def test_cbow_learns_and_saves_as_cbow(corpus, tmp_path):
     back = Word2Vec.load(tmp_path / "m.npz")
     assert back.sg == 0 and back.cbow_mean == 1
     np.testing.assert_array_equal(back.syn1neg, m.syn1neg)
+
+
+GENSIM_SENTENCES = [["human", "interface", "computer"],
+                    ["survey", "user", "computer", "system", "response", "time"],
+                    ["eps", "user", "interface", "system"], ["system", "human", "system", "eps"],
+                    ["user", "response", "time"], ["trees"], ["graph", "trees"],
+                    ["graph", "minors", "trees"], ["graph", "minors", "survey"]]
+
+
+@pytest.mark.parametrize("min_count, max_final_vocab, report, effective", [
+    (4, 4, dict(drop_unique=11, retain_total=4, num_retained_words=1), 4),  # limit not binding
+    (2, 4, dict(drop_unique=8, retain_total=13, num_retained_words=4), 3),  # min_count raised
+])
+def test_scan_then_prepare_vocab_as_gensim_reports(min_count, max_final_vocab, report, effective):
+    """gensim's two halves of build_vocab, with its report and effective_min_count
+    (figures from gensim's test_max_final_vocab)."""
+    m = model(min_count=min_count, max_final_vocab=max_final_vocab, sample=0)
+    assert m.scan_vocab(GENSIM_SENTENCES) == (29, 9)
+    assert m.raw_vocab["system"] == 4 and len(m.raw_vocab) == 12
+    dry = m.prepare_vocab(dry_run=True)
+    assert m.vocab is None and {k: dry[k] for k in report} == report
+    got = m.prepare_vocab()
+    assert got == dry and {k: got[k] for k in report} == report
+    assert got["downsample_unique"] == 0 and got["downsample_total"] == got["retain_total"]
+    assert m.effective_min_count == effective and len(m.wv) == report["num_retained_words"]
+    assert not hasattr(m, "raw_vocab")
+    whole = model(min_count=min_count, max_final_vocab=max_final_vocab, sample=0)
+    whole.build_vocab(GENSIM_SENTENCES)
+    assert whole.wv.index_to_key == m.wv.index_to_key
+    assert whole.effective_min_count == effective
+    with pytest.raises(RuntimeError, match="scan_vocab first"):
+        model().prepare_vocab()
+
+
+def test_subsampling_shows_in_prepare_vocabs_report(corpus):
+    m = model(sample=1e-3)
+    m.scan_vocab(corpus)
+    report = m.prepare_vocab(keep_raw_vocab=True)
+    assert 0 < report["downsample_unique"] <= report["num_retained_words"]
+    assert 0 < report["downsample_total"] < report["retain_total"]
+    assert sum(m.raw_vocab.values()) == m.corpus_total_words
+
+
+def test_reset_from_takes_the_other_vocabulary_with_fresh_vectors(corpus):
+    m, other = model(), model(seed=9)
+    m.build_vocab(corpus[:50])
+    other.build_vocab(corpus)
+    other.train(corpus, total_examples=len(corpus), epochs=1)
+    m.reset_from(other)
+    assert m.wv.key_to_index == other.wv.key_to_index and m.vocab is other.vocab
+    fresh = model()
+    fresh.build_vocab(corpus)
+    assert np.array_equal(m.wv.vectors, fresh.wv.vectors)   # the seed's start, not other's
+    assert not m.syn1neg.any() and m.training_loss_ == []
+    m.train(corpus, total_examples=len(corpus), epochs=1)
+    with pytest.raises(RuntimeError, match="needs a model with a vocabulary"):
+        m.reset_from(model())

@@ -205,8 +205,8 @@ def test_editing_wv_then_training_says_what_was_changed(edit, error, words):
 
 
 def test_gensim_arguments_without_effect_warn_once(monkeypatch):
-    from rnnfast.embeddings import word2vec as w2v
-    monkeypatch.setattr(w2v, "_WARNED", set())
+    from rnnfast.embeddings import checks
+    monkeypatch.setattr(checks, "_WARNED", set())
     s = [["a", "b", "c"]] * 20
     model = Word2Vec(vector_size=4, min_count=1, workers=1, **QUIET)
     with pytest.warns(UserWarning, match=r"build_vocab\(progress_per=5\) has no effect"):
@@ -242,3 +242,18 @@ def test_a_copy_made_during_training_can_be_trained():
     for c in copies:
         c.train(s, total_examples=30, epochs=1)
     assert model.train(s, total_examples=30, epochs=1)[1] == 90
+
+
+def test_gensims_save_arguments_are_accepted_and_warn_once(monkeypatch, tmp_path):
+    """gensim's save(separately, sep_limit, ignore, pickle_protocol) lay out its pickle;
+    rnnfast's archive needs none of them: a non-default value warns, the file is whole."""
+    from rnnfast.embeddings import checks
+    monkeypatch.setattr(checks, "_WARNED", set())
+    model = Word2Vec([["a", "b", "c"]] * 20, vector_size=4, min_count=1, workers=1, **QUIET)
+    model.save(tmp_path / "plain")   # defaults: silent
+    with pytest.warns(UserWarning, match=r"save\(sep_limit=0\) has no effect"):
+        model.save(tmp_path / "m", sep_limit=0)
+    with pytest.warns(UserWarning, match=r"save\(ignore=\['syn1neg'\]\) has no effect"):
+        model.wv.save(tmp_path / "kv", ignore=["syn1neg"])
+    assert np.array_equal(Word2Vec.load(tmp_path / "m", mmap="r").wv.vectors, model.wv.vectors)
+
