@@ -251,6 +251,7 @@ class Word2Vec:
         self.vocab = vocab
         V = len(vocab)
         self.wv = self._make_wv(self._initial_vectors(0, V), fresh=True)
+        self.syn1neg = self.syn1 = None   # a vocabulary before this one had its own
         self._output_tables(V)
         self.training_loss_ = []
         return self

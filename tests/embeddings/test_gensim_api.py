@@ -249,6 +249,7 @@ def test_subsampling_shows_in_prepare_vocabs_report(corpus):
 def test_reset_from_takes_the_other_vocabulary_with_fresh_vectors(corpus):
     m, other = model(), model(seed=9)
     m.build_vocab(corpus[:50])
+    m.train(corpus[:50], total_examples=50, epochs=1)   # its own output rows, fewer
     other.build_vocab(corpus)
     other.train(corpus, total_examples=len(corpus), epochs=1)
     m.reset_from(other)
@@ -260,3 +261,13 @@ def test_reset_from_takes_the_other_vocabulary_with_fresh_vectors(corpus):
     m.train(corpus, total_examples=len(corpus), epochs=1)
     with pytest.raises(RuntimeError, match="needs a model with a vocabulary"):
         m.reset_from(model())
+
+
+def test_build_vocab_again_starts_afresh(corpus):
+    """A second build_vocab (not update) keeps nothing of the first vocabulary's training."""
+    m = model()
+    m.build_vocab(corpus[:40])
+    m.train(corpus[:40], total_examples=40, epochs=1)
+    m.build_vocab(corpus)
+    assert not m.syn1neg.any() and m.syn1neg.shape == m.wv.vectors.shape
+
