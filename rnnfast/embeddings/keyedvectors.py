@@ -111,6 +111,16 @@ class KeyedVectors:
                 grown[:min(n, len(old))] = old[:n]
                 self.expandos[attr] = grown
 
+    @property
+    def next_index(self):
+        """The row the next new key takes (gensim's name)."""
+        return len(self.index_to_key)
+
+    def add_lifecycle_event(self, event_name, log_level=None, **event):
+        """Record an event in `lifecycle_events` (gensim's model history)."""
+        self.__dict__.setdefault("lifecycle_events", []).append(
+            {"event": event_name, **event})
+
     def add_vector(self, key, vector):
         """Append one key with its vector (d,); returns its row."""
         self.add_vectors([key], np.asarray(vector).reshape(1, -1))
@@ -147,10 +157,15 @@ class KeyedVectors:
         before = (len(self.index_to_key), self.vectors, dict(self.expandos))
         try:
             present = np.array([k in self.key_to_index for k in keys], dtype=bool)
+            # KeyedVectors(d, count) holds `count` rows for keys to come (gensim's way):
+            # new keys fill those first
+            free = len(self.vectors) - len(self.index_to_key)
             for key in (k for k, p in zip(keys, present) if not p):
                 self.key_to_index[key] = len(self.index_to_key)
                 self.index_to_key.append(key)
-            self.vectors = np.vstack([self.vectors, weights[~present]])
+            missing = int((~present).sum()) - free
+            if missing > 0:
+                self.vectors = np.vstack([self.vectors, weights[~present][-missing:]])
             self.allocate_vecattrs(list(extras), [v.dtype for v in extras.values()])
             self.allocate_vecattrs()
             rows = np.array([self.key_to_index[k] for k in keys], dtype=np.intp)
@@ -172,17 +187,27 @@ class KeyedVectors:
         self.add_vectors(keys, weights, replace=True)
 
     def vectors_for_all(self, keys, allow_inference=True, copy_vecattrs=False):
-        """A new KeyedVectors of those `keys` present here (deduplicated, in the order
-        given), with their attributes if `copy_vecattrs`."""
+        """A new KeyedVectors of those `keys` that have a vector here (deduplicated, in
+        the order given; with `allow_inference`, keys a subclass composes a vector for,
+        such as FastText's unseen words, too), with their attributes if `copy_vecattrs`
+        (zero for composed keys), else with gensim's made-up "count" (n down to 1)."""
         keys = _key_list(keys, "keys")
-        chosen = list(dict.fromkeys(k for k in keys if k in self.key_to_index))
-        rows = [self.key_to_index[k] for k in chosen]
-        kv = type(self)(self.vector_size, 0, dtype=self.vectors.dtype)
-        kv.vectors = self.vectors[rows].copy()
+        has = (lambda k: k in self) if allow_inference else (lambda k: k in self.key_to_index)
+        chosen = list(dict.fromkeys(k for k in keys if has(k)))
+        rows = np.array([self.key_to_index.get(k, -1) for k in chosen], dtype=np.intp)
+        vectors = self.vectors[np.maximum(rows, 0)] if len(self.vectors) else \
+            np.zeros((len(chosen), self.vector_size), self.vectors.dtype)
+        for i in np.flatnonzero(rows < 0):
+            vectors[i] = self.get_vector(chosen[i])
+        kv = KeyedVectors(self.vector_size, 0, dtype=self.vectors.dtype)
+        kv.vectors = vectors
         kv.index_to_key = chosen
         kv.key_to_index = {k: i for i, k in enumerate(chosen)}
         if copy_vecattrs:
-            kv.expandos = {attr: values[rows].copy() for attr, values in self.expandos.items()}
+            kv.expandos = {attr: np.where(rows >= 0, values[np.maximum(rows, 0)], 0).astype(
+                values.dtype) for attr, values in self.expandos.items()}
+        else:
+            kv.expandos = {"count": np.arange(len(chosen), 0, -1, dtype=np.int64)}
         return kv
 
     def unit_normalize_all(self):

@@ -186,3 +186,19 @@ def test_a_saved_model_that_disagrees_with_itself_is_refused(tmp_path, corpus, a
     bad = tampered_copy(path, tmp_path / "bad.npz", arrays, meta)
     with pytest.raises(ValueError, match=f"bad.npz' is not a consistent saved file: '{field}'"):
         FastText.load(bad)
+
+
+def test_vectors_for_all_composes_unseen_words_unless_told_not_to():
+    """gensim's allow_inference: unseen words get their n-gram vectors; the result is a
+    plain KeyedVectors."""
+    from rnnfast import KeyedVectors
+    model = FastText([["alpha", "beta", "gamma"]] * 20, vector_size=8, min_count=1,
+                     bucket=300, epochs=1, workers=1, progress=lambda s: None)
+    got = model.wv.vectors_for_all(["beta", "alphabet", "beta"], copy_vecattrs=True)
+    assert type(got) is KeyedVectors and got.index_to_key == ["beta", "alphabet"]
+    np.testing.assert_array_equal(got["alphabet"], model.wv["alphabet"])
+    np.testing.assert_array_equal(got["beta"], model.wv["beta"])
+    assert got.get_vecattr("beta", "count") == 20 and got.get_vecattr("alphabet", "count") == 0
+    assert model.wv.vectors_for_all(["beta", "alphabet"], allow_inference=False).index_to_key \
+        == ["beta"]
+

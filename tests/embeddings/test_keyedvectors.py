@@ -344,7 +344,8 @@ def test_vector_attributes_and_reordering(random_kv):
     assert subset.index_to_key == ["w3", "w1"]
     np.testing.assert_array_equal(subset["w1"], kv["w1"])
     assert subset.get_vecattr("w1", "count") == kv.get_vecattr("w1", "count")
-    assert kv.vectors_for_all(["w1"]).expandos == {}
+    made_up = kv.vectors_for_all(["w1", "w3"])   # gensim's made-up counts, n down to 1
+    assert list(made_up.expandos) == ["count"] and made_up.expandos["count"].tolist() == [2, 1]
     kv.unit_normalize_all()
     np.testing.assert_allclose(np.linalg.norm(kv.vectors, axis=1), 1, rtol=1e-6)
     np.testing.assert_allclose(kv.norms, 1, rtol=1e-6)
@@ -379,3 +380,15 @@ def test_binary_records_after_newlines_and_with_bad_bytes(tmp_path):
     np.testing.assert_array_equal(kv.vectors, [[1, 2], [3, 4], [5, 6]])
     kv = KeyedVectors.load_word2vec_format(path, binary=True, unicode_errors="ignore", limit=2)
     assert kv.index_to_key == ["abc", "caf"]
+
+
+def test_rows_made_ahead_are_filled_before_new_ones():
+    """KeyedVectors(d, count) holds count rows for keys to come, as gensim's does: they
+    are filled first (next_index is the next one), and only then the table grows."""
+    kv = KeyedVectors(3, 2)
+    assert kv.next_index == 0 and kv.vectors.shape == (2, 3)
+    assert kv.add_vector("a", [1, 2, 3]) == 0 and kv.vectors.shape == (2, 3)
+    kv.add_vectors(["b", "c"], np.arange(6.0).reshape(2, 3))
+    assert kv.vectors.shape == (3, 3) and kv.next_index == 3
+    np.testing.assert_array_equal(kv.vectors, [[1, 2, 3], [0, 1, 2], [3, 4, 5]])
+    assert [k for k, _ in kv.most_similar("c")] == ["a", "b"]
