@@ -469,6 +469,24 @@ class Word2Vec:
                 return max(round(self.corpus_total_words * examples / self.corpus_count), 1)
         return max(self.corpus_total_words, 1)
 
+    def score(self, sentences, total_sentences=int(1e6), chunksize=100, queue_factor=2,
+              report_delay=1):
+        """Log probability of each sentence (list of str) under the model, as gensim's
+        score: hierarchical softmax only (hs=1); see scoring.sentence_log_probs. Returns
+        (n,) float32 for the first total_sentences sentences."""
+        from rnnfast.embeddings.scoring import sentence_log_probs
+
+        no_effect("score", chunksize=(chunksize, 100), queue_factor=(queue_factor, 2),
+                  report_delay=(report_delay, 1))
+        if self.vocab is None:
+            raise RuntimeError("score needs a trained model: call build_vocab and train first")
+        if not self.hs:
+            raise RuntimeError("score needs hierarchical softmax: this model has hs=0 "
+                               "(train one with hs=1, as gensim's score does)")
+        check_sentences(sentences, "sentences")
+        return sentence_log_probs(self, sentences, check_index("total_sentences",
+                                                               total_sentences, low=0))
+
     def predict_output_word(self, context_words_list, topn=10):
         """The topn most probable center words given the context words, as (word,
         probability) pairs, from the output vectors (softmax over the vocabulary of

@@ -271,3 +271,46 @@ def test_build_vocab_again_starts_afresh(corpus):
     m.build_vocab(corpus)
     assert not m.syn1neg.any() and m.syn1neg.shape == m.wv.vectors.shape
 
+
+
+@pytest.mark.parametrize("sg, cbow_mean", [(1, 1), (0, 1), (0, 0)])
+def test_score_is_the_log_probability_through_the_huffman_tree(sg, cbow_mean):
+    """gensim's score (hs only), checked term by term: each word's path probability
+    from its context (skip-gram: each context word; CBOW: their sum or mean), exact
+    even beyond gensim's +-6 cut."""
+    import math
+    sentences = [["a", "b", "c", "a"], ["c", "zz", "a"], ["b"]]
+    m = model(sg=sg, hs=1, negative=0, window=1, cbow_mean=cbow_mean, epochs=1)
+    m.build_vocab([["a"] * 5 + ["b"] * 3 + ["c"] * 2])
+    rng = np.random.default_rng(0)
+    m.wv.vectors = rng.normal(0, 3, m.wv.vectors.shape).astype(np.float32)  # |f| past 6
+    m.syn1 = rng.normal(0, 3, m.syn1.shape).astype(np.float32)
+    nodes, codes, ends = m.vocab.huffman_paths()
+
+    def log_p(word, inputs):
+        i = m.wv.key_to_index[word]
+        v = sum(m.wv.vectors[m.wv.key_to_index[w]].astype(np.float64) for w in inputs)
+        v = v / len(inputs) if (not sg and cbow_mean) else v
+        total = 0.0
+        for b in range(ends[i - 1] if i else 0, ends[i]):
+            f = float(v @ m.syn1[nodes[b]].astype(np.float64)) * (1 - 2 * int(codes[b]))
+            total += -math.log1p(math.exp(-f)) if f > -30 else f
+        return total
+
+    expected = []
+    for sentence in sentences:
+        known = [w for w in sentence if w in m.wv.key_to_index]
+        total = 0.0
+        for i, word in enumerate(known):
+            context = known[max(0, i - 1):i] + known[i + 1:i + 2]
+            if context:
+                total += sum(log_p(word, [c]) for c in context) if sg else log_p(word, context)
+        expected.append(total)
+    got = m.score(sentences)
+    assert got.dtype == np.float32 and got.shape == (3,) and got[2] == 0.0
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(m.score(sentences, total_sentences=2), expected[:2], rtol=1e-5)
+    with pytest.raises(RuntimeError, match="hs=1"):
+        model(epochs=1).build_vocab(sentences).score(sentences)
+    with pytest.raises(RuntimeError, match="build_vocab"):
+        model(hs=1).score(sentences)
