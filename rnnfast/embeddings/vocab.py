@@ -20,6 +20,11 @@ RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
 MAX_TOTAL_WORDS = 2**62
 
 
+class EmptyVocabularyError(ValueError, RuntimeError):
+    """No word is left to train on: an empty corpus, or min_count (or trim_rule) drops
+    every word (gensim raises RuntimeError)."""
+
+
 class Vocabulary:
     """Words kept by `min_count`, sorted by descending count, ties by the word's UTF-8 bytes.
 
@@ -61,10 +66,10 @@ class Vocabulary:
         counts = counts[keep]
         if not words:
             if total_words == 0:
-                raise ValueError(f"{source} is empty: it holds no tokens")
-            raise ValueError(f"no word of {source} occurs min_count={min_count} times "
-                             f"(the most frequent occurs {top} times "
-                             f"in {total_words} tokens); lower min_count")
+                raise EmptyVocabularyError(f"{source} is empty: it holds no tokens")
+            raise EmptyVocabularyError(f"no word of {source} occurs min_count={min_count} "
+                                       f"times (the most frequent occurs {top} times in "
+                                       f"{total_words} tokens); lower min_count")
         encoded = [w.encode("utf-8") for w in words]
         order = sorted(range(len(words)), key=lambda i: (-counts[i], encoded[i]))
         return cls([words[i] for i in order], counts[order], total_words, n_sentences)
@@ -149,10 +154,10 @@ class Vocabulary:
                                      f"return RULE_DEFAULT, RULE_DISCARD or RULE_KEEP")
         if not keep.any() and not allow_empty:
             top = int(self.counts.max(initial=0))
-            raise ValueError(f"no word of the corpus is kept with min_count={min_count}"
-                             f"{' and the trim_rule' if trim_rule is not None else ''} (the "
-                             f"most frequent occurs {top} times in {self.total_words} "
-                             f"tokens); lower min_count")
+            raise EmptyVocabularyError(
+                f"no word of the corpus is kept with min_count={min_count}"
+                f"{' and the trim_rule' if trim_rule is not None else ''} (the most frequent "
+                f"occurs {top} times in {self.total_words} tokens); lower min_count")
         return Vocabulary([w for w, k in zip(self.words, keep) if k], self.counts[keep],
                           self.total_words, self.n_sentences)
 

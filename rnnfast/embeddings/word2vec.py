@@ -15,7 +15,7 @@ import numpy as np
 
 from rnnfast._core import persist, pool
 from rnnfast._core.checks import FLOAT32_MAX, all_finite, check_index, check_number
-from rnnfast._core.progress import Progress
+from rnnfast._core.progress import Progress, logger
 from rnnfast.embeddings import checks
 from rnnfast.embeddings.checks import no_effect, no_effect_on_save
 from rnnfast.embeddings.batches import id_batches
@@ -42,6 +42,10 @@ MAX_WINDOW = 256
 MAX_NEGATIVE = 511
 # The layout of a saved model (persist checks it on load).
 FORMAT_VERSION = 1
+
+
+class NotBuiltError(RuntimeError, ValueError):
+    """Training asked of a model without a vocabulary (gensim raises ValueError)."""
 
 
 class Word2Vec:
@@ -75,6 +79,10 @@ class Word2Vec:
         if not hs and not negative:
             raise ValueError("negative=0 with hs=0 trains nothing: give negative > 0 "
                              "(negative sampling) or hs=1 (hierarchical softmax), or both")
+        if hs and negative:
+            logger.warning("Both hierarchical softmax and negative sampling are activated. "
+                           "Each window trains both (hs=1, negative=%d), at the cost of both; "
+                           "hs=1 usually goes with negative=0", negative)
         if sorted_vocab != 1:
             raise ValueError("only sorted_vocab=1 is supported: the vocabulary is always "
                              "sorted by descending count")
@@ -93,6 +101,7 @@ class Word2Vec:
         self.sample = check_number("sample", sample, low=0.0)
         self.ns_exponent = check_number("ns_exponent", ns_exponent)
         self.alpha = check_number("alpha", alpha, low=0.0, high=FLOAT32_MAX)
+        self.min_alpha_yet_reached = self.alpha   # gensim's: the lowest rate trained at
         self.min_alpha = check_number("min_alpha", min_alpha, low=0.0,
                                       high=FLOAT32_MAX)
         if trim_rule is not None and not callable(trim_rule):
@@ -352,7 +361,7 @@ class Word2Vec:
         no_effect("train", word_count=(word_count, 0), queue_factor=(queue_factor, 2),
                    report_delay=(report_delay, 1.0))
         if self.vocab is None:
-            raise RuntimeError("call build_vocab before train (or pass the corpus to Word2Vec)")
+            raise NotBuiltError("call build_vocab before train (or pass the corpus to Word2Vec)")
         with _exclusive(self, "train"):
             return self._train(corpus_iterable, corpus_file, total_examples, total_words,
                                epochs, start_alpha, end_alpha, callbacks, progress)
@@ -381,6 +390,10 @@ class Word2Vec:
             "start_alpha", start_alpha, low=0.0, high=FLOAT32_MAX)
         end = self.min_alpha if end_alpha is None else check_number(
             "end_alpha", end_alpha, low=0.0, high=FLOAT32_MAX)
+        if start > self.min_alpha_yet_reached:
+            logger.warning("Effective 'alpha' higher than previous training cycles: this call "
+                           "starts at %g, an earlier one ended at %g (the learning rate starts "
+                           "its schedule again)", start, self.min_alpha_yet_reached)
         callbacks = list(callbacks) or self.callbacks
         report = Progress("word2vec", total, "words",
                           progress if progress is not None else self.progress, epochs)
@@ -417,6 +430,7 @@ class Word2Vec:
             _epoch_end(callbacks, self, epoch)
         report.update(epochs * total, epochs - 1, force=True, alpha=_alpha_at(start, end, 1.0),
                       loss=self.training_loss_[-1])
+        self.min_alpha_yet_reached = min(self.min_alpha_yet_reached, end)
         _call(callbacks, "on_train_end", self)
         return effective, raw
 

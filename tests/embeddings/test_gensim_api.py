@@ -314,3 +314,27 @@ def test_score_is_the_log_probability_through_the_huffman_tree(sg, cbow_mean):
         model(epochs=1).build_vocab(sentences).score(sentences)
     with pytest.raises(RuntimeError, match="build_vocab"):
         model(hs=1).score(sentences)
+
+
+def test_gensims_exception_types_and_warnings(corpus, caplog):
+    """What gensim's callers catch and what its users see in the log: an empty or fully
+    filtered corpus is a RuntimeError (and a ValueError), training before build_vocab a
+    ValueError (and a RuntimeError); hs with negative sampling, and a learning rate that
+    starts above where the last training ended, are logged warnings."""
+    import logging
+    with pytest.raises(RuntimeError, match="empty"):
+        Word2Vec([], **QUIET)
+    with pytest.raises(RuntimeError, match="lower min_count"):
+        Word2Vec(corpus[:5], min_count=10 ** 6, **QUIET)
+    with pytest.raises(ValueError, match="build_vocab before train"):
+        model().train(corpus[:5], total_examples=5)
+    with caplog.at_level(logging.WARNING, logger="rnnfast"):
+        model(hs=1, negative=5)
+        m = model(hs=1, negative=0)
+        assert "Both hierarchical softmax and negative sampling" in caplog.text
+        m.build_vocab(corpus[:20])
+        caplog.clear()
+        m.train(corpus[:20], total_examples=20, epochs=1)
+        assert "higher than previous" not in caplog.text
+        m.train(corpus[:20], total_examples=20, epochs=1, start_alpha=0.02, end_alpha=0.01)
+        assert "starts at 0.02, an earlier one ended at 0.0001" in caplog.text
