@@ -72,8 +72,14 @@ class KeyedVectors:
 
     # --- per-key attributes and editing ---------------------------------------------
 
+    # attributes computed from a key's row on demand (name -> function of the row), as
+    # a model that owns these vectors provides them (Word2Vec's Huffman code and point)
+    derived_vecattrs = {}
+
     def get_vecattr(self, key, attr):
         """The extra attribute `attr` (such as "count") of `key`."""
+        if attr not in self.expandos and attr in self.derived_vecattrs:
+            return self.derived_vecattrs[attr](self.get_index(key))
         if attr not in self.expandos:
             raise KeyError(f"no attribute {attr!r} (these vectors have: "
                            f"{sorted(self.expandos) or 'none'})")

@@ -141,6 +141,19 @@ class Word2Vec:
         """Raw tokens in that corpus, counted or not."""
         return self.vocab.total_words if self.vocab is not None else 0
 
+    @property
+    def wv(self):
+        """The word vectors (KeyedVectors); with hs=1, each word's Huffman "code" and
+        "point" (path nodes) are read through wv.get_vecattr as gensim's are."""
+        return self._wv
+
+    @wv.setter
+    def wv(self, kv):
+        self._wv = kv
+        if kv is not None and self.hs and self.vocab is not None:
+            kv.derived_vecattrs = {name: functools.partial(_huffman_path, self.vocab, part)
+                                   for part, name in enumerate(("point", "code"))}
+
     def get_latest_training_loss(self):
         """The summed loss of the latest `train` call (gensim's figure; `training_loss_`
         gives the mean per epoch)."""
@@ -747,6 +760,12 @@ def _epoch_end(callbacks, model, epoch):
             cb.on_epoch_end(model)
         elif callable(cb) and not hasattr(cb, "on_train_begin"):
             cb(model, epoch)
+
+
+def _huffman_path(vocab, part, i):
+    """Word i's Huffman path nodes (part 0) or codes (part 1)."""
+    paths = vocab.huffman_paths()
+    return paths[part][(paths[2][i - 1] if i else 0):paths[2][i]]
 
 
 def _max_sentence_length(sentences):

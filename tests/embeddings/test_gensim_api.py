@@ -338,3 +338,26 @@ def test_gensims_exception_types_and_warnings(corpus, caplog):
         assert "higher than previous" not in caplog.text
         m.train(corpus[:20], total_examples=20, epochs=1, start_alpha=0.02, end_alpha=0.01)
         assert "starts at 0.02, an earlier one ended at 0.0001" in caplog.text
+
+
+def test_hs_models_give_each_words_huffman_code_and_point(corpus, tmp_path):
+    """gensim's wv.get_vecattr(word, "code") and "point": the word's path through the
+    Huffman tree (branches taken, inner nodes), which hierarchical softmax trains."""
+    import pickle
+    m = model(hs=1, negative=0, epochs=1)
+    m.build_vocab(corpus)
+    nodes, codes, ends = m.vocab.huffman_paths()
+    for word in ("the", m.wv.index_to_key[-1]):
+        i = m.wv.key_to_index[word]
+        path = slice(ends[i - 1] if i else 0, ends[i])
+        assert m.wv.get_vecattr(word, "code").tolist() == codes[path].tolist()
+        assert m.wv.get_vecattr(word, "point").tolist() == nodes[path].tolist()
+    assert len(m.wv.get_vecattr("the", "code")) < len(m.wv.get_vecattr(word, "code"))
+    m.progress = False   # (QUIET's lambda does not pickle)
+    again = pickle.loads(pickle.dumps(m))
+    assert again.wv.get_vecattr("the", "code").tolist() == m.wv.get_vecattr("the", "code").tolist()
+    m.save(tmp_path / "m")
+    assert Word2Vec.load(tmp_path / "m").wv.get_vecattr(word, "point").tolist() == \
+        nodes[path].tolist()
+    with pytest.raises(KeyError, match="no attribute 'code'"):
+        Word2Vec(corpus[:50], min_count=1, epochs=1, **QUIET).wv.get_vecattr("the", "code")
