@@ -27,6 +27,7 @@ _EXPORTS = {
     "load_facebook_model": "embeddings.fasttext_bin",
     "load_facebook_vectors": "embeddings.fasttext_bin",
     "save_facebook_model": "embeddings.fasttext_bin",
+    "load_gensim": "embeddings.word2vec",
     "Vocabulary": "embeddings.vocab",
     "RULE_DEFAULT": "embeddings.vocab",
     "RULE_DISCARD": "embeddings.vocab",

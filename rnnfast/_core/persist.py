@@ -369,6 +369,13 @@ def load(path, kind, version, mmap=None):
     mmap = check_mmap(mmap)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path!r} does not exist")
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            if f.read(1) == b"\x80":
+                raise ValueError(f"{path!r} is a pickle (gensim's save?), not a saved {kind}: "
+                                 f"rnnfast reads gensim 4's Word2Vec and KeyedVectors files "
+                                 f"(Word2Vec.load, KeyedVectors.load, load_gensim), and runs "
+                                 f"no other pickle")
     with contextlib.ExitStack() as stack:
         source = path
         compressed = _compressed(path) if os.path.isfile(path) else None

@@ -731,10 +731,28 @@ class KeyedVectors:
                      {"vector_size": self.vector_size}, arrays)
 
     @classmethod
+    def _from_gensim(cls, parts, fname):
+        """KeyedVectors of the parts gensim_files.read_gensim read from `fname`."""
+        try:
+            return cls.from_arrays(parts["keys"], parts["vectors"], parts["counts"],
+                                   dtype=parts["vectors"].dtype)
+        except ValueError as e:
+            persist.inconsistent(fname, "index_to_key", str(e))
+
+    @classmethod
     def load(cls, fname, mmap=None):
-        """Load what `save` wrote. mmap="r" maps the vectors from the file read-only
-        instead of reading them into memory (processes that load the same file share
-        its pages); "c" maps them copy-on-write (writable, the file unchanged)."""
+        """Load what `save` wrote (or gensim 4's `save`: see load_gensim). mmap="r" maps
+        the vectors from the file read-only instead of reading them into memory
+        (processes that load the same file share its pages); "c" maps them
+        copy-on-write (writable, the file unchanged)."""
+        from rnnfast.embeddings import gensim_files
+
+        if os.path.isfile(fname) and gensim_files.is_pickle(fname):
+            kind, parts = gensim_files.read_gensim(fname, mmap)
+            if kind != "KeyedVectors":
+                raise ValueError(f"{os.fspath(fname)!r} holds a gensim Word2Vec model, not "
+                                 f"KeyedVectors: load it with rnnfast.Word2Vec.load(...).wv")
+            return cls._from_gensim(parts, fname)
         with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION, mmap) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None
             vectors, keys = data["vectors"], data["keys"]

@@ -645,12 +645,52 @@ class Word2Vec:
 
     @classmethod
     def load(cls, fname, mmap=None):
-        """Load a model written by `save`; it can be trained further. mmap="r" maps its
-        tables from the file read-only (shared between processes; such a model answers
-        queries but cannot train), "c" copy-on-write (it trains; the file is unchanged)."""
+        """Load a model written by `save` (or by gensim 4's `save`: see load_gensim); it
+        can be trained further. mmap="r" maps its tables from the file read-only (shared
+        between processes; such a model answers queries but cannot train), "c"
+        copy-on-write (it trains; the file is unchanged)."""
+        from rnnfast.embeddings import gensim_files
+
+        if os.path.isfile(fname) and gensim_files.is_pickle(fname):
+            kind, parts = gensim_files.read_gensim(fname, mmap)
+            if kind != "Word2Vec":
+                raise ValueError(f"{os.fspath(fname)!r} holds gensim's KeyedVectors, not a "
+                                 f"model: load it with rnnfast.KeyedVectors.load")
+            return cls._from_gensim(parts, fname)
         model, words, counts, vectors = cls._load_checked(fname, "rnnfast.Word2Vec",
                                                           FORMAT_VERSION, "vectors", mmap)
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
+        return model
+
+    @classmethod
+    def _from_gensim(cls, parts, fname):
+        """A model of the parts gensim_files.read_gensim read from `fname`."""
+        field = functools.partial(persist.check_field, fname)
+        settings = {k: v for k, v in parts["settings"].items()
+                    if k in cls._PARAMS and k != "workers"}
+        try:
+            model = cls(**settings)
+        except (TypeError, ValueError) as e:
+            persist.inconsistent(fname, "settings", f"hold a value rnnfast refuses: {e}")
+        kv = KeyedVectors._from_gensim(parts["wv"], fname)
+        V, d = len(kv), kv.vector_size
+        field("vector_size", d == model.vector_size,
+              f"is {model.vector_size}, but the vectors have {d}")
+        totals = parts["settings"]
+        model.vocab = Vocabulary(kv.index_to_key, kv.expandos["count"],
+                                 totals.get("corpus_total_words", 0), totals.get("corpus_count", 0))
+        if model.hs:
+            model.vocab._huffman = parts["huffman"]
+        for name, wanted in (("syn1neg", model.negative > 0), ("syn1", model.hs)):
+            table = parts[name]
+            field(name, (table is not None) or not wanted, "is missing, but the settings "
+                                                           "train it")
+            if wanted and len(table) < V:   # gensim's syn1 may hold V - 1 inner nodes
+                table = np.concatenate([table, np.zeros((V - len(table), d), np.float32)])
+            setattr(model, name, table if wanted else None)
+        model.wv = kv
+        model.effective_min_count = totals.get("effective_min_count", model.min_count)
+        model.min_alpha_yet_reached = float(totals.get("min_alpha_yet_reached", model.alpha))
         return model
 
     def _check_input(self, V, vectors, field):
@@ -772,3 +812,14 @@ def _max_sentence_length(sentences):
     """The sentence cut of the corpus_file reader, or a LineSentence's own (smaller) one."""
     from rnnfast.embeddings._vocab import MAX_SENTENCE
     return min(getattr(sentences, "max_sentence_length", MAX_SENTENCE), MAX_SENTENCE)
+
+
+def load_gensim(path, mmap=None):
+    """A Word2Vec (from gensim 4's `model.save`) or KeyedVectors (from its `wv.save`),
+    its side `.npy` files included, read without gensim and without running the
+    pickle's code (see gensim_files); mmap ("r" or "c") maps the side files."""
+    from rnnfast.embeddings.gensim_files import read_gensim
+
+    kind, parts = read_gensim(path, mmap)
+    return (Word2Vec if kind == "Word2Vec" else KeyedVectors)._from_gensim(parts, path)
+
