@@ -499,6 +499,17 @@ class KeyedVectors:
         threshold = sims[self.get_index(key2)]
         return [self.index_to_key[i] for i in np.flatnonzero(sims > threshold) if i != index]
 
+    def words_closer_than(self, word1, word2):
+        """closer_than under gensim 3's name."""
+        return self.closer_than(word1, word2)
+
+    def init_sims(self, replace=False):
+        """gensim 3's: compute the norms now (they are cached anyway); with replace=True,
+        scale every vector to unit length in place, as unit_normalize_all does."""
+        if replace:
+            self.unit_normalize_all()
+        self.fill_norms()
+
     def rank(self, key1, key2):
         """Position of `key2` among the keys nearest `key1` (1 = nearest)."""
         return len(self.closer_than(key1, key2)) + 1

@@ -392,3 +392,13 @@ def test_rows_made_ahead_are_filled_before_new_ones():
     assert kv.vectors.shape == (3, 3) and kv.next_index == 3
     np.testing.assert_array_equal(kv.vectors, [[1, 2, 3], [0, 1, 2], [3, 4, 5]])
     assert [k for k, _ in kv.most_similar("c")] == ["a", "b"]
+
+
+def test_gensim_3_names_still_answer():
+    kv = KeyedVectors.from_arrays(["a", "b", "c"], [[1.0, 0.0], [1.0, 0.2], [0.0, 3.0]])
+    assert kv.words_closer_than("a", "c") == kv.closer_than("a", "c") == ["b"]
+    kv.init_sims()
+    np.testing.assert_allclose(kv.norms, [1.0, np.hypot(1, 0.2), 3.0])
+    kv.init_sims(replace=True)
+    np.testing.assert_allclose(np.linalg.norm(kv.vectors, axis=1), 1.0, rtol=1e-6)
+
