@@ -323,6 +323,12 @@ class FastText(Word2Vec):
             block -= np.float32(0.5)
             block *= scale
 
+    def _extra_memory(self):
+        # the n-gram rows, and each word's list of them (about 20 int32 a word)
+        V = len(self.vocab) if self.vocab is not None else 0
+        return {"vectors_ngrams": self._n_buckets() * self.vector_size * 4,
+                "subwords": V * 20 * 4 if self.max_n else 0}
+
     def _word_rows(self):
         return self.wv.vectors_vocab
 

@@ -499,6 +499,29 @@ class KeyedVectors:
         threshold = sims[self.get_index(key2)]
         return [self.index_to_key[i] for i in np.flatnonzero(sims > threshold) if i != index]
 
+    def rank_by_centrality(self, words, use_norm=True):
+        """(cosine, word) pairs of the `words` that have a vector, by closeness to the
+        unit mean of their (unit, with use_norm) vectors, closest first, as gensim's."""
+        used = [w for w in _key_list(words, "words") if w in self]
+        if not used:
+            raise ValueError("rank_by_centrality: none of the words has a vector")
+        vectors = np.vstack([self.get_vector(w, norm=use_norm) for w in used]).astype(
+            np.float32)
+        mean = _unit(vectors.astype(np.float64).mean(axis=0))
+        return sorted(zip((vectors @ mean.astype(np.float32)).tolist(), used), reverse=True)
+
+    def resize_vectors(self, seed=0):
+        """Make `vectors` one row per key: rows made ahead (KeyedVectors(d, count)) and
+        not used are dropped; keys without a row get small random vectors from `seed`."""
+        n, have = len(self.index_to_key), len(self.vectors)
+        if have > n:
+            self.vectors = self.vectors[:n].copy()
+        elif have < n:
+            rng = np.random.default_rng(check_index("seed", seed, low=0))
+            extra = (rng.random((n - have, self.vector_size)) - 0.5) / self.vector_size
+            self.vectors = np.vstack([self.vectors, extra.astype(self.vectors.dtype)])
+        self.allocate_vecattrs()
+
     def words_closer_than(self, word1, word2):
         """closer_than under gensim 3's name."""
         return self.closer_than(word1, word2)

@@ -496,6 +496,27 @@ class Word2Vec:
                 return max(round(self.corpus_total_words * examples / self.corpus_count), 1)
         return max(self.corpus_total_words, 1)
 
+    def estimate_memory(self, vocab_size=None, report=None):
+        """Bytes the model takes for `vocab_size` words (default: its vocabulary), as
+        gensim's report: vocab (the words, their counts and indexes, measured at about
+        250 bytes a word, 300 with hs's paths), vectors, syn1, syn1neg and total."""
+        V = len(self.vocab) if vocab_size is None and self.vocab is not None else \
+            check_index("vocab_size", vocab_size or 0, low=0)
+        report = dict(report or {})
+        table = V * self.vector_size * 4
+        report["vocab"] = V * (300 if self.hs else 250)
+        report["vectors"] = table
+        if self.hs:
+            report["syn1"] = table
+        if self.negative:
+            report["syn1neg"] = table
+        report.update(self._extra_memory())
+        report["total"] = sum(v for k, v in report.items() if k != "total")
+        return report
+
+    def _extra_memory(self):
+        return {}
+
     def score(self, sentences, total_sentences=int(1e6), chunksize=100, queue_factor=2,
               report_delay=1):
         """Log probability of each sentence (list of str) under the model, as gensim's

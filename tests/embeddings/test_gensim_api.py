@@ -361,3 +361,18 @@ def test_hs_models_give_each_words_huffman_code_and_point(corpus, tmp_path):
         nodes[path].tolist()
     with pytest.raises(KeyError, match="no attribute 'code'"):
         Word2Vec(corpus[:50], min_count=1, epochs=1, **QUIET).wv.get_vecattr("the", "code")
+
+
+def test_estimate_memory_counts_every_table(corpus):
+    from rnnfast import FastText
+    m = model(hs=1, negative=5)
+    m.build_vocab(corpus)
+    V, table = len(m.wv), len(m.wv) * 16 * 4
+    report = m.estimate_memory()
+    assert report["vectors"] == report["syn1"] == report["syn1neg"] == table
+    assert report["total"] == sum(v for k, v in report.items() if k != "total")
+    assert model(negative=5).estimate_memory(vocab_size=1000)["vectors"] == 1000 * 16 * 4
+    ft = FastText(vector_size=16, bucket=1000, min_count=1, **QUIET)
+    ft.build_vocab(corpus)
+    assert ft.estimate_memory()["vectors_ngrams"] == 1000 * 16 * 4
+    assert "syn1" not in ft.estimate_memory() and V > 0

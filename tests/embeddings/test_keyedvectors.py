@@ -402,3 +402,25 @@ def test_gensim_3_names_still_answer():
     kv.init_sims(replace=True)
     np.testing.assert_allclose(np.linalg.norm(kv.vectors, axis=1), 1.0, rtol=1e-6)
 
+
+
+def test_rank_by_centrality_and_resize_vectors():
+    kv = KeyedVectors.from_arrays(["a", "b", "c", "far"], [[1.0, 0.1], [1.0, -0.1], [1.0, 0.0],
+                                                           [-0.2, 1.0]])
+    ranked = kv.rank_by_centrality(["far", "a", "c", "absent", "b"])
+    rows = np.array([[-0.2, 1], [1, 0.1], [1, 0], [1, -0.1]])   # far, a, c, b
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    mean = unit.mean(axis=0) / np.linalg.norm(unit.mean(axis=0))
+    expected = sorted(zip((unit @ mean).tolist(), ["far", "a", "c", "b"]), reverse=True)
+    assert [w for _, w in ranked] == [w for _, w in expected] and ranked[-1][1] == "far"
+    np.testing.assert_allclose([c for c, _ in ranked], [c for c, _ in expected], rtol=1e-6)
+    with pytest.raises(ValueError, match="none of the words"):
+        kv.rank_by_centrality(["absent"])
+    ahead = KeyedVectors(2, 5)
+    ahead.add_vectors(["x", "y"], np.ones((2, 2)))
+    ahead.resize_vectors()
+    assert ahead.vectors.shape == (2, 2)
+    ahead.index_to_key.append("z")
+    ahead.key_to_index["z"] = 2
+    ahead.resize_vectors(seed=3)
+    assert ahead.vectors.shape == (3, 2) and np.abs(ahead.vectors[2]).max() <= 0.25
