@@ -24,7 +24,8 @@ import zlib
 
 import numpy as np
 
-__all__ = ["save", "load", "check_mmap", "atomic_write", "check_writable", "atomic_write_compressed", "open_compressed",
+__all__ = ["save", "load", "check_mmap", "atomic_write", "check_writable",
+           "atomic_write_compressed", "open_compressed",
            "compression_of", "words_array", "InconsistentFileError", "check_field", "inconsistent",
            "OutputWriteError"]
 

@@ -17,7 +17,7 @@ import numpy as np
 from rnnfast._core import persist
 from rnnfast._core.checks import all_finite
 
-__all__ = ["read_gensim", "is_pickle", "RefusedPickleError"]
+__all__ = ["read_gensim", "read_if_gensim", "is_pickle", "RefusedPickleError"]
 
 # gensim's classes whose state is read (the model kinds rnnfast has, and the small
 # helper objects a Word2Vec pickle holds)
@@ -97,6 +97,19 @@ def is_pickle(path):
     """Whether the file at `path` starts as a pickle of protocol 2 or newer."""
     with open(path, "rb") as f:
         return f.read(1) == b"\x80"
+
+
+def read_if_gensim(path, mmap, kind, elsewhere):
+    """read_gensim's parts of the file at `path` if it is a pickle holding `kind`
+    ("Word2Vec" or "KeyedVectors"); None if it is no pickle. The other kind is a
+    ValueError saying to load it with `elsewhere`."""
+    if not (os.path.isfile(path) and is_pickle(path)):
+        return None
+    found, parts = read_gensim(path, mmap)
+    if found != kind:
+        raise ValueError(f"{os.fspath(path)!r} holds gensim's {found}, not {kind}: load it "
+                         f"with {elsewhere}")
+    return parts
 
 
 def read_gensim(path, mmap=None):

@@ -781,11 +781,9 @@ class KeyedVectors:
         copy-on-write (writable, the file unchanged)."""
         from rnnfast.embeddings import gensim_files
 
-        if os.path.isfile(fname) and gensim_files.is_pickle(fname):
-            kind, parts = gensim_files.read_gensim(fname, mmap)
-            if kind != "KeyedVectors":
-                raise ValueError(f"{os.fspath(fname)!r} holds a gensim Word2Vec model, not "
-                                 f"KeyedVectors: load it with rnnfast.Word2Vec.load(...).wv")
+        parts = gensim_files.read_if_gensim(fname, mmap, "KeyedVectors",
+                                            "rnnfast.Word2Vec.load(...).wv")
+        if parts is not None:
             return cls._from_gensim(parts, fname)
         with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION, mmap) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None

@@ -672,11 +672,9 @@ class Word2Vec:
         copy-on-write (it trains; the file is unchanged)."""
         from rnnfast.embeddings import gensim_files
 
-        if os.path.isfile(fname) and gensim_files.is_pickle(fname):
-            kind, parts = gensim_files.read_gensim(fname, mmap)
-            if kind != "Word2Vec":
-                raise ValueError(f"{os.fspath(fname)!r} holds gensim's KeyedVectors, not a "
-                                 f"model: load it with rnnfast.KeyedVectors.load")
+        parts = gensim_files.read_if_gensim(fname, mmap, "Word2Vec",
+                                            "rnnfast.KeyedVectors.load")
+        if parts is not None:
             return cls._from_gensim(parts, fname)
         model, words, counts, vectors = cls._load_checked(fname, "rnnfast.Word2Vec",
                                                           FORMAT_VERSION, "vectors", mmap)
