@@ -133,3 +133,16 @@ def test_other_models_name_the_pickle_they_were_given():
         with pytest.raises(ValueError, match="is a pickle .gensim's save.., not a saved"):
             cls.load(fixture("w2v_ns.model"))
 
+
+
+def test_gensims_files_load_with_gensim_out_of_reach():
+    """Nothing of gensim is imported: a process where `import gensim` fails loads both."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['gensim'] = None\n"
+            "from rnnfast import KeyedVectors, Word2Vec\n"
+            f"m = Word2Vec.load({fixture('w2v_ns.model')!r})\n"
+            f"kv = KeyedVectors.load({fixture('w2v_ns.kv')!r})\n"
+            "print(m.wv.most_similar('rome', topn=1)[0][0], len(kv))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [EXPECTED["w2v_ns"]["rome"][0][0], str(len(VECTORS["w2v_ns"]))]
