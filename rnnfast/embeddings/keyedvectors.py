@@ -349,15 +349,44 @@ class KeyedVectors:
         norm = np.linalg.norm(mean)
         return (mean / norm if norm > 0 else mean), used
 
-    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None,
+                     indexer=None):
         """Keys closest by cosine to the mean of the unit `positive` minus `negative` vectors.
 
         Returns [(key, similarity), ...] best first, the query keys left out; with
-        topn=None, the similarity array over the (restricted) vocabulary instead.
+        topn=None, the similarity array over the (restricted) vocabulary instead. An
+        `indexer` (an approximate nearest-neighbour index with gensim's protocol,
+        `indexer.most_similar(unit query vector (d,) float32, topn)`) answers instead,
+        as its own list, when topn is an int.
         """
         query, used = self._weighted_query(positive, negative)
+        if indexer is not None and isinstance(topn, (int, np.integer)):
+            if not callable(getattr(indexer, "most_similar", None)):
+                raise TypeError(f"indexer must have a most_similar(vector, num) method, got "
+                                f"{type(indexer).__name__}")
+            return indexer.most_similar(query.astype(np.float32), topn)
         limit = self._limit(restrict_vocab)
         return self._top(self._cosines(query, limit), used, topn)
+
+    def wmdistance(self, document1, document2, norm=True):
+        """Word Mover's Distance between two documents (lists of keys), as gensim's: keys
+        without a vector are left out (inf if a document has none left); each
+        document's words weigh by their frequency in it; with `norm`, between unit
+        vectors. Solved exactly (wmd.word_movers_distance; gensim needs POT, and
+        returns inf where every distance is zero: here that is 0)."""
+        from rnnfast.embeddings.wmd import word_movers_distance
+
+        docs = []
+        for name, doc in (("document1", document1), ("document2", document2)):
+            known = [k for k in _key_list(doc, name) if k in self]
+            words, counts = np.unique(np.array(known, dtype=object), return_counts=True) \
+                if known else ([], [])
+            docs.append((list(words), np.asarray(counts, np.float64) / max(len(known), 1)))
+        if not docs[0][0] or not docs[1][0]:
+            return float("inf")
+        parts = [(np.array([self.get_vector(w, norm=norm) for w in words]), weights)
+                 for words, weights in docs]
+        return word_movers_distance(parts[0][0], parts[0][1], parts[1][0], parts[1][1])
 
     def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
         """3CosMul (Levy and Goldberg, 2014): product of positive similarities over negative ones.

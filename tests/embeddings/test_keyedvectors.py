@@ -424,3 +424,50 @@ def test_rank_by_centrality_and_resize_vectors():
     ahead.key_to_index["z"] = 2
     ahead.resize_vectors(seed=3)
     assert ahead.vectors.shape == (3, 2) and np.abs(ahead.vectors[2]).max() <= 0.25
+
+
+def test_wmdistance_is_the_exact_transport_cost():
+    """Word Mover's Distance as gensim's (frequency weights, unit vectors by default),
+    solved exactly; checked against hand-computed transports and against POT when it
+    is installed."""
+    kv = KeyedVectors.from_arrays(["a", "b", "c", "d"], [[1, 0], [0, 1], [1, 1], [3, 0]])
+    assert kv.wmdistance(["a", "b"], ["b", "a"]) == 0.0
+    # a -> d costs nothing (same unit vector); b -> c is |(0,1) - (1,1)/sqrt2|, half the mass
+    expected = 0.5 * np.linalg.norm(np.array([0, 1]) - np.array([1, 1]) / np.sqrt(2))
+    np.testing.assert_allclose(kv.wmdistance(["a", "b", "unknown"], ["c", "d"]), expected)
+    np.testing.assert_allclose(kv.wmdistance(["c", "d"], ["a", "b"]), expected)
+    np.testing.assert_allclose(kv.wmdistance(["a", "a", "b"], ["d"]), np.sqrt(2) / 3)
+    np.testing.assert_allclose(kv.wmdistance(["a"], ["d"], norm=False), 2.0)
+    assert kv.wmdistance(["unknown"], ["a"]) == float("inf")
+    with pytest.raises(TypeError):
+        kv.wmdistance("a b", ["a"])
+    rng = np.random.default_rng(1)
+    big = KeyedVectors.from_arrays([f"w{i}" for i in range(30)], rng.normal(size=(30, 5)))
+    docs = [[f"w{i}" for i in rng.integers(0, 30, 12)] for _ in range(2)]
+    got = big.wmdistance(*docs)
+    assert 0 < got == pytest.approx(big.wmdistance(docs[1], docs[0]), rel=1e-9)
+    try:
+        import ot
+    except ImportError:
+        return
+    words = [sorted(set(d)) for d in docs]
+    weights = [np.array([d.count(w) for w in ws], float) / len(d) for d, ws in zip(docs, words)]
+    vectors = [np.array([big.get_vector(w, norm=True) for w in ws]) for ws in words]
+    cost = np.linalg.norm(vectors[0][:, None] - vectors[1][None], axis=2)
+    assert got == pytest.approx(ot.emd2(weights[0], weights[1], cost), rel=1e-7)
+
+
+def test_most_similar_asks_an_indexer_when_given_one():
+    kv = KeyedVectors.from_arrays(["a", "b", "c"], [[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    asked = []
+
+    class Index:
+        def most_similar(self, vector, num):
+            asked.append((vector.dtype, np.round(vector, 6).tolist(), num))
+            return [("b", 0.99)]
+
+    assert kv.most_similar("a", topn=2, indexer=Index()) == [("b", 0.99)]
+    assert asked == [(np.float32, [1.0, 0.0], 2)]
+    assert kv.most_similar("a", topn=None, indexer=Index()).shape == (3,)   # all: no index
+    with pytest.raises(TypeError, match="most_similar"):
+        kv.most_similar("a", indexer=object())
