@@ -74,8 +74,10 @@ def test_processes_that_map_one_file_share_its_pages(tmp_path, kind):
         size = bucket * d * 4
 
     def private_growth(mmap):
-        out = subprocess.run([sys.executable, "-c", _CHILD, str(path), mmap, kind], check=True,
-                             capture_output=True, text=True)
+        # run outside the source tree: there `import rnnfast` would find the uncompiled sources
+        out = subprocess.run([sys.executable, "-c", _CHILD, str(path), mmap, kind],
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert out.returncode == 0, out.stderr[-2000:]
         return int(out.stdout.strip().splitlines()[-1])
 
     mapped, read = private_growth("r"), private_growth("none")
