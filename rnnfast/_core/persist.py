@@ -289,8 +289,16 @@ class _Arrays:
                              f"more than the archive holds for it")
         if needed == 0:
             return np.zeros(shape, dtype)
-        return np.memmap(self._path, dtype=dtype, mode=self._mmap, offset=offset, shape=shape,
-                         order="F" if fortran else "C").view(np.ndarray)
+        mapped = np.memmap(self._path, dtype=dtype, mode=self._mmap, offset=offset,
+                           shape=shape, order="F" if fortran else "C").view(np.ndarray)
+        if offset % dtype.alignment:
+            # np.savez places a member's data wherever the archive's headers end: an
+            # array at an odd address is read into aligned memory (the kernels read
+            # whole floats), not mapped
+            copy = np.array(mapped)
+            copy.flags.writeable = self._mmap != "r"
+            return copy
+        return mapped
 
     def _check_size(self, name):
         """Refuse a member whose .npy header claims more bytes than the archive can hold
@@ -326,16 +334,42 @@ def save(path, kind, version, meta, arrays):
     an .npz archive of uncompressed members (so `load` can map them), compressed
     whole when `path` ends in .gz, .bz2 or .xz."""
     header = {"kind": kind, "version": version, **meta}
+    members = {"meta": np.array(json.dumps(header)), **arrays}
     if compression_of(path) is None:
         with atomic_write(path, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(header)), **arrays)
+            _write_npz(f, members)
         return
     # the archive is written to a temporary file first: zipfile needs to seek
     with tempfile.TemporaryFile() as plain:
-        np.savez(plain, meta=np.array(json.dumps(header)), **arrays)
+        _write_npz(plain, members)
         plain.seek(0)
         with atomic_write_compressed(path) as f:
             shutil.copyfileobj(plain, f, 1 << 20)
+
+
+# a member's .npy starts on this boundary in the archive; numpy pads the .npy header
+# to a multiple of 64 bytes, so each array's data is 64-byte aligned and can be mapped
+_MEMBER_ALIGN = 64
+_PADDING_ID = 0x7272   # an extra-field id no zip tool gives a meaning to
+
+
+def _write_npz(f, members):
+    """np.savez's archive (uncompressed .npy members, np.load reads it), with each
+    member's local header padded through its extra field so that its data is aligned.
+    A stream that cannot seek (a pipe: nothing to map) gets np.savez's own layout."""
+    if not f.seekable():
+        np.savez(f, **members)
+        return
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in members.items():
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            # local header: 30 bytes, the name, zip64's 20-byte extra, then ours
+            start = f.tell() + 30 + len(info.filename.encode()) + 20
+            pad = (-(start + 4)) % _MEMBER_ALIGN
+            info.extra = struct.pack("<HH", _PADDING_ID, pad) + bytes(pad)
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 MMAP_MODES = ("r", "c")

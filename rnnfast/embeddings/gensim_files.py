@@ -162,7 +162,9 @@ def _array(saved, name, stem, path, mmap, optional=False):
         return None
     _field(path, name, isinstance(value, np.ndarray), f"is {type(value).__name__}, not an "
                                                       f"array")
-    return value
+    # an array unpickled over the pickle's bytes may sit at any address: the kernels
+    # read floats, so give it an aligned copy when it is not aligned
+    return np.require(value, requirements=["A", "C"])
 
 
 def _keyed_vectors(saved, stem, path, mmap):

@@ -472,9 +472,10 @@ class Word2Vec:
             raise TypeError(f"model.wv.vectors is {vectors.dtype}; training updates float32 "
                             f"vectors in place: assign model.wv.vectors = "
                             f"model.wv.vectors.astype(np.float32)")
-        if not vectors.flags.c_contiguous or not vectors.flags.writeable:
-            raise ValueError("model.wv.vectors must be a writeable C-contiguous array (training "
-                             "updates it in place): assign np.ascontiguousarray(...) of it")
+        if not (vectors.flags.c_contiguous and vectors.flags.writeable and
+                vectors.flags.aligned):
+            raise ValueError("model.wv.vectors must be a writeable C-contiguous array, aligned "
+                             "(training updates it in place): assign np.array(...) of it")
         if not all_finite(vectors):
             raise ValueError("model.wv.vectors holds NaN or infinity; training cannot start "
                              "from them")

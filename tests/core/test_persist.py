@@ -155,3 +155,17 @@ def test_a_compressed_name_is_compressed(tmp_path, suffix, magic):
     cut.write_bytes(kv.read_bytes()[:-20])
     with pytest.raises(ValueError, match="not a readable rnnfast.KeyedVectors file"):
         KeyedVectors.load(cut)
+
+
+def test_a_member_at_an_odd_address_is_read_aligned(tmp_path):
+    """np.savez puts a member's data wherever the headers end; one at an address its
+    dtype cannot be read from is given as an aligned copy (same values, same modes)."""
+    for pad in range(4):   # the metadata's length moves the next member's offset
+        path = tmp_path / f"m{pad}.npz"
+        persist.save(path, "rnnfast.Thing", 1, {"pad": "x" * pad},
+                     {"a": np.arange(12, dtype=np.float32).reshape(3, 4)})
+        for mmap in ("r", "c"):
+            with persist.load(path, "rnnfast.Thing", 1, mmap=mmap) as (data, _):
+                a = data["a"]
+            assert a.flags.aligned and a.tolist() == np.arange(12).reshape(3, 4).tolist()
+            assert a.flags.writeable == (mmap == "c")

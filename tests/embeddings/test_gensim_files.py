@@ -149,3 +149,19 @@ def test_gensims_files_load_with_gensim_out_of_reach(tmp_path):
                          cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == [EXPECTED["w2v_ns"]["rome"][0][0], str(len(VECTORS["w2v_ns"]))]
+
+
+def test_arrays_unpickled_at_any_address_are_given_aligned():
+    """numpy may unpickle an array over the pickle's bytes, at an odd address; the
+    kernels read floats, so every array reaches them aligned (UBSan caught this)."""
+    for name in ("w2v_ns.model", "w2v_hs_sep.model"):
+        model = Word2Vec.load(fixture(name))
+        for table in (model.wv.vectors, model.syn1neg, model.syn1):
+            assert table is None or (table.flags.aligned and table.flags.c_contiguous)
+    odd = np.frombuffer(bytearray(33), np.float32, count=8, offset=1).reshape(4, 2)
+    assert not odd.flags.aligned and odd.flags.writeable
+    model = Word2Vec([["a", "b", "c", "d"]] * 5, vector_size=2, min_count=1, epochs=1,
+                     progress=False)
+    model.wv.vectors = odd
+    with pytest.raises(ValueError, match="aligned"):
+        model.train([["a", "b"]], total_examples=1, epochs=1)

@@ -55,6 +55,8 @@ print(anon() - before)
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc (Linux)")
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer's shadow memory is private growth too")
 @pytest.mark.parametrize("kind", ["keyedvectors", "fasttext"])
 def test_processes_that_map_one_file_share_its_pages(tmp_path, kind):
     """A process that maps 128 MB of vectors (or of FastText's n-gram rows) and queries

@@ -236,11 +236,12 @@ def test_interrupted_save_leaves_no_file(tmp_path, corpus, monkeypatch):
     model = train(corpus, epochs=1)
     path = tmp_path / "model.npz"
 
-    def broken_savez(f, **arrays):
+    def broken_write(f, members):
         f.write(b"partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez", broken_savez)
+    from rnnfast._core import persist
+    monkeypatch.setattr(persist, "_write_npz", broken_write)
     with pytest.raises(KeyboardInterrupt):
         model.save(path)
     assert os.listdir(tmp_path) == []
