@@ -25,11 +25,15 @@ _GENSIM = {
     ("gensim.models.word2vec", "Word2Vec"), ("gensim.models.keyedvectors", "KeyedVectors"),
     ("gensim.utils", "call_on_class_only"),
 }
-_NUMPY = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-}
+try:   # numpy 2 (a pickle written under numpy 1 names numpy.core, under 2 numpy._core)
+    from numpy._core import multiarray as _multiarray
+except ImportError:   # numpy 1.x
+    from numpy.core import multiarray as _multiarray
+_NUMPY = {(module, name): obj
+          for module in ("numpy.core.multiarray", "numpy._core.multiarray")
+          for name, obj in (("_reconstruct", _multiarray._reconstruct),
+                            ("scalar", _multiarray.scalar))}
+_NUMPY.update({("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype})
 # a model's random generator: recorded, not rebuilt (rnnfast seeds its own)
 _RANDOM = {
     ("numpy.random._pickle", "__randomstate_ctor"), ("numpy.random._pickle",
@@ -79,7 +83,7 @@ class _Unpickler(pickle.Unpickler):
         if (module, name) in _GENSIM:
             return _saved_class(module, name)
         if (module, name) in _NUMPY:
-            return super().find_class(module, name)
+            return _NUMPY[(module, name)]
         if (module, name) in _RANDOM:
             return _Saved()
         if (module, name) in _PLAIN:
