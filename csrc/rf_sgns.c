@@ -328,7 +328,12 @@ static void rf_train_window(const rf_sgns_model *m, const int32_t *inputs, int32
     for (int32_t a = 0; a < n; a++) {
         float *RF_RESTRICT v = inputs_at[a];
         const float *RF_RESTRICT d = grad_in + (m->cbow ? 0 : (int64_t)a * dim);
-        for (int32_t j = 0; j < dim; j++) v[j] += d[j];
+        if (m->lockf != NULL) {
+            const float f = m->lockf[inputs[a] % m->lockf_len];
+            for (int32_t j = 0; j < dim; j++) v[j] += f * d[j];
+        } else {
+            for (int32_t j = 0; j < dim; j++) v[j] += d[j];
+        }
     }
 }
 
@@ -1064,6 +1069,12 @@ void rf_sgns_model_set_subwords(rf_sgns_model *m, const int32_t *subwords,
 {
     m->subwords = subwords;
     m->subword_ends = subword_ends;
+}
+
+void rf_sgns_model_set_lockf(rf_sgns_model *m, const float *lockf, int32_t len)
+{
+    m->lockf = len > 0 ? lockf : NULL;
+    m->lockf_len = len > 0 ? len : 1;
 }
 
 void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)

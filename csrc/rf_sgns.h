@@ -60,6 +60,10 @@ typedef struct {
      * follow the V word rows). NULL: word2vec, each word its own row. */
     const int32_t *subwords;
     const int64_t *subword_ends; /* (V,) */
+    /* gensim's lock factors: the step of word i's W_in row is scaled by
+     * lockf[i % lockf_len] (0 freezes the row). NULL: every step whole. */
+    const float *lockf;
+    int32_t lockf_len;
 } rf_sgns_model;
 
 /* Set every field of m; the arrays are the caller's and must outlive it. */
@@ -77,6 +81,10 @@ void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nod
  * every word of its window (FastText's direction); CBOW is word2vec's. */
 void rf_sgns_model_set_subwords(rf_sgns_model *m, const int32_t *subwords,
                                 const int64_t *subword_ends);
+
+/* Scale the step of word i's input row by lockf[i % len] (word2vec only, not with
+ * subwords); lockf NULL turns it off. The array is the caller's. */
+void rf_sgns_model_set_lockf(rf_sgns_model *m, const float *lockf, int32_t len);
 
 /* Keep private copies, in each training call, of the syn1 rows of the `nodes`
  * inner nodes nearest the root and of the W_in and W_out rows of the `words` most

@@ -35,6 +35,7 @@ cdef extern from "rf_sgns.h" nogil:
                                const int32_t *reaches, const int32_t *negatives, float alpha,
                                int64_t *trained)
     void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t words)
+    void rf_sgns_model_set_lockf(rf_sgns_model *m, const float *lockf, int32_t len)
     void rf_sgns_model_set_hs(rf_sgns_model *m, float *syn1, const int32_t *path_nodes,
                               const uint8_t *path_codes, const int64_t *path_ends,
                               int32_t max_path)
@@ -64,3 +65,4 @@ cdef class SGNSModel:
     cdef rf_sgns_model m
     cdef object _arrays  # keeps the arrays behind m's pointers alive
     cdef object _updates  # and the update counters'
+    cdef object _lockf  # and the lock factors'

@@ -29,10 +29,11 @@ def train_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
                   const int32_t[::1] inputs, const int64_t[::1] input_ends,
                   const int32_t[:, ::1] outputs, const int32_t[::1] nodes,
                   const uint8_t[::1] codes, const int64_t[::1] node_ends, float alpha,
-                  bint cbow, bint cbow_mean):
+                  bint cbow, bint cbow_mean, const float[::1] lockf=None):
     """Window updates (negative sampling through W_out and outputs, hierarchical
-    softmax through syn1 and the paths; None leaves a part out), on arrays
-    validated by checks.check_w2v_windows; returns the summed loss (float64)."""
+    softmax through syn1 and the paths; None leaves a part out), input steps scaled
+    by lockf (None: whole), on arrays validated by checks.check_w2v_windows;
+    returns the summed loss (float64)."""
     cdef rf_sgns_model m
     cdef int64_t n_windows = input_ends.shape[0]
     cdef int32_t k1 = outputs.shape[1] if W_out is not None and outputs is not None else 0
@@ -58,6 +59,8 @@ def train_windows(float[:, ::1] W_in, float[:, ::1] W_out, float[:, ::1] syn1,
         code_ptr = &codes[0] if codes.shape[0] else NULL
         node_end_ptr = &node_ends[0]
         rf_sgns_model_set_hs(&m, &syn1[0, 0], node_ptr, code_ptr, node_end_ptr, path)
+    if lockf is not None:
+        rf_sgns_model_set_lockf(&m, &lockf[0], lockf.shape[0])
     cdef float *work = <float *>malloc(rf_window_floats(longest, max(k1, path), W_in.shape[1])
                                        * sizeof(float))
     cdef double loss
@@ -237,6 +240,20 @@ cdef class SGNSModel:
                                  &codes[0] if codes.shape[0] else NULL, &path_ends[0], longest)
         if subwords is not None:
             rf_sgns_model_set_subwords(&self.m, &subwords[0], &subword_ends[0])
+
+    def lock_factors(self, const float[::1] lockf):
+        """Scale the step of word i's input row by lockf[i % len(lockf)] from now on
+        (gensim's vectors_lockf: 0 freezes a row); lockf: (1,) or (V,) finite float32,
+        kept alive here; None: every step whole. Not with subwords."""
+        if lockf is None:
+            rf_sgns_model_set_lockf(&self.m, NULL, 0)
+            self._lockf = None
+            return
+        if self.m.subwords != NULL or lockf.shape[0] not in (1, self.m.vocab_size):
+            raise ValueError(f"SGNSModel: lockf must hold 1 or {self.m.vocab_size} factors "
+                             f"(word2vec only), got {lockf.shape[0]}")
+        self._lockf = lockf
+        rf_sgns_model_set_lockf(&self.m, &lockf[0], lockf.shape[0])
 
     def keep_private_rows(self, int32_t nodes, int32_t words=0):
         """Let each training call keep its own copy of the syn1 rows of the `nodes`

@@ -6,7 +6,9 @@ import warnings
 
 import numpy as np
 
-from rnnfast._core.checks import check_index, check_number, index_array, inplace_array
+from rnnfast._core import persist
+from rnnfast._core.checks import (check_index, check_number, float_array, index_array,
+                                  inplace_array)
 
 MAX_WINDOW_ROWS = 512  # RF_MAX_WINDOW_ROWS in csrc/rf_sgns.h
 # Co-occurrence windows beyond this are refused (its counters hold window + 1 weights
@@ -64,8 +66,29 @@ def check_w2v_tables(W_in, syn1neg, syn1):
                 raise ValueError(f"{name} and {other} must not share memory")
 
 
+def check_lockf(name, lockf, V):
+    """gensim's lock factors for V input rows: None, or one finite number, or V of
+    them (1-D), as a float32 array (None stays None)."""
+    if lockf is None:
+        return None
+    lockf = float_array(name, lockf, 1)
+    if lockf.shape[0] not in (1, V):
+        raise ValueError(f"{name} must hold 1 factor (for every word) or {V} (one per word), "
+                         f"got {lockf.shape[0]}")
+    return np.ascontiguousarray(lockf, dtype=np.float32)
+
+
+def checked_lockf(fname, lockf, V):
+    """Lock factors read from the file `fname` for V words, checked (None stays None):
+    a ValueError naming the file and the field otherwise."""
+    try:
+        return check_lockf("vectors_lockf", lockf, V)
+    except (TypeError, ValueError) as e:
+        persist.inconsistent(fname, "vectors_lockf", str(e))
+
+
 def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
-                      node_ends, alpha):
+                      node_ends, alpha, lockf=None):
     """Validate word2vec windows (see reference.word2vec_train_windows)."""
     check_w2v_tables(W_in, syn1neg, syn1)
     V = W_in.shape[0]
@@ -98,7 +121,7 @@ def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, c
     elif nodes is not None or codes is not None or node_ends is not None:
         raise ValueError("nodes, codes and node_ends given without syn1")
     return (W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends,
-            check_number("alpha", alpha, low=0))
+            check_number("alpha", alpha, low=0), check_lockf("lockf", lockf, V))
 
 
 def _check_ft_tables(W_in, syn1neg, syn1, subwords, subword_ends, path_nodes, path_codes,
@@ -274,6 +297,20 @@ def check_glove_epoch(state, rows, cols, counts, order, x_max, alpha, learning_r
 
 
 _WARNED = set()  # (method, argument) pairs already warned about
+
+
+class class_only(classmethod):
+    """A classmethod that refuses to be called on an instance (gensim's
+    call_on_class_only): `model.load(path)` would return a new model and leave `model`
+    as it was, which reads as if it loaded into it."""
+
+    def __get__(self, obj, cls=None):
+        if obj is not None:
+            name = type(obj).__name__
+            raise AttributeError(f"{name}.{self.__func__.__name__} is called on the class, "
+                                 f"not on a model: model = {name}."
+                                 f"{self.__func__.__name__}(...) (it returns a new one)")
+        return super().__get__(obj, cls)
 
 
 def no_effect(method, **given):

@@ -184,6 +184,9 @@ class FastTextKeyedVectors(KeyedVectors):
     def unit_normalize_all(self):
         self._refused("unit_normalize_all")
 
+    def intersect_word2vec_format(self, *args, **kwargs):
+        self._refused("intersect_word2vec_format")
+
     # --- native format -------------------------------------------------------------
 
     def _meta(self):
@@ -340,6 +343,15 @@ class FastText(Word2Vec):
             return self.wv.vectors_vocab, None, None
         return self.wv._table, self.wv._subwords, self.wv._subword_ends
 
+    def _lock_factors(self):
+        lockf = self.wv.vectors_lockf
+        if not (isinstance(lockf, np.ndarray) and lockf.shape == (1,) and lockf[0] == 1):
+            raise ValueError("FastText does not train with model.wv.vectors_lockf (a word's "
+                             "input is its n-grams' rows too, which gensim locks through "
+                             "vectors_vocab_lockf and vectors_ngrams_lockf, not built here): "
+                             "set it back to np.ones(1, np.float32)")
+        return None
+
     def _check_wv(self):
         wv, V, d = self.wv, len(self.vocab), self.vector_size
         if not isinstance(wv, FastTextKeyedVectors) or wv.index_to_key != self.vocab.words:
@@ -381,12 +393,12 @@ class FastText(Word2Vec):
                 arrays[name] = table
         persist.save(fname, "rnnfast.FastText", FORMAT_VERSION, meta, arrays)
 
-    @classmethod
+    @checks.class_only
     def load(cls, fname, mmap=None):
         """Load a model written by `save`; it can be trained further. mmap as
         Word2Vec.load takes it (the n-gram rows are most of the file)."""
-        model, words, counts, table = cls._load_checked(fname, "rnnfast.FastText",
-                                                        FORMAT_VERSION, "table", mmap)
+        model, words, counts, table, _ = cls._load_checked(fname, "rnnfast.FastText",
+                                                           FORMAT_VERSION, "table", mmap)
         model.wv = FastTextKeyedVectors._over_table(words, np.ascontiguousarray(table), counts,
                                                     model.min_n, model.max_n, model.bucket)
         return model

@@ -13,12 +13,12 @@ __all__ = reference.__all__
 
 
 def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
-                           node_ends, alpha, sg=True, cbow_mean=True):
-    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha = \
+                           node_ends, alpha, sg=True, cbow_mean=True, lockf=None):
+    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha, lockf = \
         checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes,
-                                 codes, node_ends, alpha)
+                                 codes, node_ends, alpha, lockf)
     loss = _sgns.train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
-                               node_ends, alpha, not sg, bool(cbow_mean))
+                               node_ends, alpha, not sg, bool(cbow_mean), lockf)
     # averaged as the reference does: per pair for skip-gram, per window with inputs for CBOW
     pairs = len(inputs) if sg else int(np.count_nonzero(np.diff(input_ends, prepend=0)))
     return loss / pairs if pairs else 0.0

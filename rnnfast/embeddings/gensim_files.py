@@ -1,5 +1,5 @@
-"""gensim 4's own saved files (`model.save("w.model")`, `wv.save("w.kv")`) read without
-gensim and without running the pickle's code.
+"""gensim's own saved files (`model.save("w.model")`, `wv.save("w.kv")`), of gensim 4
+and of gensim 1 to 3, read without gensim and without running the pickle's code.
 
 gensim pickles its objects, and arrays above its `sep_limit` go to `.npy` files beside
 the pickle (`w.model.wv.vectors.npy`, `w.model.syn1neg.npy`). A pickle can name any
@@ -7,6 +7,12 @@ callable, so it is read by an unpickler that builds nothing but an allow-list: n
 arrays and dtypes, plain containers, and stand-ins (`_Saved`) that only record the
 state of gensim's classes. Any other class, such as `os.system`, is refused by name.
 The recorded state is then checked and turned into rnnfast's own objects.
+
+gensim 3 and older laid the same data out differently: keys in `index2word` and a
+`vocab` dict of per-word records instead of `index_to_key` and `expandos`; vectors as
+`syn0` before 3.3; the output tables and lock factors in the model (`syn1neg`,
+`syn0_lockf`) before 3.3 and in its `trainables` from 3.3 to 3.8, the vocabulary
+settings in its `vocabulary`. Both layouts are read into the same parts.
 """
 
 import os
@@ -16,6 +22,7 @@ import numpy as np
 
 from rnnfast._core import persist
 from rnnfast._core.checks import all_finite
+from rnnfast.embeddings import checks
 
 __all__ = ["read_gensim", "read_if_gensim", "is_pickle", "RefusedPickleError"]
 
@@ -24,7 +31,15 @@ __all__ = ["read_gensim", "read_if_gensim", "is_pickle", "RefusedPickleError"]
 _GENSIM = {
     ("gensim.models.word2vec", "Word2Vec"), ("gensim.models.keyedvectors", "KeyedVectors"),
     ("gensim.utils", "call_on_class_only"),
+    # gensim 1 to 3: keyed vectors under older names, per-word records, and the parts a
+    # 3.3-3.8 Word2Vec keeps its settings and output tables in
+    ("gensim.models.keyedvectors", "Word2VecKeyedVectors"),
+    ("gensim.models.keyedvectors", "EuclideanKeyedVectors"),
+    ("gensim.models.keyedvectors", "Vocab"), ("gensim.models.word2vec", "Vocab"),
+    ("gensim.models.word2vec", "Word2VecVocab"), ("gensim.models.word2vec", "Word2VecTrainables"),
 }
+_KEYED_VECTORS = {"gensim.models.keyedvectors." + name
+                  for name in ("KeyedVectors", "Word2VecKeyedVectors", "EuclideanKeyedVectors")}
 try:   # numpy 2 (a pickle written under numpy 1 names numpy.core, under 2 numpy._core)
     from numpy._core import multiarray as _multiarray
 except ImportError:   # numpy 1.x
@@ -39,7 +54,7 @@ _RANDOM = {
     ("numpy.random._pickle", "__randomstate_ctor"), ("numpy.random._pickle",
                                                      "__bit_generator_ctor"),
     ("numpy.random._mt19937", "MT19937"), ("numpy.random.mtrand", "RandomState"),
-    ("builtins", "hash"),
+    ("numpy.random", "__RandomState_ctor"), ("builtins", "hash"),
 }
 
 
@@ -48,8 +63,18 @@ def _plain_dict(*default_factory):
     return {}
 
 
+def _latin1_bytes(text, encoding):
+    """The bytes a pickle of protocol 2 stores as str (an array's data): _codecs.encode
+    as such pickles call it, for latin-1 only."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise RefusedPickleError(f"refused _codecs.encode of {type(text).__name__} as "
+                                 f"{encoding!r}")
+    return text.encode("latin-1")
+
+
 _PLAIN = {("collections", "defaultdict"): _plain_dict, ("builtins", "int"): int,
-          ("builtins", "set"): set, ("builtins", "frozenset"): frozenset}
+          ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
+          ("_codecs", "encode"): _latin1_bytes}
 
 
 class RefusedPickleError(pickle.UnpicklingError, ValueError):
@@ -76,10 +101,13 @@ def _saved_class(module, name):
 
 class _Unpickler(pickle.Unpickler):
     def __init__(self, f, path):
-        super().__init__(f)
+        # latin-1: a Python 2 pickle's str holds an array's raw bytes (numpy's advice)
+        super().__init__(f, encoding="latin1")
         self._path = path
 
     def find_class(self, module, name):
+        if module == "__builtin__":   # a pickle written by Python 2
+            module, name = "builtins", {"long": "int"}.get(name, name)
         if (module, name) in _GENSIM:
             return _saved_class(module, name)
         if (module, name) in _NUMPY:
@@ -133,13 +161,12 @@ def read_gensim(path, mmap=None):
             raise ValueError(f"{path!r} is not a readable gensim file: "
                              f"{type(e).__name__}: {e}") from None
     kind = getattr(saved, "gensim_name", None)
-    if kind == "gensim.models.keyedvectors.KeyedVectors":
+    if kind in _KEYED_VECTORS:
         return "KeyedVectors", _keyed_vectors(saved, path, path, mmap)
     if kind == "gensim.models.word2vec.Word2Vec":
         return "Word2Vec", _word2vec(saved, path, mmap)
-    raise ValueError(f"{path!r} holds {kind or type(saved).__name__}, not a gensim 4 "
-                     f"Word2Vec or KeyedVectors (gensim 3's layout is not read: load it in "
-                     f"gensim 4 and save it again, or use save_word2vec_format)")
+    raise ValueError(f"{path!r} holds {kind or type(saved).__name__}, not gensim's "
+                     f"Word2Vec or KeyedVectors")
 
 
 def _field(path, name, ok, what):
@@ -171,22 +198,30 @@ def _array(saved, name, stem, path, mmap, optional=False):
     return np.require(value, requirements=["A", "C"])
 
 
+def _has(saved, name):
+    return name in saved.state or name in saved.state.get("__numpys", ())
+
+
 def _keyed_vectors(saved, stem, path, mmap):
-    """keys (list of str), vectors (n, d) finite floats, counts ((n,) ints >= 0 or None)
-    and gensim's other per-key attributes (expandos)."""
+    """keys (list of str), vectors (n, d) finite floats, counts ((n,) ints >= 0 or None),
+    gensim's other per-key attributes (expandos) and lock factors (lockf: (1,) or (n,)
+    float32, or None)."""
     state = saved.state
-    keys = state.get("index_to_key")
+    if "index_to_key" not in state and "index2word" in state:   # gensim 3 and older
+        keys, expandos = _gensim3_keys(state, path)
+    else:
+        keys, expandos = state.get("index_to_key"), state.get("expandos") or {}
     _field(path, "index_to_key", isinstance(keys, list) and all(isinstance(k, str)
                                                                 for k in keys),
            "is not a list of str keys")
     _field(path, "index_to_key", len(set(keys)) == len(keys), "holds a key twice")
-    vectors = _array(saved, "vectors", stem, path, mmap)
+    vectors = _array(saved, "vectors" if _has(saved, "vectors") else "syn0", stem, path,
+                     mmap)
     _field(path, "vectors", vectors.ndim == 2 and vectors.shape[0] >= len(keys) and
            vectors.dtype.kind == "f", f"is {vectors.dtype} {vectors.shape}, not a row per "
                                       f"key ({len(keys)})")
     vectors = vectors[:len(keys)]
     _field(path, "vectors", all_finite(vectors), "holds NaN or infinity")
-    expandos = state.get("expandos") or {}
     _field(path, "expandos", isinstance(expandos, dict), "is not a mapping")
     counts = expandos.get("count")
     if counts is not None:
@@ -194,7 +229,44 @@ def _keyed_vectors(saved, stem, path, mmap):
                counts.dtype.kind in "iu" and len(counts) >= len(keys) and
                bool((counts[:len(keys)] >= 0).all()), "is not a count >= 0 per key")
         counts = counts[:len(keys)]
-    return {"keys": keys, "vectors": vectors, "counts": counts, "expandos": expandos}
+    lockf = _lockf(saved, "vectors_lockf", stem, path, len(keys)) \
+        if _has(saved, "vectors_lockf") else None
+    return {"keys": keys, "vectors": vectors, "counts": counts, "expandos": expandos,
+            "lockf": lockf}
+
+
+def _gensim3_keys(state, path):
+    """gensim 3's `index2word` and `vocab` (key -> record of index, count and, for hs,
+    code and point) as gensim 4's keys and expandos."""
+    keys, vocab = state.get("index2word"), state.get("vocab")
+    _field(path, "index2word", isinstance(keys, list), "is not a list of keys")
+    _field(path, "vocab", isinstance(vocab, dict) and len(vocab) == len(keys) and
+           all(isinstance(vocab.get(k), _Saved) for k in keys),
+           "does not hold a record for each key of index2word")
+    records = [vocab[k].state for k in keys]
+    _field(path, "vocab", all(r.get("index") == i for i, r in enumerate(records)),
+           "gives a key an index other than its place in index2word")
+    counts = [r.get("count") for r in records]
+    _field(path, "vocab", all(isinstance(c, int) and c >= 0 for c in counts),
+           "holds a count that is not an int >= 0")
+    expandos = {"count": np.array(counts, dtype=np.int64)}
+    if records and all("code" in r and "point" in r for r in records):
+        for name in ("code", "point"):
+            column = np.empty(len(records), dtype=object)
+            column[:] = [r[name] for r in records]
+            expandos[name] = column
+    return keys, expandos
+
+
+def _lockf(saved, name, stem, path, V):
+    """gensim's lock factors `name`, checked: (1,) or (V,) finite float32; all ones
+    (as gensim 3 wrote them, one per word) become gensim 4's default, a single one."""
+    lockf = _array(saved, name, stem, path, None)
+    try:
+        lockf = checks.check_lockf(name, lockf, V)
+    except (TypeError, ValueError) as e:
+        persist.inconsistent(path, name, str(e))
+    return np.ones(1, np.float32) if (lockf == 1).all() else lockf
 
 
 def _word2vec(saved, path, mmap):
@@ -203,19 +275,37 @@ def _word2vec(saved, path, mmap):
     ends) from gensim's own paths, for hs) and the corpus totals."""
     state = saved.state
     wv_saved = state.get("wv")
+    _field(path, "wv", "wv" in state or not _has(saved, "syn0"),
+           "is missing: the file is from gensim before 0.13.4 (its vectors in the model), "
+           "whose layout is not read; load it in gensim 3 and save it again")
     _field(path, "wv", isinstance(wv_saved, _Saved), "is not gensim's KeyedVectors")
     wv = _keyed_vectors(wv_saved, f"{path}.wv", path, mmap)
     V, d = len(wv["keys"]), wv["vectors"].shape[1]
     _field(path, "expandos['count']", wv["counts"] is not None,
            "is missing: a model needs its word counts")
-    settings = {k: v for k, v in state.items()
-                if isinstance(v, (bool, int, float)) or (v is None and not k.startswith("_"))}
+    # gensim 3.3-3.8 kept vocabulary settings, output tables and lock factors apart
+    owners = [(saved, path)] + [(state[name], f"{path}.{name}")
+                                for name in ("vocabulary", "trainables")
+                                if isinstance(state.get(name), _Saved)]
+    settings = {}
+    for owner, _ in owners[::-1]:   # the model's own value wins
+        settings.update((k, v) for k, v in owner.state.items()
+                        if isinstance(v, (bool, int, float)) or
+                        (v is None and not k.startswith("_")))
+    if "epochs" not in settings and isinstance(settings.get("iter"), int):   # gensim < 4
+        settings["epochs"] = settings["iter"]
     for name in ("corpus_total_words", "corpus_count"):
-        _field(path, name, isinstance(state.get(name, 0), int) and state.get(name, 0) >= 0,
+        settings[name] = settings.get(name) or 0   # None or missing in older files
+        _field(path, name, isinstance(settings[name], int) and settings[name] >= 0,
                "is not a count")
     parts = {"wv": wv, "settings": settings, "huffman": None}
+    for name in ("vectors_lockf", "syn0_lockf"):   # gensim 3 kept them in the model
+        for owner, stem in owners:
+            if wv["lockf"] is None and _has(owner, name):
+                wv["lockf"] = _lockf(owner, name, stem, path, V)
     for name in ("syn1neg", "syn1"):
-        table = _array(saved, name, path, path, mmap, optional=True)
+        owner, stem = next(((o, st) for o, st in owners if _has(o, name)), (saved, path))
+        table = _array(owner, name, stem, path, mmap, optional=True)
         if table is not None:
             _field(path, name, table.ndim == 2 and table.shape[0] >= V - 1 and
                    table.shape[1] == d and table.dtype == np.float32 and all_finite(table),

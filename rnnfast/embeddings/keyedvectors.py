@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from rnnfast._core import persist
-from rnnfast._core.checks import all_finite, check_index
+from rnnfast._core.checks import all_finite, check_index, check_number
 from rnnfast.embeddings import checks
 
 __all__ = ["KeyedVectors"]
@@ -44,6 +44,19 @@ class KeyedVectors:
     def vectors(self, value):
         self._vectors = value
         self._norms = None
+
+    @property
+    def vectors_lockf(self):
+        """gensim's lock factors ((1,) or (len(self),) float32, default [1.0]): training
+        scales the step of key i's vector by vectors_lockf[i] (or the one factor); 0
+        freezes a vector. Set by intersect_word2vec_format, or assign an array."""
+        if getattr(self, "_vectors_lockf", None) is None:
+            self._vectors_lockf = np.ones(1, dtype=np.float32)
+        return self._vectors_lockf
+
+    @vectors_lockf.setter
+    def vectors_lockf(self, value):
+        self._vectors_lockf = value
 
     def vectors_changed(self):
         """Forget the cached norms; call after changing `vectors` in place."""
@@ -737,9 +750,20 @@ class KeyedVectors:
         len(file)..1 in file order, as gensim gives. The arguments are gensim's, in order."""
         fname = os.fspath(fname)
         limit = check_index("limit", limit, low=0, optional=True)
+        keys, vectors = cls._read_unique(fname, binary, no_header, limit, encoding,
+                                         unicode_errors, np.finfo(datatype).max)
+        if fvocab is None:  # the file's order as counts, as gensim does: sorting keeps it
+            counts = np.arange(len(keys), 0, -1, dtype=np.int64)
+        else:
+            counts = _read_counts(fvocab, keys, encoding, unicode_errors)
+        return cls.from_arrays(keys, vectors, counts, dtype=datatype)
+
+    @classmethod
+    def _read_unique(cls, fname, binary, no_header, limit, encoding, unicode_errors, largest):
+        """The keys (list of str) and vectors (n, d) of a word2vec file, each key once."""
         try:
             keys, vectors = cls._read_vectors(fname, binary, no_header, limit, encoding,
-                                              unicode_errors, np.finfo(datatype).max)
+                                              unicode_errors, largest)
         except (EOFError, lzma.LZMAError, OSError) as e:
             if isinstance(e, (FileNotFoundError, TruncatedFileError)):
                 raise
@@ -751,11 +775,38 @@ class KeyedVectors:
                     raise ValueError(f"{fname!r}: the key {k!r} has a vector twice (vectors "
                                      f"{seen[k] + 1} and {i + 1}); keep one of them")
                 seen[k] = i
-        if fvocab is None:  # the file's order as counts, as gensim does: sorting keeps it
-            counts = np.arange(len(keys), 0, -1, dtype=np.int64)
-        else:
-            counts = _read_counts(fvocab, keys, encoding, unicode_errors)
-        return cls.from_arrays(keys, vectors, counts, dtype=datatype)
+        return keys, vectors
+
+    def intersect_word2vec_format(self, fname, lockf=0.0, binary=False, encoding="utf8",
+                                  unicode_errors="strict"):
+        """Take the vectors of the keys this set shares with the word2vec file `fname`
+        (no key is added or removed; the others keep theirs) and give those keys the
+        lock factor `lockf` in `vectors_lockf`: 0.0 keeps them as they are through later
+        training, 1.0 lets them train freely. Returns the number of keys taken."""
+        fname = os.fspath(fname)
+        lockf = check_number("lockf", lockf)
+        if not (isinstance(self.vectors, np.ndarray) and self.vectors.flags.writeable):
+            raise ValueError("intersect_word2vec_format writes into vectors, which are read-only "
+                             "(loaded with mmap='r'): load with mmap='c' or None")
+        keys, vectors = self._read_unique(fname, binary, False, None, encoding,
+                                          unicode_errors, np.finfo(self.vectors.dtype).max)
+        if vectors.shape[1] != self.vector_size:
+            raise ValueError(f"{fname!r} holds vectors of size {vectors.shape[1]}, these keys "
+                             f"have vector_size {self.vector_size}")
+        shared = [(i, self.key_to_index[k]) for i, k in enumerate(keys)
+                  if k in self.key_to_index]
+        src, dst = (np.array(side, dtype=np.int64) for side in zip(*shared)) if shared else \
+            (np.zeros(0, np.int64),) * 2
+        factors = checks.check_lockf("vectors_lockf", self.vectors_lockf, len(self))
+        factors = np.array(np.broadcast_to(factors, (len(self),)), dtype=np.float32)
+        self.vectors[dst] = vectors[src]
+        self.vectors_changed()
+        factors[dst] = lockf
+        self.vectors_lockf = factors
+        self.add_lifecycle_event("intersect_word2vec_format",
+                                 msg=f"merged {len(dst)} vectors into {self.vectors.shape} "
+                                     f"matrix from {fname}")
+        return len(dst)
 
     @staticmethod
     def _read_vectors(fname, binary, no_header, limit, encoding, unicode_errors, largest):
@@ -790,6 +841,9 @@ class KeyedVectors:
         arrays = {"vectors": self.vectors, "keys": persist.words_array(self.index_to_key)}
         if "count" in self.expandos:
             arrays["counts"] = self.expandos["count"]
+        lockf = checks.check_lockf("vectors_lockf", self.vectors_lockf, len(self))
+        if not (lockf == 1).all():
+            arrays["vectors_lockf"] = lockf
         persist.save(fname, "rnnfast.KeyedVectors", FORMAT_VERSION,
                      {"vector_size": self.vector_size}, arrays)
 
@@ -797,10 +851,13 @@ class KeyedVectors:
     def _from_gensim(cls, parts, fname):
         """KeyedVectors of the parts gensim_files.read_gensim read from `fname`."""
         try:
-            return cls.from_arrays(parts["keys"], parts["vectors"], parts["counts"],
-                                   dtype=parts["vectors"].dtype)
+            kv = cls.from_arrays(parts["keys"], parts["vectors"], parts["counts"],
+                                 dtype=parts["vectors"].dtype)
         except ValueError as e:
             persist.inconsistent(fname, "index_to_key", str(e))
+        if parts["lockf"] is not None:
+            kv.vectors_lockf = parts["lockf"]
+        return kv
 
     @classmethod
     def load(cls, fname, mmap=None):
@@ -816,6 +873,7 @@ class KeyedVectors:
             return cls._from_gensim(parts, fname)
         with persist.load(fname, "rnnfast.KeyedVectors", FORMAT_VERSION, mmap) as (data, meta):
             counts = data["counts"] if "counts" in data.files else None
+            lockf = data["vectors_lockf"] if "vectors_lockf" in data.files else None
             vectors, keys = data["vectors"], data["keys"]
         field = functools.partial(persist.check_field, fname)
         field("keys", keys.ndim == 1 and keys.dtype.kind == "U",
@@ -828,7 +886,11 @@ class KeyedVectors:
         field("counts", counts is None or (counts.shape == (n,) and counts.dtype.kind in "iu"
                                            and (counts >= 0).all()),
               "is not one count >= 0 per key")
-        return cls.from_arrays(keys.tolist(), vectors, counts, dtype=vectors.dtype)
+        kv = cls.from_arrays(keys.tolist(), vectors, counts, dtype=vectors.dtype)
+        lockf = checks.checked_lockf(fname, lockf, n)
+        if lockf is not None:
+            kv.vectors_lockf = lockf
+        return kv
 
 
 class TruncatedFileError(ValueError, EOFError):

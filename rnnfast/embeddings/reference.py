@@ -17,9 +17,9 @@ __all__ = ["word2vec_train_windows", "fasttext_train_windows", "fasttext_cbow_se
 
 
 def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,
-                           node_ends, alpha, sg=True, cbow_mean=True):
+                           node_ends, alpha, sg=True, cbow_mean=True, lockf=None):
     """The window update of every `Word2Vec` setting: skip-gram or CBOW, negative
-    sampling and/or hierarchical softmax.
+    sampling and/or hierarchical softmax, with gensim's lock factors.
 
     Window w's context rows W_in[inputs[input_ends[w-1]:input_ends[w]]] predict its
     center: through negative sampling, scoring syn1neg[outputs[w, 0]] (the center,
@@ -32,14 +32,16 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
     word2vec.c and gensim do; that gradient over the window's size for the sum, as
     gensim does). Give
     syn1neg = outputs = None, or syn1 = nodes = codes = node_ends = None, to leave
-    a part out. W_in, syn1neg, syn1: (V, d) float32, updated in place; inputs (n,),
-    input_ends (n_windows,), outputs (n_windows, K+1), nodes (m,), node_ends
-    (n_windows,) ints; codes (m,) 0/1. Returns the mean loss per (context, center)
+    a part out. The step of input row i is scaled by lockf[i % len(lockf)] (gensim's
+    vectors_lockf: 0 freezes the row; None: whole steps). W_in, syn1neg, syn1:
+    (V, d) float32, updated in place; inputs (n,), input_ends (n_windows,), outputs
+    (n_windows, K+1), nodes (m,), node_ends (n_windows,) ints; codes (m,) 0/1; lockf
+    (1,) or (V,) float32. Returns the mean loss per (context, center)
     pair for skip-gram, per window with inputs for CBOW (float).
     """
-    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha = \
+    W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes, node_ends, alpha, lockf = \
         checks.check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes,
-                                 codes, node_ends, alpha)
+                                 codes, node_ends, alpha, lockf)
     loss, begin, node_begin, trained = 0.0, 0, 0, 0
     for w, end in enumerate(input_ends):
         ins = inputs[begin:end]
@@ -74,7 +76,10 @@ def word2vec_train_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nod
             np.add.at(table, rows, grads.T @ A)
         if not sg and not cbow_mean:
             grad_A = grad_A * np.float32(1 / len(ins))
-        np.add.at(W_in, ins, grad_A if sg else np.broadcast_to(grad_A, (len(ins), A.shape[1])))
+        steps = grad_A if sg else np.broadcast_to(grad_A, (len(ins), A.shape[1]))
+        if lockf is not None:
+            steps = steps * lockf[ins % len(lockf)][:, None]
+        np.add.at(W_in, ins, steps)
     pairs = len(inputs) if sg else trained
     return loss / pairs if pairs else 0.0
 

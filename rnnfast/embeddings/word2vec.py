@@ -17,7 +17,8 @@ from rnnfast._core import persist, pool
 from rnnfast._core.checks import FLOAT32_MAX, all_finite, check_index, check_number
 from rnnfast._core.progress import Progress, logger
 from rnnfast.embeddings import checks
-from rnnfast.embeddings.checks import no_effect, no_effect_on_save
+from rnnfast.embeddings.checks import (checked_lockf, class_only, no_effect,
+                                      no_effect_on_save)
 from rnnfast.embeddings.batches import id_batches
 from rnnfast.embeddings.corpus import FileRanges, check_corpus_file, check_sentences
 from rnnfast.embeddings.keyedvectors import KeyedVectors
@@ -140,6 +141,17 @@ class Word2Vec:
     def corpus_total_words(self):
         """Raw tokens in that corpus, counted or not."""
         return self.vocab.total_words if self.vocab is not None else 0
+
+    @property
+    def cum_table(self):
+        """gensim's table of noise words ((V,) uint32: count ** ns_exponent summed word by
+        word, scaled to 2**31 - 1), for code that reads it; None without negative
+        sampling or a vocabulary. rnnfast draws from the same distribution through
+        alias tables."""
+        if self.vocab is None or not self.negative:
+            return None
+        cumulative = np.cumsum(self.vocab.noise_weights(self.ns_exponent))
+        return np.round(cumulative / cumulative[-1] * (2**31 - 1)).astype(np.uint32)
 
     @property
     def wv(self):
@@ -348,7 +360,11 @@ class Word2Vec:
         self.vocab = Vocabulary(old.words + new.words, np.concatenate([counts, new.counts]),
                                 counted.total_words, counted.n_sentences)
         vectors = np.concatenate([self._word_rows(), self._initial_vectors(V0, V)])
+        lockf = self.wv.vectors_lockf
         self.wv = self._make_wv(vectors, fresh=False)
+        # per-word lock factors go on; the new words' vectors train freely
+        self.wv.vectors_lockf = lockf if len(lockf) != V0 or V0 == 1 else \
+            np.concatenate([lockf, np.ones(V - V0, lockf.dtype)])
         self._output_tables(V)  # hs: the tree is rebuilt over the new counts, as gensim's
         return self
 
@@ -580,7 +596,17 @@ class Word2Vec:
                           subword_ends=subword_ends)
         if self.workers > 1:
             model.keep_private_rows(PRIVATE_HS_ROWS, PRIVATE_WORD_ROWS)
+        lockf = self._lock_factors()
+        if lockf is not None:
+            model.lock_factors(lockf)
         return model
+
+    def _lock_factors(self):
+        """model.wv.vectors_lockf checked ((1,) or (V,) finite float32), or None when
+        every factor is 1 (the kernel then skips them)."""
+        lockf = checks.check_lockf("model.wv.vectors_lockf", self.wv.vectors_lockf,
+                                   len(self.vocab))
+        return None if lockf is None or bool((lockf == 1).all()) else lockf
 
     def _file_epoch_runner(self, path, size, epochs):
         """Each worker trains on its own byte range of the file, reading included; the
@@ -663,9 +689,12 @@ class Word2Vec:
             arrays["context_vectors"] = self.syn1neg
         if self.syn1 is not None:
             arrays["syn1"] = self.syn1
+        lockf = self._lock_factors()
+        if lockf is not None:
+            arrays["vectors_lockf"] = lockf
         persist.save(fname, "rnnfast.Word2Vec", FORMAT_VERSION, meta, arrays)
 
-    @classmethod
+    @class_only
     def load(cls, fname, mmap=None):
         """Load a model written by `save` (or by gensim 4's `save`: see load_gensim); it
         can be trained further. mmap="r" maps its tables from the file read-only (shared
@@ -677,9 +706,11 @@ class Word2Vec:
                                             "rnnfast.KeyedVectors.load")
         if parts is not None:
             return cls._from_gensim(parts, fname)
-        model, words, counts, vectors = cls._load_checked(fname, "rnnfast.Word2Vec",
-                                                          FORMAT_VERSION, "vectors", mmap)
+        model, words, counts, vectors, lockf = cls._load_checked(
+            fname, "rnnfast.Word2Vec", FORMAT_VERSION, "vectors", mmap)
         model.wv = KeyedVectors.from_arrays(words, vectors, counts)
+        if lockf is not None:
+            model.wv.vectors_lockf = lockf
         return model
 
     @classmethod
@@ -724,10 +755,11 @@ class Word2Vec:
     def _load_checked(cls, fname, kind, version, input_name, mmap=None):
         """A saved model read and checked against itself (its input table `input_name` by
         the model's `_check_input`): returns the model (settings, vocabulary, output
-        tables and losses set), its words, counts and input table, for the caller to
-        make `wv`."""
+        tables and losses set), its words, counts, input table and lock factors (None
+        when the file has none), for the caller to make `wv`."""
         with persist.load(fname, kind, version, mmap) as (data, meta):
             words, counts, table = data["words"], data["counts"], data[input_name]
+            lockf = data["vectors_lockf"] if "vectors_lockf" in data.files else None
             outputs = {name: data[key] for name, key in (("syn1neg", "context_vectors"),
                                                          ("syn1", "syn1")) if key in data.files}
         field = functools.partial(persist.check_field, fname)
@@ -769,7 +801,7 @@ class Word2Vec:
                     if name in outputs else None)
         model.vocab = Vocabulary(words, counts, total, n_sentences)
         model.training_loss_ = loss
-        return model, words, counts, table
+        return model, words, counts, table, checked_lockf(fname, lockf, V)
 
     def __repr__(self):
         size = len(self.vocab) if self.vocab is not None else 0

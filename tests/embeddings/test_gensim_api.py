@@ -376,3 +376,26 @@ def test_estimate_memory_counts_every_table(corpus):
     ft.build_vocab(corpus)
     assert ft.estimate_memory()["vectors_ngrams"] == 1000 * 16 * 4
     assert "syn1" not in ft.estimate_memory() and V > 0
+
+
+def test_cum_table_is_gensims_noise_table(corpus):
+    m = model(ns_exponent=0.75)
+    m.build_vocab(corpus)
+    table = m.cum_table
+    weights = m.vocab.counts.astype(np.float64) ** 0.75
+    want = [round(c / weights.sum() * (2**31 - 1)) for c in np.cumsum(weights)]
+    assert table.dtype == np.uint32 and table.tolist() == want and table[-1] == 2**31 - 1
+    assert model(negative=0, hs=1).cum_table is None
+
+
+def test_load_is_called_on_the_class_not_on_a_model(corpus, tmp_path):
+    from rnnfast import FastText
+    m = model()
+    m.build_vocab(corpus)
+    m.save(tmp_path / "m.model")
+    with pytest.raises(AttributeError, match=r"Word2Vec.load is called on the class.*"
+                                             r"model = Word2Vec.load\(...\)"):
+        m.load(tmp_path / "m.model")
+    assert isinstance(Word2Vec.load(tmp_path / "m.model"), Word2Vec)
+    with pytest.raises(AttributeError, match="FastText.load is called on the class"):
+        FastText(vector_size=4).load(tmp_path / "m.model")

@@ -143,6 +143,7 @@ def test_gensims_files_load_with_gensim_out_of_reach(tmp_path):
             "from rnnfast import KeyedVectors, Word2Vec\n"
             f"m = Word2Vec.load({fixture('w2v_ns.model')!r})\n"
             f"kv = KeyedVectors.load({fixture('w2v_ns.kv')!r})\n"
+            f"Word2Vec.load({fixture('w2v_gensim3.model')!r})\n"
             "print(m.wv.most_similar('rome', topn=1)[0][0], len(kv))")
     # run outside the source tree: there `import rnnfast` would find the uncompiled sources
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -165,3 +166,112 @@ def test_arrays_unpickled_at_any_address_are_given_aligned():
     model.wv.vectors = odd
     with pytest.raises(ValueError, match="aligned"):
         model.train([["a", "b"]], total_examples=1, epochs=1)
+
+
+# --- gensim 1 to 3's layout (keys in index2word and vocab, tables in trainables) ---
+
+GENSIM3 = np.load(os.path.join(HERE, "expected_gensim3.npz"))
+
+
+@pytest.mark.parametrize("mmap", [None, "r", "c"])
+def test_a_gensim3_model_loads_with_its_tables_counts_paths_and_lock_factors(mmap):
+    model = Word2Vec.load(fixture("w2v_gensim3.model"), mmap=mmap)
+    assert model.wv.index_to_key == GENSIM3["words"].tolist()
+    np.testing.assert_array_equal(model.wv.vectors, GENSIM3["vectors"])
+    np.testing.assert_array_equal(model.syn1neg, GENSIM3["syn1neg"])
+    np.testing.assert_array_equal(model.syn1[:len(GENSIM3["syn1"])], GENSIM3["syn1"])
+    np.testing.assert_array_equal(model.vocab.counts, GENSIM3["counts"])
+    np.testing.assert_array_equal(model.wv.vectors_lockf, GENSIM3["lockf"])
+    assert (model.sg, model.hs, model.negative, model.epochs, model.min_count) == \
+        (0, 1, 3, 2, 2)
+    # the paths are the records' code and point, so syn1's rows keep their nodes
+    nodes, codes, ends = model.vocab.huffman_paths()
+    assert nodes.max() <= len(model.wv) - 2 and ends[-1] == len(codes)
+    if mmap == "r":
+        return
+    frozen = model.wv.get_index(GENSIM3["words"][1])
+    assert GENSIM3["lockf"][frozen] == 0
+    before = model.wv.vectors.copy()
+    corpus = toy_corpus(300, seed=5)
+    model.build_vocab([["a", "few", "new", "words"]], update=True)
+    model.train(corpus, total_examples=len(corpus), epochs=1)
+    np.testing.assert_array_equal(model.wv.vectors[frozen], before[frozen])
+    assert not np.array_equal(model.wv.vectors[:len(before)], before)
+
+
+def test_gensim3_keyed_vectors_in_the_model_file_read_by_keyedvectors(tmp_path):
+    """A gensim 3 KeyedVectors file (Word2VecKeyedVectors) loads as KeyedVectors."""
+    model = Word2Vec.load(fixture("w2v_gensim3.model"))
+    with pytest.raises(ValueError, match="gensim's Word2Vec, not KeyedVectors"):
+        KeyedVectors.load(fixture("w2v_gensim3.model"))
+    assert model.wv.most_similar("rome", topn=3)
+
+
+def _stand_in_pickle(module, name, state, protocol=2):
+    """A pickle of an object of class module.name with `state`, written by hand
+    (protocol 2, as gensim 3 wrote them), holding only plain values."""
+    body = pickle.dumps(state, protocol=protocol)[2:-1]   # the state's opcodes
+    return (b"\x80\x02c" + module.encode() + b"\n" + name.encode() + b"\n)\x81" + body +
+            b"b.")
+
+
+def test_gensim3_records_that_disagree_are_value_errors_naming_the_field(tmp_path):
+    cases = {
+        "index2word": ({"index2word": "abc", "vocab": {}, "syn0": None}, "index2word"),
+        "vocab": ({"index2word": ["a"], "vocab": {}, "syn0": None}, "vocab"),
+        "oldest": ({"syn0": [1.0], "index2word": ["a"]}, "before 0.13.4"),
+    }
+    for label, (state, field) in cases.items():
+        path = tmp_path / f"{label}.model"
+        if label == "oldest":
+            path.write_bytes(_stand_in_pickle("gensim.models.word2vec", "Word2Vec", state))
+            load = Word2Vec.load
+        else:
+            path.write_bytes(_stand_in_pickle("gensim.models.keyedvectors",
+                                              "Word2VecKeyedVectors", state))
+            load = KeyedVectors.load
+        with pytest.raises(ValueError, match=f"{label}.model.*{field}"):
+            load(path)
+
+
+def test_codecs_encode_is_taken_for_latin1_bytes_only(tmp_path):
+    path = tmp_path / "codec.kv"
+    path.write_bytes(b"\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00aX\x05\x00\x00\x00rot13"
+                     b"\x86R.")
+    with pytest.raises(pickle.UnpicklingError, match="refused _codecs.encode"):
+        KeyedVectors.load(path)
+
+
+def test_gensims_own_old_test_files_load_as_gensim_loads_them():
+    """gensim's test data (0.13.4 to 3.8.0 models), where gensim is installed: every
+    table, count, path and answer as gensim 4 reads them."""
+    gensim = pytest.importorskip("gensim")
+    from gensim.models import Word2Vec as GensimWord2Vec
+    data = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data")
+    names = ["model-from-gensim-3.8.0.w2v", "word2vec_3.3", "word2vec_old", "word2vec_old_sep"]
+    names += [os.path.join("old_w2v_models", f"w2v_{v}.mdl") for v in
+              ("0.13.4", "1.0.0", "1.0.1", "2.0.0", "2.1.0", "2.2.0", "2.3.0", "3.0.0", "3.1.0",
+               "3.2.0", "3.3.0", "3.4.0")]
+    for name in names:
+        path = os.path.join(data, name)
+        theirs, ours = GensimWord2Vec.load(path), Word2Vec.load(path)
+        assert ours.wv.index_to_key == theirs.wv.index_to_key, name
+        np.testing.assert_array_equal(ours.wv.vectors, theirs.wv.vectors)
+        assert [ours.wv.get_vecattr(k, "count") for k in ours.wv.index_to_key] == \
+            [theirs.wv.get_vecattr(k, "count") for k in theirs.wv.index_to_key]
+        if theirs.negative:
+            np.testing.assert_array_equal(ours.syn1neg, theirs.syn1neg)
+        if theirs.hs:
+            V = len(theirs.wv)
+            np.testing.assert_array_equal(ours.syn1[:V - 1], theirs.syn1[:V - 1])
+            for k in theirs.wv.index_to_key:
+                assert list(ours.wv.get_vecattr(k, "code")) == \
+                    list(theirs.wv.get_vecattr(k, "code"))
+        word = theirs.wv.index_to_key[0]
+        assert [k for k, _ in ours.wv.most_similar(word)] == \
+            [k for k, _ in theirs.wv.most_similar(word)]
+        assert (ours.sg, ours.hs, ours.negative, ours.window, ours.epochs) == \
+            (theirs.sg, theirs.hs, theirs.negative, theirs.window, theirs.epochs)
+    kv_path = os.path.join(data, "old_keyedvectors_320.dat")
+    np.testing.assert_array_equal(KeyedVectors.load(kv_path).vectors,
+                                  gensim.models.KeyedVectors.load(kv_path).vectors)

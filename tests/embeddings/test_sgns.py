@@ -165,9 +165,9 @@ def random_paths(rng, V, n_windows, max_len):
 @given(V=st.integers(1, 12), d=st.integers(1, 37), n_windows=st.integers(0, 20),
        max_inputs=st.integers(0, 10), K=st.integers(0, 6), max_len=st.integers(0, 12),
        parts=st.sampled_from(["hs", "ns", "both"]), sg=st.booleans(), mean=st.booleans(),
-       seed=st.integers(0, 2**32 - 1))
+       lock=st.sampled_from([None, "one", "each"]), seed=st.integers(0, 2**32 - 1))
 def test_word2vec_windows_kernel_matches_reference(V, d, n_windows, max_inputs, K, max_len,
-                                                   parts, sg, mean, seed):
+                                                   parts, sg, mean, lock, seed):
     rng = np.random.default_rng(seed)
     n_windows = few_repeats(n_windows, V)
     W_in, syn1neg = tables(rng, V, d)
@@ -178,17 +178,46 @@ def test_word2vec_windows_kernel_matches_reference(V, d, n_windows, max_inputs, 
     outputs = outputs if ns else None
     nodes, codes, node_ends = random_paths(rng, V, n_windows, min(max_len, V)) if hs else \
         (None, None, None)
+    # gensim's lock factors: one for every row, or one per row (0 freezes it)
+    lockf = None if lock is None else \
+        (rng.uniform(0, 2, 1 if lock == "one" else V) * rng.integers(0, 2, 1 if lock == "one"
+                                                                     else V)).astype(np.float32)
     results = []
     for impl in (functional, reference):
         tabs = (W_in.copy(), syn1neg.copy() if ns else None, syn1.copy() if hs else None)
         loss = impl.word2vec_train_windows(*tabs, inputs, ends, outputs, nodes, codes,
-                                           node_ends, 0.025, sg=sg, cbow_mean=mean)
+                                           node_ends, 0.025, sg=sg, cbow_mean=mean, lockf=lockf)
         results.append((loss, tabs))
     (loss_fast, fast), (loss_slow, slow) = results
     assert loss_fast == pytest.approx(loss_slow, rel=RTOL, abs=1e-12)
     for f, s in zip(fast, slow):
         if f is not None:
             assert_close(f, s, np.float32)
+    if lockf is not None:   # a frozen row keeps its values exactly
+        frozen = lockf[np.arange(V) % len(lockf)] == 0
+        np.testing.assert_array_equal(fast[0][frozen], W_in[frozen])
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_lock_factors_scale_each_input_step(sg):
+    # the step of input row i with factor f is f times the step without factors;
+    # output rows move as without factors
+    rng = np.random.default_rng(5)
+    V, d = 8, 5
+    W_in, syn1neg = tables(rng, V, d)
+    ins, outs = [1, 2, 3], [[4, 5, 6]]
+    lockf = np.array([1, 0.5, 0, 2, 1, 1, 1, 1], np.float32)
+    whole = (W_in.copy(), syn1neg.copy())
+    functional.word2vec_train_windows(*whole[:1], whole[1], None, ins, [3], outs, None, None,
+                                      None, 0.1, sg=sg)
+    scaled = (W_in.copy(), syn1neg.copy())
+    functional.word2vec_train_windows(scaled[0], scaled[1], None, ins, [3], outs, None, None,
+                                      None, 0.1, sg=sg, lockf=lockf)
+    np.testing.assert_allclose(scaled[0][ins] - W_in[ins],
+                               lockf[ins, None] * (whole[0][ins] - W_in[ins]), rtol=1e-4,
+                               atol=1e-6)
+    np.testing.assert_array_equal(scaled[0][2], W_in[2])   # factor 0: frozen
+    np.testing.assert_array_equal(scaled[1], whole[1])
 
 
 @pytest.mark.parametrize("sg", [True, False])
@@ -236,6 +265,10 @@ def test_word2vec_windows_bad_inputs():
         ({"outputs": [[1]]}, ValueError, "outputs given without syn1neg"),
         ({"syn1": np.zeros((4, 2), np.float32)}, ValueError, "same shape"),
         ({"syn1": ok["W_in"]}, ValueError, "must not share memory"),
+        ({"lockf": np.ones(3, np.float32)}, ValueError, "lockf must hold 1 factor"),
+        ({"lockf": [np.nan]}, ValueError, "lockf contains NaN"),
+        ({"lockf": np.ones((4, 1))}, ValueError, "lockf must have 1 dimensions"),
+        ({"lockf": ["a"]}, TypeError, "lockf must have dtype float"),
     ]
     for change, exc, match in cases:
         for impl in (functional, reference):
