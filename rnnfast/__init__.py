@@ -10,10 +10,43 @@ Subpackages (docs/architecture.md has the layers and the path of each job):
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
+import os
 import sys
 
 from rnnfast._core.lazy import lazy_exports
+
+
+def _check_built():
+    """ImportError naming the fix when this copy of rnnfast has no compiled modules:
+    most often Python started in the source tree after `pip install .`, whose sources
+    then hide the installed, compiled package."""
+    core = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_core")
+    built = any(name.startswith("_finite.") and name.endswith(suffix)
+                for name in os.listdir(core)
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES)
+    if built:
+        return
+    here = os.path.dirname(os.path.dirname(core))
+    try:
+        from importlib.metadata import PackageNotFoundError, distribution
+        package = str(distribution("rnnfast").locate_file("rnnfast"))
+    except (ImportError, PackageNotFoundError):
+        package = None
+    if package is not None and os.path.realpath(os.path.dirname(package)) != \
+            os.path.realpath(here):
+        where = f" ({os.path.dirname(package)})" if os.path.isdir(package) else ""
+        raise ImportError(
+            f"rnnfast was imported from its source tree ({here}), which is not built, so it "
+            f"hides the installed rnnfast{where}: run Python from another directory, or "
+            f"build the source tree in place (pip install -e . or python setup.py "
+            f"build_ext --inplace)")
+    raise ImportError(f"rnnfast at {here} is not built (its compiled modules are missing): "
+                      f"pip install -e . or python setup.py build_ext --inplace")
+
+
+_check_built()
 
 __version__ = "0.1.0"
 
@@ -37,6 +70,8 @@ _EXPORTS = {
     "GloVe": "embeddings.glove",
     "cooccurrence": "embeddings.cooccur",
     "simple_tokenize": "embeddings.text",
+    "tokenize": "embeddings.text",
+    "TextTokenizer": "rnn.preprocessing",
     "RNNClassifier": "rnn.estimators",
     "RNNRegressor": "rnn.estimators",
     "RNNSequenceTagger": "rnn.estimators",

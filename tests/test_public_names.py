@@ -2,6 +2,7 @@
 from the old module paths (which are the modules in their new homes)."""
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -89,3 +90,18 @@ def test_importing_rnnfast_loads_no_numpy():
     code = "import sys, rnnfast; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_unbuilt_source_tree_names_the_fix(tmp_path):
+    """Python started in a source tree that is not built (after `pip install .`, whose
+    sources then hide the installed package) gets an ImportError saying what to do."""
+    import shutil
+    package = os.path.dirname(rnnfast.__file__)
+    shutil.copytree(package, tmp_path / "rnnfast",
+                    ignore=lambda d, names: [n for n in names if not n.endswith(".py")
+                                             and not os.path.isdir(os.path.join(d, n))])
+    out = subprocess.run([sys.executable, "-c", "import rnnfast"], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "is not built" in out.stderr and "build_ext --inplace" in out.stderr
+    assert "cannot import name" not in out.stderr
