@@ -10,7 +10,7 @@ king - man + woman = queen and paris - france + italy = rome.
 
 import numpy as np
 
-__all__ = ["toy_corpus", "toy_analogies", "COUNTRIES", "PEOPLE"]
+__all__ = ["toy_corpus", "write_toy_corpus", "toy_analogies", "COUNTRIES", "PEOPLE"]
 
 # country, capital, the country's own context words
 COUNTRIES = [
@@ -68,6 +68,16 @@ def toy_corpus(n_sentences=20000, seed=0):
         rng.shuffle(sentence)
         sentences.append(sentence)
     return sentences
+
+
+def write_toy_corpus(path, n_sentences=20000, seed=0):
+    """Write toy_corpus(n_sentences, seed) to `path` as a corpus file (one sentence per
+    line, tokens separated by spaces, UTF-8), atomically; returns `path`."""
+    from rnnfast._core import persist
+
+    with persist.atomic_write(path, "w", encoding="utf-8") as f:
+        f.writelines(" ".join(sentence) + "\n" for sentence in toy_corpus(n_sentences, seed))
+    return path
 
 
 def toy_analogies():
