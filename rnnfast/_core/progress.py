@@ -15,7 +15,7 @@ import time
 
 logger = logging.getLogger("rnnfast")
 
-__all__ = ["Progress", "format_status", "live_line", "printer"]
+__all__ = ["Progress", "bar", "format_status", "live_line", "printer"]
 
 
 def format_duration(seconds):
@@ -53,13 +53,16 @@ class Progress:
     in each of `epochs` epochs.
 
     callback: called with each status dict (None: the "rnnfast" logger at INFO;
-    False: no reports). Every estimator's `progress` argument ends here."""
+    False: no reports; True or "bar": a live bar on stderr, in a terminal or a
+    notebook). Every estimator's `progress` argument ends here."""
 
     def __init__(self, task, total, unit, callback=None, epochs=1, interval=1.0):
-        if callback is not None and callback is not False and not callable(callback):
-            raise TypeError("progress must be a callable taking a status dict, False (no "
-                            "reports) or None (the 'rnnfast' logger), got "
-                            f"{type(callback).__name__}")
+        if callback is True or callback == "bar":
+            callback = bar()
+        elif callback is not None and callback is not False and not callable(callback):
+            raise TypeError("progress must be True or 'bar' (a live bar), a callable taking "
+                            "a status dict, False (no reports) or None (the 'rnnfast' "
+                            f"logger), got {callback!r}")
         self.task = task
         self.unit = unit
         self.epochs = max(int(epochs), 1)
@@ -91,6 +94,40 @@ class Progress:
             self.callback(status)
         else:
             logger.info(format_status(status))
+
+
+BAR_WIDTH = 24
+_open_bar = {}   # stream -> the width of the bar line drawn last, not yet ended
+
+
+def bar(stream=None):
+    """A progress callback that redraws one line with a bar, the rate, the ETA and the
+    phase's figures, through a carriage return: a terminal and a notebook's output both
+    show it in place. A phase draws its own line (the one before is ended)."""
+    stream = stream or sys.stderr
+    key = id(stream)
+    if _open_bar.pop(key, None):   # the last phase's line stays as it ended
+        stream.write("\n")
+
+    def show(status):
+        fraction = status["fraction"]
+        if fraction is None:       # a stream of unknown length: no bar, only the counts
+            line = format_status(status)
+        else:
+            filled = int(round(BAR_WIDTH * fraction))
+            rest = format_status(status).split("  ", 2)   # task, percent, the rest
+            line = f"{rest[0]} |{'#' * filled}{'.' * (BAR_WIDTH - filled)}| " + \
+                "  ".join(rest[1:])
+        width = _open_bar.get(key, 0)
+        stream.write("\r" + line + " " * max(width - len(line), 0))
+        stream.flush()
+        _open_bar[key] = len(line)
+        if fraction is not None and fraction >= 1.0:
+            stream.write("\n")
+            stream.flush()
+            _open_bar.pop(key, None)
+
+    return show
 
 
 def printer(stream=None):

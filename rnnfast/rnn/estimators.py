@@ -455,7 +455,8 @@ class _BaseRNN(BaseEstimator):
                 emb_trainable[-1] = True  # the unknown-token vector is always learned
         self.best_validation_score_ = None
         best_params, since_best = None, 0
-        report = Progress("rnn", len(train), "sequences", printer() if self.verbose else None,
+        report = Progress("rnn", len(train), "sequences",
+                          "bar" if self.verbose == "bar" else printer() if self.verbose else None,
                           epochs)
         for epoch in range(epochs):
             loss_sum, mass, done = 0.0, 0.0, 0  # the epoch's running (weighted) mean loss

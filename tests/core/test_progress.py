@@ -3,7 +3,7 @@
 import numpy as np
 
 from rnnfast import GloVe, RNNRegressor, Word2Vec
-from rnnfast._core.progress import Progress, format_status
+from rnnfast._core.progress import Progress, bar, format_status
 
 KEYS = {"task", "epoch", "epochs", "fraction", "done", "total", "unit", "rate", "eta",
         "elapsed", "figures"}
@@ -60,5 +60,33 @@ def test_progress_false_is_silent_and_a_wrong_type_is_named(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="rnnfast"):
         Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1)
     assert [r for r in caplog.records if r.name == "rnnfast"]  # None: the logger
-    with pytest.raises(TypeError, match="progress must be a callable"):
+    with pytest.raises(TypeError, match="progress must be True or 'bar'.*got 'yes'"):
         Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress="yes")
+
+
+def test_a_bar_redraws_its_line_and_ends_it_when_the_phase_ends():
+    import io
+    out = io.StringIO()
+    progress = Progress("word2vec", 1000, "words", bar(out), epochs=1)
+    progress.update(250, force=True, loss=1.5)
+    progress.update(1000, force=True, loss=1.25)
+    text = out.getvalue()
+    first, second = text.split("\r")[1:]
+    assert first.startswith("word2vec |######" + "." * 18 + "|  25.0%") and "ETA" in first
+    assert "loss 1.5" in first and second.startswith("word2vec |" + "#" * 24 + "| 100.0%")
+    assert text.endswith("\n") and text.count("\n") == 1
+    # a phase of unknown length draws its counts; the next phase starts a line of its own
+    out = io.StringIO()
+    Progress("vocabulary", None, "tokens", bar(out)).update(50, force=True)
+    Progress("glove", 10, "pairs", bar(out)).update(5, force=True)
+    assert out.getvalue().startswith("\rvocabulary  50 tokens") and "\n\rglove |" in \
+        out.getvalue()
+
+
+def test_progress_true_draws_a_bar_on_stderr(tmp_path, capsys):
+    path = corpus_file(tmp_path)
+    Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress=True)
+    err = capsys.readouterr().err
+    assert "\rword2vec |" + "#" * 24 + "| 100.0%" in err and "ETA" in err
+    GloVe(vector_size=4, epochs=1, min_count=1, progress="bar").fit(corpus_file=path)
+    assert "\rglove |" in capsys.readouterr().err
