@@ -4,7 +4,7 @@
         [--task binary|multiclass|regression|tagging|all] [--cell rnn|gru|lstm]
         [--layers 1] [--bidirectional]
         [--hidden 128] [--batch 32] [--epochs 10] [--repeats 5] [--freeze]
-        [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt]
+        [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt] [--tokenizer unicode]
 
 Four tasks, each with --layers stacked layers of --cell (torch.nn.RNN, GRU or LSTM), one
 direction or two (--bidirectional; the head reads both final states, as torch's h_n[-2:]).
@@ -319,7 +319,7 @@ def report(title, results, quality, flops, args):
 
 def compare_sms(args):
     kv = word_vectors(args.corpus, args.vectors)
-    X, y = load_sms()
+    X, y = load_sms(tokenizer=args.tokenizer)
     train, test = split(len(X), seed=args.seed)
     parts = ([X[i] for i in train], y[train], [X[i] for i in test], y[test])
     results = {"rnnfast": [], "torch": []}
@@ -372,6 +372,8 @@ def main(argv=None):
     parser.add_argument("--vectors", default="/tmp/rnnfast-sms-wv.npz",
                         help="cached word vectors (.npz); trained from --corpus if missing")
     parser.add_argument("--corpus", default=os.path.join(DATA, "corpus1m.txt"))
+    parser.add_argument("--tokenizer", choices=["unicode", "simple"], default="unicode",
+                        help="binary: rnnfast.tokenize, or simple_tokenize (a-z runs)")
     parser.add_argument("--task", choices=["binary", "multiclass", "regression", "tagging",
                                            "all"], default="all")
     parser.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")

@@ -9,16 +9,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
 
 
-def load_sms(path=os.path.join(DATA, "rnn", "sms_spam.tsv")):
-    """(token lists, labels 0/1) of the SMS Spam Collection."""
-    from rnnfast import simple_tokenize
+def load_sms(path=os.path.join(DATA, "rnn", "sms_spam.tsv"), tokenizer="unicode"):
+    """(token lists, labels 0/1) of the SMS Spam Collection; tokenizer "unicode":
+    rnnfast.tokenize (digits, currency, every script), "simple": simple_tokenize (a-z)."""
+    import rnnfast
+    split_text = {"unicode": lambda: rnnfast.tokenize,
+                  "simple": lambda: rnnfast.simple_tokenize}[tokenizer]()
     texts, labels = [], []
     with open(path, encoding="utf-8") as f:
         reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         next(reader)
         for row in reader:
             labels.append(int(row[0]))
-            tokens = simple_tokenize(row[1] if len(row) > 1 else "")
+            tokens = split_text(row[1] if len(row) > 1 else "")
             texts.append(tokens or ["<empty>"])
     return texts, np.array(labels)
 

@@ -3,7 +3,7 @@
     python benchmarks/rnn_quality.py [--corpus ../shared/data/corpus17m.txt.xz]
 
 SMS spam: word vectors trained by rnnfast's Word2Vec on --corpus (cached in
---vectors), an RNNClassifier on simple_tokenize'd messages, seeded 80/20 split;
+--vectors), an RNNClassifier on tokenize'd messages, seeded 80/20 split;
 prints test accuracy next to the majority-class baseline.
 Sunspots: windows of 10 years predict the next; the last 20% of windows are held
 out; prints the RMSE of RNNRegressor (hidden 4: 240 training windows call for a

@@ -71,7 +71,7 @@ _EXPORTS = {
     "cooccurrence": "embeddings.cooccur",
     "simple_tokenize": "embeddings.text",
     "tokenize": "embeddings.text",
-    "TextTokenizer": "rnn.preprocessing",
+    "TextTokenizer": "preprocessing",
     "RNNClassifier": "rnn.estimators",
     "RNNRegressor": "rnn.estimators",
     "RNNSequenceTagger": "rnn.estimators",

@@ -224,6 +224,77 @@ def _cmd_neighbors(args):
     return status
 
 
+def _cmd_classify_train(args):
+    import time
+
+    import numpy as np
+
+    from rnnfast import RNNClassifier, Word2Vec, tokenize
+    from rnnfast.rnn.labelled_text import read_labelled
+
+    _check_output(args.output)
+    texts, labels, _ = read_labelled(args.data, args.text_column, args.label_column,
+                                     args.delimiter)
+    tokens = [tokenize(t) or ["<empty>"] for t in texts]
+    order = np.random.default_rng(args.seed).permutation(len(tokens))
+    n_test = int(round(args.test_fraction * len(tokens)))
+    held, train = order[:n_test], order[n_test:]
+    if len(train) == 0 or len(set(labels[i] for i in train)) < 2:
+        raise ValueError(f"--test-fraction {args.test_fraction} leaves too few rows to train "
+                         f"on ({len(train)})")
+    print(f"{len(texts):,} texts, {len(set(labels))} labels; training on {len(train):,}, "
+          f"testing on {len(held):,}", flush=True)
+    start = time.perf_counter()
+    if args.vectors:
+        vectors = _load_vectors(args.vectors, False, False)
+    else:   # word vectors of the training texts themselves, trained on from there
+        progress = _live_progress()
+        vectors = Word2Vec([tokens[i] for i in train], sg=1, vector_size=args.dim,
+                           min_count=1, epochs=args.vector_epochs, seed=args.seed,
+                           workers=args.workers, progress=progress).wv
+        progress.close()
+    clf = RNNClassifier(hidden_size=args.hidden, cell=args.cell, epochs=args.epochs,
+                        learning_rate=args.learning_rate, batch_size=args.batch_size,
+                        embedding=vectors, random_state=args.seed, verbose="bar")
+    clf.fit([tokens[i] for i in train], [labels[i] for i in train])
+    seconds = time.perf_counter() - start
+    if len(held):
+        accuracy = clf.score([tokens[i] for i in held], [labels[i] for i in held])
+        print(f"test accuracy {100 * accuracy:.2f}% on {len(held):,} held-out texts")
+    clf.save(args.output)
+    print(f"trained in {seconds:.1f}s; wrote {args.output}")
+    return 0
+
+
+def _cmd_classify_predict(args):
+    from rnnfast import RNNClassifier, tokenize
+    from rnnfast.rnn.labelled_text import read_texts
+
+    clf = RNNClassifier.load(args.model)
+    if args.input == "-":
+        texts = read_texts(sys.stdin.buffer)
+    else:
+        with open(args.input, "rb") as f:
+            texts = read_texts(f, args.input)
+    if not texts:
+        return 0
+    tokens = [tokenize(t) or ["<empty>"] for t in texts]
+    if args.proba:
+        print("\t".join(["label"] + [str(c) for c in clf.classes_]))
+        for label, row in zip(clf.predict(tokens), clf.predict_proba(tokens)):
+            print("\t".join([str(label)] + [f"{p:.4f}" for p in row]))
+    else:
+        print("\n".join(str(label) for label in clf.predict(tokens)))
+    return 0
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -321,6 +392,45 @@ def build_parser():
                    help="with --dask: where the workers write the counts (a directory all of "
                         "them and this machine share); default: a temporary one")
     p.set_defaults(func=_cmd_glove)
+
+    p = sub.add_parser("classify", help="train a text classifier on labelled texts, or "
+                                        "label texts with one")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser = functools.partial(
+        actions.add_parser, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t = actions.add_parser("train", help="train an RNNClassifier on a table of labelled texts "
+                                         "and report its accuracy on a held-out part")
+    t.add_argument("data", help="TSV (or .csv) with a header row, one text per row (UTF-8)")
+    t.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+    t.add_argument("--text-column", default="text", help="name or 0-based number")
+    t.add_argument("--label-column", default="label", help="name or 0-based number")
+    t.add_argument("--delimiter", default=None, help="default: tab, or ',' for .csv")
+    t.add_argument("--vectors", default=None,
+                   help="word vectors to start from (word2vec text/binary, GloVe text or "
+                        ".npz); default: trained on the training texts")
+    t.add_argument("--dim", type=_positive_int, default=100,
+                   help="size of the word vectors trained without --vectors")
+    t.add_argument("--vector-epochs", type=_positive_int, default=10,
+                   help="word2vec epochs without --vectors")
+    t.add_argument("--cell", choices=["rnn", "gru", "lstm"], default="rnn",
+                   help="recurrent cell")
+    t.add_argument("--hidden", type=_positive_int, default=64, help="hidden units")
+    t.add_argument("--epochs", type=_positive_int, default=10, help="passes over the data")
+    t.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's rate")
+    t.add_argument("--batch-size", type=_positive_int, default=32, help="texts per step")
+    t.add_argument("--test-fraction", type=_fraction, default=0.2,
+                   help="share held out to measure accuracy")
+    t.add_argument("--workers", type=_positive_int, default=None,
+                   help="threads for the word vectors; None: every core")
+    t.add_argument("--seed", type=int, default=0, help="random seed (split and training)")
+    t.set_defaults(func=_cmd_classify_train)
+    t = actions.add_parser("predict", help="print the label of each line of text")
+    t.add_argument("model", help="a model written by classify train")
+    t.add_argument("input", nargs="?", default="-", help="text file, one text per line; "
+                                                        "'-': standard input")
+    t.add_argument("--proba", action="store_true",
+                   help="also print each label's probability (a header line names them)")
+    t.set_defaults(func=_cmd_classify_predict)
 
     for name, helptext in (("evaluate", "score vectors on analogy and word-similarity sets"),
                            ("neighbors", "print the nearest neighbours of words")):

@@ -105,3 +105,47 @@ def test_an_unbuilt_source_tree_names_the_fix(tmp_path):
     assert out.returncode != 0
     assert "is not built" in out.stderr and "build_ext --inplace" in out.stderr
     assert "cannot import name" not in out.stderr
+
+
+def _public_modules():
+    import pkgutil
+    yield "rnnfast"
+    for found in pkgutil.walk_packages(rnnfast.__path__, "rnnfast."):
+        if not any(part.startswith("_") for part in found.name.split(".")[1:]) and \
+                found.name not in ("rnnfast.cli",):
+            yield found.name
+
+
+def test_every_public_callable_has_a_docstring():
+    """Each name in a public module's __all__, and each public method and property of
+    rnnfast's classes among them."""
+    import inspect
+    missing = set()
+    for name in _public_modules():
+        try:
+            module = importlib.import_module(name)
+        except ImportError:   # an optional extra (dask) that is not installed
+            continue
+        for export in getattr(module, "__all__", ()):
+            obj = getattr(module, export)
+            if inspect.ismodule(obj) or not callable(obj):
+                continue
+            if not inspect.getdoc(obj):
+                missing.add(f"{name}.{export}")
+            for klass in obj.__mro__ if inspect.isclass(obj) else ():
+                if not klass.__module__.startswith("rnnfast"):
+                    continue
+                for attr, value in vars(klass).items():
+                    if attr.startswith("_"):
+                        continue
+                    if isinstance(value, (staticmethod, classmethod)):
+                        value = value.__func__
+                    if isinstance(value, property):
+                        documented = bool(value.__doc__)
+                    elif callable(value):
+                        documented = bool(inspect.getdoc(value))
+                    else:
+                        continue
+                    if not documented:
+                        missing.add(f"{klass.__module__}.{klass.__name__}.{attr}")
+    assert not missing, sorted(missing)

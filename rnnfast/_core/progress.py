@@ -100,11 +100,20 @@ BAR_WIDTH = 24
 _open_bar = {}   # stream -> the width of the bar line drawn last, not yet ended
 
 
-def bar(stream=None):
+def _redraws(stream):
+    """Whether `stream` shows a carriage return as a return to the line's start: a
+    terminal, or a Jupyter notebook's output (not a tty, but drawn in place)."""
+    return stream.isatty() or type(stream).__module__.startswith("ipykernel")
+
+
+def bar(stream=None, redraw=None):
     """A progress callback that redraws one line with a bar, the rate, the ETA and the
     phase's figures, through a carriage return: a terminal and a notebook's output both
-    show it in place. A phase draws its own line (the one before is ended)."""
+    show it in place (redraw None: when `stream` does; False: one line per report, as a
+    log file wants). A phase draws its own line (the one before is ended)."""
     stream = stream or sys.stderr
+    if not (_redraws(stream) if redraw is None else redraw):
+        return printer(stream)
     key = id(stream)
     if _open_bar.pop(key, None):   # the last phase's line stays as it ended
         stream.write("\n")

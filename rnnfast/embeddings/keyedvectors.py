@@ -38,6 +38,9 @@ class KeyedVectors:
 
     @property
     def vectors(self):
+        """The vectors, one row per key: (n, vector_size) float32 (or the dtype given).
+        Assigning a new array forgets the cached norms; after changing it in place, call
+        vectors_changed()."""
         return self._vectors
 
     @vectors.setter
@@ -285,11 +288,15 @@ class KeyedVectors:
 
     @property
     def norms(self):
+        """The length of each vector, (n,) float64, computed once and cached until the
+        vectors change."""
         if self._norms is None:
             self._norms = _row_norms(self.vectors)
         return self._norms
 
     def fill_norms(self, force=False):
+        """Compute the cached norms now (gensim's name); force recomputes them. Returns
+        them, (n,) float64."""
         if force:
             self._norms = None
         return self.norms

@@ -63,6 +63,8 @@ def _choice(name, value):
 
 
 def check_options(lowercase, normalize, urls, emails, numbers, emoji, currency):
+    """tokenize's options checked (errors name the argument); returns the choices for
+    urls, emails, numbers and emoji by name, for `tokens`."""
     if normalize not in (None, "NFC", "NFKC", "NFD", "NFKD"):
         raise ValueError(f"normalize must be None, 'NFC', 'NFKC', 'NFD' or 'NFKD', got "
                          f"{normalize!r}")

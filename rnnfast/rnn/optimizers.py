@@ -23,6 +23,10 @@ class SGD:
         self.learning_rate = learning_rate
 
     def step(self, updates, scale=1.0):
+        """Move each parameter against its gradient, in place: updates is a list of
+        (name, param, grad, rows) with rows None (the whole array) or the row indices
+        grad's rows belong to (a sparse embedding update); the step is learning_rate *
+        scale * grad."""
         lr = self.learning_rate * scale
         for _, param, grad, rows in updates:
             if rows is None:
@@ -41,6 +45,9 @@ class Adam:
         self.moments = {}  # name -> (m, v)
 
     def step(self, updates, scale=1.0):
+        """One Adam step for each (name, param, grad, rows) of updates, in place (rows:
+        None, or the rows grad covers, whose moments alone move: lazy Adam); the moments
+        are kept per name. scale multiplies the gradients first (e.g. for clipping)."""
         self.t += 1
         for name, param, grad, rows in updates:
             if name not in self.moments:

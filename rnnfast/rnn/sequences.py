@@ -44,6 +44,7 @@ class SequenceData:
         return len(self.seqs)
 
     def subset(self, index):
+        """The sequences at `index` (ints) as SequenceData of the same kind."""
         if self.dense:
             return SequenceData(self.seqs[np.asarray(index, dtype=np.intp)], False, self.scaling)
         return SequenceData([self.seqs[i] for i in index], self.tokens)

@@ -67,7 +67,7 @@ def test_progress_false_is_silent_and_a_wrong_type_is_named(tmp_path, caplog):
 def test_a_bar_redraws_its_line_and_ends_it_when_the_phase_ends():
     import io
     out = io.StringIO()
-    progress = Progress("word2vec", 1000, "words", bar(out), epochs=1)
+    progress = Progress("word2vec", 1000, "words", bar(out, redraw=True), epochs=1)
     progress.update(250, force=True, loss=1.5)
     progress.update(1000, force=True, loss=1.25)
     text = out.getvalue()
@@ -77,16 +77,27 @@ def test_a_bar_redraws_its_line_and_ends_it_when_the_phase_ends():
     assert text.endswith("\n") and text.count("\n") == 1
     # a phase of unknown length draws its counts; the next phase starts a line of its own
     out = io.StringIO()
-    Progress("vocabulary", None, "tokens", bar(out)).update(50, force=True)
-    Progress("glove", 10, "pairs", bar(out)).update(5, force=True)
+    Progress("vocabulary", None, "tokens", bar(out, True)).update(50, force=True)
+    Progress("glove", 10, "pairs", bar(out, True)).update(5, force=True)
     assert out.getvalue().startswith("\rvocabulary  50 tokens") and "\n\rglove |" in \
         out.getvalue()
 
 
-def test_progress_true_draws_a_bar_on_stderr(tmp_path, capsys):
+def test_progress_true_draws_a_bar_on_stderr(tmp_path, capsys, monkeypatch):
+    import sys
     path = corpus_file(tmp_path)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     Word2Vec(corpus_file=path, vector_size=4, epochs=1, min_count=1, progress=True)
     err = capsys.readouterr().err
     assert "\rword2vec |" + "#" * 24 + "| 100.0%" in err and "ETA" in err
     GloVe(vector_size=4, epochs=1, min_count=1, progress="bar").fit(corpus_file=path)
     assert "\rglove |" in capsys.readouterr().err
+
+
+def test_a_bar_into_a_log_file_writes_plain_lines():
+    import io
+    out = io.StringIO()   # not a terminal, not a notebook
+    progress = Progress("glove", 10, "pairs", bar(out))
+    progress.update(5, force=True)
+    progress.update(10, force=True)
+    assert "\r" not in out.getvalue() and len(out.getvalue().splitlines()) == 2

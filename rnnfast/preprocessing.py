@@ -1,4 +1,4 @@
-"""scikit-learn steps that prepare raw input for the recurrent estimators."""
+"""scikit-learn steps that prepare raw input for the estimators (raw text into tokens)."""
 
 from rnnfast._core.sklearn_compat import BaseEstimator
 from rnnfast.embeddings import text
