@@ -728,8 +728,13 @@ class Word2Vec:
         field("vector_size", d == model.vector_size,
               f"is {model.vector_size}, but the vectors have {d}")
         totals = parts["settings"]
-        model.vocab = Vocabulary(kv.index_to_key, kv.expandos["count"],
-                                 totals.get("corpus_total_words", 0), totals.get("corpus_count", 0))
+        counts = kv.expandos["count"]
+        # gensim before 3.3 did not keep the corpus's word total; the words the vocabulary
+        # counted stand in, so that the learning rate of further training falls over an
+        # epoch (with 0 it would drop to min_alpha at the first word)
+        total_words = totals.get("corpus_total_words") or int(counts.sum())
+        model.vocab = Vocabulary(kv.index_to_key, counts, total_words,
+                                 totals.get("corpus_count", 0))
         if model.hs:
             model.vocab._huffman = parts["huffman"]
         for name, wanted in (("syn1neg", model.negative > 0), ("syn1", model.hs)):

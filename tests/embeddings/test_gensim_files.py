@@ -275,3 +275,26 @@ def test_gensims_own_old_test_files_load_as_gensim_loads_them():
     kv_path = os.path.join(data, "old_keyedvectors_320.dat")
     np.testing.assert_array_equal(KeyedVectors.load(kv_path).vectors,
                                   gensim.models.KeyedVectors.load(kv_path).vectors)
+
+
+def test_a_file_without_the_corpus_total_trains_on_a_falling_rate():
+    """gensim before 3.3 kept no corpus_total_words: the vocabulary's counted words stand
+    in, so train(total_examples=corpus_count) follows a whole epoch's schedule (with 0
+    the rate would fall to min_alpha at the first word)."""
+    from rnnfast.embeddings import gensim_files
+    path = fixture("w2v_gensim3.model")
+    corpus = toy_corpus(300, seed=5)
+    trained = []
+    for how in ("examples", "words"):
+        _, parts = gensim_files.read_gensim(path)
+        del parts["settings"]["corpus_total_words"]
+        model = Word2Vec._from_gensim(parts, path)
+        model.workers = 1
+        total = int(model.vocab.counts.sum())
+        assert model.corpus_total_words == total
+        if how == "examples":
+            model.train(corpus, total_examples=model.corpus_count, epochs=1)
+        else:
+            model.train(corpus, total_words=total, epochs=1)
+        trained.append(model.wv.vectors)
+    np.testing.assert_array_equal(trained[0], trained[1])
