@@ -12,7 +12,14 @@ class TextTokenizer(BaseEstimator):
 
     fit learns nothing; transform(X) takes an iterable of str and returns a list of
     lists of str. An empty text gives `empty` as its one token (None: an empty list),
-    since a sequence model needs at least one step."""
+    since a sequence model needs at least one step.
+
+    Examples
+    --------
+    >>> from rnnfast import TextTokenizer
+    >>> TextTokenizer(numbers="token").fit_transform(["Win £1000 now!", ""])
+    [['win', '£', '<num>', 'now'], ['<empty>']]
+    """
 
     def __init__(self, lowercase=True, normalize="NFKC", urls="token", emails="token",
                  numbers="keep", emoji="keep", currency=True, empty="<empty>"):

@@ -272,6 +272,15 @@ class FastText(Word2Vec):
     seed, the same vectors bit for bit. `word_ngrams` must be 1 (word n-grams belong
     to fastText's supervised classifier). `null_word` and `hashfxn` (gensim's) have no
     effect: rnnfast always uses fastText's hash.
+
+    Examples
+    --------
+    >>> from rnnfast import FastText
+    >>> from rnnfast.datasets import toy_corpus
+    >>> model = FastText(toy_corpus(2000), vector_size=16, min_count=1, bucket=10000,
+    ...                  workers=1, progress=False)
+    >>> "schoolhouses" in model.wv.key_to_index, model.wv["schoolhouses"].shape
+    (False, (16,))
     """
 
     def __init__(self, sentences=None, corpus_file=None, sg=0, hs=0, vector_size=100,

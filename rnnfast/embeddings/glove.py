@@ -44,6 +44,14 @@ class GloVe:
     see reference.glove_epoch).
     `checkpoint` (a path) saves the whole state after every epoch; `resume=True`
     continues from it.
+
+    Examples
+    --------
+    >>> from rnnfast import GloVe
+    >>> from rnnfast.datasets import toy_corpus
+    >>> glove = GloVe(vector_size=16, min_count=1, epochs=5, workers=1, progress=False)
+    >>> glove.fit(sentences=toy_corpus(2000)).wv.vectors.shape
+    (122, 16)
     """
 
     def __init__(self, vector_size=100, window=10, min_count=5, x_max=100.0, alpha=0.75,

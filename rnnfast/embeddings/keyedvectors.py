@@ -25,7 +25,18 @@ class KeyedVectors:
 
     Unit norms are cached for the similarity queries: assigning `vectors` drops the
     cache, and whoever changes the array in place calls `vectors_changed()` (the
-    trainers do, after every epoch)."""
+    trainers do, after every epoch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnfast import KeyedVectors
+    >>> kv = KeyedVectors.from_arrays(["a", "b", "c"], np.array([[1, 0], [0.9, 0.1], [0, 1]]))
+    >>> [key for key, _ in kv.most_similar("a", topn=2)]
+    ['b', 'c']
+    >>> round(kv.similarity("a", "c"), 3)
+    0.0
+    """
 
     def __init__(self, vector_size, count=0, dtype=np.float32):
         self.vector_size = check_index("vector_size", vector_size, low=1)

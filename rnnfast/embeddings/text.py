@@ -88,6 +88,14 @@ def tokenize(text, lowercase=True, normalize="NFKC", urls="token", emails="token
     and emoji are each kept ("keep"), replaced by a placeholder ("token": "<url>",
     "<email>", "<num>", "<emoji>") or dropped ("drop"). Currency signs ("£", "$") are
     tokens unless `currency` is False.
+
+    Examples
+    --------
+    >>> from rnnfast import tokenize
+    >>> tokenize("Call 0800 Café £100 naïve")
+    ['call', '0800', 'café', '£', '100', 'naïve']
+    >>> tokenize("Mail bob@example.com 😀", emails="keep", emoji="token")
+    ['mail', 'bob@example.com', '<emoji>']
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")

@@ -64,6 +64,17 @@ class Word2Vec:
     skip-gram, per window for CBOW, summed in float64), `vocab` (the Vocabulary),
     `corpus_count` and `corpus_total_words`. With `workers=1` and a fixed `seed`
     two runs give bit-identical vectors.
+
+    Examples
+    --------
+    >>> from rnnfast import Word2Vec
+    >>> from rnnfast.datasets import toy_corpus
+    >>> model = Word2Vec(toy_corpus(5000), vector_size=32, min_count=1, workers=1,
+    ...                  progress=False)
+    >>> model.wv["king"].shape
+    (32,)
+    >>> model.wv.similarity("paris", "rome") > model.wv.similarity("paris", "king")
+    True
     """
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, alpha=0.025,

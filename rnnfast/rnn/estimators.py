@@ -616,7 +616,7 @@ class _BaseRNN(BaseEstimator):
         fit received them. The input standardisation (and a regressor's target scaling)
         is folded into the first layer's (and the head's) weights, so that for pooling
         "last" head(final states) gives decision_function (a classifier: the logit of
-        classes_[1] for two classes, one logit per class for more), predict (a regressor)
+        `classes_`[1] for two classes, one logit per class for more), predict (a regressor)
         or, at every step's output, a tagger's class logits. Final states are h_n[-1],
         or torch.cat(list(h_n[-2:]), dim=1) when bidirectional; sequences of different
         lengths go in through torch.nn.utils.rnn.pack_padded_sequence. A model fitted on
@@ -793,7 +793,7 @@ def _check_saved_model(model, bad):
 
 
 class _Labels:
-    """Class labels for a classifier of sequences or of steps: classes_, their
+    """Class labels for a classifier of sequences or of steps: `classes_`, their
     encoding for the kernel, partial_fit's classes, scores into labels."""
 
     _label_ndim = 1  # y as the estimator checked it: (n,), or (n, T) for per-step labels
@@ -857,7 +857,7 @@ class _Labels:
         self.classes_ = np.array(meta["classes"])
 
     def _saved_outputs(self, bad):
-        """The head's width for the saved classes_ (checked)."""
+        """The head's width for the saved `classes_` (checked)."""
         classes = self.classes_
         if classes.ndim != 1 or len(classes) < 2 or classes.dtype == object or \
                 len(np.unique(classes)) != len(classes):
@@ -877,6 +877,16 @@ class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
     "balanced" (n / (K * count of each class)) or a dict label -> weight;
     multiplied into sample_weight. cell: "rnn" (Elman's; `nonlinearity` tanh or relu),
     "gru" or "lstm" (PyTorch's cells), for every estimator here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnfast import RNNClassifier
+    >>> X = np.random.default_rng(0).standard_normal((64, 10, 3))   # 64 sequences of 10 steps
+    >>> y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    >>> clf = RNNClassifier(hidden_size=8, epochs=20, learning_rate=0.02).fit(X, y)
+    >>> clf.predict(X[:5]).shape, clf.score(X, y) > 0.9
+    ((5,), True)
     """
 
     def __init__(self, hidden_size=64, num_layers=1, bidirectional=False, nonlinearity="tanh",
@@ -919,15 +929,15 @@ class RNNClassifier(ClassifierMixin, _Labels, _BaseRNN):
         return out[:, 0] if self._task == "binary" else out
 
     def predict_log_proba(self, X):
-        """(n, K): log-probabilities of the classes in classes_ order."""
+        """(n, K): log-probabilities of the classes in `classes_` order."""
         return self._log_proba(self._final_outputs(self._inputs(X)))
 
     def predict_proba(self, X):
-        """(n, K): probabilities of the classes in classes_ order."""
+        """(n, K): probabilities of the classes in `classes_` order."""
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
-        """The predicted class of each sequence, (n,), from classes_."""
+        """The predicted class of each sequence, (n,), from `classes_`."""
         out = self._final_outputs(self._inputs(X))
         return self.classes_[self._predicted_index(out)]
 
@@ -941,6 +951,15 @@ class RNNRegressor(RegressorMixin, _BaseRNN):
 
     X as for RNNClassifier; y: (n,) or (n, O) numbers (standardised for training,
     predictions mapped back). `score` is R^2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnfast import RNNRegressor, sliding_windows
+    >>> X, y = sliding_windows(np.sin(np.arange(300) / 5), window=10)   # (290, 10, 1), (290,)
+    >>> reg = RNNRegressor(hidden_size=8, epochs=30, learning_rate=0.02).fit(X, y)
+    >>> reg.predict(X[:3]).shape, reg.score(X, y) > 0.9
+    ((3,), True)
     """
 
     _task = "regression"
@@ -1031,6 +1050,16 @@ class RNNSequenceTagger(_Labels, _BaseRNN):
     labels; `classes_` holds them sorted). predict returns a list of n arrays, each of
     its sequence's length; score is the accuracy over all steps. sample_weight weighs
     every step of a sequence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rnnfast import RNNSequenceTagger
+    >>> X = np.random.default_rng(0).standard_normal((64, 10, 3))
+    >>> Y = [(x[:, 0] > 0).astype(int) for x in X]          # a label per step
+    >>> tagger = RNNSequenceTagger(hidden_size=8, epochs=20, learning_rate=0.02).fit(X, Y)
+    >>> tagger.predict(X[:2])[0].shape, tagger.score(X, Y) > 0.9
+    ((10,), True)
     """
 
     _per_step = True
@@ -1066,7 +1095,7 @@ class RNNSequenceTagger(_Labels, _BaseRNN):
         return padded
 
     def predict_log_proba(self, X):
-        """List of n arrays (T_i, K): each step's log-probabilities, classes_ order."""
+        """List of n arrays (T_i, K): each step's log-probabilities, `classes_` order."""
         return [self._log_proba(o) for o in self._final_outputs(self._inputs(X))]
 
     def predict_proba(self, X):
