@@ -43,7 +43,8 @@ done
 
 run_tests() {  # venv
     rm -rf "$work/run" && mkdir "$work/run" && cp -r "$root/tests" "$work/run/tests" &&
-        cp -r "$root/examples" "$work/run/examples"
+        cp -r "$root/examples" "$work/run/examples" && cp -r "$root/docs" "$work/run/docs" &&
+        cp "$root/README.md" "$work/run/"   # a test runs their code blocks
     (cd "$work/run" && PATH="$work/nocc:$1/bin:$PATH" CC=false CXX=false \
         "$1/bin/python" -m pytest -q -p no:cacheprovider tests)
 }

@@ -14,11 +14,13 @@ fi
 
 # install_copy [VAR=value ...]: a fresh virtual environment in $work/venv with the
 # copy installed (test extras) under those build settings, and the tests beside it
-# in $work/tests (with the examples, which a test runs).
+# in $work/tests (with the examples, README.md and docs/, whose code tests run).
 install_copy() {
     "${python:-python3}" -m venv "$work/venv"
     "$work/venv/bin/python" -m pip install --quiet --upgrade pip
     env "$@" "$work/venv/bin/python" -m pip install --quiet "$src[test]"
     cp -r "$src/tests" "$work/tests"
     cp -r "$src/examples" "$work/examples"
+    cp -r "$src/docs" "$work/docs"   # a test runs the code blocks of these and README.md
+    cp "$src/README.md" "$work/"
 }
