@@ -10,7 +10,7 @@ windows are held out, so the test values lie above every training value. Prints
 the test RMSE of persistence (next = last), of RNNRegressor on the raw levels
 (standardize=False), on the levels standardised by fit (the default), and on the
 differenced series (`sliding_windows(..., difference=True)`: predict the change,
-add it to the last value), the path the README documents; mean over --seeds.
+add it to the last value), the path docs/recurrent.md documents; mean over --seeds.
 """
 
 import argparse
