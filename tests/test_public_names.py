@@ -85,10 +85,12 @@ def test_a_model_pickled_under_the_old_layout_unpickles():
     assert np.array_equal(back["b"], kv["b"])
 
 
-def test_importing_rnnfast_loads_no_numpy():
+def test_importing_rnnfast_loads_no_numpy(tmp_path):
     # the CLI sets BLAS threading before numpy loads; the package itself must not load it
+    # (run outside the source tree, whose unbuilt sources would hide the installed package)
     code = "import sys, rnnfast; print('numpy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tmp_path)
     assert out.stdout.strip() == "False"
 
 
