@@ -72,8 +72,9 @@ for target in "${targets[@]}"; do
     [ -n "$specs" ] && "$venv/bin/python" -m pip install --quiet $specs
     PATH="$work/nocc:$PATH" CC=false CXX=false "$venv/bin/python" -m pip install --quiet \
         --only-binary=:all: "$wheel[test]" ${specs:+$specs}
-    "$venv/bin/python" -c 'import numpy, scipy, rnnfast; print("check_wheels: rnnfast",
-        rnnfast.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__)'
+    # from $work: in the source tree its unbuilt sources would hide the installed wheel
+    (cd "$work" && "$venv/bin/python" -c 'import numpy, scipy, rnnfast; print("check_wheels:",
+        "rnnfast", rnnfast.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__)')
     run_tests "$venv"
 done
 
