@@ -5,6 +5,7 @@
         [--layers 1] [--bidirectional]
         [--hidden 128] [--batch 32] [--epochs 10] [--repeats 5] [--freeze]
         [--vectors wv.npz] [--corpus ../shared/data/corpus1m.txt] [--tokenizer unicode]
+        [--vectors-from texts|corpus]
 
 Four tasks, each with --layers stacked layers of --cell (torch.nn.RNN, GRU or LSTM), one
 direction or two (--bidirectional; the head reads both final states, as torch's h_n[-2:]).
@@ -22,7 +23,8 @@ the next month's value (MSELoss on standardised targets; RMSE, persistence besid
 it); the last 20% of windows are held out. The rest of this text is the binary task.
 
 Binary: both sides get the same data (SMS Spam Collection, seeded 80/20 split, tokens looked
-up in word vectors trained by rnnfast), the same embedding treatment (by default the
+up in word vectors trained by rnnfast: by default skip-gram on the training texts as the
+tokenizer cuts them, --vectors-from corpus on --corpus), the same embedding treatment (by default the
 whole table is trained, with sparse gradients and lazy Adam on both sides; with
 --freeze the word vectors stay fixed and only the unknown-token vector is learned,
 as rnnfast does), the same initial weights (rnnfast's scheme: uniform input/output
@@ -318,9 +320,14 @@ def report(title, results, quality, flops, args):
 
 
 def compare_sms(args):
-    kv = word_vectors(args.corpus, args.vectors)
     X, y = load_sms(tokenizer=args.tokenizer)
     train, test = split(len(X), seed=args.seed)
+    if args.vectors_from == "texts":   # the training texts, cut by the same tokenizer
+        from rnnfast import Word2Vec
+        kv = Word2Vec([X[i] for i in train], sg=1, vector_size=100, min_count=1, epochs=10,
+                      seed=args.seed, workers=1, progress=False).wv
+    else:
+        kv = word_vectors(args.corpus, args.vectors)
     parts = ([X[i] for i in train], y[train], [X[i] for i in test], y[test])
     results = {"rnnfast": [], "torch": []}
     for r in range(args.repeats):  # each repeat its own seed (weights, batch order)
@@ -374,6 +381,11 @@ def main(argv=None):
     parser.add_argument("--corpus", default=os.path.join(DATA, "corpus1m.txt"))
     parser.add_argument("--tokenizer", choices=["unicode", "simple"], default="unicode",
                         help="binary: rnnfast.tokenize, or simple_tokenize (a-z runs)")
+    parser.add_argument("--vectors-from", choices=["texts", "corpus"], default="texts",
+                        help="binary: word vectors trained on the training texts as the "
+                             "tokenizer cuts them (as `rnnfast classify` does), or on --corpus "
+                             "(a-z text: the tokens of the Unicode tokenizer it lacks are "
+                             "unknown)")
     parser.add_argument("--task", choices=["binary", "multiclass", "regression", "tagging",
                                            "all"], default="all")
     parser.add_argument("--layers", type=int, default=1, help="stacked recurrent layers")
