@@ -67,8 +67,8 @@ def check_w2v_tables(W_in, syn1neg, syn1):
 
 
 def check_lockf(name, lockf, V):
-    """gensim's lock factors for V input rows: None, or one finite number, or V of
-    them (1-D), as a float32 array (None stays None)."""
+    """gensim's lock factors for V input rows: a 1-D array of one finite factor (for
+    every row) or of V, returned as contiguous float32 (None stays None)."""
     if lockf is None:
         return None
     lockf = float_array(name, lockf, 1)
@@ -78,13 +78,13 @@ def check_lockf(name, lockf, V):
     return np.ascontiguousarray(lockf, dtype=np.float32)
 
 
-def checked_lockf(fname, lockf, V):
-    """Lock factors read from the file `fname` for V words, checked (None stays None):
-    a ValueError naming the file and the field otherwise."""
+def checked_lockf(fname, lockf, V, field="vectors_lockf"):
+    """Lock factors read from the file `fname` (its `field`) for V words, checked (None
+    stays None): a ValueError naming the file and the field otherwise."""
     try:
-        return check_lockf("vectors_lockf", lockf, V)
+        return check_lockf(field, lockf, V)
     except (TypeError, ValueError) as e:
-        persist.inconsistent(fname, "vectors_lockf", str(e))
+        persist.inconsistent(fname, field, str(e))
 
 
 def check_w2v_windows(W_in, syn1neg, syn1, inputs, input_ends, outputs, nodes, codes,

@@ -261,11 +261,7 @@ def _gensim3_keys(state, path):
 def _lockf(saved, name, stem, path, V):
     """gensim's lock factors `name`, checked: (1,) or (V,) finite float32; all ones
     (as gensim 3 wrote them, one per word) become gensim 4's default, a single one."""
-    lockf = _array(saved, name, stem, path, None)
-    try:
-        lockf = checks.check_lockf(name, lockf, V)
-    except (TypeError, ValueError) as e:
-        persist.inconsistent(path, name, str(e))
+    lockf = checks.checked_lockf(path, _array(saved, name, stem, path, None), V, name)
     return np.ones(1, np.float32) if (lockf == 1).all() else lockf
 
 

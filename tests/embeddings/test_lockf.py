@@ -157,3 +157,26 @@ def test_fasttext_refuses_lock_factors(corpus):
         ft.train(corpus, total_examples=ft.corpus_count, epochs=1)
     with pytest.raises(TypeError, match="intersect_word2vec_format is not supported"):
         ft.wv.intersect_word2vec_format("anything")
+
+
+def test_files_whose_lock_factors_disagree_are_refused_naming_the_field(tmp_path):
+    import os
+    import shutil
+    from rnnfast._core import persist
+    from rnnfast.embeddings.keyedvectors import FORMAT_VERSION
+    path = tmp_path / "bad.kv"
+    persist.save(path, "rnnfast.KeyedVectors", FORMAT_VERSION, {"vector_size": 2},
+                 {"vectors": np.ones((3, 2), np.float32),
+                  "keys": persist.words_array(["a", "b", "c"]),
+                  "vectors_lockf": np.ones(2, np.float32)})
+    with pytest.raises(ValueError, match="bad.kv.*'vectors_lockf'.*must hold 1 factor"):
+        KeyedVectors.load(path)
+    # a gensim 3 file whose per-word factors do not match its vocabulary
+    here = os.path.join(os.path.dirname(__file__), os.pardir, "data", "gensim")
+    for name in os.listdir(here):
+        if name.startswith("w2v_gensim3.model"):
+            shutil.copy(os.path.join(here, name), tmp_path)
+    np.save(tmp_path / "w2v_gensim3.model.trainables.vectors_lockf.npy",
+            np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="w2v_gensim3.model.*'vectors_lockf'.*must hold 1"):
+        Word2Vec.load(tmp_path / "w2v_gensim3.model")
