@@ -22,10 +22,16 @@ static inline uint32_t rf_below(uint64_t *s, uint32_t n)
     return (uint32_t)(((rf_rand(s) >> 32) * (uint64_t)n) >> 32);
 }
 
+/* The alias table entry a noise draw of random number r reads. */
+static inline uint32_t rf_noise_slot(const rf_sgns_model *m, uint64_t r)
+{
+    return (uint32_t)(((r >> 32) * (uint64_t)(uint32_t)m->vocab_size) >> 32);
+}
+
 static inline int32_t rf_draw_noise(const rf_sgns_model *m, uint64_t *s)
 {
     uint64_t r = rf_rand(s);
-    uint32_t i = (uint32_t)(((r >> 32) * (uint64_t)(uint32_t)m->vocab_size) >> 32);
+    uint32_t i = rf_noise_slot(m, r);
     return (uint32_t)r < m->alias_accept[i] ? (int32_t)i : m->alias_other[i];
 }
 
@@ -497,6 +503,15 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
     const int32_t k1 = 1 + (context_positive ? (hi - lo) * m->negative : m->negative);
     plan[0] = reach;
     plan[1] = ids[i];
+    /* The noise words' alias entries, asked for before they are read: the draws below
+     * take the same random numbers again (splitmix64's state only counts), so their
+     * misses, one per draw in a vocabulary of millions, overlap instead of queueing. */
+    uint64_t next = *rng;
+    for (int32_t got = 1; got < k1; got++) {
+        const uint32_t at = rf_noise_slot(m, rf_rand(&next));
+        RF_PREFETCH_READ(m->alias_accept + at);
+        RF_PREFETCH_READ(m->alias_other + at);
+    }
     for (int32_t got = 1; got < k1; got++) {
         /* redraw a noise word equal to its pair's positive (the center, or in FastText's
          * skip-gram the window word it was drawn for), a bounded number of times: with
@@ -674,6 +689,14 @@ double rf_ft_cbow_sentence(const rf_sgns_model *m, const int32_t *ids, int32_t n
  * center is the word its context words, the inputs, predict (as in word2vec's
  * C tool, for skip-gram too). Window i + 1 is planned while window i trains.
  * scratch: rf_scratch_ints(m) ints. */
+/* One more update of row i, saturating: a row moved 2^32 times in one piece of a long
+ * run keeps the largest count instead of wrapping to a small one (the counts weigh
+ * the rows' merge, and 0 would read as "not moved"). */
+static inline void rf_count_update(uint32_t *counts, int32_t i)
+{
+    counts[i] += counts[i] != UINT32_MAX;
+}
+
 static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                     int32_t n, float alpha, float *work, int32_t *scratch,
                                     rf_sgns_stats *st, const int count)
@@ -717,11 +740,11 @@ static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const
                         &st->loss);
         st->pairs += m->cbow ? 1 : n_in;
         if (count) {
-            for (int32_t a = 0; a < n_in; a++) m->updates_in[inputs[a]]++;
+            for (int32_t a = 0; a < n_in; a++) rf_count_update(m->updates_in, inputs[a]);
             if (m->updates_out)
-                for (int32_t b = 0; b < k1_used; b++) m->updates_out[plan[1 + b]]++;
+                for (int32_t b = 0; b < k1_used; b++) rf_count_update(m->updates_out, plan[1 + b]);
             if (m->updates_syn1)
-                for (int32_t c = 0; c < n_nodes; c++) m->updates_syn1[nodes[c]]++;
+                for (int32_t c = 0; c < n_nodes; c++) rf_count_update(m->updates_syn1, nodes[c]);
         }
     }
 }
@@ -962,6 +985,9 @@ out:
 /* Raw tokens looked up per batch: enough to start another sentence of the
  * longest length, so a batch always ends at a sentence boundary. */
 #define RF_LOOKUP_BATCH (2 * RF_MAX_SENTENCE)
+/* tokens looked up together (rf_vocab_lookup): a vocabulary of millions of words lies
+ * outside the caches, and their misses overlap */
+#define RF_LOOKUP_AHEAD 32
 
 RF_HOT
 int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uint64_t *rng_shared,
@@ -972,8 +998,10 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
 {
     RF_OWN_STATE(rng_shared, stats_shared);
     rf_reader r;
-    char token[RF_MAX_TOKEN + 1];
-    uint32_t len;
+    /* tokens waiting for their lookup, which fills ids[nb - waiting .. nb - 1] */
+    char (*tokens)[RF_MAX_TOKEN + 1] = malloc(RF_LOOKUP_AHEAD * sizeof *tokens);
+    uint32_t lens[RF_LOOKUP_AHEAD];
+    int waiting = 0;
     int status = RF_READ_TOKEN, rc = 0;
     rf_call c;
     const rf_sgns_model *m = &c.model;
@@ -984,7 +1012,7 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
     int32_t *ends = malloc(RF_LOOKUP_BATCH * sizeof(int32_t));
     int64_t words = words_before;  /* raw tokens of the pass before the next sentence */
     int64_t since_merge = 0;
-    if (call_rc != 0 || !ids || !ends) {
+    if (call_rc != 0 || !ids || !ends || !tokens) {
         rc = -1;
         goto out;
     }
@@ -996,23 +1024,30 @@ int rf_sgns_train_file(const rf_sgns_model *m_shared, const rf_vocab *vocab, uin
     /* A sentence ends with its line or after RF_MAX_SENTENCE raw tokens, as
      * LineSentence cuts it; its learning rate is set by the words before it.
      * Tokens are looked up a batch at a time, so the hash table's frequent words
-     * stay in cache across lookups (rare words still miss: a lookup is most of a
-     * cache miss for the slot and one for the word's bytes). Subsampling draws
+     * stay in cache across lookups, and RF_LOOKUP_AHEAD at once, so that the rare
+     * words' misses (the slot, then the word's bytes) overlap. Subsampling draws
      * stay with each sentence's training, so the random stream is the same as
      * reading one sentence at a time. */
     while (status > 0 && !*stop) {
         int32_t nb = 0, ns = 0, raw = 0;
         /* a sentence may start while fewer than RF_MAX_SENTENCE tokens are held */
         while ((raw > 0 || nb < RF_MAX_SENTENCE) && !*stop &&
-               (status = rf_reader_next(&r, token, &len)) > 0) {
+               (status = rf_reader_next(&r, tokens[waiting], &lens[waiting])) > 0) {
             if (status == RF_READ_TOKEN) {
-                const rf_entry *e = rf_vocab_find(vocab, token, len);
-                ids[nb++] = e ? e->index : -1;
+                nb++;
+                if (++waiting == RF_LOOKUP_AHEAD) {
+                    rf_vocab_lookup(vocab, (const char (*)[RF_MAX_TOKEN + 1])tokens, lens,
+                                    waiting, ids + nb - waiting);
+                    waiting = 0;
+                }
                 if (++raw < RF_MAX_SENTENCE) continue;
             }
             if (raw > 0) ends[ns++] = nb;
             raw = 0;
         }
+        rf_vocab_lookup(vocab, (const char (*)[RF_MAX_TOKEN + 1])tokens, lens, waiting,
+                        ids + nb - waiting);
+        waiting = 0;
         if (raw > 0) ends[ns++] = nb;   /* the range ended inside a sentence */
         if (keep) rf_encoded_append(keep, ids, ends, ns);
         for (int32_t k = 0, begin = 0; k < ns && !*stop; begin = ends[k++]) {
@@ -1034,6 +1069,7 @@ out:
     rf_call_end(&c, rng_shared, rng, stats_shared, stats);
     free(ids);
     free(ends);
+    free(tokens);
     return rc;
 }
 

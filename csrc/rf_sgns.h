@@ -41,7 +41,7 @@ typedef struct {
     const uint32_t *keep_below;  /* (V,) keep a token when a 32-bit draw is below this */
     const uint32_t *alias_accept;/* (V,) noise sampler: Walker alias tables */
     const int32_t *alias_other;  /* (V,) */
-    uint32_t *updates_in;        /* (V,) or NULL: updates of each W_in row, counted */
+    uint32_t *updates_in;        /* (V,) or NULL: updates of each W_in row, counted (saturating) */
     uint32_t *updates_out;       /* (V,) or NULL: of each W_out row */
     uint32_t *updates_syn1;      /* (V,) or NULL: of each syn1 row */
     /* With several workers: each training call keeps its own copy of the syn1 rows
@@ -93,7 +93,8 @@ void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t wor
 
 /* Count, in the training passes, how often each row of W_in, W_out and syn1 is
  * moved (one per window it takes part in; a table the model lacks may be NULL).
- * The counts are not atomic: with several threads a few may be lost. The
+ * A count stops at 2^32 - 1. The counts are not atomic: with several threads a few
+ * may be lost. The
  * passes check for counting once per sentence, so they cost nothing when off. */
 void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, uint32_t *syn1);
 

@@ -46,6 +46,10 @@ void rf_vocab_free(rf_vocab *v);
 int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int32_t index);
 /* The entry of `word`, or NULL. */
 const rf_entry *rf_vocab_find(const rf_vocab *v, const char *word, uint32_t len);
+/* The indices of n tokens (-1 for a word not in v), their slots and words fetched from
+ * memory together (see RF_COUNT_BATCH in rf_vocab.c): for a table larger than the caches. */
+void rf_vocab_lookup(const rf_vocab *v, const char (*tokens)[RF_MAX_TOKEN + 1],
+                     const uint32_t *lens, int n, int32_t *ids);
 /* Drop every word whose count is below v->min_reduce, then raise min_reduce by one. */
 int rf_vocab_prune(rf_vocab *v);
 
