@@ -22,16 +22,10 @@ static inline uint32_t rf_below(uint64_t *s, uint32_t n)
     return (uint32_t)(((rf_rand(s) >> 32) * (uint64_t)n) >> 32);
 }
 
-/* The alias table entry a noise draw of random number r reads. */
-static inline uint32_t rf_noise_slot(const rf_sgns_model *m, uint64_t r)
-{
-    return (uint32_t)(((r >> 32) * (uint64_t)(uint32_t)m->vocab_size) >> 32);
-}
-
 static inline int32_t rf_draw_noise(const rf_sgns_model *m, uint64_t *s)
 {
     uint64_t r = rf_rand(s);
-    uint32_t i = rf_noise_slot(m, r);
+    uint32_t i = (uint32_t)(((r >> 32) * (uint64_t)(uint32_t)m->vocab_size) >> 32);
     return (uint32_t)r < m->alias_accept[i] ? (int32_t)i : m->alias_other[i];
 }
 
@@ -503,15 +497,6 @@ static inline void rf_plan_window(const rf_sgns_model *m, uint64_t *rng, const i
     const int32_t k1 = 1 + (context_positive ? (hi - lo) * m->negative : m->negative);
     plan[0] = reach;
     plan[1] = ids[i];
-    /* The noise words' alias entries, asked for before they are read: the draws below
-     * take the same random numbers again (splitmix64's state only counts), so their
-     * misses, one per draw in a vocabulary of millions, overlap instead of queueing. */
-    uint64_t next = *rng;
-    for (int32_t got = 1; got < k1; got++) {
-        const uint32_t at = rf_noise_slot(m, rf_rand(&next));
-        RF_PREFETCH_READ(m->alias_accept + at);
-        RF_PREFETCH_READ(m->alias_other + at);
-    }
     for (int32_t got = 1; got < k1; got++) {
         /* redraw a noise word equal to its pair's positive (the center, or in FastText's
          * skip-gram the window word it was drawn for), a bounded number of times: with
@@ -685,10 +670,6 @@ double rf_ft_cbow_sentence(const rf_sgns_model *m, const int32_t *ids, int32_t n
     return loss;
 }
 
-/* Train one (already subsampled) sentence, a window per center word: the
- * center is the word its context words, the inputs, predict (as in word2vec's
- * C tool, for skip-gram too). Window i + 1 is planned while window i trains.
- * scratch: rf_scratch_ints(m) ints. */
 /* One more update of row i, saturating: a row moved 2^32 times in one piece of a long
  * run keeps the largest count instead of wrapping to a small one (the counts weigh
  * the rows' merge, and 0 would read as "not moved"). */
@@ -697,6 +678,10 @@ static inline void rf_count_update(uint32_t *counts, int32_t i)
     counts[i] += counts[i] != UINT32_MAX;
 }
 
+/* Train one (already subsampled) sentence, a window per center word: the
+ * center is the word its context words, the inputs, predict (as in word2vec's
+ * C tool, for skip-gram too). Window i + 1 is planned while window i trains.
+ * scratch: rf_scratch_ints(m) ints. */
 static inline void rf_sentence_body(const rf_sgns_model *m, uint64_t *rng, const int32_t *ids,
                                     int32_t n, float alpha, float *work, int32_t *scratch,
                                     rf_sgns_stats *st, const int count)
