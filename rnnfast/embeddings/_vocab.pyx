@@ -11,6 +11,38 @@ import numpy as np
 cnp.import_array()
 
 
+cdef bint _valid_utf8(const unsigned char *s, uint32_t n) noexcept nogil:
+    """Whether s[:n] is UTF-8 as Python's strict decoder reads it (no overlong forms,
+    no surrogates, nothing past U+10FFFF)."""
+    cdef uint32_t i = 0, k, need
+    cdef unsigned char b
+    cdef uint32_t cp
+    while i < n:
+        b = s[i]
+        if b < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= b <= 0xDF:
+            need, cp = 1, b & 0x1F
+        elif 0xE0 <= b <= 0xEF:
+            need, cp = 2, b & 0x0F
+        elif 0xF0 <= b <= 0xF4:
+            need, cp = 3, b & 0x07
+        else:
+            return False
+        if i + need >= n:   # the character's last bytes are missing
+            return False
+        for k in range(1, need + 1):
+            if s[i + k] & 0xC0 != 0x80:
+                return False
+            cp = (cp << 6) | (s[i + k] & 0x3F)
+        if (need == 2 and (cp < 0x800 or 0xD800 <= cp <= 0xDFFF)) or \
+                (need == 3 and (cp < 0x10000 or cp > 0x10FFFF)):
+            return False
+        i += need + 1
+    return True
+
+
 cdef class TokenTable:
     """A C hash table from token bytes to (index, count), owned by this object."""
 
@@ -49,19 +81,43 @@ cdef class TokenTable:
         check_read(rc, path)
         return rc != -3
 
-    def items(self):
-        """(list of token bytes, int64 counts) in table order."""
+    def items(self, int64_t min_count=1):
+        """(list of token bytes, int64 counts) of the words counted min_count times or
+        more, in table order. A corpus of billions of tokens holds tens of millions of
+        words, most of them rare: only the kept ones become Python objects."""
         cdef size_t i
         cdef list words = []
-        counts = np.empty(self.table.size, np.int64)
+        cdef size_t n = 0
+        for i in range(self.table.capacity):
+            if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
+                n += 1
+        counts = np.empty(n, np.int64)
         cdef int64_t[::1] c = counts
         cdef size_t j = 0
         for i in range(self.table.capacity):
-            if self.table.slots[i].word != NULL:
+            if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
                 words.append(self.table.slots[i].word[:self.table.slots[i].len])
                 c[j] = self.table.slots[i].count
                 j += 1
         return words, counts
+
+    def max_count(self):
+        """The largest count in the table (0 when empty)."""
+        cdef size_t i
+        cdef int64_t top = 0
+        for i in range(self.table.capacity):
+            if self.table.slots[i].word != NULL and self.table.slots[i].count > top:
+                top = self.table.slots[i].count
+        return top
+
+    def first_invalid_utf8(self):
+        """The first word (bytes, in table order) that is not valid UTF-8, or None."""
+        cdef size_t i
+        for i in range(self.table.capacity):
+            if self.table.slots[i].word != NULL and not _valid_utf8(
+                    <const unsigned char *>self.table.slots[i].word, self.table.slots[i].len):
+                return self.table.slots[i].word[:self.table.slots[i].len]
+        return None
 
     def index(self, bytes word):
         """The index of word (bytes) as the corpus readers look it up, or -1."""

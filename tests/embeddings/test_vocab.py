@@ -184,3 +184,36 @@ def test_token_lookup_finds_each_word_at_its_first_index(words, others):
         first.setdefault(w, i)
     for w in words + others:
         assert table.index(w) == first.get(w, -1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=12) | st.text(min_size=1, max_size=4).map(
+    lambda t: t.encode("utf-8", "surrogatepass")))
+def test_the_tables_utf8_check_agrees_with_pythons_decoder(word):
+    try:
+        word.decode("utf-8")
+        valid = True
+    except UnicodeDecodeError:
+        valid = False
+    assert (TokenTable.from_words([word]).first_invalid_utf8() is None) == valid
+
+
+def test_a_rare_word_that_is_not_utf8_is_still_refused(tmp_path):
+    """Words below min_count never become Python strings; their bytes are still checked."""
+    path = write(tmp_path, "c.txt", b"a a a a a b b b b b \xc3\x28 \n")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        Vocabulary.from_corpus_file(path, min_count=5)
+
+
+def test_only_the_kept_words_are_taken_from_the_table(tmp_path):
+    path = write(tmp_path, "c.txt", "a " * 7 + "b " * 2 + "c " * 5 + "\n")
+    table, totals = TokenTable(16), np.zeros(3, np.int64)
+    table.count_file(os.fsencode(path), 0, os.path.getsize(path), 0, totals,
+                     np.zeros(1, np.intc))
+    words, counts = table.items(5)
+    assert dict(zip(words, counts.tolist())) == {b"a": 7, b"c": 5}
+    assert dict(zip(*table.items())) == {b"a": 7, b"b": 2, b"c": 5}
+    assert table.max_count() == 7 and len(table) == 3
+    assert len(table.items(8)[0]) == len(table.items(8)[1]) == 0
+    vocab = Vocabulary.from_corpus_file(path, min_count=5)
+    assert vocab.words == ["a", "c"] and vocab.total_words == 14
