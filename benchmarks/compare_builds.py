@@ -3,7 +3,7 @@
     python setup.py build_ext --inplace          # in each source tree
     taskset -c 0 python benchmarks/compare_builds.py OLD_TREE NEW_TREE [CORPUS]
         [--jobs word2vec-file,cbow-file,sg-hs-file,cbow-hs-file,fasttext-sg-file,
-                fasttext-cbow-file,word2vec-iter,cooccur,glove,rnn,
+                fasttext-cbow-file,word2vec-iter,vocab-file,cooccur,glove,rnn,
                 rnn-step-TxBxDxH (seven sizes),rnn-predict,rnn-predict-one] [--rounds 5] [--workers 1]
         [--epochs 2]
 
@@ -95,6 +95,12 @@ m = Word2Vec(sg=1, vector_size=100, window=5, negative=5, epochs=epochs, workers
 m.build_vocab(s)
 start = time.perf_counter(); m.train(s)
 report(epochs * m.vocab.total_words / (time.perf_counter() - start), "words/s")
+""",
+    "vocab-file": """
+from rnnfast import Vocabulary
+start = time.perf_counter()
+v = Vocabulary.from_corpus_file(corpus, 5, progress=quiet)
+report(v.total_words / (time.perf_counter() - start), "tokens/s")
 """,
     "cooccur": """
 from rnnfast import Vocabulary

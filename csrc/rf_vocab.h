@@ -33,6 +33,8 @@ typedef struct {
     size_t capacity;     /* a power of two */
     size_t size;
     int64_t min_reduce;  /* counts below this were pruned (starts at 1) */
+    rf_entry *spare;     /* the slots the last prune left (capacity of them), or NULL: the
+                          * next prune fills them again instead of asking for fresh pages */
 } rf_vocab;
 
 /* Give the heap's free pages back to the system. glibc keeps what is freed, and a

@@ -217,3 +217,32 @@ def test_only_the_kept_words_are_taken_from_the_table(tmp_path):
     assert len(table.items(8)[0]) == len(table.items(8)[1]) == 0
     vocab = Vocabulary.from_corpus_file(path, min_count=5)
     assert vocab.words == ["a", "c"] and vocab.total_words == 14
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       max_vocab_size=st.integers(2, 40) | st.integers(600, 800))
+def test_pruning_in_c_equals_gensims_rule_in_python(tmp_path_factory, seed, max_vocab_size):
+    """One token a line, so the C counter's pruning after a token and the Python
+    counter's after a sentence see the same table: many prunes, the table's slots
+    reused from one prune to the next, and (past 512 words) a table that grows in
+    between."""
+    rng = np.random.default_rng(seed)
+    tokens = [f"w{i}" for i in np.minimum(rng.zipf(1.3, 3000), 2500)]
+    path = write(tmp_path_factory.mktemp("prune"), "c.txt", "\n".join(tokens) + "\n")
+    from rnnfast.embeddings.vocab import EmptyVocabularyError
+
+    def count(how):
+        try:
+            return how()
+        except EmptyVocabularyError:   # the rule can prune every word: both must say so
+            return None
+    from_file = count(lambda: Vocabulary.from_corpus_file(path, 1, max_vocab_size,
+                                                          progress=False))
+    from_python = count(lambda: Vocabulary.from_sentences([[t] for t in tokens], 1,
+                                                          max_vocab_size, progress=False))
+    assert (from_file is None) == (from_python is None)
+    if from_file is None:
+        return
+    assert from_file.words == from_python.words
+    assert from_file.counts.tolist() == from_python.counts.tolist()
