@@ -343,6 +343,7 @@ def main():
     phases = args.phases.split(",")
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores", flush=True)
     work = args.work or tempfile.mkdtemp(prefix="rnnfast-scale-")
+    os.makedirs(work, exist_ok=True)
     print(f"work folder: {work}", flush=True)
     small, made = (None, None) if args.interrupt else plain_copy(args.small)
     corpora = {"big": args.big} if args.interrupt else {"small": small, "big": args.big}
