@@ -46,7 +46,6 @@ folder, the phases after the vocabulary take the vocabulary it saved.
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
