@@ -94,8 +94,8 @@ void rf_sgns_model_set_private_rows(rf_sgns_model *m, int32_t nodes, int32_t wor
 /* Count, in the training passes, how often each row of W_in, W_out and syn1 is
  * moved (one per window it takes part in; a table the model lacks may be NULL).
  * A count stops at 2^32 - 1. The counts are not atomic: with several threads a few
- * may be lost. The
- * passes check for counting once per sentence, so they cost nothing when off. */
+ * may be lost. The passes check for counting once per sentence, so they cost nothing
+ * when off. */
 void rf_sgns_model_set_updates(rf_sgns_model *m, uint32_t *in, uint32_t *out, uint32_t *syn1);
 
 /* Added to as training goes, so that another thread can read progress from it. */

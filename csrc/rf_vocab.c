@@ -276,6 +276,14 @@ int rf_reader_next(rf_reader *r, char *out, uint32_t *len)
  * counts and the pruning are as before. */
 #define RF_COUNT_BATCH 32
 
+/* The hash of a token, its first slot asked for from memory. */
+static inline uint32_t rf_hash_ask(const rf_vocab *v, const char *token, uint32_t len)
+{
+    const uint32_t hash = rf_hash_bytes(token, len);
+    RF_PREFETCH_READ(&v->slots[hash & (v->capacity - 1)]);
+    return hash;
+}
+
 /* Ask for the word of each token's first slot, where that slot holds its hash. */
 static void rf_prefetch_words(const rf_vocab *v, const uint32_t *hashes, int n)
 {
@@ -292,10 +300,7 @@ void rf_vocab_lookup(const rf_vocab *v, const char (*tokens)[RF_MAX_TOKEN + 1],
     uint32_t hashes[RF_COUNT_BATCH];
     for (int begin = 0; begin < n; begin += RF_COUNT_BATCH) {
         const int m = n - begin < RF_COUNT_BATCH ? n - begin : RF_COUNT_BATCH;
-        for (int i = 0; i < m; i++) {
-            hashes[i] = rf_hash_bytes(tokens[begin + i], lens[begin + i]);
-            RF_PREFETCH_READ(&v->slots[hashes[i] & (v->capacity - 1)]);
-        }
+        for (int i = 0; i < m; i++) hashes[i] = rf_hash_ask(v, tokens[begin + i], lens[begin + i]);
         rf_prefetch_words(v, hashes, m);
         for (int i = 0; i < m; i++) {
             const rf_entry *e = rf_probe(v->slots, v->capacity, tokens[begin + i],
@@ -332,8 +337,7 @@ int rf_count_file(rf_vocab *v, const char *path, int64_t start, int64_t end,
         if (status == RF_READ_TOKEN) {
             line_tokens++;
             totals[0]++;
-            hashes[n] = rf_hash_bytes(tokens[n], lens[n]);
-            RF_PREFETCH_READ(&v->slots[hashes[n] & (v->capacity - 1)]);
+            hashes[n] = rf_hash_ask(v, tokens[n], lens[n]);
             if (++n < RF_COUNT_BATCH) continue;
         }
         /* a full batch, or the end of the range: add what the batch holds */
