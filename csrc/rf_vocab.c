@@ -29,6 +29,67 @@ static uint32_t rf_hash_bytes(const char *s, uint32_t len)
     return h;
 }
 
+#define RF_WORD_BLOCK (1u << 20)
+
+static void rf_arena_free(rf_word_arena *a)
+{
+    while (a->head) {
+        rf_word_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+    a->live = a->dead = 0;
+}
+
+/* A copy of word (len bytes and a NUL) in the arena, or NULL when out of memory. */
+static char *rf_arena_copy(rf_word_arena *a, const char *word, uint32_t len)
+{
+    rf_word_block *b = a->head;
+    if (!b || b->cap - b->used < (size_t)len + 1) {
+        size_t cap = RF_WORD_BLOCK > (size_t)len + 1 ? RF_WORD_BLOCK : (size_t)len + 1;
+        b = malloc(sizeof(rf_word_block) + cap);
+        if (!b) return NULL;
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+    }
+    char *out = b->bytes + b->used;
+    memcpy(out, word, len);
+    out[len] = '\0';
+    b->used += (size_t)len + 1;
+    a->live += (size_t)len + 1;
+    return out;
+}
+
+/* Once pruned words hold more bytes than kept ones, the kept ones move to fresh
+ * blocks and the old go: the bytes stay within twice the live words', and each move
+ * is paid for by as many pruned bytes. */
+static void rf_arena_compact(rf_vocab *v)
+{
+    if (v->words.dead <= v->words.live) return;
+    rf_word_arena fresh = {NULL, 0, 0};
+    for (size_t i = 0; i < v->capacity; i++) {
+        rf_entry *e = &v->slots[i];
+        if (!e->word) continue;
+        char *copy = rf_arena_copy(&fresh, e->word, e->len);
+        if (!copy) {
+            /* out of memory: both arenas stay, the entries moved so far in the new one */
+            rf_word_block *last = fresh.head;
+            while (last && last->next) last = last->next;
+            if (last) {
+                last->next = v->words.head;
+                v->words.head = fresh.head;
+            }
+            v->words.dead += fresh.live;
+            return;
+        }
+        e->word = copy;
+    }
+    rf_arena_free(&v->words);
+    v->words = fresh;
+}
+
 int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
 {
     size_t cap = 1024;
@@ -38,6 +99,7 @@ int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
     v->size = 0;
     v->min_reduce = 1;
     v->spare = NULL;
+    v->words = (rf_word_arena){NULL, 0, 0};
     return v->slots ? 0 : -1;
 }
 
@@ -51,7 +113,7 @@ void rf_trim_heap(void)
 void rf_vocab_free(rf_vocab *v)
 {
     if (!v->slots) return;
-    for (size_t i = 0; i < v->capacity; i++) free(v->slots[i].word);
+    rf_arena_free(&v->words);
     free(v->slots);
     free(v->spare);
     v->slots = v->spare = NULL;
@@ -107,10 +169,8 @@ static int rf_vocab_add_hashed(rf_vocab *v, const char *word, uint32_t len, uint
         if (rf_grow(v) != 0) return -1;
         e = rf_probe(v->slots, v->capacity, word, len, hash);
     }
-    e->word = malloc(len + 1);
+    e->word = rf_arena_copy(&v->words, word, len);
     if (!e->word) return -1;
-    memcpy(e->word, word, len);
-    e->word[len] = '\0';
     e->len = len;
     e->hash = hash;
     e->count = count;
@@ -145,7 +205,8 @@ int rf_vocab_prune(rf_vocab *v)
         rf_entry *e = &v->slots[i];
         if (!e->word) continue;
         if (e->count < v->min_reduce) {
-            free(e->word);
+            v->words.live -= (size_t)e->len + 1;
+            v->words.dead += (size_t)e->len + 1;
         } else {
             *rf_probe(slots, v->capacity, e->word, e->len, e->hash) = *e;
             kept++;
@@ -155,6 +216,7 @@ int rf_vocab_prune(rf_vocab *v)
     v->slots = slots;
     v->size = kept;
     v->min_reduce++;
+    rf_arena_compact(v);
     return 0;
 }
 

@@ -85,39 +85,61 @@ cdef class TokenTable:
         """(list of token bytes, int64 counts) of the words counted min_count times or
         more, in table order. A corpus of billions of tokens holds tens of millions of
         words, most of them rare: only the kept ones become Python objects."""
-        cdef size_t i
+        slots = self._kept_slots(min_count)
+        cdef const int64_t[::1] at = slots
         cdef list words = []
-        cdef size_t n = 0
-        for i in range(self.table.capacity):
-            if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
-                n += 1
-        counts = np.empty(n, np.int64)
+        cdef size_t j
+        cdef rf_entry *e
+        for j in range(at.shape[0]):
+            e = &self.table.slots[at[j]]
+            words.append(e.word[:e.len])
+        counts = np.empty(len(slots), np.int64)
         cdef int64_t[::1] c = counts
-        cdef size_t j = 0
-        for i in range(self.table.capacity):
-            if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
-                words.append(self.table.slots[i].word[:self.table.slots[i].len])
-                c[j] = self.table.slots[i].count
-                j += 1
+        with nogil:
+            for j in range(at.shape[0]):
+                c[j] = self.table.slots[at[j]].count
         return words, counts
+
+    def _kept_slots(self, int64_t min_count):
+        """The slots holding a word counted min_count times or more: int64, in order."""
+        cdef size_t i, n = 0
+        with nogil:
+            for i in range(self.table.capacity):
+                if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
+                    n += 1
+        slots = np.empty(n, np.int64)
+        cdef int64_t[::1] out = slots
+        cdef size_t j = 0
+        with nogil:
+            for i in range(self.table.capacity):
+                if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
+                    out[j] = i
+                    j += 1
+        return slots
 
     def max_count(self):
         """The largest count in the table (0 when empty)."""
         cdef size_t i
         cdef int64_t top = 0
-        for i in range(self.table.capacity):
-            if self.table.slots[i].word != NULL and self.table.slots[i].count > top:
-                top = self.table.slots[i].count
+        with nogil:
+            for i in range(self.table.capacity):
+                if self.table.slots[i].word != NULL and self.table.slots[i].count > top:
+                    top = self.table.slots[i].count
         return top
 
     def first_invalid_utf8(self):
         """The first word (bytes, in table order) that is not valid UTF-8, or None."""
-        cdef size_t i
-        for i in range(self.table.capacity):
-            if self.table.slots[i].word != NULL and not _valid_utf8(
-                    <const unsigned char *>self.table.slots[i].word, self.table.slots[i].len):
-                return self.table.slots[i].word[:self.table.slots[i].len]
-        return None
+        cdef size_t i, bad = self.table.capacity
+        with nogil:
+            for i in range(self.table.capacity):
+                if self.table.slots[i].word != NULL and not _valid_utf8(
+                        <const unsigned char *>self.table.slots[i].word,
+                        self.table.slots[i].len):
+                    bad = i
+                    break
+        if bad == self.table.capacity:
+            return None
+        return self.table.slots[bad].word[:self.table.slots[bad].len]
 
     def index(self, bytes word):
         """The index of word (bytes) as the corpus readers look it up, or -1."""

@@ -26,6 +26,21 @@ def test_sorted_by_count_then_by_bytes():
     assert vocab.key_to_index["c"] == 2 and "z" not in vocab
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(
+    st.text(st.sampled_from("ab\x00é\U0001f600"), max_size=3).map(lambda t: "prefix12" * (
+        len(t) % 2) + t) | st.text(max_size=10), st.integers(1, 3), max_size=40))
+def test_vocabulary_order_is_a_sort_by_count_then_bytes(counted):
+    """The numpy sort on an 8-byte prefix, then whole bytes inside its ties, against
+    Python's sort of (falling count, bytes): words sharing 8+ bytes, NULs, short words."""
+    from rnnfast.embeddings.vocab import _count_then_bytes_order
+    words = list(counted)
+    counts = np.array([counted[w] for w in words], np.int64)
+    expected = sorted(words, key=lambda w: (-counted[w], w.encode("utf-8")))
+    encoded = [w.encode("utf-8") for w in words]
+    assert [words[i] for i in _count_then_bytes_order(encoded, counts)] == expected
+
+
 def test_min_count_and_max_vocab_size():
     sentences = [["a"] * 5 + ["b"] * 3 + ["c"] * 2 + ["d"]]
     assert Vocabulary.from_sentences(sentences, min_count=3).words == ["a", "b"]
