@@ -3,7 +3,8 @@
 A `Progress` is told how much of a phase is done and reports at most once a
 second, to a callable (the CLI's live line) or, by default, to the "rnnfast"
 logger. Every report is a dict of the same keys:
-  task      the phase: "vocabulary", "cooccurrence", "merge", "word2vec", "glove", "rnn"
+  task      the phase: "vocabulary", "cooccurrence", "merge", "pairs" (GloVe's records
+            made ready), "word2vec", "glove", "rnn"
   epoch, epochs, fraction (0..1 of the whole phase), done, total, unit,
   rate (units per second), eta and elapsed (seconds),
 and the phase's own figures (alpha, loss, cost, spills, ...), None when unknown.

@@ -17,14 +17,15 @@ _CTX_STATE = ("W_ctx", "b_ctx", "G_ctx", "G_bctx")  # a column block: the contex
 
 def _stratum_pairs(url, local_of, x_max, alpha, order_seed):
     """Block (p, q)'s training pairs, ids made local to the blocks, shuffled once."""
-    from rnnfast.embeddings.functional import glove_pairs
+    from rnnfast.embeddings.glove_prepare import prepared_pairs
 
     data = _read(url)
     records = np.frombuffer(data, GLOVE_RECORD)
     rows = local_of[records["i"] - 1]
     cols = local_of[records["j"] - 1]
-    pairs = glove_pairs(rows, cols, records["x"], x_max, alpha)
-    return pairs[np.random.default_rng(order_seed).permutation(len(pairs))]
+    # the one-machine shuffle, in one thread: a task's order is its inputs' alone
+    return prepared_pairs(rows, cols, records["x"], len(local_of), x_max, alpha, order_seed,
+                          workers=1, progress=False)[0]
 
 
 def _train_stratum(rows, ctx, pairs, order_seed, learning_rate, clip):

@@ -16,6 +16,7 @@ from rnnfast._core.checks import FLOAT32_MAX, all_finite, check_index, check_num
 from rnnfast._core.progress import Progress
 from rnnfast.embeddings import checks
 from rnnfast.embeddings.cooccur import count_arrays, load_cooccurrence, parse_memory, sum_duplicates
+from rnnfast.embeddings.glove_prepare import prepared_pairs
 from rnnfast.embeddings.keyedvectors import KeyedVectors
 from rnnfast.embeddings.vocab import Vocabulary
 
@@ -130,18 +131,17 @@ class GloVe:
         return self._train(rows, cols, counts, words, resume)
 
     def _train(self, rows, cols, counts, words, resume):
-        from rnnfast.embeddings.functional import glove_pairs
         V = len(words)
-        pairs = glove_pairs(rows, cols, counts, self.x_max, self.alpha)
-        self.words_ = words
-        self._cooccurrence_digest = _pairs_digest(rows, cols, counts, V)
-        self._start_state(words, resume)
         # The pairs are shuffled once; each epoch then visits blocks of them in a fresh
         # random order, each block as it lies. That is a fresh order per epoch at the
         # cost of a permutation of n / PAIR_BLOCK numbers (a full permutation of the
         # pairs each epoch took a third of the epoch), and reading pairs in sequence
         # leaves only the vector rows to be fetched at random.
-        pairs = pairs[np.random.default_rng([self.seed]).permutation(len(pairs))]
+        pairs, self._cooccurrence_digest = prepared_pairs(
+            rows, cols, counts, V, self.x_max, self.alpha, self.seed, self.workers,
+            self.progress)
+        self.words_ = words
+        self._start_state(words, resume)
         n_blocks = -(-len(pairs) // PAIR_BLOCK)
         report = Progress("glove", len(counts), "pairs", self.progress, self.epochs)
         for epoch in range(len(self.cost_), self.epochs):
@@ -290,20 +290,3 @@ class GloVe:
         model._cooccurrence_digest = digest
         model._set_vectors()
         return model
-
-
-def _pairs_digest(rows, cols, counts, V):
-    """A digest of the co-occurrence counts that does not depend on their order (the
-    pairs of several counting threads may come in any order): n, then the sum and
-    xor of a 64-bit mix of each (row, col, float32 count) modulo 2**64, in hex."""
-    key = rows.astype(np.uint64) * np.uint64(V) + cols.astype(np.uint64)
-    key ^= np.asarray(counts, np.float32).view(np.uint32).astype(np.uint64) << np.uint64(32)
-    with np.errstate(over="ignore"):  # splitmix64's finaliser, wrapping as meant
-        key ^= key >> np.uint64(30)
-        key *= np.uint64(0xBF58476D1CE4E5B9)
-        key ^= key >> np.uint64(27)
-        key *= np.uint64(0x94D049BB133111EB)
-        key ^= key >> np.uint64(31)
-    total = int(np.sum(key, dtype=np.uint64))
-    mixed = int(np.bitwise_xor.reduce(key)) if len(key) else 0
-    return f"{(total ^ len(key)) & (2**64 - 1):016x}{mixed:016x}"
