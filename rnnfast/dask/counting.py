@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import warnings
 import zlib
 
 import numpy as np
@@ -188,6 +189,7 @@ def cooccurrence(paths, vocab, out, blocks=1, window=10, symmetric=True,
     # the one-machine bound on tokens: the bytes of a plain file, else what a
     # Vocabulary of the corpus counted
     bound = sum(s[2] - s[1] for s in pieces) if plain else getattr(vocab, "total_words", None)
+    _warn_of_a_large_shuffle(pieces, V, window, getattr(vocab, "total_words", None))
     scale = weight_scale(window, bool(distance_weighting), bound)
     block_of_row = (np.random.default_rng(seed).permutation(V) % blocks).astype(np.int32)
     with _cluster(client) as c:
@@ -216,6 +218,38 @@ def cooccurrence(paths, vocab, out, blocks=1, window=10, symmetric=True,
             "records": [[int(n) for n in row] for row in written]}
     _write(f"{out.rstrip('/')}/{MANIFEST}", json.dumps(meta, indent=1).encode())
     return BlockedCooccurrence(out, meta)
+
+
+# A shuffle smaller than this is never worth a warning.
+SHUFFLE_WARN_BYTES = 1 << 30
+
+
+def _warn_of_a_large_shuffle(pieces, V, window, total_words):
+    """Warn when the shards could send many times the pairs the whole matrix can hold.
+
+    Each shard sends each distinct pair it saw, at most min(its tokens x 2 x window,
+    V^2) of them (a plain shard's tokens are at most half its bytes); the matrix holds
+    at most min(the corpus's tokens x 2 x window, V^2). With a small vocabulary most
+    pairs recur in every shard: 190 shards of 64 MiB of a 2B-token corpus at V = 10k
+    sent about that many times the matrix's 95M pairs and filled a 65 GB disk."""
+    plain = all(not compressed for *_, compressed in pieces)
+    tokens = total_words if total_words is not None else (
+        sum((end - start) // 2 for _, start, end, _ in pieces) if plain else None)
+    if tokens is None:   # compressed files of a corpus not counted: no bound to give
+        return
+    held = min(tokens * 2 * window, V * V)
+    sent = sum(min(((end - start) // 2 if not compressed else tokens) * 2 * window, held)
+               for _, start, end, compressed in pieces)
+    if sent * 16 > SHUFFLE_WARN_BYTES and sent > 4 * held:
+        size = sum(end - start for _, start, end, _ in pieces)
+        warnings.warn(
+            f"cooccurrence: {len(pieces)} shards may send up to {sent * 16 / 1e9:,.1f} GB of "
+            f"pairs between workers, {sent / max(held, 1):,.0f} times the "
+            f"{held * 16 / 1e9:,.1f} GB the whole matrix can hold (with {V:,} words most "
+            f"pairs recur in every shard, and each shard sends its own); Dask spills what "
+            f"does not fit in memory to its workers' disks. Fewer, larger shards send "
+            f"less: shard_bytes of about {size:,} / the number of workers.",
+            stacklevel=3)
 
 
 class BlockedCooccurrence:

@@ -5,6 +5,7 @@ import gzip
 import os
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import pytest
@@ -513,3 +514,19 @@ def test_distributed_word2vec_bad_inputs(client, w2v_corpus, tmp_path):
         rd.Word2Vec(**W2V).fit(w2v_corpus, client="tcp://nowhere:1")
     with pytest.raises(FileNotFoundError):
         rd.Word2Vec(**W2V).fit(str(tmp_path / "missing.txt"), client=client)
+
+
+def test_many_small_shards_of_a_small_vocabulary_are_warned_of():
+    """The shuffle's bound, on paper: 190 shards of 64 MiB at V = 10k (what filled a
+    65 GB disk) warn; two shards, or a vocabulary of millions, do not."""
+    from rnnfast.dask.counting import _warn_of_a_large_shuffle
+    mib64 = 64 << 20
+    many = [("c.txt", k * mib64, (k + 1) * mib64, False) for k in range(190)]
+    with pytest.warns(UserWarning, match=r"190 shards may send up to .* GB .*shard_bytes"):
+        _warn_of_a_large_shuffle(many, 10_000, 10, 2_150_000_000)
+    two = [("c.txt", 0, 95 * mib64, False), ("c.txt", 95 * mib64, 190 * mib64, False)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_of_a_large_shuffle(two, 10_000, 10, 2_150_000_000)
+        _warn_of_a_large_shuffle(many, 4_000_000, 10, 2_150_000_000)
+        _warn_of_a_large_shuffle([("c.xz", 0, 10**6, True)] * 50, 10_000, 10, None)
