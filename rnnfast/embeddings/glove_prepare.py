@@ -21,7 +21,11 @@ from rnnfast.embeddings.functional import glove_pairs
 
 __all__ = ["prepared_pairs", "pairs_digest"]
 
-CHUNK = 1 << 22        # pairs per job
+# Pairs per job: each job's temporaries (its records, digest keys, ranks and places)
+# take about 100 bytes a pair on each worker, so jobs are kept small: with 4M-pair
+# jobs 18M pairs peaked at 55 bytes a pair, with 256k-pair jobs at 35 (34 are the
+# records, their shuffled copy and the buckets).
+CHUNK = 1 << 18
 BUCKET = 1 << 16       # pairs per bucket, on average (a bucket's records fit in L2)
 MAX_BUCKETS = 1 << 15  # bucket numbers fit in uint16
 
