@@ -186,6 +186,12 @@ void rf_glove_epoch(float *W, float *C, float *b, float *bc, float *GW, float *G
             rf_prefetch_floats(C + (int64_t)ahead->col * dim, dim);
             rf_prefetch_floats(GW + (int64_t)ahead->row * dim, dim);
             rf_prefetch_floats(GC + (int64_t)ahead->col * dim, dim);
+            /* the biases too: with Hogwild threads on cores that share no cache, a
+             * small vocabulary's bias lines are mostly held by the other core */
+            RF_PREFETCH_WRITE(b + ahead->row);
+            RF_PREFETCH_WRITE(Gb + ahead->row);
+            RF_PREFETCH_WRITE(bc + ahead->col);
+            RF_PREFETCH_WRITE(Gbc + ahead->col);
         }
         const rf_glove_pair *pair = pairs + (order ? order[k] : k);
         int32_t i = pair->row, j = pair->col;
