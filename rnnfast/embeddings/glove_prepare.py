@@ -28,17 +28,29 @@ __all__ = ["prepared_pairs", "pairs_digest"]
 CHUNK = 1 << 18
 BUCKET = 1 << 16       # pairs per bucket, on average (a bucket's records fit in L2)
 MAX_BUCKETS = 1 << 15  # bucket numbers fit in uint16
+# Indices per run of a group: 64 floats are 4 cache lines (numpy arrays start 16 bytes
+# past a line, so a run's lines are its own but for the one it shares at each end).
+GROUP_RUN = 64
 
 
-def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=None):
+def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=None,
+                   strata=1):
     """The records `glove_pairs` makes of (rows, cols, counts), in a random order drawn
     from `seed` (an int or a list of them), and `pairs_digest` of the counts:
-    (PAIR_DTYPE (n,), str).
+    (PAIR_DTYPE (n,), str, bounds int64 (strata * strata + 1,)).
 
     rows, cols: int (n,) in [0, V); counts: float (n,) > 0. `workers` threads do the
-    work; Ctrl-C stops it between two jobs."""
+    work; Ctrl-C stops it between two jobs. With `strata` S > 1 the records come in S x S
+    blocks, block r * S + s in records[bounds[r * S + s]:bounds[r * S + s + 1]]: those
+    whose row lies in group r and whose column in group (r + s) % S (see `group_of`),
+    each block in its own random order. The S blocks of one s touch disjoint rows and
+    columns."""
     n = len(counts)
-    n_buckets = int(min(max(n // BUCKET, 1), MAX_BUCKETS))
+    blocks = strata * strata
+    if not 1 <= blocks <= MAX_BUCKETS:
+        raise ValueError(f"strata must be in 1..{int(MAX_BUCKETS ** 0.5)}, got {strata}")
+    per_block = int(min(max(n // (BUCKET * blocks), 1), MAX_BUCKETS // blocks))
+    n_buckets = blocks * per_block
     chunks = [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)]
     records = np.empty(n, PAIR_DTYPE)
     buckets = np.empty(n, np.uint16)
@@ -54,13 +66,16 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
         lo, hi = chunks[c]
         records[lo:hi] = glove_pairs(rows[lo:hi], cols[lo:hi], counts[lo:hi], x_max, alpha)
         digests[c] = _digest_part(rows[lo:hi], cols[lo:hi], counts[lo:hi], V)
-        if n_buckets > 1:
+        if per_block > 1:
             buckets[lo:hi] = _stream(seed, 1, c).integers(
-                0, n_buckets, hi - lo, dtype=np.uint16)
-            tallies[c] = np.bincount(buckets[lo:hi], minlength=n_buckets)
+                0, per_block, hi - lo, dtype=np.uint16)
         else:
             buckets[lo:hi] = 0
-            tallies[c, 0] = hi - lo
+        if blocks > 1:
+            row_group = group_of(rows[lo:hi], strata)
+            block = row_group * strata + (group_of(cols[lo:hi], strata) - row_group) % strata
+            buckets[lo:hi] += (block * per_block).astype(np.uint16)
+        tallies[c] = np.bincount(buckets[lo:hi], minlength=n_buckets)
         done[0] += hi - lo
 
     stop = pool.StopFlag()
@@ -100,7 +115,14 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
 
     pool.feed(range(len(groups) - 1), shuffle, workers, stop, poll)
     report.update(3 * n, force=True)
-    return shuffled, digest
+    bounds = np.concatenate(([0], bucket_ends[per_block - 1::per_block])).astype(np.int64)
+    return shuffled, digest, bounds
+
+
+def group_of(index, strata):
+    """The group (of `strata`) of each row or column index: runs of GROUP_RUN indices
+    in turn, so that a group's bias entries fill whole cache lines of their own."""
+    return (np.asarray(index, np.int64) // GROUP_RUN) % strata
 
 
 def _stream(seed, *more):

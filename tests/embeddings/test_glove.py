@@ -322,3 +322,18 @@ def test_cooccurrence_file_counter_refuses_a_table_past_its_vocabulary(tmp_path)
     with pytest.raises(TypeError):
         counter.count_file(None)
     assert counter.count_file(TokenTable.from_words([b"a", b"b"])) is False  # the range's end
+
+
+def test_several_workers_give_the_same_vectors_every_time(corpus):
+    """Workers train disjoint strata, so the threads' timing cannot change a bit; with
+    one worker the schedule is one stratum."""
+    from rnnfast.embeddings.glove import GloVe as Model
+    vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    counts = cooccur.cooccurrence(vocab, corpus, window=5)
+    fits = [Model(vector_size=8, epochs=3, workers=w, seed=3, progress=False,
+                  min_count=1).fit_cooccurrence(counts, vocab.words) for w in (3, 3, 1)]
+    for k in fits[0].state_:
+        np.testing.assert_array_equal(fits[0].state_[k], fits[1].state_[k], err_msg=k)
+    assert fits[0].cost_ == fits[1].cost_
+    # a different schedule, the same objective: costs close, vectors not equal
+    assert fits[0].cost_[-1] == pytest.approx(fits[2].cost_[-1], rel=0.1)

@@ -28,19 +28,20 @@ def counts_of(n, V, seed):
 def test_the_records_are_glove_pairs_in_another_order(small_jobs, n, seed):
     rows, cols, counts = counts_of(n, 9, seed)
     want = glove_pairs(rows, cols, counts, 100.0, 0.75)
-    got, digest = glove_prepare.prepared_pairs(rows, cols, counts, 9, 100.0, 0.75, seed, 2,
+    got, digest, bounds = glove_prepare.prepared_pairs(rows, cols, counts, 9, 100.0, 0.75, seed, 2,
                                                progress=False)
     assert got.dtype == want.dtype and len(got) == n
     as_bytes = lambda records: sorted(r.tobytes() for r in records)  # noqa: E731
     assert as_bytes(got) == as_bytes(want)
     assert digest == glove_prepare.pairs_digest(rows, cols, counts, 9)
+    assert bounds.tolist() == [0, n]
 
 
 def test_the_order_depends_on_the_seed_not_on_the_workers(small_jobs):
     rows, cols, counts = counts_of(200, 50, 3)
-    one, _ = glove_prepare.prepared_pairs(rows, cols, counts, 50, 100.0, 0.75, 5, 1, False)
-    two, _ = glove_prepare.prepared_pairs(rows, cols, counts, 50, 100.0, 0.75, 5, 2, False)
-    other, _ = glove_prepare.prepared_pairs(rows, cols, counts, 50, 100.0, 0.75, 6, 2, False)
+    one, *_ = glove_prepare.prepared_pairs(rows, cols, counts, 50, 100.0, 0.75, 5, 1, False)
+    two, *_ = glove_prepare.prepared_pairs(rows, cols, counts, 50, 100.0, 0.75, 5, 2, False)
+    other, *_ = glove_prepare.prepared_pairs(rows, cols, counts, 50, 100.0, 0.75, 6, 2, False)
     assert one.tobytes() == two.tobytes()
     assert one.tobytes() != other.tobytes()
 
@@ -53,7 +54,7 @@ def test_the_shuffle_puts_each_pair_anywhere_alike(small_jobs):
     cols, counts = np.zeros(n, np.int64), np.ones(n)
     landed = np.zeros((n, n))
     for seed in range(seeds):
-        got, _ = glove_prepare.prepared_pairs(rows, cols, counts, n, 100.0, 0.75, seed, 1,
+        got, *_ = glove_prepare.prepared_pairs(rows, cols, counts, n, 100.0, 0.75, seed, 1,
                                               False)
         landed[got["row"], np.arange(n)] += 1
     chi2 = ((landed - seeds / n) ** 2 / (seeds / n)).sum()
@@ -70,3 +71,33 @@ def test_the_digest_ignores_order_and_sees_any_change():
     assert glove_prepare.pairs_digest(rows, cols, changed, 40) != digest
     assert glove_prepare.pairs_digest(rows[1:], cols[1:], counts[1:], 40) != digest
     assert len(digest) == 32
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 400), strata=st.integers(2, 4), seed=st.integers(0, 2**32 - 1))
+def test_strata_hold_the_pairs_of_their_row_and_column_groups(small_jobs, n, strata, seed):
+    V = 300
+    rows, cols, counts = counts_of(n, V, seed)
+    want = glove_pairs(rows, cols, counts, 100.0, 0.75)
+    got, _, bounds = glove_prepare.prepared_pairs(rows, cols, counts, V, 100.0, 0.75, seed,
+                                                  2, False, strata)
+    assert bounds[0] == 0 and bounds[-1] == n and (np.diff(bounds) >= 0).all()
+    assert len(bounds) == strata * strata + 1
+    assert sorted(r.tobytes() for r in got) == sorted(r.tobytes() for r in want)
+    for r in range(strata):
+        for s in range(strata):
+            block = got[bounds[r * strata + s]:bounds[r * strata + s + 1]]
+            assert (glove_prepare.group_of(block["row"], strata) == r).all()
+            assert (glove_prepare.group_of(block["col"], strata) == (r + s) % strata).all()
+
+
+def test_the_blocks_of_one_step_share_no_row_column_or_bias_line():
+    """What lets workers train side by side without a race: in step s the row groups
+    are all different, and so are the column groups; a group is runs of 64 indices,
+    whole cache lines of a float32 bias."""
+    strata = 3
+    index = np.arange(1000)
+    groups = glove_prepare.group_of(index, strata)
+    assert (groups == (index // 64) % strata).all()
+    for s in range(strata):
+        assert sorted((r + s) % strata for r in range(strata)) == list(range(strata))
