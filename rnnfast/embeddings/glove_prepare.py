@@ -100,7 +100,7 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
         done[1] += hi - lo
 
     pool.feed(range(len(chunks)), place, workers, stop, poll)
-    del records
+    records = None   # placed: its memory goes before the buckets are shuffled
 
     # buckets in groups of about CHUNK pairs, each group one job
     groups = np.searchsorted(bucket_ends, np.arange(CHUNK, n, CHUNK), side="left")
