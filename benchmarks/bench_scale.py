@@ -8,9 +8,13 @@ Ctrl-C, and Dask's counts against one machine's.
         [--phases vocab,word2vec,cooc,glove,dask] [--interrupt] [--json OUT]
 
 BIG: a corpus file (make one with benchmarks/make_corpus.py); CORPUS defaults to
-../shared/data/corpus17m.txt.xz (decompressed once). For each corpus a child process
-runs the phases in order (for the small one --small-rounds times; each phase keeps its
-median round) and reports each one: seconds, tokens (pairs for GloVe) per
+../shared/data/corpus17m.txt.xz (decompressed once). Phase by phase, a child process
+runs it on the small corpus, then on BIG, then on the small corpus again (--small-rounds
+in all, split before and after; the phase keeps its median small round), so that each
+ratio compares runs minutes apart, not half an hour: the speed of two threads on this
+kind of VM changes with where the host puts its cores (GloVe's Hogwild epochs ran at
+8.7M or 28M pairs a second on the same data). A later phase takes the vocabulary the
+exact count saved. Each child reports: seconds, tokens (pairs for GloVe) per
 second, the peak resident memory the phase reached (Linux's VmHWM, reset before it
 with /proc/self/clear_refs) above what the process held before it, the most files it
 held open, and its progress reports (how many, the longest gap, the ETA's error at a
@@ -347,26 +351,35 @@ def main():
     small, made = (None, None) if args.interrupt else plain_copy(args.small)
     corpora = {"big": args.big} if args.interrupt else {"small": small, "big": args.big}
     report = {"cpu": cpu_name(), "settings": vars(args), "runs": {}}
-    for label, path in corpora.items():
-        settings = {"corpus": path, "workers": args.workers,
-                    "max_vocab_size": args.max_vocab_size, "memory_limit": args.memory_limit,
-                    "cooc_words": args.cooc_words, "capped_words": args.capped_words,
-                    "tmp_dir": None,
-                    "vocab_out": os.path.join(work, f"{label}-vocab.npy"),
-                    "cooc_out": os.path.join(work, f"{label}-cooc.npz"),
-                    "dask_out": os.path.join(work, f"{label}-dask")}
-        if args.interrupt:
-            report["runs"][label] = interrupt_each(settings, phases, work)
-            continue
-        print(f"{label}: {path} ({os.path.getsize(path) / 1e9:.2f} GB)", flush=True)
-        rounds = args.small_rounds if label == "small" else 1
-        runs = []
-        for _ in range(rounds):
-            rows, rc, _ = run_child(CHILD, dict(settings, phases=phases))
-            if "dask" in phases and rc == 0:
-                rows += run_child(DASK_CHILD, settings)[0]
-            runs.append(rows)
-        report["runs"][label] = median_rows(runs)
+
+    def settings_of(label):
+        return {"corpus": corpora[label], "workers": args.workers,
+                "max_vocab_size": args.max_vocab_size, "memory_limit": args.memory_limit,
+                "cooc_words": args.cooc_words, "capped_words": args.capped_words,
+                "tmp_dir": None,
+                "vocab_out": os.path.join(work, f"{label}-vocab.npy"),
+                "cooc_out": os.path.join(work, f"{label}-cooc.npz"),
+                "dask_out": os.path.join(work, f"{label}-dask")}
+
+    if args.interrupt:
+        report["runs"]["big"] = interrupt_each(settings_of("big"), phases, work)
+    else:
+        for label in corpora:
+            print(f"{label}: {corpora[label]} ({os.path.getsize(corpora[label]) / 1e9:.2f} GB)")
+        before = (args.small_rounds + 1) // 2
+        order = ["small"] * before + ["big"] + ["small"] * (args.small_rounds - before)
+        runs = {label: {} for label in corpora}
+        for phase in phases:
+            print(f"{phase}:", flush=True)
+            for label in order:
+                child, settings = CHILD, dict(settings_of(label), phases=[phase])
+                if phase == "dask":
+                    child, settings = DASK_CHILD, settings_of(label)
+                rows, _, _ = run_child(child, settings)
+                runs[label].setdefault(phase, []).append(rows)
+        for label in corpora:
+            report["runs"][label] = [row for phase in phases
+                                     for row in median_rows(runs[label][phase])]
     if made:
         os.unlink(made)
     if not args.interrupt:
