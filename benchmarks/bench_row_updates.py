@@ -1,0 +1,153 @@
+"""What the memory system allows: random row updates a second against the table's size.
+
+    python benchmarks/bench_row_updates.py [--rows 64122,3972625] [--dim 100]
+        [--threads 2] [--updates 20e6] [--rounds 5] [--counts A.npy,B.npy [--power 0.75]]
+
+Word2Vec's and GloVe's epochs are, at heart, reads and writes of rows picked at
+random from tables of V rows. This times only that: each thread adds a small number
+to every float of a random row, rows prefetched eight updates ahead as the kernels
+do, over tables of each size given (by default corpus17m's vocabulary and the 2B-token
+corpus's). The ratio between the sizes is the share of speed a vocabulary of that
+size leaves any such kernel on this machine; compare it with bench_vocab_size.py's.
+Uniform rows are the worst case; with --counts (the vocabularies' counts, as
+bench_scale.py saves them) rows are drawn as often as a corpus's words (--power 1) or
+its noise words (0.75) are, so the frequent rows stay in cache as they do in training.
+The loop is C, compiled here with the system's cc (-O2, no -march).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+LOOP = r"""
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static float *table;
+static int64_t rows, updates;
+static int dim;
+
+static inline uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static const int32_t *picks;   /* the rows to update, drawn beforehand, or NULL */
+static int64_t n_picks;
+
+static inline int64_t pick(uint64_t *s, int64_t u)
+{
+    if (picks) return picks[u % n_picks];
+    return (int64_t)((next(s) >> 32) * rows >> 32);
+}
+
+static void *work(void *arg)
+{
+    uint64_t s = (uint64_t)(uintptr_t)arg * 7919 + 1;
+    int64_t offset = (int64_t)(uintptr_t)arg * 1000003, ahead[8];
+    for (int k = 0; k < 8; k++) ahead[k] = pick(&s, offset + k);
+    for (int64_t u = 0; u < updates; u++) {
+        int64_t r = ahead[u & 7];
+        int64_t n = pick(&s, offset + u + 8);
+        ahead[u & 7] = n;
+        for (int d = 0; d < dim; d += 16) __builtin_prefetch(table + n * dim + d, 1);
+        float *row = table + r * dim;
+        for (int d = 0; d < dim; d++) row[d] += 1e-3f;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    rows = atoll(argv[1]);
+    dim = atoi(argv[2]);
+    int threads = atoi(argv[3]);
+    updates = atoll(argv[4]);
+    if (argc > 5) {   /* a file of int32 row numbers */
+        FILE *f = fopen(argv[5], "rb");
+        if (!f) return 1;
+        fseek(f, 0, SEEK_END);
+        n_picks = ftell(f) / 4;
+        fseek(f, 0, SEEK_SET);
+        int32_t *p = malloc((size_t)n_picks * 4);
+        if (!p || fread(p, 4, (size_t)n_picks, f) != (size_t)n_picks) return 1;
+        fclose(f);
+        picks = p;
+    }
+    table = calloc((size_t)rows * dim, sizeof(float));
+    if (!table) return 1;
+    for (int64_t i = 0; i < rows * dim; i += 1024) table[i] = 0;  /* fault the pages in */
+    pthread_t t[64];
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int k = 0; k < threads; k++) pthread_create(&t[k], NULL, work, (void *)(uintptr_t)(k + 1));
+    for (int k = 0; k < threads; k++) pthread_join(t[k], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double seconds = (b.tv_sec - a.tv_sec) + 1e-9 * (b.tv_nsec - a.tv_nsec);
+    printf("%.6e\n", (double)threads * updates / seconds);
+    return 0;
+}
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", default="64122,3972625")
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--updates", type=float, default=20e6, help="per thread")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--counts", help="comma-separated .npy files of word counts, one "
+                        "per size: rows are then drawn in proportion to count^power, as "
+                        "a corpus's words and noise words are, not uniformly")
+    parser.add_argument("--power", type=float, default=0.75)
+    args = parser.parse_args()
+    sizes = [int(r) for r in args.rows.split(",")]
+    counts = args.counts.split(",") if args.counts else None
+    if counts:
+        import numpy as np
+        sizes = [len(np.load(c, mmap_mode="r")) for c in counts]
+    with open("/proc/cpuinfo") as f:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    with tempfile.TemporaryDirectory() as tmp:
+        source, binary = os.path.join(tmp, "loop.c"), os.path.join(tmp, "loop")
+        with open(source, "w") as f:
+            f.write(LOOP)
+        subprocess.run([os.environ.get("CC", "cc"), "-O2", "-pthread", source, "-o", binary],
+                       check=True)
+        picks = {}
+        for k, rows in enumerate(sizes):
+            if counts:
+                weights = np.load(counts[k]).astype(np.float64) ** args.power
+                drawn = np.random.default_rng(k).choice(rows, size=1 << 24, p=weights / weights.sum())
+                picks[rows] = os.path.join(tmp, f"picks{k}.bin")
+                drawn.astype(np.int32).tofile(picks[rows])
+        rates = {rows: [] for rows in sizes}
+        for _ in range(args.rounds):
+            for rows in sizes:
+                out = subprocess.run([binary, str(rows), str(args.dim), str(args.threads),
+                                      str(int(args.updates))] + ([picks[rows]] if counts else []),
+                                     check=True, text=True, capture_output=True).stdout
+                rates[rows].append(float(out))
+    drawn = f"drawn by count^{args.power}" if counts else "drawn uniformly"
+    print(f"CPU: {cpu}; {args.threads} threads, rows of {args.dim} float32 {drawn}, medians "
+          f"of {args.rounds} interleaved rounds")
+    first = statistics.median(rates[sizes[0]])
+    for rows in sizes:
+        rate = statistics.median(rates[rows])
+        print(f"  {rows:>10,} rows ({rows * args.dim * 4 / 1e6:8.1f} MB): {rate:14,.0f} "
+              f"row updates/s   {rate / first:.3f} of the first")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
