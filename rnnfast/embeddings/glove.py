@@ -17,7 +17,7 @@ from rnnfast._core.checks import FLOAT32_MAX, all_finite, check_index, check_num
 from rnnfast._core.progress import Progress
 from rnnfast.embeddings import checks
 from rnnfast.embeddings.cooccur import count_arrays, load_cooccurrence, parse_memory, sum_duplicates
-from rnnfast.embeddings.glove_prepare import GROUP_RUN, prepared_pairs
+from rnnfast.embeddings.glove_prepare import GROUP_RUN, prepared_pairs, step_ranges
 from rnnfast.embeddings.keyedvectors import KeyedVectors
 from rnnfast.embeddings.vocab import Vocabulary
 
@@ -225,8 +225,7 @@ class GloVe:
         arrays = [self.state_[k] for k in _STATE]
         stop = pool.StopFlag()
 
-        def worker(r, s):
-            lo, hi = int(bounds[r * strata + s]), int(bounds[r * strata + s + 1])
+        def worker(r, s, lo, hi):
             part = pairs[lo:hi]
             # a stream per epoch and block, so that a resumed run visits pairs as an
             # unbroken one would
@@ -242,7 +241,9 @@ class GloVe:
                           cost_per_pair=float(stats["cost"].sum()) / max(done, 1))
 
         for s in range(strata):
-            pool.run([worker(r, s) for r in range(strata)], stop, poll)
+            pool.run([worker(r, s, lo, hi)
+                      for r, (lo, hi) in enumerate(step_ranges(bounds, strata, s))],
+                     stop, poll)
         return float(stats["cost"].sum()), int(stats["skipped"].sum())
 
     def _set_vectors(self):

@@ -19,7 +19,7 @@ from rnnfast._core.progress import Progress
 from rnnfast.embeddings._glove import PAIR_DTYPE
 from rnnfast.embeddings.functional import glove_pairs
 
-__all__ = ["prepared_pairs", "pairs_digest"]
+__all__ = ["prepared_pairs", "pairs_digest", "step_ranges", "group_of"]
 
 # Pairs per job: each job's temporaries (its records, digest keys, ranks and places)
 # take about 100 bytes a pair on each worker, so jobs are kept small: with 4M-pair
@@ -117,6 +117,13 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
     report.update(3 * n, force=True)
     bounds = np.concatenate(([0], bucket_ends[per_block - 1::per_block])).astype(np.int64)
     return shuffled, digest, bounds
+
+
+def step_ranges(bounds, strata, step):
+    """[(start, end)] of the records worker r trains in `step` (0..strata-1), for each r:
+    its row group r against column group (r + step) % strata."""
+    return [(int(bounds[r * strata + step]), int(bounds[r * strata + step + 1]))
+            for r in range(strata)]
 
 
 def group_of(index, strata):

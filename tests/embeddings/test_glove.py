@@ -329,6 +329,7 @@ def test_several_workers_give_the_same_vectors_every_time(corpus):
     one worker the schedule is one stratum."""
     from rnnfast.embeddings.glove import GloVe as Model
     vocab = Vocabulary.from_sentences(corpus, min_count=1)
+    assert len(vocab) > 64   # two groups of 64 words at least: more than one stratum
     counts = cooccur.cooccurrence(vocab, corpus, window=5)
     fits = [Model(vector_size=8, epochs=3, workers=w, seed=3, progress=False,
                   min_count=1).fit_cooccurrence(counts, vocab.words) for w in (3, 3, 1)]

@@ -101,3 +101,28 @@ def test_the_blocks_of_one_step_share_no_row_column_or_bias_line():
     assert (groups == (index // 64) % strata).all()
     for s in range(strata):
         assert sorted((r + s) % strata for r in range(strata)) == list(range(strata))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 500), strata=st.integers(2, 4), seed=st.integers(0, 2**32 - 1))
+def test_the_workers_of_one_step_share_no_row_and_no_column(small_jobs, n, strata, seed):
+    """What the epoch hands its workers, step by step: within a step no row group and
+    no column group is trained twice, and the steps cover every record once."""
+    V = 400
+    rows, cols, counts = counts_of(n, V, seed)
+    got, _, bounds = glove_prepare.prepared_pairs(rows, cols, counts, V, 100.0, 0.75, seed,
+                                                  1, False, strata)
+    covered = np.zeros(n, np.int64)
+    for step in range(strata):
+        ranges = glove_prepare.step_ranges(bounds, strata, step)
+        assert len(ranges) == strata
+        row_groups, col_groups = set(), set()
+        for lo, hi in ranges:
+            covered[lo:hi] += 1
+            part = got[lo:hi]
+            rg = set(glove_prepare.group_of(part["row"], strata).tolist())
+            cg = set(glove_prepare.group_of(part["col"], strata).tolist())
+            assert not rg & row_groups and not cg & col_groups
+            row_groups |= rg
+            col_groups |= cg
+    assert (covered == 1).all()
