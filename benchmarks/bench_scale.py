@@ -35,8 +35,8 @@ Phases, with their budgets:
   cooc      co-occurrence counting, window 10, the top --cooc-words words, memory_limit
             --memory-limit (spills to files beyond it); budget: memory_limit for the
             counting, plus the result it returns (16 bytes a pair, as documented)
-  glove     one GloVe epoch over those counts; budget: 48 bytes a pair (its records,
-            their shuffled copy, the counts' digest)
+  glove     one GloVe epoch over those counts; budget: 18 bytes a pair (the shuffled
+            records and a bucket number each) and 100 MB a worker for the jobs
   dask      rnnfast.dask.build_vocab and rnnfast.dask.cooccurrence on a 2-process
             LocalCluster over the file's shards (64 MiB for the vocabulary; one per
             process for the counts); checked equal to `exact` (words, order, counts)
@@ -70,9 +70,11 @@ from rnnfast.embeddings import word2vec as w2v_module
 from rnnfast.embeddings.cooccur import count_arrays, parse_memory
 from rnnfast.embeddings.glove import GloVe
 
-# GloVe's training holds its pair records (16 bytes), their shuffled copy (16) and the
-# counts' digest keys (8) at once, on top of the counts handed to it
-GLOVE_BYTES_PER_PAIR = 48
+# GloVe's training holds its shuffled pair records (16 bytes) and a bucket number (2) a
+# pair, and each worker's job of a million pairs about 100 MB of temporaries, on top
+# of the counts handed to it
+GLOVE_BYTES_PER_PAIR = 18
+GLOVE_BYTES_PER_WORKER = 100 << 20
 args = json.loads(sys.argv[1])
 path, phases = args["corpus"], args["phases"]
 interrupt_after = args.get("interrupt_after")
@@ -260,7 +262,7 @@ def run(results):
             model.progress = w.progress
             model._train(rows, cols, values, small.words, False)
         w.figures(pairs=len(values), pairs_per_s=round(len(values) / w.seconds),
-                  budget=len(values) * GLOVE_BYTES_PER_PAIR,
+                  budget=len(values) * GLOVE_BYTES_PER_PAIR + workers * GLOVE_BYTES_PER_WORKER,
                   bytes_per_pair=round(w.peak_growth_bytes() / len(values), 1))
 
 

@@ -2,8 +2,10 @@
 
 A big co-occurrence matrix holds a hundred million pairs and more; computing their
 records, one numpy permutation and one gather of them took 17 s for 95M pairs, in
-one thread and with no report. Here every step is cut into jobs of CHUNK pairs that
-`pool.feed` hands to the workers, with reports and the stop flag between jobs.
+one thread and with no report. Here every step is cut into jobs that `pool.feed`
+hands to the workers, with reports and the stop flag between jobs, and the records
+are computed only once each pair's place is known, straight into it: the whole
+preparation holds the shuffled records and a bucket number a pair (18 bytes).
 
 The shuffle is a uniform random permutation built from jobs: each pair draws one of
 `n_buckets` buckets at random (a stable counting sort puts the buckets in order),
@@ -22,10 +24,13 @@ from rnnfast.embeddings.functional import glove_pairs
 __all__ = ["prepared_pairs", "pairs_digest", "step_ranges", "group_of"]
 
 # Pairs per job: each job's temporaries (its records, digest keys, ranks and places)
-# take about 100 bytes a pair on each worker, so jobs are kept small: with 4M-pair
-# jobs 18M pairs peaked at 55 bytes a pair, with 256k-pair jobs at 35 (34 are the
-# records, their shuffled copy and the buckets).
+# take about 100 bytes a pair on each worker, so jobs are kept small (4M-pair jobs
+# took 18M pairs to a peak of 55 bytes a pair).
 CHUNK = 1 << 18
+# Chunks per job when the records are put in their buckets: a job writes one run per
+# bucket (95M pairs make 1,452 buckets), and runs of a quarter-million-pair job were
+# short enough to make this step twice as slow a pair as for 18M pairs
+PLACE_CHUNKS = 4
 BUCKET = 1 << 16       # pairs per bucket, on average (a bucket's records fit in L2)
 MAX_BUCKETS = 1 << 15  # bucket numbers fit in uint16
 # Indices per run of a group: 64 floats are 4 cache lines (numpy arrays start 16 bytes
@@ -52,19 +57,17 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
     per_block = int(min(max(n // (BUCKET * blocks), 1), MAX_BUCKETS // blocks))
     n_buckets = blocks * per_block
     chunks = [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)]
-    records = np.empty(n, PAIR_DTYPE)
     buckets = np.empty(n, np.uint16)
     tallies = np.zeros((len(chunks), n_buckets), np.int64)
     digests = [None] * len(chunks)
-    done = np.zeros(3, np.int64)   # pairs computed, placed, shuffled
+    done = np.zeros(3, np.int64)   # pairs drawn, placed, shuffled
     report = Progress("pairs", 3 * n, "pairs", progress)
 
     def poll():
         report.update(int(done.sum()))
 
-    def compute(worker, c):
+    def draw(worker, c):
         lo, hi = chunks[c]
-        records[lo:hi] = glove_pairs(rows[lo:hi], cols[lo:hi], counts[lo:hi], x_max, alpha)
         digests[c] = _digest_part(rows[lo:hi], cols[lo:hi], counts[lo:hi], V)
         if per_block > 1:
             buckets[lo:hi] = _stream(seed, 1, c).integers(
@@ -79,28 +82,32 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
         done[0] += hi - lo
 
     stop = pool.StopFlag()
-    pool.feed(range(len(chunks)), compute, workers, stop, poll)
+    pool.feed(range(len(chunks)), draw, workers, stop, poll)
     digest = _digest_join(digests, n)
 
-    # where chunk c's pairs of bucket b begin: after every earlier bucket, then after
-    # that bucket's pairs in earlier chunks
+    # The records are computed where they go, PLACE_CHUNKS chunks a job: longer runs
+    # of one bucket per job than a chunk's (a 95M-pair matrix has 1,452 buckets), and
+    # no whole-size array of them in bucket-less order. A pair goes after every earlier
+    # bucket, then after that bucket's pairs in earlier jobs, then in the order it came.
+    jobs = [(j, min(j + PLACE_CHUNKS, len(chunks))) for j in range(0, len(chunks), PLACE_CHUNKS)]
+    job_tallies = np.add.reduceat(tallies, [a for a, _ in jobs], axis=0) if jobs else tallies
     bucket_ends = np.cumsum(tallies.sum(axis=0))
     bucket_starts = bucket_ends - tallies.sum(axis=0)
-    starts = bucket_starts + np.cumsum(tallies, axis=0) - tallies
+    starts = bucket_starts + np.cumsum(job_tallies, axis=0) - job_tallies
     shuffled = np.empty(n, PAIR_DTYPE)
 
-    def place(worker, c):
-        lo, hi = chunks[c]
+    def place(worker, j):
+        lo, hi = chunks[jobs[j][0]][0], chunks[jobs[j][1] - 1][1]
         order = np.argsort(buckets[lo:hi], kind="stable")
         sorted_buckets = buckets[lo:hi][order]
-        # a pair's rank among its chunk's pairs of the same bucket
-        first = np.cumsum(tallies[c]) - tallies[c]
+        # a pair's rank among its job's pairs of the same bucket
+        first = np.cumsum(job_tallies[j]) - job_tallies[j]
         rank = np.arange(hi - lo) - first[sorted_buckets]
-        shuffled[starts[c][sorted_buckets] + rank] = records[lo + order]
+        records = glove_pairs(rows[lo:hi], cols[lo:hi], counts[lo:hi], x_max, alpha)
+        shuffled[starts[j][sorted_buckets] + rank] = records[order]
         done[1] += hi - lo
 
-    pool.feed(range(len(chunks)), place, workers, stop, poll)
-    records = None   # placed: its memory goes before the buckets are shuffled
+    pool.feed(range(len(jobs)), place, workers, stop, poll)
 
     # buckets in groups of about CHUNK pairs, each group one job
     groups = np.searchsorted(bucket_ends, np.arange(CHUNK, n, CHUNK), side="left")

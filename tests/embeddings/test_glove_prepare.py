@@ -14,6 +14,7 @@ def small_jobs():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(glove_prepare, "CHUNK", 8)
         patch.setattr(glove_prepare, "BUCKET", 3)
+        patch.setattr(glove_prepare, "PLACE_CHUNKS", 2)
         yield
 
 
@@ -47,7 +48,7 @@ def test_the_order_depends_on_the_seed_not_on_the_workers(small_jobs):
 
 
 def test_the_shuffle_puts_each_pair_anywhere_alike(small_jobs):
-    """n = 7 pairs in 3 chunks and 2 buckets: over 700 seeds, where each pair lands.
+    """n = 7 pairs in 3 chunks, 2 placing jobs and 2 buckets: over 700 seeds, where each pair lands.
     A shuffle that kept chunks, buckets or the order inside them would fail."""
     n, seeds = 7, 700
     rows = np.arange(n)
