@@ -16,6 +16,11 @@ asks whether that is rnnfast's or the machine's: both libraries train one CBOW e
 Each library's rate is raw tokens a second (setup apart); big/small is the figure
 bench_scale.py reports, capped/small what the corpus costs apart from its vocabulary.
 gensim is `pip install gensim`; without it only rnnfast runs.
+
+In every round the same three settings also run bench_row_updates.CbowSkeleton: a C
+loop touching the rows CBOW touches for the same (subsampled) tokens, with CBOW's
+dot products and updates and nothing else. Its big/small is what the memory system
+leaves any CBOW on this machine, measured beside the libraries.
 """
 
 import argparse
@@ -30,6 +35,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from bench_row_updates import CbowSkeleton  # noqa: E402
 from compare_gensim import DATA, plain_copy  # noqa: E402
 
 from rnnfast import Vocabulary, Word2Vec  # noqa: E402
@@ -56,6 +62,16 @@ def saved_vocabulary(path):
     with open(path + ".json") as f:
         totals = json.load(f)
     return Vocabulary(words, np.load(path), totals["total_words"], totals["n_sentences"])
+
+
+def corpus_ids(path, vocab):
+    """int32 ids of the tokens of `path` that `vocab` holds, in order."""
+    index, ids = vocab.key_to_index, []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            ids.extend(index.get(w, -1) for w in line.split())
+    ids = np.array(ids, np.int32)
+    return ids[ids >= 0]
 
 
 def rnnfast_model(freq, workers):
@@ -98,16 +114,28 @@ def main():
         slice_path = os.path.join(tmp, "slice.txt")
         slice_tokens = head_tokens(args.big, int(args.tokens), slice_path)
         freq = lambda vocab: dict(zip(vocab.words, vocab.counts.tolist()))  # noqa: E731
+        capped = big_vocab.pruned(5, max_final_vocab=len(small))
         cases = {"small": (small_path, small.total_words, freq(small)),
                  "big": (slice_path, slice_tokens, freq(big_vocab)),
-                 "capped": (slice_path, slice_tokens,
-                            freq(big_vocab.pruned(5, max_final_vocab=len(small))))}
+                 "capped": (slice_path, slice_tokens, freq(capped))}
+        skeletons = {}
+        for name, vocab in (("small", small), ("big", big_vocab), ("capped", capped)):
+            ids = corpus_ids(cases[name][0], vocab)
+            skeletons[name] = CbowSkeleton(tmp, name, ids, vocab.counts,
+                                           vocab.keep_probabilities(1e-3),
+                                           SETTINGS["window"], SETTINGS["negative"],
+                                           SETTINGS["vector_size"], args.workers)
+            # the skeleton's rate is of the tokens the vocabulary holds, as the libraries'
+            skeletons[name].kept_share *= len(ids) / cases[name][1]
+        libraries = {**libraries, "skeleton": None}
         sizes = {name: len(case[2]) for name, case in cases.items()}
         print(f"vocabularies: {sizes}; small {small.total_words:,} tokens, big and capped "
               f"{slice_tokens:,} tokens of {args.big}")
-        models = {}
+        models = {(name, "skeleton"): skeletons[name] for name in cases}
         for name, (_, _, words) in cases.items():
             for lib, make in libraries.items():
+                if make is None:
+                    continue
                 t = time.perf_counter()
                 models[name, lib] = make(words, args.workers)
                 print(f"  {lib} {name}: vocabulary set up in {time.perf_counter() - t:.1f}s",
@@ -119,9 +147,12 @@ def main():
             for name, (path, tokens, _) in cases.items():
                 for lib in libraries:
                     model = models[name, lib]
-                    t = time.perf_counter()
-                    model.train(corpus_file=path, total_words=tokens, epochs=1)
-                    rate = tokens / (time.perf_counter() - t)
+                    if lib == "skeleton":
+                        rate = model.rate()
+                    else:
+                        t = time.perf_counter()
+                        model.train(corpus_file=path, total_words=tokens, epochs=1)
+                        rate = tokens / (time.perf_counter() - t)
                     if r:
                         rates[name, lib].append(rate)
                     print(f"  round {r or 'warm-up'} {lib:8s} {name:7s} {rate:12,.0f} "
