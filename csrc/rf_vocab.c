@@ -4,6 +4,7 @@
 #include "rf_vocab.h"
 #include "rf_common.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__GLIBC__)
@@ -62,6 +63,26 @@ static char *rf_arena_copy(rf_word_arena *a, const char *word, uint32_t len)
     return out;
 }
 
+/* two slots a cache line, neither cut by a line's end */
+typedef char rf_entry_is_32_bytes[sizeof(rf_entry) == 32 ? 1 : -1];
+#define RF_LINE 64
+
+static inline int rf_entry_far(const rf_entry *e) { return e->stored - 1 > RF_INLINE_WORD; }
+
+static inline void rf_entry_set_far(rf_entry *e, const char *far)
+{
+    memcpy(e->word, &far, sizeof far);
+}
+
+/* n zeroed slots starting on a cache line (calloc's blocks start 16 bytes into one:
+ * every other slot straddled two); *block receives what to free. */
+static rf_entry *rf_slots_new(size_t n, void **block)
+{
+    *block = calloc(1, n * sizeof(rf_entry) + RF_LINE);
+    if (!*block) return NULL;
+    return (rf_entry *)(((uintptr_t)*block + RF_LINE - 1) & ~(uintptr_t)(RF_LINE - 1));
+}
+
 /* Once pruned words hold more bytes than kept ones, the kept ones move to fresh
  * blocks and the old go: the bytes stay within twice the live words', and each move
  * is paid for by as many pruned bytes. */
@@ -71,8 +92,8 @@ static void rf_arena_compact(rf_vocab *v)
     rf_word_arena fresh = {NULL, 0, 0};
     for (size_t i = 0; i < v->capacity; i++) {
         rf_entry *e = &v->slots[i];
-        if (!e->word) continue;
-        char *copy = rf_arena_copy(&fresh, e->word, e->len);
+        if (!rf_entry_used(e) || !rf_entry_far(e)) continue;
+        char *copy = rf_arena_copy(&fresh, rf_entry_word(e), rf_entry_len(e));
         if (!copy) {
             /* out of memory: both arenas stay, the entries moved so far in the new one */
             rf_word_block *last = fresh.head;
@@ -84,7 +105,7 @@ static void rf_arena_compact(rf_vocab *v)
             v->words.dead += fresh.live;
             return;
         }
-        e->word = copy;
+        rf_entry_set_far(e, copy);
     }
     rf_arena_free(&v->words);
     v->words = fresh;
@@ -94,11 +115,11 @@ int rf_vocab_init(rf_vocab *v, size_t capacity_hint)
 {
     size_t cap = 1024;
     while (cap < 2 * capacity_hint) cap *= 2;
-    v->slots = calloc(cap, sizeof(rf_entry));
+    v->slots = rf_slots_new(cap, &v->slots_block);
     v->capacity = cap;
     v->size = 0;
     v->min_reduce = 1;
-    v->spare = NULL;
+    v->spare = v->spare_block = NULL;
     v->words = (rf_word_arena){NULL, 0, 0};
     return v->slots ? 0 : -1;
 }
@@ -114,9 +135,10 @@ void rf_vocab_free(rf_vocab *v)
 {
     if (!v->slots) return;
     rf_arena_free(&v->words);
-    free(v->slots);
-    free(v->spare);
+    free(v->slots_block);
+    free(v->spare_block);
     v->slots = v->spare = NULL;
+    v->slots_block = v->spare_block = NULL;
     if (v->capacity >= (1u << 16)) rf_trim_heap();
     v->size = v->capacity = 0;
 }
@@ -132,27 +154,49 @@ static inline int rf_same_bytes(const char *a, const char *b, uint32_t len)
 static rf_entry *rf_probe(rf_entry *slots, size_t capacity, const char *word,
                           uint32_t len, uint32_t hash)
 {
-    size_t mask = capacity - 1;
+    const size_t mask = capacity - 1;
+    const uint32_t stored = len + 1;
+    if (len <= RF_INLINE_WORD) {
+        /* compared as the slot holds it, zero-padded: a fixed-size compare, no loop */
+        char key[RF_INLINE_WORD] = {0};
+        memcpy(key, word, len);
+        for (size_t i = hash & mask;; i = (i + 1) & mask) {
+            rf_entry *e = &slots[i];
+            if (!rf_entry_used(e)) return e;
+            if (e->hash == hash && e->stored == stored && memcmp(e->word, key, sizeof key) == 0)
+                return e;
+        }
+    }
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         rf_entry *e = &slots[i];
-        if (!e->word) return e;
-        if (e->hash == hash && e->len == len && rf_same_bytes(e->word, word, len)) return e;
+        if (!rf_entry_used(e)) return e;
+        if (e->hash == hash && e->stored == stored && rf_same_bytes(rf_entry_word(e), word, len))
+            return e;
     }
+}
+
+/* A slot's entry moved into fresh slots (its word stays where it is). */
+static void rf_move(rf_entry *slots, size_t capacity, const rf_entry *e)
+{
+    const size_t mask = capacity - 1;
+    size_t i = e->hash & mask;
+    while (rf_entry_used(&slots[i])) i = (i + 1) & mask;
+    slots[i] = *e;
 }
 
 static int rf_grow(rf_vocab *v)
 {
     size_t cap = v->capacity * 2;
-    free(v->spare);   /* a prune's slots: too few from now on */
-    v->spare = NULL;
-    rf_entry *slots = calloc(cap, sizeof(rf_entry));
+    free(v->spare_block);   /* a prune's slots: too few from now on */
+    v->spare = v->spare_block = NULL;
+    void *block;
+    rf_entry *slots = rf_slots_new(cap, &block);
     if (!slots) return -1;
-    for (size_t i = 0; i < v->capacity; i++) {
-        rf_entry *e = &v->slots[i];
-        if (e->word) *rf_probe(slots, cap, e->word, e->len, e->hash) = *e;
-    }
-    free(v->slots);
+    for (size_t i = 0; i < v->capacity; i++)
+        if (rf_entry_used(&v->slots[i])) rf_move(slots, cap, &v->slots[i]);
+    free(v->slots_block);
     v->slots = slots;
+    v->slots_block = block;
     v->capacity = cap;
     return 0;
 }
@@ -161,7 +205,7 @@ static int rf_vocab_add_hashed(rf_vocab *v, const char *word, uint32_t len, uint
                                int64_t count, int32_t index)
 {
     rf_entry *e = rf_probe(v->slots, v->capacity, word, len, hash);
-    if (e->word) {
+    if (rf_entry_used(e)) {
         e->count += count;
         return 0;
     }
@@ -169,9 +213,14 @@ static int rf_vocab_add_hashed(rf_vocab *v, const char *word, uint32_t len, uint
         if (rf_grow(v) != 0) return -1;
         e = rf_probe(v->slots, v->capacity, word, len, hash);
     }
-    e->word = rf_arena_copy(&v->words, word, len);
-    if (!e->word) return -1;
-    e->len = len;
+    if (len > RF_INLINE_WORD) {
+        const char *far = rf_arena_copy(&v->words, word, len);
+        if (!far) return -1;
+        rf_entry_set_far(e, far);
+    } else {
+        memcpy(e->word, word, len);   /* the rest is zero: the slot was empty */
+    }
+    e->stored = len + 1;
     e->hash = hash;
     e->count = count;
     e->index = index;
@@ -187,7 +236,7 @@ int rf_vocab_add(rf_vocab *v, const char *word, uint32_t len, int64_t count, int
 const rf_entry *rf_vocab_find(const rf_vocab *v, const char *word, uint32_t len)
 {
     const rf_entry *e = rf_probe(v->slots, v->capacity, word, len, rf_hash_bytes(word, len));
-    return e->word ? e : NULL;
+    return rf_entry_used(e) ? e : NULL;
 }
 
 int rf_vocab_prune(rf_vocab *v)
@@ -196,24 +245,27 @@ int rf_vocab_prune(rf_vocab *v)
      * prune left are cleared and filled again (fresh pages from calloc cost a fault
      * and a clearing each: 15% of counting 2B tokens into 2M words) */
     rf_entry *slots = v->spare;
-    v->spare = NULL;
+    void *block = v->spare_block;
+    v->spare = v->spare_block = NULL;
     if (slots) memset(slots, 0, v->capacity * sizeof(rf_entry));
-    else slots = calloc(v->capacity, sizeof(rf_entry));
+    else slots = rf_slots_new(v->capacity, &block);
     if (!slots) return -1;
     size_t kept = 0;
     for (size_t i = 0; i < v->capacity; i++) {
         rf_entry *e = &v->slots[i];
-        if (!e->word) continue;
-        if (e->count < v->min_reduce) {
-            v->words.live -= (size_t)e->len + 1;
-            v->words.dead += (size_t)e->len + 1;
-        } else {
-            *rf_probe(slots, v->capacity, e->word, e->len, e->hash) = *e;
+        if (!rf_entry_used(e)) continue;
+        if (e->count >= v->min_reduce) {
+            rf_move(slots, v->capacity, e);
             kept++;
+        } else if (rf_entry_far(e)) {
+            v->words.live -= (size_t)rf_entry_len(e) + 1;
+            v->words.dead += (size_t)rf_entry_len(e) + 1;
         }
     }
     v->spare = v->slots;
+    v->spare_block = v->slots_block;
     v->slots = slots;
+    v->slots_block = block;
     v->size = kept;
     v->min_reduce++;
     rf_arena_compact(v);
@@ -352,7 +404,8 @@ static void rf_prefetch_words(const rf_vocab *v, const uint32_t *hashes, int n)
     size_t mask = v->capacity - 1;
     for (int i = 0; i < n; i++) {
         const rf_entry *e = &v->slots[hashes[i] & mask];
-        if (e->word && e->hash == hashes[i]) RF_PREFETCH_READ(e->word);
+        if (rf_entry_used(e) && e->hash == hashes[i] && rf_entry_far(e))
+            RF_PREFETCH_READ(rf_entry_word(e));
     }
 }
 
@@ -367,7 +420,7 @@ void rf_vocab_lookup(const rf_vocab *v, const char (*tokens)[RF_MAX_TOKEN + 1],
         for (int i = 0; i < m; i++) {
             const rf_entry *e = rf_probe(v->slots, v->capacity, tokens[begin + i],
                                          lens[begin + i], hashes[i]);
-            ids[begin + i] = e->word ? e->index : -1;
+            ids[begin + i] = rf_entry_used(e) ? e->index : -1;
         }
     }
 }

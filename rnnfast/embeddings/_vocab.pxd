@@ -9,10 +9,11 @@ cdef extern from "rf_vocab.h" nogil:
         RF_MAX_SENTENCE
         RF_NUL_BYTE
     ctypedef struct rf_entry:
-        char *word
-        uint32_t len
         int64_t count
         int32_t index
+    bint rf_entry_used(const rf_entry *e)
+    uint32_t rf_entry_len(const rf_entry *e)
+    const char *rf_entry_word(const rf_entry *e)
     ctypedef struct rf_vocab:
         rf_entry *slots
         size_t capacity

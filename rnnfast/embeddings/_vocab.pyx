@@ -92,7 +92,7 @@ cdef class TokenTable:
         cdef rf_entry *e
         for j in range(at.shape[0]):
             e = &self.table.slots[at[j]]
-            words.append(e.word[:e.len])
+            words.append(rf_entry_word(e)[:rf_entry_len(e)])
         counts = np.empty(len(slots), np.int64)
         cdef int64_t[::1] c = counts
         with nogil:
@@ -105,14 +105,14 @@ cdef class TokenTable:
         cdef size_t i, n = 0
         with nogil:
             for i in range(self.table.capacity):
-                if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
+                if rf_entry_used(&self.table.slots[i]) and self.table.slots[i].count >= min_count:
                     n += 1
         slots = np.empty(n, np.int64)
         cdef int64_t[::1] out = slots
         cdef size_t j = 0
         with nogil:
             for i in range(self.table.capacity):
-                if self.table.slots[i].word != NULL and self.table.slots[i].count >= min_count:
+                if rf_entry_used(&self.table.slots[i]) and self.table.slots[i].count >= min_count:
                     out[j] = i
                     j += 1
         return slots
@@ -123,7 +123,7 @@ cdef class TokenTable:
         cdef int64_t top = 0
         with nogil:
             for i in range(self.table.capacity):
-                if self.table.slots[i].word != NULL and self.table.slots[i].count > top:
+                if rf_entry_used(&self.table.slots[i]) and self.table.slots[i].count > top:
                     top = self.table.slots[i].count
         return top
 
@@ -132,14 +132,14 @@ cdef class TokenTable:
         cdef size_t i, bad = self.table.capacity
         with nogil:
             for i in range(self.table.capacity):
-                if self.table.slots[i].word != NULL and not _valid_utf8(
-                        <const unsigned char *>self.table.slots[i].word,
-                        self.table.slots[i].len):
+                if rf_entry_used(&self.table.slots[i]) and not _valid_utf8(
+                        <const unsigned char *>rf_entry_word(&self.table.slots[i]),
+                        rf_entry_len(&self.table.slots[i])):
                     bad = i
                     break
         if bad == self.table.capacity:
             return None
-        return self.table.slots[bad].word[:self.table.slots[bad].len]
+        return rf_entry_word(&self.table.slots[bad])[:rf_entry_len(&self.table.slots[bad])]
 
     def index(self, bytes word):
         """The index of word (bytes) as the corpus readers look it up, or -1."""

@@ -190,7 +190,12 @@ def test_line_sentence_names_a_directory(tmp_path):
         LineSentence(tmp_path)
 
 
-@given(st.lists(st.binary(max_size=12), max_size=60), st.lists(st.binary(max_size=12), max_size=20))
+# words the table holds in their slot (up to 12 bytes) and elsewhere, some alike in
+# their first 12 bytes
+TABLE_WORDS = st.binary(max_size=30) | st.binary(max_size=4).map(lambda b: b"stem-of-12by" + b)
+
+
+@given(st.lists(TABLE_WORDS, max_size=60), st.lists(TABLE_WORDS, max_size=20))
 @settings(max_examples=200, deadline=None)
 def test_token_lookup_finds_each_word_at_its_first_index(words, others):
     table = TokenTable.from_words(words)
@@ -201,8 +206,35 @@ def test_token_lookup_finds_each_word_at_its_first_index(words, others):
         assert table.index(w) == first.get(w, -1)
 
 
+# Pairs of words the table's hash (32-bit FNV-1a) maps alike, found by search: only
+# the comparison of their bytes and lengths keeps them apart
+COLLIDING = [(b"pinpunad", b"zklwvcfl"),                    # held in their slots
+             (b"shared-stem-uplpb", b"shared-stem-oumzt"),  # held apart, alike for 12 bytes
+             (b"nkoaiqjz", b"nkoaiqjz\x00")]                # alike once zero-padded
+
+
+def fnv1a(word):
+    h = 2166136261
+    for byte in word:
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+@pytest.mark.parametrize("a, b", COLLIDING)
+def test_words_of_one_hash_are_told_apart(tmp_path, a, b):
+    assert fnv1a(a) == fnv1a(b) and a != b
+    table = TokenTable.from_words([a, b])
+    assert (table.index(a), table.index(b), table.index(a + b)) == (0, 1, -1)
+    if b"\x00" not in a + b:
+        path = write(tmp_path, "c.txt", a + b" " + a + b" " + b + b"\n")
+        counted, totals = TokenTable(16), np.zeros(3, np.int64)
+        counted.count_file(os.fsencode(path), 0, os.path.getsize(path), 0, totals,
+                           np.zeros(1, np.intc))
+        assert dict(zip(*counted.items())) == {a: 2, b: 1}
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.binary(min_size=1, max_size=12) | st.text(min_size=1, max_size=4).map(
+@given(st.binary(min_size=1, max_size=30) | st.text(min_size=1, max_size=8).map(
     lambda t: t.encode("utf-8", "surrogatepass")))
 def test_the_tables_utf8_check_agrees_with_pythons_decoder(word):
     try:
@@ -241,9 +273,11 @@ def test_pruning_in_c_equals_gensims_rule_in_python(tmp_path_factory, seed, max_
     """One token a line, so the C counter's pruning after a token and the Python
     counter's after a sentence see the same table: many prunes, the table's slots
     reused from one prune to the next, and (past 512 words) a table that grows in
-    between."""
+    between. A third of the words are too long to sit in their slot, so their bytes
+    are pruned and moved too."""
     rng = np.random.default_rng(seed)
-    tokens = [f"w{i}" for i in np.minimum(rng.zipf(1.3, 3000), 2500)]
+    tokens = [f"w{i}" if i % 3 else f"a-long-shared-stem-{i}"
+              for i in np.minimum(rng.zipf(1.3, 3000), 2500)]
     path = write(tmp_path_factory.mktemp("prune"), "c.txt", "\n".join(tokens) + "\n")
     from rnnfast.embeddings.vocab import EmptyVocabularyError
 
