@@ -36,6 +36,7 @@ MAX_BUCKETS = 1 << 15  # bucket numbers fit in uint16
 # Indices per run of a group: 64 floats are 4 cache lines (numpy arrays start 16 bytes
 # past a line, so a run's lines are its own but for the one it shares at each end).
 GROUP_RUN = 64
+RUN_SHIFT = GROUP_RUN.bit_length() - 1   # index >> RUN_SHIFT: the index's run
 
 
 def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=None,
@@ -75,11 +76,18 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
         else:
             buckets[lo:hi] = 0
         if blocks > 1:
-            row_group = group_of(rows[lo:hi], strata)
-            block = row_group * strata + (group_of(cols[lo:hi], strata) - row_group) % strata
-            buckets[lo:hi] += (block * per_block).astype(np.uint16)
+            row_run, col_run = (np.asarray(x[lo:hi]) >> RUN_SHIFT for x in (rows, cols))
+            buckets[lo:hi] += first_bucket[run_group[row_run] * strata + run_group[col_run]]
         tallies[c] = np.bincount(buckets[lo:hi], minlength=n_buckets)
         done[0] += hi - lo
+
+    if blocks > 1:
+        # looked up, not computed a pair at a time (numpy's integer division and modulo
+        # took 20 ns a pair): each run's group, each (row group, column group)'s first
+        # bucket (block r * S + s holds row group r and column group (r + s) % S)
+        run_group = group_of(np.arange(-(-V // GROUP_RUN)) * GROUP_RUN, strata).astype(np.int32)
+        r, c = np.divmod(np.arange(blocks), strata)
+        first_bucket = ((r * strata + (c - r) % strata) * per_block).astype(np.uint16)
 
     stop = pool.StopFlag()
     pool.feed(range(len(chunks)), draw, workers, stop, poll)
