@@ -79,6 +79,10 @@ args = json.loads(sys.argv[1])
 path, phases = args["corpus"], args["phases"]
 interrupt_after = args.get("interrupt_after")
 interrupt_phase = args.get("interrupt_phase")
+# a shell starts a background job with SIGINT ignored, and Python keeps it so: the
+# Ctrl-C this child sends itself (to time it, and to end Word2Vec after its first
+# epoch) would then do nothing
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def status(field):
