@@ -124,31 +124,35 @@ static inline uint64_t next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+#define RING (AHEAD + 1)
+
+static void draw(int32_t *rows_of, int64_t t, uint64_t *s)
+{
+    rows_of[0] = stream[t];
+    for (int j = 1; j <= negative; j++) rows_of[j] = noise[next(s) % n_noise];
+}
+
 static void *work(void *arg)
 {
     const int64_t k = (int64_t)(uintptr_t)arg;
     const int64_t lo = n_stream * k / threads, hi = n_stream * (k + 1) / threads;
     uint64_t s = (uint64_t)k * 7919 + 1;
     float *h = calloc(dim, sizeof(float)), *e = calloc(dim, sizeof(float));
-    int32_t targets[AHEAD][64];
+    /* token t's target and noise rows in targets[t % RING]: drawn AHEAD tokens before
+     * it is trained, in a slot no token in between uses */
+    int32_t targets[RING][64];
+    for (int64_t t = lo; t < hi && t < lo + AHEAD; t++) draw(targets[t % RING], t, &s);
     for (int64_t t = lo; t < hi; t++) {
-        /* the rows of token t + AHEAD: its output rows drawn now, all asked for */
-        int32_t *mine = targets[(t + AHEAD) % AHEAD];
         if (t + AHEAD < hi) {
-            mine[0] = stream[t + AHEAD];
-            for (int j = 1; j <= negative; j++) mine[j] = noise[next(&s) % n_noise];
+            int32_t *ahead = targets[(t + AHEAD) % RING];
+            draw(ahead, t + AHEAD, &s);
             for (int j = 0; j <= negative; j++)
-                for (int d = 0; d < dim; d += 16) __builtin_prefetch(out + (int64_t)mine[j] * dim + d, 1);
+                for (int d = 0; d < dim; d += 16) __builtin_prefetch(out + (int64_t)ahead[j] * dim + d, 1);
             if (t + AHEAD + window < hi)
                 for (int d = 0; d < dim; d += 16)
                     __builtin_prefetch(in + (int64_t)stream[t + AHEAD + window] * dim + d, 1);
         }
-        if (t - lo < AHEAD) {   /* the first tokens: drawn now */
-            int32_t *now = targets[t % AHEAD];
-            now[0] = stream[t];
-            for (int j = 1; j <= negative; j++) now[j] = noise[next(&s) % n_noise];
-        }
-        const int32_t *these = targets[t % AHEAD];
+        const int32_t *these = targets[t % RING];
         const int b = 1 + (int)(next(&s) % window);
         for (int d = 0; d < dim; d++) { h[d] = 0; e[d] = 0; }
         for (int64_t c = t - b; c <= t + b; c++) {

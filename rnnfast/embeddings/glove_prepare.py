@@ -64,6 +64,14 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
     done = np.zeros(3, np.int64)   # pairs drawn, placed, shuffled
     report = Progress("pairs", 3 * n, "pairs", progress)
 
+    if blocks > 1:
+        # looked up, not computed a pair at a time (numpy's integer division and modulo
+        # took 20 ns a pair): each run's group, each (row group, column group)'s first
+        # bucket (block r * S + s holds row group r and column group (r + s) % S)
+        run_group = group_of(np.arange(-(-V // GROUP_RUN)) * GROUP_RUN, strata).astype(np.int32)
+        r, c = np.divmod(np.arange(blocks), strata)
+        first_bucket = ((r * strata + (c - r) % strata) * per_block).astype(np.uint16)
+
     def poll():
         report.update(int(done.sum()))
 
@@ -80,14 +88,6 @@ def prepared_pairs(rows, cols, counts, V, x_max, alpha, seed, workers, progress=
             buckets[lo:hi] += first_bucket[run_group[row_run] * strata + run_group[col_run]]
         tallies[c] = np.bincount(buckets[lo:hi], minlength=n_buckets)
         done[0] += hi - lo
-
-    if blocks > 1:
-        # looked up, not computed a pair at a time (numpy's integer division and modulo
-        # took 20 ns a pair): each run's group, each (row group, column group)'s first
-        # bucket (block r * S + s holds row group r and column group (r + s) % S)
-        run_group = group_of(np.arange(-(-V // GROUP_RUN)) * GROUP_RUN, strata).astype(np.int32)
-        r, c = np.divmod(np.arange(blocks), strata)
-        first_bucket = ((r * strata + (c - r) % strata) * per_block).astype(np.uint16)
 
     stop = pool.StopFlag()
     pool.feed(range(len(chunks)), draw, workers, stop, poll)
